@@ -1,0 +1,140 @@
+//! The user's config file (`config.toml` in the config dir, or `--config`):
+//! base URLs, customer numbers, contracts, APIs and versions in use, named
+//! commands, timeouts and rate limits. Never holds a key: keys come from the
+//! environment, the secrets file or a prompt (see `check::secret`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Per guide id.
+    #[serde(default)]
+    pub guides: BTreeMap<String, GuideConfig>,
+    /// Commands a guide's `command` check may run, by name.
+    #[serde(default)]
+    pub commands: BTreeMap<String, CommandConfig>,
+    #[serde(default)]
+    pub checks: ChecksConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuideConfig {
+    /// Values for `{name}` placeholders in check paths and queries
+    /// (`customer_code`, `customer_number`).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// API groups the integration uses ("Track & Trace", "Delivery Options",
+    /// "Shipping"); a probes check runs only these. Empty: all.
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    /// API name -> version the integration uses (`shippingstatus = "v2"`).
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    /// Posti logistics service contract numbers linked to the key's user.
+    #[serde(default)]
+    pub logistics_contracts: Vec<String>,
+    /// Posti transport ids (freight).
+    #[serde(default)]
+    pub transport_ids: Vec<String>,
+    /// Per environment overrides.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvConfig>,
+    /// Override of every check's freshness window ("12h").
+    #[serde(default)]
+    pub fresh_for: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandConfig {
+    /// Program and arguments; no shell is involved.
+    pub argv: Vec<String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    /// Default timeout of one HTTP request or connection step.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl Default for ChecksConfig {
+    fn default() -> Self {
+        ChecksConfig { timeout_secs: default_timeout() }
+    }
+}
+
+fn default_timeout() -> u64 {
+    20
+}
+
+/// A config file that cannot be used, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Parses config text; errors name `file:line:col`.
+    pub fn parse(src: &str, file: &str) -> Result<Config, ConfigError> {
+        toml::from_str(src).map_err(|e| {
+            let (line, col) = e.span().map(|s| crate::guide::parse::line_col(src, s.start)).unwrap_or((1, 1));
+            ConfigError(format!("{file}:{line}:{col}: {}", e.message().trim()))
+        })
+    }
+
+    /// Reads `path`; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(s) => Config::parse(&s, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(ConfigError(format!("{}: cannot read: {e}", path.display()))),
+        }
+    }
+
+    pub fn guide(&self, id: &str) -> GuideConfig {
+        self.guides.get(id).cloned().unwrap_or_default()
+    }
+
+    /// The base URL for `guide`/`env`: `CUTOVER_<GUIDE>_<ENV>_URL` from
+    /// `env_vars`, else the config, else the guide's own.
+    pub fn base_url(&self, guide: &crate::guide::Guide, env: &str, env_vars: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let var = format!("CUTOVER_{}_{}_URL", env_key(guide.id()), env_key(env));
+        if let Some(v) = env_vars(&var).filter(|v| !v.trim().is_empty()) {
+            return Some(v.trim().trim_end_matches('/').to_string());
+        }
+        if let Some(u) = self.guides.get(guide.id()).and_then(|g| g.environments.get(env)).and_then(|e| e.base_url.clone()) {
+            return Some(u.trim_end_matches('/').to_string());
+        }
+        guide.environments.get(env).map(|e| e.base_url.trim_end_matches('/').to_string())
+    }
+}
+
+/// `postnl` -> `POSTNL`, `my-guide` -> `MY_GUIDE`.
+pub fn env_key(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}

@@ -1,0 +1,109 @@
+//! The set of guides cutover knows: the built-in ones, embedded in the
+//! binary, and the user's own from the config dir's `guides/` folder. A user
+//! guide with the same id overrides the built-in one. A broken file is
+//! reported and skipped; the others still load.
+
+use super::model::Guide;
+use super::parse::{parse_guide, GuideError};
+use std::path::{Path, PathBuf};
+
+/// The guides shipped in the binary: (file name, text).
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("postnl.toml", include_str!("../../assets/guides/postnl.toml")),
+    ("posti.toml", include_str!("../../assets/guides/posti.toml")),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuideSource {
+    BuiltIn,
+    File(PathBuf),
+}
+
+impl GuideSource {
+    pub fn describe(&self) -> String {
+        match self {
+            GuideSource::BuiltIn => "built-in".to_string(),
+            GuideSource::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedGuide {
+    pub guide: Guide,
+    pub source: GuideSource,
+    /// A built-in guide this one replaces.
+    pub overrides_built_in: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub guides: Vec<LoadedGuide>,
+    /// Problems with files that were skipped.
+    pub errors: Vec<GuideError>,
+}
+
+impl Catalog {
+    /// Built-in guides only.
+    pub fn built_in() -> Self {
+        let mut c = Catalog::default();
+        for (name, src) in BUILT_IN {
+            match parse_guide(src, &format!("built-in:{name}")) {
+                Ok(g) => c.guides.push(LoadedGuide { guide: g, source: GuideSource::BuiltIn, overrides_built_in: false }),
+                Err(e) => c.errors.extend(e),
+            }
+        }
+        c
+    }
+
+    /// Built-ins plus every `*.toml` in `user_dir` (if it exists), sorted by
+    /// file name; later files with the same id replace earlier ones.
+    pub fn load(user_dir: Option<&Path>) -> Self {
+        let mut c = Self::built_in();
+        let Some(dir) = user_dir else { return c };
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect(),
+            Err(_) => return c,
+        };
+        files.sort();
+        for path in files {
+            let shown = path.display().to_string();
+            let src = match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let (line, col) = super::parse::line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
+                        c.errors.push(GuideError { file: shown, line, col, message: "file is not valid UTF-8".into() });
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    c.errors.push(GuideError { file: shown, line: 1, col: 1, message: format!("cannot read: {e}") });
+                    continue;
+                }
+            };
+            match parse_guide(&src, &shown) {
+                Ok(g) => c.insert(g, GuideSource::File(path)),
+                Err(e) => c.errors.extend(e),
+            }
+        }
+        c
+    }
+
+    fn insert(&mut self, guide: Guide, source: GuideSource) {
+        if let Some(existing) = self.guides.iter_mut().find(|l| l.guide.id() == guide.id()) {
+            let overrides_built_in = existing.source == GuideSource::BuiltIn || existing.overrides_built_in;
+            *existing = LoadedGuide { guide, source, overrides_built_in };
+        } else {
+            self.guides.push(LoadedGuide { guide, source, overrides_built_in: false });
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&LoadedGuide> {
+        self.guides.iter().find(|l| l.guide.id() == id)
+    }
+
+    pub fn ids(&self) -> Vec<&str> {
+        self.guides.iter().map(|l| l.guide.id()).collect()
+    }
+}

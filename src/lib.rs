@@ -1,0 +1,13 @@
+//! cutover: a terminal app that walks an integration engineer through a
+//! carrier's API migration, step by step, and proves each step with a real
+//! check.
+//!
+//! Pure core: [`guide`], [`progress::model`], [`check::classify`], [`app`].
+//! Thin edges: [`progress::store`], the rest of [`check`], [`runtime`], [`ui`].
+
+pub mod check;
+pub mod clock;
+pub mod config;
+pub mod guide;
+pub mod progress;
+pub mod sanitize;

@@ -1,0 +1,7 @@
+//! Progress state: the pure model (`model`) and the only code that touches
+//! the state file (`store`).
+
+pub mod model;
+pub mod store;
+
+pub use model::*;

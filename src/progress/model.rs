@@ -1,0 +1,355 @@
+//! Progress: what has been done, by whom, when, and what the checks said.
+//! Pure data plus the operations that change it. The store applies the same
+//! operations under a lock to the freshly read file, so two people editing
+//! one state file never lose each other's changes.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// The state file format this build writes.
+pub const STATE_SCHEMA: u32 = 1;
+/// Check runs kept per step; older ones are dropped from the step (the event
+/// log keeps their verdicts).
+pub const CHECK_HISTORY: usize = 20;
+/// Events kept in the state file; older ones move to the archive file.
+pub const EVENTS_KEPT: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Todo,
+    InProgress,
+    Done,
+    Blocked,
+    Skipped,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [Status::Todo, Status::InProgress, Status::Done, Status::Blocked, Status::Skipped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Todo => "todo",
+            Status::InProgress => "in_progress",
+            Status::Done => "done",
+            Status::Blocked => "blocked",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// Done or skipped: nothing more to do.
+    pub fn is_closed(self) -> bool {
+        matches!(self, Status::Done | Status::Skipped)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "todo" => Ok(Status::Todo),
+            "in_progress" => Ok(Status::InProgress),
+            "done" => Ok(Status::Done),
+            "blocked" => Ok(Status::Blocked),
+            "skipped" => Ok(Status::Skipped),
+            _ => Err(format!("unknown status {s:?}: use todo, in_progress, done, blocked or skipped")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Indeterminate,
+    Error,
+    Skipped,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Indeterminate => "indeterminate",
+            Verdict::Error => "error",
+            Verdict::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One run of a check, as saved with the step. Holds no secret: requests are
+/// recorded with keys redacted, bodies only as allow-listed excerpts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRecord {
+    pub at: Timestamp,
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// Which of the step's checks ran (its kind, or its label).
+    pub check: String,
+    pub verdict: Verdict,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// "GET https://api-sandbox.postnl.nl/shipment/v2/status/barcode/..."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// At most 2 KB of allow-listed fields from the response body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// What a pass of this check proves, and what it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proved: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_proved: Option<String>,
+    /// Extra lines (probe table rows, timings of DNS/TCP/TLS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepRecord {
+    #[serde(default)]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// When and by whom the status last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// Hash of the step's content when its status last changed (or when its
+    /// changed content was last acknowledged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// Latest check runs, oldest first, at most [`CHECK_HISTORY`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckRecord>,
+}
+
+impl StepRecord {
+    pub fn is_default(&self) -> bool {
+        *self == StepRecord::default()
+    }
+
+    pub fn last_check(&self) -> Option<&CheckRecord> {
+        self.checks.last()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuideProgress {
+    /// Keyed by stable step id. Steps the guide no longer has are kept.
+    #[serde(default)]
+    pub steps: BTreeMap<String, StepRecord>,
+}
+
+/// One entry of the event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub at: Timestamp,
+    pub by: String,
+    pub guide: String,
+    pub step: String,
+    /// "status", "note", "check", "ack"
+    pub what: String,
+    /// Human summary: "done", "note edited", "pass: key accepted".
+    pub detail: String,
+}
+
+/// The whole state file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    pub schema: u32,
+    #[serde(default)]
+    pub guides: BTreeMap<String, GuideProgress>,
+    /// Latest events, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress { schema: STATE_SCHEMA, guides: BTreeMap::new(), events: Vec::new() }
+    }
+}
+
+/// A change to progress. The TUI, `cutover mark`, `cutover check` and other
+/// instances all change state only through these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    SetStatus { guide: String, step: String, status: Status, hash: Option<String> },
+    SetNote { guide: String, step: String, note: String },
+    RecordCheck { guide: String, step: String, record: Box<CheckRecord> },
+    /// Someone read a step whose content changed since it was ticked.
+    Acknowledge { guide: String, step: String, hash: String },
+}
+
+impl Op {
+    pub fn guide(&self) -> &str {
+        match self {
+            Op::SetStatus { guide, .. } | Op::SetNote { guide, .. } | Op::RecordCheck { guide, .. } | Op::Acknowledge { guide, .. } => guide,
+        }
+    }
+
+    pub fn step(&self) -> &str {
+        match self {
+            Op::SetStatus { step, .. } | Op::SetNote { step, .. } | Op::RecordCheck { step, .. } | Op::Acknowledge { step, .. } => step,
+        }
+    }
+}
+
+impl Progress {
+    pub fn step(&self, guide: &str, step: &str) -> Option<&StepRecord> {
+        self.guides.get(guide)?.steps.get(step)
+    }
+
+    pub fn status(&self, guide: &str, step: &str) -> Status {
+        self.step(guide, step).map(|r| r.status).unwrap_or_default()
+    }
+
+    fn step_mut(&mut self, guide: &str, step: &str) -> &mut StepRecord {
+        self.guides.entry(guide.to_string()).or_default().steps.entry(step.to_string()).or_default()
+    }
+
+    /// Applies `op` as done by `by` at `at`, and returns the event it makes.
+    /// Applying the same op twice is harmless (the later write wins).
+    pub fn apply(&mut self, op: &Op, by: &str, at: Timestamp) -> Event {
+        let (what, detail) = match op {
+            Op::SetStatus { guide, step, status, hash } => {
+                let r = self.step_mut(guide, step);
+                r.status = *status;
+                r.at = Some(at);
+                r.by = Some(by.to_string());
+                if hash.is_some() {
+                    r.hash = hash.clone();
+                }
+                ("status", status.as_str().to_string())
+            }
+            Op::SetNote { guide, step, note } => {
+                let r = self.step_mut(guide, step);
+                r.note = note.clone();
+                ("note", if note.is_empty() { "note cleared".to_string() } else { "note edited".to_string() })
+            }
+            Op::RecordCheck { guide, step, record } => {
+                let r = self.step_mut(guide, step);
+                r.checks.push((**record).clone());
+                let excess = r.checks.len().saturating_sub(CHECK_HISTORY);
+                r.checks.drain(..excess);
+                let env = record.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+                ("check", format!("{}{env}: {}", record.verdict, record.message))
+            }
+            Op::Acknowledge { guide, step, hash } => {
+                let r = self.step_mut(guide, step);
+                r.hash = Some(hash.clone());
+                ("ack", "changed content read".to_string())
+            }
+        };
+        let event = Event { at, by: by.to_string(), guide: op.guide().to_string(), step: op.step().to_string(), what: what.to_string(), detail };
+        self.events.push(event.clone());
+        event
+    }
+
+    /// Removes and returns the events beyond the newest [`EVENTS_KEPT`], for
+    /// the archive.
+    pub fn take_overflow_events(&mut self) -> Vec<Event> {
+        let excess = self.events.len().saturating_sub(EVENTS_KEPT);
+        self.events.drain(..excess).collect()
+    }
+
+    /// (done or skipped, total) over `step_ids`.
+    pub fn counts<'a>(&self, guide: &str, step_ids: impl Iterator<Item = &'a str>) -> (usize, usize) {
+        let mut done = 0;
+        let mut total = 0;
+        for id in step_ids {
+            total += 1;
+            if self.status(guide, id).is_closed() {
+                done += 1;
+            }
+        }
+        (done, total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn apply_records_who_and_when() {
+        let mut p = Progress::default();
+        let ev = p.apply(&Op::SetStatus { guide: "g".into(), step: "s".into(), status: Status::Done, hash: Some("h".into()) }, "alice", t(1));
+        let r = p.step("g", "s").cloned().unwrap_or_default();
+        assert_eq!(r.status, Status::Done);
+        assert_eq!(r.by.as_deref(), Some("alice"));
+        assert_eq!(r.at, Some(t(1)));
+        assert_eq!(r.hash.as_deref(), Some("h"));
+        assert_eq!(ev.detail, "done");
+        assert_eq!(p.events.len(), 1);
+    }
+
+    #[test]
+    fn check_history_is_bounded() {
+        let mut p = Progress::default();
+        for i in 0..25 {
+            let record = CheckRecord {
+                at: t(i),
+                by: "a".into(),
+                env: None,
+                check: "http".into(),
+                verdict: Verdict::Pass,
+                message: format!("run {i}"),
+                hint: None,
+                duration_ms: 1,
+                request: None,
+                http_status: None,
+                excerpt: None,
+                proved: None,
+                not_proved: None,
+                details: vec![],
+            };
+            p.apply(&Op::RecordCheck { guide: "g".into(), step: "s".into(), record: Box::new(record) }, "a", t(i));
+        }
+        let r = p.step("g", "s").cloned().unwrap_or_default();
+        assert_eq!(r.checks.len(), CHECK_HISTORY);
+        assert_eq!(r.checks.first().map(|c| c.message.as_str()), Some("run 5"));
+    }
+
+    #[test]
+    fn status_parses_both_spellings() {
+        assert_eq!("in-progress".parse::<Status>(), Ok(Status::InProgress));
+        assert_eq!("in_progress".parse::<Status>(), Ok(Status::InProgress));
+        assert!("finished".parse::<Status>().is_err());
+    }
+}

@@ -5,9 +5,16 @@
 //! Pure core: [`guide`], [`progress::model`], [`check::classify`], [`app`].
 //! Thin edges: [`progress::store`], the rest of [`check`], [`runtime`], [`ui`].
 
+pub mod app;
 pub mod check;
+pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod guide;
+pub mod logging;
+pub mod paths;
 pub mod progress;
+pub mod runtime;
 pub mod sanitize;
+pub mod ui;

@@ -1,0 +1,11 @@
+//! The app's state machine (The Elm Architecture): `update(&mut App, Action)
+//! -> Vec<Effect>`. Pure: effects are data, only the runtime performs them.
+
+pub mod editor;
+pub mod input;
+pub mod keymap;
+pub mod state;
+mod update;
+
+pub use state::*;
+pub use update::{Action, CheckRequest, Effect, update};

@@ -1,0 +1,301 @@
+//! The app's one central state. Pure: no terminal, no IO.
+
+use super::editor::Editor;
+use crate::guide::{Guide, Step, step_hash};
+use crate::progress::{Progress, Status, Verdict};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A guide as the app holds it.
+#[derive(Debug, Clone)]
+pub struct GuideEntry {
+    pub guide: Arc<Guide>,
+    /// "built-in" or the file it came from.
+    pub source: String,
+    /// Content hash per step id.
+    pub hashes: BTreeMap<String, String>,
+}
+
+impl GuideEntry {
+    pub fn new(guide: Guide, source: String) -> Self {
+        let hashes = guide
+            .all_items()
+            .map(|s| (s.id().to_string(), step_hash(s)))
+            .collect();
+        GuideEntry {
+            guide: Arc::new(guide),
+            source,
+            hashes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Picker,
+    Checklist,
+}
+
+/// What the keyboard is doing right now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help {
+        scroll: u16,
+    },
+    Search {
+        query: String,
+        from: usize,
+    },
+    EditNote {
+        guide: String,
+        step: String,
+        editor: Editor,
+    },
+    /// A typed confirmation ("type the environment name to go on").
+    Confirm {
+        prompt: String,
+        expected: String,
+        typed: String,
+        then: Box<super::Effect>,
+    },
+    /// A masked prompt for an API key; the typed text never leaves memory.
+    KeyPrompt {
+        guide: String,
+        env: String,
+        typed: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub text: String,
+    pub tone: Tone,
+}
+
+/// A check that is running for a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    pub run_id: u64,
+    pub started: Timestamp,
+}
+
+/// How the app was started.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Languages in order of preference (`--lang`, then the locale's).
+    pub lang_pref: Vec<String>,
+    pub user: String,
+    pub observe: bool,
+    /// Shown in the help and after a report: where the state lives.
+    pub state_path: String,
+    /// Banner text when checks go to a fake carrier.
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub guides: Vec<GuideEntry>,
+    /// Problems with user guide files that were skipped.
+    pub guide_errors: Vec<String>,
+    pub progress: Progress,
+    pub screen: Screen,
+    pub picker: usize,
+    pub current: usize,
+    pub selected: usize,
+    pub detail_scroll: u16,
+    /// Chosen language per guide id.
+    pub lang: BTreeMap<String, String>,
+    /// Active environment per guide id.
+    pub env: BTreeMap<String, String>,
+    pub mode: Mode,
+    pub message: Option<Message>,
+    pub settings: Settings,
+    pub now: Timestamp,
+    pub running: BTreeMap<(String, String), Running>,
+    pub next_run_id: u64,
+    pub spinner: usize,
+    pub quit: bool,
+    /// Who else has this state open (already sanitized).
+    pub others: Vec<String>,
+    /// Base URL per (guide, env) when it differs from the guide's own.
+    pub overridden_urls: BTreeMap<(String, String), String>,
+    /// The last search, for `n`.
+    pub last_search: String,
+}
+
+/// One row of the step list.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    pub step: &'a Step,
+    pub troubleshooting: bool,
+}
+
+impl App {
+    pub fn new(
+        guides: Vec<GuideEntry>,
+        progress: Progress,
+        settings: Settings,
+        now: Timestamp,
+    ) -> Self {
+        let mut lang = BTreeMap::new();
+        let mut env = BTreeMap::new();
+        for g in &guides {
+            let wanted: Vec<&str> = settings.lang_pref.iter().map(String::as_str).collect();
+            lang.insert(g.guide.id().to_string(), g.guide.pick_language(&wanted));
+            let first_env = g
+                .guide
+                .environments
+                .iter()
+                .find(|(_, e)| e.sandbox)
+                .or_else(|| g.guide.environments.iter().next());
+            if let Some((name, _)) = first_env {
+                env.insert(g.guide.id().to_string(), name.clone());
+            }
+        }
+        App {
+            guides,
+            guide_errors: Vec::new(),
+            progress,
+            screen: Screen::Picker,
+            picker: 0,
+            current: 0,
+            selected: 0,
+            detail_scroll: 0,
+            lang,
+            env,
+            mode: Mode::Normal,
+            message: None,
+            settings,
+            now,
+            running: BTreeMap::new(),
+            next_run_id: 1,
+            spinner: 0,
+            quit: false,
+            others: Vec::new(),
+            overridden_urls: BTreeMap::new(),
+            last_search: String::new(),
+        }
+    }
+
+    pub fn entry(&self) -> Option<&GuideEntry> {
+        self.guides.get(self.current)
+    }
+
+    pub fn guide(&self) -> Option<&Guide> {
+        self.entry().map(|e| e.guide.as_ref())
+    }
+
+    pub fn guide_id(&self) -> &str {
+        self.guide().map(|g| g.id()).unwrap_or("")
+    }
+
+    /// The language the current guide is shown in, and the fallbacks.
+    pub fn lang_of<'a>(&'a self, guide: &'a Guide) -> (&'a str, &'a [String]) {
+        let l = self
+            .lang
+            .get(guide.id())
+            .map(String::as_str)
+            .unwrap_or("en");
+        (l, &guide.languages)
+    }
+
+    /// A guide's text in the chosen language.
+    pub fn text<'a>(&'a self, guide: &'a Guide, t: &'a crate::guide::Text) -> &'a str {
+        let (l, fb) = self.lang_of(guide);
+        t.get(l, fb)
+    }
+
+    pub fn env_of(&self, guide: &str) -> Option<&str> {
+        self.env.get(guide).map(String::as_str)
+    }
+
+    /// Steps then troubleshooting items of the current guide.
+    pub fn items(&self) -> Vec<Item<'_>> {
+        match self.guide() {
+            Some(g) => g
+                .steps
+                .iter()
+                .map(|s| Item {
+                    step: s,
+                    troubleshooting: false,
+                })
+                .chain(g.troubleshooting.iter().map(|s| Item {
+                    step: s,
+                    troubleshooting: true,
+                }))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn selected_step(&self) -> Option<&Step> {
+        self.items().get(self.selected).map(|i| i.step)
+    }
+
+    pub fn status(&self, guide: &str, step: &str) -> Status {
+        self.progress.status(guide, step)
+    }
+
+    /// (closed, total) over the numbered steps of a guide.
+    pub fn counts(&self, g: &Guide) -> (usize, usize) {
+        self.progress.counts(g.id(), g.steps.iter().map(|s| s.id()))
+    }
+
+    /// A ticked step whose content changed since.
+    pub fn drifted(&self, guide: &str, step: &str) -> bool {
+        let Some(rec) = self.progress.step(guide, step) else {
+            return false;
+        };
+        if rec.status == Status::Todo {
+            return false;
+        }
+        let current = self
+            .guides
+            .iter()
+            .find(|e| e.guide.id() == guide)
+            .and_then(|e| e.hashes.get(step));
+        match (&rec.hash, current) {
+            (Some(saved), Some(now)) => saved != now,
+            _ => false,
+        }
+    }
+
+    /// Steps required by `step` that are not done yet.
+    pub fn missing_requirements(&self, g: &Guide, step: &Step) -> Vec<String> {
+        step.requires
+            .iter()
+            .filter(|r| !self.status(g.id(), r.get_ref()).is_closed())
+            .map(|r| r.get_ref().clone())
+            .collect()
+    }
+
+    /// The latest verdict of a step's checks, if any ran.
+    pub fn last_verdict(&self, guide: &str, step: &str) -> Option<(Verdict, Timestamp)> {
+        self.progress
+            .step(guide, step)
+            .and_then(|r| r.last_check())
+            .map(|c| (c.verdict, c.at))
+    }
+
+    pub fn is_running(&self, guide: &str, step: &str) -> bool {
+        self.running
+            .contains_key(&(guide.to_string(), step.to_string()))
+    }
+
+    pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            tone,
+        });
+    }
+}

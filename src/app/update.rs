@@ -1,0 +1,827 @@
+//! Actions in, state changed, effects out.
+
+use super::editor::Editor;
+use super::input::{Code, Key};
+use super::keymap::{Intent, intent_for};
+use super::state::{App, Mode, Running, Screen, Tone};
+use crate::check::secret::ApiKey;
+use crate::guide::CheckKind;
+use crate::progress::{CheckRecord, Op, Progress, Status, Verdict};
+use jiff::Timestamp;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Key(Key),
+    Paste(String),
+    /// The clock moved (only sent while something time-dependent shows).
+    Tick(Timestamp),
+    /// The state as saved (ours) or as changed by another instance.
+    StateLoaded {
+        progress: Progress,
+        by_other: Option<String>,
+    },
+    SaveFailed(String),
+    CheckFinished {
+        run_id: u64,
+        guide: String,
+        step: String,
+        records: Vec<CheckRecord>,
+    },
+    /// Who else has the state open.
+    PresenceChanged(Vec<String>),
+    /// SIGTERM, SIGHUP or Ctrl-C from outside: save what can be saved, quit.
+    Shutdown,
+}
+
+/// A check to run, as the runtime needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRequest {
+    pub run_id: u64,
+    pub guide: String,
+    pub step: String,
+    pub env: String,
+    pub include_on_request: bool,
+    pub allow_writes: bool,
+    pub run_all: bool,
+    pub evidence: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Apply these operations to the state file (under its lock) and save.
+    Apply(Vec<Op>),
+    RunCheck(CheckRequest),
+    CancelCheck {
+        run_id: u64,
+    },
+    /// Keep a typed key in memory for this guide and environment.
+    SetKey {
+        guide: String,
+        env: String,
+        key: ApiKey,
+    },
+    Quit,
+}
+
+pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(key) => on_key(app, key),
+        Action::Paste(text) => {
+            match &mut app.mode {
+                Mode::EditNote { editor, .. } => editor.insert_str(&text),
+                Mode::Search { query, .. } => query.push_str(&crate::sanitize::line(&text)),
+                Mode::KeyPrompt { typed, .. } => typed.push_str(text.trim()),
+                Mode::Confirm { typed, .. } => typed.push_str(&crate::sanitize::line(&text)),
+                _ => {}
+            }
+            vec![]
+        }
+        Action::Tick(now) => {
+            app.now = now;
+            if !app.running.is_empty() {
+                app.spinner = app.spinner.wrapping_add(1);
+            }
+            vec![]
+        }
+        Action::StateLoaded { progress, by_other } => {
+            app.progress = progress;
+            if let Some(summary) = by_other {
+                app.say(Tone::Info, summary);
+            }
+            vec![]
+        }
+        Action::SaveFailed(err) => {
+            app.say(Tone::Error, format!("not saved: {err}"));
+            vec![]
+        }
+        Action::CheckFinished {
+            run_id,
+            guide,
+            step,
+            records,
+        } => {
+            let key = (guide.clone(), step.clone());
+            if app.running.get(&key).map(|r| r.run_id) != Some(run_id) {
+                return vec![]; // stale: a newer run replaced it, or it was cancelled
+            }
+            app.running.remove(&key);
+            if records.is_empty() {
+                app.say(Tone::Info, format!("{step}: nothing to run"));
+                return vec![];
+            }
+            let worst = records
+                .iter()
+                .map(|r| r.verdict)
+                .filter(|v| *v != Verdict::Skipped)
+                .max_by_key(|v| verdict_rank(*v));
+            let last = records
+                .iter()
+                .rev()
+                .find(|r| r.verdict != Verdict::Skipped)
+                .or(records.last());
+            let text = last
+                .map(|r| format!("{step}: {} — {}", worst.unwrap_or(r.verdict), r.message))
+                .unwrap_or_default();
+            let tone = match worst {
+                Some(Verdict::Pass) => Tone::Success,
+                Some(Verdict::Fail) | Some(Verdict::Error) => Tone::Error,
+                _ => Tone::Warning,
+            };
+            app.say(tone, text);
+            let ops: Vec<Op> = records
+                .into_iter()
+                .map(|r| Op::RecordCheck {
+                    guide: guide.clone(),
+                    step: step.clone(),
+                    record: Box::new(r),
+                })
+                .collect();
+            apply_local(app, &ops);
+            vec![Effect::Apply(ops)]
+        }
+        Action::PresenceChanged(others) => {
+            app.others = others;
+            vec![]
+        }
+        Action::Shutdown => {
+            let mut effects = Vec::new();
+            if let Mode::EditNote {
+                guide,
+                step,
+                editor,
+            } = &app.mode
+                && editor.changed()
+                && !app.settings.observe
+            {
+                let ops = vec![Op::SetNote {
+                    guide: guide.clone(),
+                    step: step.clone(),
+                    note: editor.text(),
+                }];
+                apply_local(app, &ops);
+                effects.push(Effect::Apply(ops));
+            }
+            for r in app.running.values() {
+                effects.push(Effect::CancelCheck { run_id: r.run_id });
+            }
+            app.quit = true;
+            effects.push(Effect::Quit);
+            effects
+        }
+    }
+}
+
+fn verdict_rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Skipped => 0,
+        Verdict::Pass => 1,
+        Verdict::Indeterminate => 2,
+        Verdict::Error => 3,
+        Verdict::Fail => 4,
+    }
+}
+
+/// Applies ops to the in-memory state at once, so the screen does not wait
+/// for the disk; the saved state replaces it when the store answers.
+fn apply_local(app: &mut App, ops: &[Op]) {
+    let by = app.settings.user.clone();
+    let now = app.now;
+    for op in ops {
+        app.progress.apply(op, &by, now);
+    }
+}
+
+fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
+    match app.mode.clone() {
+        Mode::Normal => on_normal_key(app, key),
+        Mode::Help { scroll } => {
+            match key.code {
+                Code::Down | Code::Char('j') | Code::PageDown => {
+                    app.mode = Mode::Help {
+                        scroll: scroll.saturating_add(if key.code == Code::PageDown {
+                            10
+                        } else {
+                            1
+                        }),
+                    }
+                }
+                Code::Up | Code::Char('k') | Code::PageUp => {
+                    app.mode = Mode::Help {
+                        scroll: scroll.saturating_sub(if key.code == Code::PageUp {
+                            10
+                        } else {
+                            1
+                        }),
+                    }
+                }
+                Code::Char('q') if !key.ctrl => app.mode = Mode::Normal,
+                _ if key == Key::ctrl('c') => return quit(app),
+                _ => app.mode = Mode::Normal,
+            }
+            vec![]
+        }
+        Mode::Search { mut query, from } => {
+            match key.code {
+                Code::Esc => {
+                    app.selected = from;
+                    app.mode = Mode::Normal;
+                }
+                Code::Enter => {
+                    app.mode = Mode::Normal;
+                    if !query.is_empty() && find_match(app, &query, from, true).is_none() {
+                        app.say(Tone::Warning, format!("no step matches {query:?}"));
+                    }
+                    app.last_search = query;
+                }
+                Code::Backspace => {
+                    query.pop();
+                    jump_to_match(app, &query, from);
+                    app.mode = Mode::Search { query, from };
+                }
+                Code::Char(c) if !key.ctrl && !key.alt => {
+                    query.push(c);
+                    jump_to_match(app, &query, from);
+                    app.mode = Mode::Search { query, from };
+                }
+                _ if key == Key::ctrl('c') => return quit(app),
+                _ => {}
+            }
+            vec![]
+        }
+        Mode::EditNote {
+            guide,
+            step,
+            mut editor,
+        } => {
+            if key == Key::ctrl('s') || key.code == Code::Esc {
+                app.mode = Mode::Normal;
+                if !editor.changed() {
+                    return vec![];
+                }
+                let note = editor.text();
+                let ops = vec![Op::SetNote { guide, step, note }];
+                apply_local(app, &ops);
+                app.say(Tone::Success, "note saved");
+                return vec![Effect::Apply(ops)];
+            }
+            if key == Key::ctrl('c') {
+                app.mode = Mode::Normal;
+                app.say(Tone::Info, "note edit discarded");
+                return vec![];
+            }
+            editor.key(&key);
+            app.mode = Mode::EditNote {
+                guide,
+                step,
+                editor,
+            };
+            vec![]
+        }
+        Mode::Confirm {
+            prompt,
+            expected,
+            mut typed,
+            then,
+        } => {
+            match key.code {
+                Code::Esc => {
+                    app.mode = Mode::Normal;
+                    app.say(Tone::Info, "cancelled: nothing was sent");
+                }
+                Code::Enter => {
+                    app.mode = Mode::Normal;
+                    if typed.trim() == expected {
+                        return start_effect(app, *then);
+                    }
+                    app.say(
+                        Tone::Warning,
+                        format!("you typed {typed:?}, not {expected:?}: nothing was sent"),
+                    );
+                }
+                Code::Backspace => {
+                    typed.pop();
+                    app.mode = Mode::Confirm {
+                        prompt,
+                        expected,
+                        typed,
+                        then,
+                    };
+                }
+                Code::Char(c) if !key.ctrl => {
+                    typed.push(c);
+                    app.mode = Mode::Confirm {
+                        prompt,
+                        expected,
+                        typed,
+                        then,
+                    };
+                }
+                _ if key == Key::ctrl('c') => {
+                    app.mode = Mode::Normal;
+                    app.say(Tone::Info, "cancelled: nothing was sent");
+                }
+                _ => {}
+            }
+            vec![]
+        }
+        Mode::KeyPrompt {
+            guide,
+            env,
+            mut typed,
+        } => {
+            match key.code {
+                Code::Esc => app.mode = Mode::Normal,
+                Code::Enter => {
+                    app.mode = Mode::Normal;
+                    let key = ApiKey::new(typed.trim().to_string());
+                    if typed.trim().is_empty() {
+                        app.say(Tone::Warning, "no key typed");
+                        return vec![];
+                    }
+                    app.say(
+                        Tone::Success,
+                        format!(
+                            "key {} kept in memory for {guide} {env} (never saved)",
+                            key.masked()
+                        ),
+                    );
+                    return vec![Effect::SetKey { guide, env, key }];
+                }
+                Code::Backspace => {
+                    typed.pop();
+                    app.mode = Mode::KeyPrompt { guide, env, typed };
+                }
+                Code::Char(c) if !key.ctrl => {
+                    typed.push(c);
+                    app.mode = Mode::KeyPrompt { guide, env, typed };
+                }
+                _ if key == Key::ctrl('c') => app.mode = Mode::Normal,
+                _ => {}
+            }
+            vec![]
+        }
+    }
+}
+
+fn quit(app: &mut App) -> Vec<Effect> {
+    let mut effects: Vec<Effect> = app
+        .running
+        .values()
+        .map(|r| Effect::CancelCheck { run_id: r.run_id })
+        .collect();
+    app.quit = true;
+    effects.push(Effect::Quit);
+    effects
+}
+
+fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
+    let Some(intent) = intent_for(&key) else {
+        return vec![];
+    };
+    app.message = None;
+    if app.screen == Screen::Picker {
+        return on_picker(app, intent);
+    }
+    let n = app.items().len();
+    match intent {
+        Intent::Up => select(app, app.selected.saturating_sub(1)),
+        Intent::Down => select(app, (app.selected + 1).min(n.saturating_sub(1))),
+        Intent::Top => select(app, 0),
+        Intent::Bottom => select(app, n.saturating_sub(1)),
+        Intent::PageUp | Intent::ScrollDetailUp => {
+            app.detail_scroll = app.detail_scroll.saturating_sub(5)
+        }
+        Intent::PageDown | Intent::ScrollDetailDown => {
+            app.detail_scroll = app.detail_scroll.saturating_add(5)
+        }
+        Intent::Open => {}
+        Intent::Back => {
+            app.screen = Screen::Picker;
+            app.picker = app.current;
+        }
+        Intent::ToggleDone => {
+            let Some(step) = app.selected_step() else {
+                return vec![];
+            };
+            let next = if app.status(app.guide_id(), step.id()) == Status::Done {
+                Status::Todo
+            } else {
+                Status::Done
+            };
+            return set_status(app, next);
+        }
+        Intent::SetTodo => return set_status(app, Status::Todo),
+        Intent::SetInProgress => return set_status(app, Status::InProgress),
+        Intent::SetDone => return set_status(app, Status::Done),
+        Intent::SetBlocked => return set_status(app, Status::Blocked),
+        Intent::SetSkipped => return set_status(app, Status::Skipped),
+        Intent::EditNote => {
+            if refuse_observer(app) {
+                return vec![];
+            }
+            let Some(step) = app.selected_step() else {
+                return vec![];
+            };
+            let note = app
+                .progress
+                .step(app.guide_id(), step.id())
+                .map(|r| r.note.clone())
+                .unwrap_or_default();
+            app.mode = Mode::EditNote {
+                guide: app.guide_id().to_string(),
+                step: step.id().to_string(),
+                editor: Editor::new(&note),
+            };
+        }
+        Intent::Search => {
+            app.mode = Mode::Search {
+                query: String::new(),
+                from: app.selected,
+            }
+        }
+        Intent::NextMatch => {
+            let q = app.last_search.clone();
+            if q.is_empty() {
+                app.say(Tone::Info, "no search yet: press / to search");
+            } else if let Some(i) = find_match(app, &q, app.selected + 1, true) {
+                select(app, i);
+            } else {
+                app.say(Tone::Warning, format!("no step matches {q:?}"));
+            }
+        }
+        Intent::SwitchLanguage => {
+            let Some(g) = app.guide() else { return vec![] };
+            let langs = g.languages.clone();
+            let id = g.id().to_string();
+            let cur = app.lang.get(&id).cloned().unwrap_or_default();
+            let pos = langs.iter().position(|l| *l == cur).unwrap_or(0);
+            if let Some(next) = langs.get((pos + 1) % langs.len().max(1)) {
+                app.lang.insert(id, next.clone());
+                app.say(Tone::Info, format!("language: {next}"));
+            }
+        }
+        Intent::Troubleshoot => {
+            let Some(step) = app.selected_step() else {
+                return vec![];
+            };
+            let targets: Vec<String> = step
+                .troubleshoot
+                .iter()
+                .map(|t| t.get_ref().clone())
+                .collect();
+            if targets.is_empty() {
+                app.say(Tone::Info, "this step has no troubleshooting items");
+                return vec![];
+            }
+            let items = app.items();
+            // Cycle through the linked items: the first one after the selection.
+            let positions: Vec<usize> = targets
+                .iter()
+                .filter_map(|t| items.iter().position(|i| i.step.id() == t))
+                .collect();
+            let next = positions
+                .iter()
+                .copied()
+                .find(|p| *p > app.selected)
+                .or(positions.first().copied());
+            if let Some(p) = next {
+                select(app, p);
+            }
+        }
+        Intent::RunCheck => return run_check(app),
+        Intent::RunAllChecks => return run_all(app),
+        Intent::CancelCheck => {}
+        Intent::SwitchEnv => {
+            let Some(g) = app.guide() else { return vec![] };
+            let envs: Vec<String> = g.environments.keys().cloned().collect();
+            let id = g.id().to_string();
+            if envs.len() < 2 {
+                app.say(Tone::Info, "this guide has one environment");
+                return vec![];
+            }
+            let cur = app.env.get(&id).cloned().unwrap_or_default();
+            let pos = envs.iter().position(|e| *e == cur).unwrap_or(0);
+            let next = envs[(pos + 1) % envs.len()].clone();
+            app.say(Tone::Warning, format!("environment: {next}"));
+            app.env.insert(id, next);
+        }
+        Intent::EnterKey => {
+            if refuse_observer(app) {
+                return vec![];
+            }
+            let Some(env) = app.env_of(app.guide_id()).map(str::to_string) else {
+                app.say(Tone::Info, "this guide has no environments, so no key");
+                return vec![];
+            };
+            app.mode = Mode::KeyPrompt {
+                guide: app.guide_id().to_string(),
+                env,
+                typed: String::new(),
+            };
+        }
+        Intent::Acknowledge => {
+            if refuse_observer(app) {
+                return vec![];
+            }
+            let Some(step) = app.selected_step() else {
+                return vec![];
+            };
+            let (gid, sid) = (app.guide_id().to_string(), step.id().to_string());
+            if !app.drifted(&gid, &sid) {
+                app.say(Tone::Info, "this step has not changed since it was ticked");
+                return vec![];
+            }
+            let hash = app
+                .entry()
+                .and_then(|e| e.hashes.get(&sid))
+                .cloned()
+                .unwrap_or_default();
+            let ops = vec![Op::Acknowledge {
+                guide: gid,
+                step: sid,
+                hash,
+            }];
+            apply_local(app, &ops);
+            return vec![Effect::Apply(ops)];
+        }
+        Intent::Help => app.mode = Mode::Help { scroll: 0 },
+        Intent::Quit => return quit(app),
+    }
+    vec![]
+}
+
+fn on_picker(app: &mut App, intent: Intent) -> Vec<Effect> {
+    let n = app.guides.len();
+    match intent {
+        Intent::Up => app.picker = app.picker.saturating_sub(1),
+        Intent::Down => app.picker = (app.picker + 1).min(n.saturating_sub(1)),
+        Intent::Top => app.picker = 0,
+        Intent::Bottom => app.picker = n.saturating_sub(1),
+        Intent::Open | Intent::ToggleDone => {
+            if app.picker < n {
+                open_guide(app, app.picker);
+            }
+        }
+        Intent::Help => app.mode = Mode::Help { scroll: 0 },
+        Intent::Quit | Intent::Back => return quit(app),
+        _ => {}
+    }
+    vec![]
+}
+
+/// Opens guide `idx` at its first step that is not closed.
+pub(crate) fn open_guide(app: &mut App, idx: usize) {
+    app.current = idx;
+    app.screen = Screen::Checklist;
+    app.detail_scroll = 0;
+    let gid = app.guide_id().to_string();
+    let first_open = app.guide().and_then(|g| {
+        g.steps
+            .iter()
+            .position(|s| !app.progress.status(&gid, s.id()).is_closed())
+    });
+    app.selected = first_open.unwrap_or(0);
+}
+
+fn select(app: &mut App, idx: usize) {
+    if idx != app.selected {
+        app.selected = idx;
+        app.detail_scroll = 0;
+    }
+}
+
+fn refuse_observer(app: &mut App) -> bool {
+    if app.settings.observe {
+        app.say(
+            Tone::Warning,
+            "read-only: you are observing (--observe); nothing can be changed from here",
+        );
+    }
+    app.settings.observe
+}
+
+fn set_status(app: &mut App, status: Status) -> Vec<Effect> {
+    if refuse_observer(app) {
+        return vec![];
+    }
+    let Some(g) = app.guide() else { return vec![] };
+    let Some(step) = app.selected_step() else {
+        return vec![];
+    };
+    let gid = g.id().to_string();
+    let sid = step.id().to_string();
+    let missing = if status == Status::Done {
+        app.missing_requirements(g, step)
+    } else {
+        Vec::new()
+    };
+    let hash = app.entry().and_then(|e| e.hashes.get(&sid)).cloned();
+    let ops = vec![Op::SetStatus {
+        guide: gid,
+        step: sid.clone(),
+        status,
+        hash,
+    }];
+    apply_local(app, &ops);
+    if missing.is_empty() {
+        app.say(Tone::Success, format!("{sid}: {status}"));
+    } else {
+        app.say(
+            Tone::Warning,
+            format!("{sid}: {status}, but it needs {} first", missing.join(", ")),
+        );
+    }
+    vec![Effect::Apply(ops)]
+}
+
+fn matches(app: &App, idx: usize, q: &str) -> bool {
+    let Some(g) = app.guide() else { return false };
+    let items = app.items();
+    let Some(item) = items.get(idx) else {
+        return false;
+    };
+    let q = q.to_lowercase();
+    let s = item.step;
+    s.id().contains(&q)
+        || app.text(g, &s.title).to_lowercase().contains(&q)
+        || app.text(g, &s.body).to_lowercase().contains(&q)
+}
+
+fn find_match(app: &App, q: &str, from: usize, wrap: bool) -> Option<usize> {
+    let n = app.items().len();
+    if q.is_empty() || n == 0 {
+        return None;
+    }
+    let order: Vec<usize> = if wrap {
+        (0..n).map(|i| (from + i) % n).collect()
+    } else {
+        (from..n).collect()
+    };
+    order.into_iter().find(|i| matches(app, *i, q))
+}
+
+fn jump_to_match(app: &mut App, q: &str, from: usize) {
+    match find_match(app, q, from, true) {
+        Some(i) => select(app, i),
+        None => select(app, from),
+    }
+}
+
+fn run_check(app: &mut App) -> Vec<Effect> {
+    if refuse_observer(app) {
+        return vec![];
+    }
+    let Some(g) = app.guide() else { return vec![] };
+    let Some(step) = app.selected_step() else {
+        return vec![];
+    };
+    if step.checks.is_empty() {
+        app.say(
+            Tone::Info,
+            "this step has no check: tick it by hand (Space)",
+        );
+        return vec![];
+    }
+    let gid = g.id().to_string();
+    let sid = step.id().to_string();
+    if app.is_running(&gid, &sid) {
+        let run_id = app
+            .running
+            .get(&(gid.clone(), sid.clone()))
+            .map(|r| r.run_id)
+            .unwrap_or(0);
+        app.running.remove(&(gid, sid));
+        app.say(Tone::Info, "check cancelled");
+        return vec![Effect::CancelCheck { run_id }];
+    }
+    let env = step_env(app, g, step);
+    let only_manual = step.checks.iter().all(|c| c.kind() == CheckKind::Manual);
+    let writes = step.checks.iter().any(|c| c.creates_data_in(&env));
+    let req = CheckRequest {
+        run_id: 0,
+        guide: gid,
+        step: sid,
+        env: env.clone(),
+        include_on_request: true,
+        allow_writes: false,
+        run_all: false,
+        evidence: None,
+    };
+    if only_manual {
+        // A manual check is a person's confirmation: record it as such.
+        let who = app.settings.user.clone();
+        let then = Effect::RunCheck(CheckRequest {
+            evidence: Some(format!("confirmed by {who}")),
+            ..req
+        });
+        app.mode = Mode::Confirm {
+            prompt: "Confirm this step by hand: type yes".into(),
+            expected: "yes".into(),
+            typed: String::new(),
+            then: Box::new(then),
+        };
+        return vec![];
+    }
+    if writes {
+        let then = Effect::RunCheck(CheckRequest {
+            allow_writes: true,
+            ..req
+        });
+        app.mode = Mode::Confirm {
+            prompt: format!(
+                "This check creates data at the carrier in {env}. Type {env} to send it"
+            ),
+            expected: env,
+            typed: String::new(),
+            then: Box::new(then),
+        };
+        return vec![];
+    }
+    start_effect(app, Effect::RunCheck(req))
+}
+
+/// The environment a step's checks run in: its own if bound to one,
+/// else the active one.
+fn step_env(app: &App, g: &crate::guide::Guide, step: &crate::guide::Step) -> String {
+    let active = app.env_of(g.id()).unwrap_or("").to_string();
+    let mut bound: Vec<&str> = Vec::new();
+    for c in &step.checks {
+        if !c.envs.is_empty() {
+            for e in c.env_names(g) {
+                if !bound.contains(&e) {
+                    bound.push(e);
+                }
+            }
+        }
+    }
+    if bound.len() == 1 && bound[0] != active {
+        bound[0].to_string()
+    } else {
+        active
+    }
+}
+
+fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
+    match effect {
+        Effect::RunCheck(mut req) => {
+            req.run_id = app.next_run_id;
+            app.next_run_id += 1;
+            app.running.insert(
+                (req.guide.clone(), req.step.clone()),
+                Running {
+                    run_id: req.run_id,
+                    started: app.now,
+                },
+            );
+            app.say(
+                Tone::Info,
+                format!("checking {} in {}… (c again cancels)", req.step, req.env),
+            );
+            vec![Effect::RunCheck(req)]
+        }
+        other => vec![other],
+    }
+}
+
+fn run_all(app: &mut App) -> Vec<Effect> {
+    if refuse_observer(app) {
+        return vec![];
+    }
+    let Some(g) = app.guide().cloned() else {
+        return vec![];
+    };
+    let mut effects = Vec::new();
+    for step in &g.steps {
+        let automatic = step
+            .checks
+            .iter()
+            .any(|c| c.kind() != CheckKind::Manual && !c.on_request);
+        if !automatic || app.is_running(g.id(), step.id()) {
+            continue;
+        }
+        let env = step_env(app, &g, step);
+        let req = CheckRequest {
+            run_id: 0,
+            guide: g.id().to_string(),
+            step: step.id().to_string(),
+            env,
+            include_on_request: false,
+            allow_writes: false,
+            run_all: true,
+            evidence: None,
+        };
+        effects.extend(start_effect(app, Effect::RunCheck(req)));
+    }
+    if effects.is_empty() {
+        app.say(Tone::Info, "no automatic checks in this guide");
+    } else {
+        app.say(
+            Tone::Info,
+            format!(
+                "running {} checks (manual steps and data-creating checks are left out)",
+                effects.len()
+            ),
+        );
+    }
+    effects
+}

@@ -1,0 +1,466 @@
+//! The commands behind the CLI. Each returns an exit code; output goes to
+//! the writers given, so tests can read it.
+
+use crate::app::{App, GuideEntry, Settings};
+use crate::cli::{Cli, Command, Global, GuidesAction};
+use crate::guide::{Catalog, GuideSource, parse_guide};
+use crate::paths::{self, Paths};
+use crate::progress::store::{Store, StoreError};
+use crate::progress::{Op, Status};
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Exit codes (documented in the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAIL: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const INDETERMINATE: i32 = 3;
+    pub const STATE: i32 = 4;
+}
+
+/// Everything a command needs from the outside world.
+pub struct Env {
+    pub paths: Paths,
+    pub vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub clock: Arc<dyn crate::clock::Clock>,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        let vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync> =
+            Arc::new(|k: &str| std::env::var(k).ok());
+        let clock = crate::clock::from_env(vars("CUTOVER_NOW"));
+        Env {
+            paths: Paths::resolve(),
+            vars,
+            clock,
+        }
+    }
+
+    pub fn var(&self, k: &str) -> Option<String> {
+        (self.vars)(k)
+    }
+
+    pub fn state_path(&self, g: &Global) -> PathBuf {
+        g.state
+            .clone()
+            .unwrap_or_else(|| self.paths.default_state())
+    }
+
+    pub fn user(&self, g: &Global) -> String {
+        let vars = self.vars.clone();
+        paths::user_name(g.as_name.as_deref(), &move |k| vars(k))
+    }
+
+    pub fn catalog(&self) -> Catalog {
+        Catalog::load(Some(&self.paths.guides_dir()))
+    }
+
+    pub fn lang_pref(&self, g: &Global) -> Vec<String> {
+        let mut out: Vec<String> = g.lang.iter().map(|l| l.to_ascii_lowercase()).collect();
+        let vars = self.vars.clone();
+        out.extend(paths::locale_languages(&move |k| vars(k)));
+        out
+    }
+}
+
+/// Opens the state for a command, honouring --reset-state.
+pub fn open_store(
+    env: &Env,
+    g: &Global,
+    err: &mut dyn Write,
+) -> Result<(Store, crate::progress::Progress), i32> {
+    let store = Store::new(env.state_path(g));
+    if g.reset_state {
+        match store.reset(env.clock.now()) {
+            Ok(Some(backup)) => {
+                let _ = writeln!(
+                    err,
+                    "cutover: moved the old state aside to {}",
+                    backup.display()
+                );
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = writeln!(err, "cutover: {e}");
+                return Err(exit::STATE);
+            }
+        }
+    }
+    match store.load() {
+        Ok(p) => Ok((store, p)),
+        Err(e) => {
+            let _ = writeln!(err, "cutover: cannot read the state file: {e}");
+            let _ = writeln!(
+                err,
+                "cutover: nothing was changed. Fix the file by hand, or run with --reset-state to move it aside and start fresh."
+            );
+            if matches!(e, StoreError::NewerSchema { .. }) {
+                let _ = writeln!(
+                    err,
+                    "cutover: (a newer cutover wrote it: updating cutover is the better fix)"
+                );
+            }
+            Err(exit::STATE)
+        }
+    }
+}
+
+pub fn entries(catalog: &Catalog) -> Vec<GuideEntry> {
+    catalog
+        .guides
+        .iter()
+        .map(|l| GuideEntry::new(l.guide.clone(), l.source.describe()))
+        .collect()
+}
+
+/// Builds the app for the TUI.
+pub fn build_app(
+    env: &Env,
+    g: &Global,
+    catalog: &Catalog,
+    progress: crate::progress::Progress,
+    demo: bool,
+) -> App {
+    let settings = Settings {
+        lang_pref: env.lang_pref(g),
+        user: env.user(g),
+        observe: g.observe,
+        state_path: env.state_path(g).display().to_string(),
+        demo,
+    };
+    let mut app = App::new(entries(catalog), progress, settings, env.clock.now());
+    app.guide_errors = catalog.errors.iter().map(|e| e.to_string()).collect();
+    app
+}
+
+pub fn status(
+    env: &Env,
+    g: &Global,
+    guide: Option<&str>,
+    json_out: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let catalog = env.catalog();
+    if let Some(id) = guide
+        && catalog.get(id).is_none()
+    {
+        let _ = writeln!(
+            err,
+            "cutover: unknown guide {id:?}; known: {}",
+            catalog.ids().join(", ")
+        );
+        return exit::USAGE;
+    }
+    let (_, progress) = match open_store(env, g, err) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let wanted: Vec<&crate::guide::LoadedGuide> = catalog
+        .guides
+        .iter()
+        .filter(|l| guide.is_none_or(|id| l.guide.id() == id))
+        .collect();
+    let prefs = env.lang_pref(g);
+    if json_out {
+        let guides: Vec<serde_json::Value> = wanted
+            .iter()
+            .map(|l| {
+                let gd = &l.guide;
+                let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
+                let steps: Vec<serde_json::Value> = gd
+                    .all_items()
+                    .map(|s| {
+                        let r = progress.step(gd.id(), s.id()).cloned().unwrap_or_default();
+                        json!({
+                            "id": s.id(),
+                            "number": s.number,
+                            "title": s.title.get(&lang, &gd.languages),
+                            "troubleshooting": gd.is_troubleshooting(s.id()),
+                            "status": r.status.as_str(),
+                            "note": r.note,
+                            "by": r.by,
+                            "at": r.at.map(|t| t.to_string()),
+                            "verdict": r.last_check().map(|c| c.verdict.as_str()),
+                        })
+                    })
+                    .collect();
+                let (done, total) = progress.counts(gd.id(), gd.steps.iter().map(|s| s.id()));
+                json!({"id": gd.id(), "title": gd.title.get(&lang, &gd.languages), "version": gd.version, "done": done, "total": total, "steps": steps})
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json!({ "guides": guides })).unwrap_or_default()
+        );
+        return exit::OK;
+    }
+    for l in wanted {
+        let gd = &l.guide;
+        let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
+        let (done, total) = progress.counts(gd.id(), gd.steps.iter().map(|s| s.id()));
+        let _ = writeln!(
+            out,
+            "{} — {} ({done}/{total} done)",
+            gd.id(),
+            gd.title.get(&lang, &gd.languages)
+        );
+        for s in gd.all_items() {
+            let r = progress.step(gd.id(), s.id()).cloned().unwrap_or_default();
+            let num = s
+                .number
+                .map(|n| format!("{n:>2}"))
+                .unwrap_or_else(|| " -".into());
+            let who = match (&r.by, r.at) {
+                (Some(b), Some(at)) => format!("  ({} {})", crate::sanitize::line(b), at),
+                _ => String::new(),
+            };
+            let verdict = r
+                .last_check()
+                .map(|c| format!("  [{}]", c.verdict))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {num} {:<11} {:<26} {}{verdict}{who}",
+                r.status.as_str(),
+                s.id(),
+                s.title.get(&lang, &gd.languages)
+            );
+        }
+    }
+    exit::OK
+}
+
+pub fn mark(
+    env: &Env,
+    g: &Global,
+    guide: &str,
+    step: &str,
+    status: &str,
+    note: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    if g.observe {
+        let _ = writeln!(err, "cutover: read-only (--observe): nothing was changed");
+        return exit::USAGE;
+    }
+    let catalog = env.catalog();
+    let Some(lg) = catalog.get(guide) else {
+        let _ = writeln!(
+            err,
+            "cutover: unknown guide {guide:?}; known: {}",
+            catalog.ids().join(", ")
+        );
+        return exit::USAGE;
+    };
+    let gd = &lg.guide;
+    let Some(st) = gd.item(step) else {
+        let ids: Vec<&str> = gd.all_items().map(|s| s.id()).collect();
+        let _ = writeln!(
+            err,
+            "cutover: guide {guide} has no step {step:?}; its steps: {}",
+            ids.join(", ")
+        );
+        return exit::USAGE;
+    };
+    let status: Status = match status.parse() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "cutover: {e}");
+            return exit::USAGE;
+        }
+    };
+    let (store, progress) = match open_store(env, g, err) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if status == Status::Done {
+        let missing: Vec<&str> = st
+            .requires
+            .iter()
+            .map(|r| r.get_ref().as_str())
+            .filter(|r| !progress.status(guide, r).is_closed())
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                err,
+                "cutover: warning: {step} needs {} first (marked anyway)",
+                missing.join(", ")
+            );
+        }
+    }
+    let mut ops = vec![Op::SetStatus {
+        guide: guide.into(),
+        step: step.into(),
+        status,
+        hash: Some(crate::guide::step_hash(st)),
+    }];
+    if let Some(n) = note {
+        ops.push(Op::SetNote {
+            guide: guide.into(),
+            step: step.into(),
+            note: n.to_string(),
+        });
+    }
+    match store.apply(&ops, &env.user(g), env.clock.now()) {
+        Ok(_) => {
+            let _ = writeln!(out, "{guide} {step}: {status}");
+            exit::OK
+        }
+        Err(e) => {
+            let _ = writeln!(err, "cutover: not saved: {e}");
+            exit::STATE
+        }
+    }
+}
+
+pub fn guides(
+    env: &Env,
+    action: Option<&GuidesAction>,
+    json_out: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    match action {
+        Some(GuidesAction::Validate { files }) => {
+            if files.is_empty() {
+                let _ = writeln!(err, "cutover: name at least one guide file");
+                return exit::USAGE;
+            }
+            let mut bad = 0;
+            for f in files {
+                let shown = f.display().to_string();
+                let src = match std::fs::read(f) {
+                    Ok(b) => match String::from_utf8(b) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let (line, col) = crate::guide::parse::line_col(
+                                &String::from_utf8_lossy(e.as_bytes()),
+                                e.utf8_error().valid_up_to(),
+                            );
+                            let _ = writeln!(out, "{shown}:{line}:{col}: file is not valid UTF-8");
+                            bad += 1;
+                            continue;
+                        }
+                    },
+                    Err(e) => {
+                        let _ = writeln!(out, "{shown}: cannot read: {e}");
+                        bad += 1;
+                        continue;
+                    }
+                };
+                match parse_guide(&src, &shown) {
+                    Ok(gd) => {
+                        let _ = writeln!(
+                            out,
+                            "{shown}: ok ({} \"{}\", {} steps)",
+                            gd.id(),
+                            gd.title.get("en", &gd.languages),
+                            gd.steps.len()
+                        );
+                    }
+                    Err(errors) => {
+                        bad += 1;
+                        for e in errors {
+                            let _ = writeln!(out, "{e}");
+                        }
+                    }
+                }
+            }
+            if bad > 0 { exit::FAIL } else { exit::OK }
+        }
+        None => {
+            let catalog = env.catalog();
+            if json_out {
+                let list: Vec<serde_json::Value> = catalog
+                    .guides
+                    .iter()
+                    .map(|l| json!({"id": l.guide.id(), "title": l.guide.title.get("en", &l.guide.languages), "version": l.guide.version, "languages": l.guide.languages, "source": l.source.describe(), "overrides_built_in": l.overrides_built_in, "steps": l.guide.steps.len()}))
+                    .collect();
+                let errors: Vec<String> = catalog.errors.iter().map(|e| e.to_string()).collect();
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"guides": list, "errors": errors}))
+                        .unwrap_or_default()
+                );
+            } else {
+                for l in &catalog.guides {
+                    let src = match &l.source {
+                        GuideSource::BuiltIn => "built-in".to_string(),
+                        GuideSource::File(p) => format!(
+                            "{}{}",
+                            p.display(),
+                            if l.overrides_built_in {
+                                " (overrides the built-in)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{:<10} {:<45} {:<8} {}",
+                        l.guide.id(),
+                        l.guide.title.get("en", &l.guide.languages),
+                        l.guide.languages.join(","),
+                        src
+                    );
+                }
+                for e in &catalog.errors {
+                    let _ = writeln!(err, "skipped: {e}");
+                }
+            }
+            if catalog.errors.is_empty() {
+                exit::OK
+            } else {
+                exit::FAIL
+            }
+        }
+    }
+}
+
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> i32 {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "cutover", out);
+    exit::OK
+}
+
+pub fn man(out: &mut dyn Write) -> i32 {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    match clap_mangen::Man::new(cmd).render(out) {
+        Ok(()) => exit::OK,
+        Err(_) => exit::FAIL,
+    }
+}
+
+/// Dispatches commands that do not need the terminal. `None` for the TUI.
+pub fn run_headless(cli: &Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Option<i32> {
+    let g = &cli.global;
+    Some(match cli.command.as_ref()? {
+        Command::Status { guide, json } => status(env, g, guide.as_deref(), *json, out, err),
+        Command::Mark {
+            guide,
+            step,
+            status: st,
+            note,
+        } => mark(env, g, guide, step, st, note.as_deref(), out, err),
+        Command::Guides { action, json } => guides(env, action.as_ref(), *json, out, err),
+        Command::Completions { shell } => completions(*shell, out),
+        Command::Man => man(out),
+        Command::Open { .. } | Command::Demo => return None,
+        Command::Check { .. } | Command::Log { .. } => {
+            let _ = writeln!(
+                err,
+                "cutover: this command is not available in this build yet"
+            );
+            exit::USAGE
+        }
+    })
+}

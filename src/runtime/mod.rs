@@ -1,0 +1,238 @@
+//! The only place that knows every part: it feeds terminal events, check
+//! results, saves and signals to `app::update` as actions, performs the
+//! effects it returns, and draws when the queue is drained and something
+//! visible changed. No render timer: an idle cutover writes nothing.
+
+pub mod input;
+pub mod terminal;
+
+use crate::app::{Action, App, CheckRequest, Effect, update};
+use crate::check::secret::ApiKey;
+use crate::clock::Clock;
+use crate::progress::store::Store;
+use crate::progress::{CheckRecord, Op};
+use crate::ui::{self, Theme};
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Runs checks for the TUI. The real one wraps `check::runner::Runner`;
+/// tests can pass their own.
+pub trait Checks: Send + Sync + 'static {
+    fn run(
+        &self,
+        req: CheckRequest,
+        by: String,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'static, Vec<CheckRecord>>;
+    fn set_key(&self, guide: &str, env: &str, key: ApiKey);
+}
+
+pub struct Context {
+    pub store: Store,
+    pub checks: Option<Arc<dyn Checks>>,
+    pub clock: Arc<dyn Clock>,
+    pub theme: Theme,
+    /// A future that resolves when the process is asked to stop (SIGTERM,
+    /// SIGHUP, SIGINT). None in tests.
+    pub shutdown: Option<BoxFuture<'static, ()>>,
+}
+
+/// Runs the app until it quits. Generic over the backend and the input
+/// stream, so tests drive the real loop with `TestBackend`.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut events: S,
+    mut ctx: Context,
+) -> std::io::Result<()>
+where
+    B: Backend,
+    S: Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+    std::io::Error: From<B::Error>,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let saver = spawn_saver(
+        ctx.store.clone(),
+        app.settings.user.clone(),
+        ctx.clock.clone(),
+        tx.clone(),
+    );
+    let mut cancels: HashMap<u64, CancellationToken> = HashMap::new();
+    let mut shutdown = ctx
+        .shutdown
+        .take()
+        .unwrap_or_else(|| Box::pin(futures::future::pending()));
+    let mut last_time_sig = time_signature(app);
+
+    terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
+    loop {
+        // Tick only while something animates (a spinner), or once a minute
+        // for relative times.
+        let tick = if app.running.is_empty() {
+            Duration::from_secs(60)
+        } else {
+            Duration::from_millis(120)
+        };
+        let mut dirty = false;
+        let mut resized = false;
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => {
+                dirty |= dispatch(app, Action::Shutdown, &tx, &saver.ops, &ctx, &mut cancels);
+            }
+            Some(action) = rx.recv() => {
+                dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
+            }
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match input::convert(ev) {
+                    input::Input::Action(a) => dirty |= dispatch(app, a, &tx, &saver.ops, &ctx, &mut cancels),
+                    input::Input::Resize => resized = true,
+                    input::Input::Ignore => {}
+                },
+                Some(Err(_)) | None => {
+                    // The terminal went away (SSH drop without SIGHUP).
+                    dispatch(app, Action::Shutdown, &tx, &saver.ops, &ctx, &mut cancels);
+                }
+            },
+            _ = tokio::time::sleep(tick) => {
+                let spinning = !app.running.is_empty();
+                update(app, Action::Tick(ctx.clock.now()));
+                let sig = time_signature(app);
+                dirty |= spinning || sig != last_time_sig;
+                last_time_sig = sig;
+            }
+        }
+        // Drain whatever else is queued before drawing once.
+        while let Ok(action) = rx.try_recv() {
+            dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
+        }
+        if app.quit {
+            break;
+        }
+        if resized {
+            terminal.autoresize()?;
+            dirty = true;
+        }
+        if dirty {
+            terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
+        }
+    }
+    // Let queued saves finish before leaving.
+    drop(saver.ops);
+    let _ = saver.task.await;
+    Ok(())
+}
+
+struct Saver {
+    ops: mpsc::UnboundedSender<Vec<Op>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// One task applies saves in order, so a slower save can never overwrite a
+/// newer one on screen.
+fn spawn_saver(
+    store: Store,
+    user: String,
+    clock: Arc<dyn Clock>,
+    tx: mpsc::UnboundedSender<Action>,
+) -> Saver {
+    let (ops_tx, mut ops_rx) = mpsc::unbounded_channel::<Vec<Op>>();
+    let task = tokio::spawn(async move {
+        while let Some(ops) = ops_rx.recv().await {
+            let store = store.clone();
+            let user = user.clone();
+            let at = clock.now();
+            let result = tokio::task::spawn_blocking(move || store.apply(&ops, &user, at)).await;
+            let action = match result {
+                Ok(Ok((progress, _events))) => Action::StateLoaded {
+                    progress,
+                    by_other: None,
+                },
+                Ok(Err(e)) => Action::SaveFailed(e.to_string()),
+                Err(e) => Action::SaveFailed(e.to_string()),
+            };
+            let _ = tx.send(action);
+        }
+    });
+    Saver { ops: ops_tx, task }
+}
+
+/// Updates the app and performs the effects. Returns whether to redraw.
+fn dispatch(
+    app: &mut App,
+    action: Action,
+    tx: &mpsc::UnboundedSender<Action>,
+    saves: &mpsc::UnboundedSender<Vec<Op>>,
+    ctx: &Context,
+    cancels: &mut HashMap<u64, CancellationToken>,
+) -> bool {
+    for effect in update(app, action) {
+        match effect {
+            Effect::Apply(ops) => {
+                let _ = saves.send(ops);
+            }
+            Effect::RunCheck(req) => {
+                let Some(checks) = ctx.checks.clone() else {
+                    let _ = tx.send(Action::CheckFinished {
+                        run_id: req.run_id,
+                        guide: req.guide.clone(),
+                        step: req.step.clone(),
+                        records: Vec::new(),
+                    });
+                    continue;
+                };
+                let token = CancellationToken::new();
+                cancels.insert(req.run_id, token.clone());
+                let tx = tx.clone();
+                let by = app.settings.user.clone();
+                tokio::spawn(async move {
+                    let (run_id, guide, step) = (req.run_id, req.guide.clone(), req.step.clone());
+                    let records = checks.run(req, by, token).await;
+                    let _ = tx.send(Action::CheckFinished {
+                        run_id,
+                        guide,
+                        step,
+                        records,
+                    });
+                });
+            }
+            Effect::CancelCheck { run_id } => {
+                if let Some(t) = cancels.remove(&run_id) {
+                    t.cancel();
+                }
+            }
+            Effect::SetKey { guide, env, key } => {
+                if let Some(c) = &ctx.checks {
+                    c.set_key(&guide, &env, key);
+                }
+            }
+            Effect::Quit => {}
+        }
+    }
+    true
+}
+
+/// A fingerprint of every relative time on screen ("3 min ago"), so the
+/// minute tick redraws only when one of them would read differently.
+fn time_signature(app: &App) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if let Some(gp) = app.progress.guides.get(app.guide_id()) {
+        for r in gp.steps.values() {
+            if let Some(at) = r.at {
+                crate::clock::ago(at, app.now).hash(&mut h);
+            }
+            for c in &r.checks {
+                crate::clock::ago(c.at, app.now).hash(&mut h);
+            }
+        }
+    }
+    h.finish()
+}

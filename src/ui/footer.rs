@@ -1,0 +1,48 @@
+//! The bottom lines: the last message (what changed, who did it) and the
+//! key hints, or the search bar while searching.
+
+use super::Theme;
+use crate::app::keymap::footer_hints;
+use crate::app::{App, Mode, Screen, Tone};
+use crate::sanitize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn height(_app: &App) -> u16 {
+    2
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let width = area.width as usize;
+    let msg_line = match (&app.mode, &app.message) {
+        (Mode::Search { query, .. }, _) => Line::from(vec![
+            Span::styled("/", theme.heading()),
+            Span::raw(sanitize::line(query)),
+            Span::styled("▏", theme.dim()),
+        ]),
+        (_, Some(m)) => {
+            let style = match m.tone {
+                Tone::Info => ratatui::style::Style::new(),
+                Tone::Success => theme.ok(),
+                Tone::Warning => theme.warn(),
+                Tone::Error => theme.bad(),
+            };
+            Line::from(Span::styled(
+                super::fit(&theme.ascii_text(&sanitize::line(&m.text)), width, theme),
+                style,
+            ))
+        }
+        _ => Line::default(),
+    };
+    let hints = match app.mode {
+        Mode::Search { .. } => "type to search · Enter keep · Esc back",
+        _ => footer_hints(app.screen == Screen::Picker, width < 90),
+    };
+    let hint_line = Line::from(Span::styled(
+        super::fit(&theme.ascii_text(hints), width, theme),
+        theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(vec![msg_line, hint_line]), area);
+}

@@ -1,0 +1,118 @@
+//! The top lines: where you are, how far along, which environment, who
+//! else is here.
+
+use super::Theme;
+use crate::app::{App, Screen};
+use crate::sanitize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph};
+
+pub fn height(app: &App, _width: u16) -> u16 {
+    match app.screen {
+        Screen::Picker => 1,
+        Screen::Checklist => 2,
+    }
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::styled("cutover", theme.title())];
+    let sep = format!(" {} ", theme.sep());
+    let right = right_side(app, theme);
+    match (app.screen, app.guide()) {
+        (Screen::Checklist, Some(g)) => {
+            spans.push(Span::raw(sep.clone()));
+            spans.push(Span::styled(
+                app.text(g, &g.title).to_string(),
+                theme.heading(),
+            ));
+            let (lang, _) = app.lang_of(g);
+            spans.push(Span::styled(format!(" [{lang}]"), theme.dim()));
+        }
+        _ => {
+            spans.push(Span::raw(sep.clone()));
+            spans.push(Span::raw("choose a guide"));
+        }
+    }
+    let right_w: usize = right.iter().map(|s| s.width()).sum();
+    let left_w: usize = spans.iter().map(|s| s.width()).sum();
+    let width = area.width as usize;
+    if left_w + right_w + 1 > width {
+        // Too narrow for both: shorten the title.
+        if let Some(last) = spans.get_mut(2) {
+            let keep = width.saturating_sub(right_w + 12);
+            *last = Span::styled(super::fit(&last.content, keep, theme), last.style);
+        }
+    }
+    let left_w: usize = spans.iter().map(|s| s.width()).sum();
+    spans.push(Span::raw(
+        " ".repeat(width.saturating_sub(left_w + right_w)),
+    ));
+    spans.extend(right);
+    let top = Rect { height: 1, ..area };
+    frame.render_widget(Paragraph::new(Line::from(spans)), top);
+
+    if app.screen == Screen::Checklist && area.height >= 2 {
+        if let Some(g) = app.guide() {
+            let (done, total) = app.counts(g);
+            let ratio = if total == 0 {
+                0.0
+            } else {
+                done as f64 / total as f64
+            };
+            let label = format!("{done}/{total} steps done");
+            let gauge_area = Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            };
+            let gauge = Gauge::default()
+                .ratio(ratio)
+                .label(label)
+                .use_unicode(!theme.ascii)
+                .gauge_style(if theme.color {
+                    theme.ok()
+                } else {
+                    ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)
+                });
+            frame.render_widget(gauge, gauge_area);
+        }
+    }
+}
+
+fn right_side(app: &App, theme: &Theme) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    if !app.others.is_empty() {
+        let names: Vec<String> = app.others.iter().map(|o| sanitize::line(o)).collect();
+        out.push(Span::styled(
+            format!("here: {} ", names.join(", ")),
+            theme.dim(),
+        ));
+    }
+    if app.settings.observe {
+        out.push(Span::styled(" OBSERVING ", theme.banner(false)));
+        out.push(Span::raw(" "));
+    }
+    if app.settings.demo {
+        out.push(Span::styled(" DEMO ", theme.banner(false)));
+        out.push(Span::raw(" "));
+    }
+    if let (Screen::Checklist, Some(g)) = (app.screen, app.guide())
+        && let Some(env) = app.env_of(g.id())
+    {
+        let production = g.environments.get(env).map(|e| !e.sandbox).unwrap_or(true);
+        let mut label = format!(" {} ", env.to_uppercase());
+        if let Some(url) = app
+            .overridden_urls
+            .get(&(g.id().to_string(), env.to_string()))
+        {
+            label = format!(" {} → {} ", env.to_uppercase(), sanitize::line(url));
+        }
+        out.push(Span::styled(
+            theme.ascii_text(&label.replace('→', "->")),
+            theme.banner(production && !app.settings.demo),
+        ));
+    }
+    out
+}

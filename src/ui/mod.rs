@@ -1,0 +1,86 @@
+//! Rendering: `render(&App, &Theme, &mut Frame)`. Reads the app, never
+//! changes it. One file per area of the screen.
+
+mod detail;
+mod footer;
+mod header;
+mod help;
+mod picker;
+mod prompt;
+mod step_list;
+pub mod theme;
+
+use crate::app::{App, Mode, Screen};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+pub use theme::Theme;
+
+/// Below this width the list and the detail are stacked, not side by side.
+pub const COMPACT_WIDTH: u16 = 80;
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < 20 || area.height < 5 {
+        let msg = ratatui::widgets::Paragraph::new(theme.ascii_text("cutover: window too small"));
+        frame.render_widget(msg, area);
+        return;
+    }
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(header::height(app, area.width)),
+        Constraint::Min(1),
+        Constraint::Length(footer::height(app)),
+    ])
+    .areas(area);
+    header::render(app, theme, frame, head);
+    match app.screen {
+        Screen::Picker => picker::render(app, theme, frame, body),
+        Screen::Checklist => checklist(app, theme, frame, body),
+    }
+    footer::render(app, theme, frame, foot);
+    match &app.mode {
+        Mode::Help { scroll } => help::render(app, theme, frame, area, *scroll),
+        Mode::EditNote { .. } | Mode::Confirm { .. } | Mode::KeyPrompt { .. } => {
+            prompt::render(app, theme, frame, area)
+        }
+        _ => {}
+    }
+}
+
+fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if area.width < COMPACT_WIDTH {
+        // Stacked: a short list on top, the detail below.
+        let list_h = (app.items().len() as u16 + 2).min(area.height / 2).max(3);
+        let [list, detail] =
+            Layout::vertical([Constraint::Length(list_h), Constraint::Min(1)]).areas(area);
+        step_list::render(app, theme, frame, list);
+        detail::render(app, theme, frame, detail);
+    } else {
+        let list_w = (area.width * 38 / 100).clamp(30, 52);
+        let [list, detail] =
+            Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(area);
+        step_list::render(app, theme, frame, list);
+        detail::render(app, theme, frame, detail);
+    }
+}
+
+/// Truncates `s` to `width` display cells, with an ellipsis if cut.
+pub(crate) fn fit(s: &str, width: usize, theme: &Theme) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut w = 0;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return s.to_string();
+    }
+    let ell = if theme.ascii { "." } else { "…" };
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw + 1 > width {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push_str(ell);
+    out
+}

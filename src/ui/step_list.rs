@@ -1,0 +1,121 @@
+//! The step list: number, status glyph, title; troubleshooting items under
+//! their own heading.
+
+use super::Theme;
+use crate::app::App;
+use crate::clock::ago;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState};
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(g) = app.guide() else { return };
+    let gid = g.id();
+    let items = app.items();
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let mut rows: Vec<ListItem> = Vec::new();
+    let mut selected_row = 0;
+    let mut heading_shown = false;
+    for (i, item) in items.iter().enumerate() {
+        if item.troubleshooting && !heading_shown {
+            heading_shown = true;
+            rows.push(ListItem::new(Line::from(Span::styled(
+                "Troubleshooting",
+                theme.heading(),
+            ))));
+        }
+        if i == app.selected {
+            selected_row = rows.len();
+        }
+        let s = item.step;
+        let status = app.status(gid, s.id());
+        let num = match s.number {
+            Some(n) => format!("{n:>2}"),
+            None => " ".repeat(2),
+        };
+        let mut spans = vec![
+            Span::styled(format!("{num} "), theme.dim()),
+            Span::styled(
+                theme.status_glyph(status).to_string(),
+                theme.status_style(status),
+            ),
+            Span::raw(" "),
+        ];
+        // Right-hand markers: running spinner, last verdict, drift.
+        let mut marker = String::new();
+        let mut marker_style = theme.dim();
+        if app.is_running(gid, s.id()) {
+            marker = theme.spinner(app.spinner).to_string();
+            marker_style = theme.warn();
+        } else if let Some((v, at)) = app.last_verdict(gid, s.id()) {
+            let fresh = stale_suffix(app, s, at);
+            marker = format!("{}{fresh}", theme.verdict_glyph(v));
+            marker_style = theme.verdict_style(v);
+        }
+        if app.drifted(gid, s.id()) {
+            marker = format!(
+                "{marker} {}",
+                if theme.ascii { "CHANGED" } else { "changed" }
+            );
+            marker_style = theme.warn();
+        }
+        let used: usize =
+            spans.iter().map(|s| s.width()).sum::<usize>() + marker.chars().count() + 1;
+        let title = super::fit(app.text(g, &s.title), inner_w.saturating_sub(used), theme);
+        let pad =
+            inner_w.saturating_sub(used + unicode_width::UnicodeWidthStr::width(title.as_str()));
+        spans.push(Span::styled(title, theme.status_style(status)));
+        spans.push(Span::raw(" ".repeat(pad + 1)));
+        spans.push(Span::styled(marker, marker_style));
+        rows.push(ListItem::new(Line::from(spans)));
+    }
+    let title = format!(" Steps ({}) ", g.steps.len());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.dim()))
+        .border_type(if theme.ascii {
+            ratatui::widgets::BorderType::Plain
+        } else {
+            ratatui::widgets::BorderType::Rounded
+        });
+    let block = if theme.ascii {
+        block.border_set(ascii_border())
+    } else {
+        block
+    };
+    let list = List::new(rows)
+        .block(block)
+        .highlight_style(theme.selected());
+    let mut state = ListState::default().with_selected(Some(selected_row));
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
+/// " stale" when the last verdict is older than the check's freshness window.
+fn stale_suffix(app: &App, step: &crate::guide::Step, at: jiff::Timestamp) -> String {
+    let window = step
+        .checks
+        .iter()
+        .filter_map(|c| c.fresh_for.as_deref())
+        .filter_map(crate::guide::parse_duration)
+        .min();
+    match window {
+        Some(secs) if app.now.as_second() - at.as_second() > secs as i64 => {
+            format!(" {}", ago(at, app.now))
+        }
+        _ => String::new(),
+    }
+}
+
+pub(crate) fn ascii_border() -> ratatui::symbols::border::Set<'static> {
+    ratatui::symbols::border::Set {
+        top_left: "+",
+        top_right: "+",
+        bottom_left: "+",
+        bottom_right: "+",
+        vertical_left: "|",
+        vertical_right: "|",
+        horizontal_top: "-",
+        horizontal_bottom: "-",
+    }
+}

@@ -1,0 +1,162 @@
+//! The real binary in a real pseudo-terminal: keys in, screen out.
+#![allow(dead_code)]
+
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A generous deadline: the machine may be busy; the test only waits as
+/// long as the condition takes.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["home", "config", "data", "cache", "state"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        Sandbox { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn state_file(&self) -> PathBuf {
+        self.path().join("data/cutover/state.toml")
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.path().join("config/cutover")
+    }
+
+    /// The environment every spawned cutover gets: its own HOME and XDG
+    /// dirs, a pinned locale, user and clock.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let p = self.path();
+        vec![
+            ("HOME".into(), p.join("home").display().to_string()),
+            ("XDG_CONFIG_HOME".into(), p.join("config").display().to_string()),
+            ("XDG_DATA_HOME".into(), p.join("data").display().to_string()),
+            ("XDG_CACHE_HOME".into(), p.join("cache").display().to_string()),
+            ("XDG_STATE_HOME".into(), p.join("state").display().to_string()),
+            ("LANG".into(), "en_US.UTF-8".into()),
+            ("LC_ALL".into(), "en_US.UTF-8".into()),
+            ("USER".into(), "tester".into()),
+            ("TERM".into(), "xterm-256color".into()),
+            ("CUTOVER_NOW".into(), "2026-11-23T10:00:00Z".into()),
+        ]
+    }
+
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
+        c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c
+    }
+}
+
+pub struct Pty {
+    pub parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    pub child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+    /// Every byte the program wrote.
+    pub raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Pty {
+    pub fn spawn(sb: &Sandbox, args: &[&str], cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Pty {
+        let pty = native_pty_system();
+        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
+        cmd.args(args);
+        cmd.env_clear();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in sb.env() {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.cwd(sb.path());
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(std::num::NonZeroU16::new(rows).unwrap(), std::num::NonZeroU16::new(cols).unwrap(), 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p2, r2) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        p2.lock().unwrap().process(&buf[..n]);
+                        r2.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+        });
+        Pty { parser, writer, child, _master: pair.master, raw }
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen if not.
+    pub fn wait_for(&self, text: &str) {
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            if self.screen().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("screen never showed {text:?}; it shows:\n{}", self.screen());
+    }
+
+    /// Waits for the process to end and returns its exit code.
+    pub fn wait_exit(&mut self) -> u32 {
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.exit_code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("cutover did not exit; screen:\n{}", self.screen());
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+}
+
+/// Waits until `cond` holds.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}

@@ -1,0 +1,66 @@
+//! End to end: the real binary in a pseudo-terminal.
+
+mod common;
+use common::pty::{wait_until, Pty, Sandbox};
+
+#[test]
+fn a_step_marked_done_is_still_done_after_a_restart() {
+    let sb = Sandbox::new();
+    let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, &[]);
+    p.wait_for("0/10 steps done");
+    p.send(b" ");
+    p.wait_for("1/10 steps done");
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+    let state = std::fs::read_to_string(sb.state_file()).unwrap();
+    assert!(state.contains("[guides.postnl.steps.servicedesk-access]"), "{state}");
+    assert!(state.contains("status = \"done\""), "{state}");
+    assert!(state.contains("by = \"tester\""), "{state}");
+
+    let mut p = Pty::spawn(&sb, &[], 100, 30, &[]);
+    p.wait_for("1/10 done");
+    p.send(b"\r");
+    p.wait_for("1/10 steps done");
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+}
+
+#[test]
+fn sighup_saves_the_note_being_typed_and_exits() {
+    let sb = Sandbox::new();
+    let mut p = Pty::spawn(&sb, &["open", "posti"], 100, 30, &[]);
+    p.wait_for("0/8 steps done");
+    p.send(b"e");
+    p.wait_for("Note: open-omaposti-pro");
+    p.send(b"typed before the link dropped");
+    p.wait_for("typed before the link dropped");
+    let pid = p.pid().unwrap() as i32;
+    // SAFETY: sending a signal to our own child.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    p.wait_exit();
+    let state = std::fs::read_to_string(sb.state_file()).unwrap();
+    assert!(state.contains("typed before the link dropped"), "{state}");
+}
+
+#[test]
+fn an_unreadable_state_file_is_reported_with_its_line_and_left_alone() {
+    let sb = Sandbox::new();
+    let file = sb.state_file();
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let broken = "schema = 1\n[guides.postnl.steps.go-live]\nstatus = \"finished\"\n";
+    std::fs::write(&file, broken).unwrap();
+    let out = sb.command(&["open", "postnl"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("state.toml:3:"), "no line:col in {err}");
+    assert!(err.contains("--reset-state"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), broken, "the file was changed");
+
+    // --reset-state moves it aside and starts fresh.
+    let out = sb.command(&["--reset-state", "mark", "postnl", "go-live", "done"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let backups: Vec<_> = std::fs::read_dir(file.parent().unwrap()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("broken")).collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), broken);
+    wait_until("state written", || std::fs::read_to_string(&file).map(|s| s.contains("done")).unwrap_or(false));
+}

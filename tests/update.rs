@@ -1,0 +1,204 @@
+//! The app's state machine: actions in, state and effects out. No terminal.
+
+mod common;
+use common::*;
+use cutover::app::input::{Code, Key};
+use cutover::app::{update, Action, Effect, Mode, Screen};
+use cutover::progress::{Op, Progress, Status};
+
+#[test]
+fn opening_a_guide_lands_on_its_first_open_step() {
+    let mut p = Progress::default();
+    p.apply(&Op::SetStatus { guide: "postnl".into(), step: "servicedesk-access".into(), status: Status::Done, hash: None }, "bob", fixed_now());
+    let mut a = app_with(p, "en");
+    assert_eq!(a.screen, Screen::Picker);
+    open(&mut a, "postnl");
+    assert_eq!(a.screen, Screen::Checklist);
+    assert_eq!(a.guide_id(), "postnl");
+    assert_eq!(a.selected_step().map(|s| s.id()), Some("account-verification"));
+}
+
+#[test]
+fn space_marks_done_and_asks_to_save_that_op() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    let effects = press(&mut a, ' ');
+    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("expected one Apply, got {effects:?}") };
+    match ops.as_slice() {
+        [Op::SetStatus { guide, step, status, hash }] => {
+            assert_eq!((guide.as_str(), step.as_str(), *status), ("postnl", "servicedesk-access", Status::Done));
+            assert!(hash.is_some(), "the step's content hash is recorded when ticked");
+        }
+        other => panic!("unexpected ops {other:?}"),
+    }
+    // Shown at once, before the store answers.
+    assert_eq!(a.status("postnl", "servicedesk-access"), Status::Done);
+    press(&mut a, ' ');
+    assert_eq!(a.status("postnl", "servicedesk-access"), Status::Todo);
+}
+
+#[test]
+fn status_keys_set_each_status() {
+    let mut a = app();
+    open(&mut a, "posti");
+    for (c, st) in [('i', Status::InProgress), ('b', Status::Blocked), ('s', Status::Skipped), ('d', Status::Done), ('u', Status::Todo)] {
+        press(&mut a, c);
+        assert_eq!(a.status("posti", "open-omaposti-pro"), st, "key {c}");
+    }
+}
+
+#[test]
+fn movement_is_bounded_and_vim_keys_work() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    press(&mut a, 'k');
+    assert_eq!(a.selected, 0);
+    press(&mut a, 'j');
+    key(&mut a, Key::plain(Code::Down));
+    assert_eq!(a.selected, 2);
+    press(&mut a, 'G');
+    assert_eq!(a.selected, a.items().len() - 1);
+    press(&mut a, 'g');
+    assert_eq!(a.selected, 0);
+}
+
+#[test]
+fn typing_a_note_fires_no_commands_and_saves_on_ctrl_s() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    press(&mut a, 'e');
+    assert!(matches!(a.mode, Mode::EditNote { .. }));
+    // Every letter here is also a command in normal mode.
+    for c in "quit dbs jk ticket 4711".chars() {
+        assert!(press(&mut a, c).is_empty(), "{c} fired an effect while typing");
+    }
+    key(&mut a, Key::plain(Code::Enter));
+    press(&mut a, 'x');
+    assert!(!a.quit);
+    assert_eq!(a.status("postnl", "servicedesk-access"), Status::Todo);
+    let effects = key(&mut a, Key::ctrl('s'));
+    assert!(matches!(a.mode, Mode::Normal));
+    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(ops, &vec![Op::SetNote { guide: "postnl".into(), step: "servicedesk-access".into(), note: "quit dbs jk ticket 4711\nx".into() }]);
+}
+
+#[test]
+fn ctrl_c_discards_a_note_draft() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    press(&mut a, 'e');
+    press(&mut a, 'z');
+    let effects = key(&mut a, Key::ctrl('c'));
+    assert!(effects.is_empty());
+    assert!(!a.quit, "Ctrl-C in the editor discards the draft, it does not quit");
+    assert_eq!(a.progress.step("postnl", "servicedesk-access").map(|r| r.note.clone()).unwrap_or_default(), "");
+}
+
+#[test]
+fn shutdown_saves_an_open_note_draft() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    press(&mut a, 'e');
+    for c in "half-written".chars() {
+        press(&mut a, c);
+    }
+    let effects = update(&mut a, Action::Shutdown);
+    assert!(a.quit);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Apply(ops) if ops.iter().any(|o| matches!(o, Op::SetNote { note, .. } if note == "half-written")))));
+    assert!(effects.contains(&Effect::Quit));
+}
+
+#[test]
+fn search_jumps_to_a_matching_step_and_esc_returns() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    press(&mut a, '/');
+    for c in "productie".chars() {
+        press(&mut a, c);
+    }
+    let found = a.selected_step().map(|s| s.id().to_string()).unwrap_or_default();
+    assert!(found.starts_with("production") || found == "go-live", "search landed on {found}");
+    key(&mut a, Key::plain(Code::Esc));
+    assert_eq!(a.selected, 0);
+    press(&mut a, '/');
+    for c in "sandbox".chars() {
+        press(&mut a, c);
+    }
+    enter(&mut a);
+    let first = a.selected;
+    press(&mut a, 'n');
+    assert_ne!(a.selected, first, "n finds the next match");
+}
+
+#[test]
+fn language_switches_between_the_guide_languages() {
+    let mut a = app_with(Progress::default(), "nl");
+    open(&mut a, "postnl");
+    assert_eq!(a.lang.get("postnl").map(String::as_str), Some("nl"));
+    press(&mut a, 'L');
+    assert_eq!(a.lang.get("postnl").map(String::as_str), Some("en"));
+    press(&mut a, 'L');
+    assert_eq!(a.lang.get("postnl").map(String::as_str), Some("nl"));
+}
+
+#[test]
+fn default_language_is_the_guides_first_when_the_locale_has_none() {
+    let a = app_with(Progress::default(), "de");
+    assert_eq!(a.lang.get("postnl").map(String::as_str), Some("nl"));
+    assert_eq!(a.lang.get("posti").map(String::as_str), Some("en"));
+}
+
+#[test]
+fn observer_cannot_change_anything() {
+    let mut a = app();
+    a.settings.observe = true;
+    open(&mut a, "postnl");
+    for c in [' ', 'd', 'i', 'b', 's', 'u', 'e', 'c', 'C', 'p', 'a'] {
+        let effects = press(&mut a, c);
+        assert!(effects.is_empty(), "{c} produced {effects:?} for an observer");
+        assert!(matches!(a.mode, Mode::Normal), "{c} opened a prompt for an observer");
+    }
+    assert!(a.message.as_ref().is_some_and(|m| m.text.contains("read-only")));
+    assert_eq!(a.status("postnl", "servicedesk-access"), Status::Todo);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut a = app();
+    press(&mut a, '?');
+    assert!(matches!(a.mode, Mode::Help { .. }));
+    press(&mut a, 'x');
+    assert!(matches!(a.mode, Mode::Normal));
+}
+
+#[test]
+fn q_quits_from_picker_and_checklist() {
+    let mut a = app();
+    assert_eq!(press(&mut a, 'q'), vec![Effect::Quit]);
+    let mut b = app();
+    open(&mut b, "posti");
+    assert!(press(&mut b, 'q').contains(&Effect::Quit));
+    assert!(b.quit);
+}
+
+#[test]
+fn a_state_from_another_instance_replaces_ours_and_says_who() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    let mut p = Progress::default();
+    p.apply(&Op::SetStatus { guide: "postnl".into(), step: "versioning".into(), status: Status::Blocked, hash: None }, "bob", fixed_now());
+    update(&mut a, Action::StateLoaded { progress: p, by_other: Some("bob: versioning blocked".into()) });
+    assert_eq!(a.status("postnl", "versioning"), Status::Blocked);
+    assert_eq!(a.selected, 0, "the cursor stays where it was");
+    assert!(a.message.as_ref().is_some_and(|m| m.text.contains("bob")));
+}
+
+#[test]
+fn troubleshooting_items_do_not_count_in_progress() {
+    let mut a = app();
+    open(&mut a, "posti");
+    let g = a.guide().unwrap().clone();
+    let (_, total) = a.counts(&g);
+    assert_eq!(total, 8);
+    assert!(a.items().len() > 8, "troubleshooting items are listed too");
+}

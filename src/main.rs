@@ -77,6 +77,7 @@ async fn tui(cli: Cli, env: Env) -> i32 {
         clock: env.clock.clone(),
         theme,
         shutdown: Some(shutdown_signal()),
+        watch: true,
     };
     let events = crossterm::event::EventStream::new();
     let result = runtime::run(&mut term, &mut app, events, ctx).await;

@@ -15,10 +15,10 @@ pub enum Action {
     Paste(String),
     /// The clock moved (only sent while something time-dependent shows).
     Tick(Timestamp),
-    /// The state as saved (ours) or as changed by another instance.
+    /// The state as saved by us (`external: false`) or as changed by another instance.
     StateLoaded {
         progress: Progress,
-        by_other: Option<String>,
+        external: bool,
     },
     SaveFailed(String),
     CheckFinished {
@@ -83,11 +83,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
-        Action::StateLoaded { progress, by_other } => {
-            app.progress = progress;
-            if let Some(summary) = by_other {
+        Action::StateLoaded { progress, external } => {
+            if external && let Some(summary) = describe_new_events(&app.progress, &progress) {
                 app.say(Tone::Info, summary);
             }
+            // Only the progress is replaced: the cursor, the scroll position,
+            // an open editor and its unsaved text stay as they are.
+            app.progress = progress;
             vec![]
         }
         Action::SaveFailed(err) => {
@@ -169,6 +171,22 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             effects
         }
     }
+}
+
+/// "bob: versioning → blocked" for what another instance just did.
+pub fn describe_new_events(old: &Progress, new: &Progress) -> Option<String> {
+    let known: Vec<&crate::progress::Event> = old.events.iter().rev().take(200).collect();
+    let fresh: Vec<&crate::progress::Event> = new.events.iter().rev().take(50).filter(|e| !known.contains(e)).collect();
+    let latest = fresh.first()?;
+    let by = crate::sanitize::line(&latest.by);
+    let step = crate::sanitize::line(&latest.step);
+    let what = match latest.what.as_str() {
+        "status" => format!("{by}: {step} → {}", crate::sanitize::line(&latest.detail)),
+        "note" => format!("{by} edited the note of {step}"),
+        "check" => format!("{by} ran the check of {step}: {}", crate::sanitize::line(&latest.detail)),
+        _ => format!("{by}: {step} {}", crate::sanitize::line(&latest.detail)),
+    };
+    Some(if fresh.len() > 1 { format!("{what} (+{} more changes)", fresh.len() - 1) } else { what })
 }
 
 fn verdict_rank(v: Verdict) -> u8 {

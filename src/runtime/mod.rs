@@ -5,6 +5,7 @@
 
 pub mod input;
 pub mod terminal;
+pub mod watch;
 
 use crate::app::{Action, App, CheckRequest, Effect, update};
 use crate::check::secret::ApiKey;
@@ -43,6 +44,8 @@ pub struct Context {
     /// A future that resolves when the process is asked to stop (SIGTERM,
     /// SIGHUP, SIGINT). None in tests.
     pub shutdown: Option<BoxFuture<'static, ()>>,
+    /// Watch the state file for other instances' changes.
+    pub watch: bool,
 }
 
 /// Runs the app until it quits. Generic over the backend and the input
@@ -71,6 +74,8 @@ where
         .take()
         .unwrap_or_else(|| Box::pin(futures::future::pending()));
     let mut last_time_sig = time_signature(app);
+    let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
+    let _watch = if ctx.watch { Some(watch::spawn(ctx.store.path(), changed_tx)) } else { drop(changed_tx); None };
 
     terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
     loop {
@@ -90,6 +95,17 @@ where
             }
             Some(action) = rx.recv() => {
                 dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
+            }
+            Some(()) = changed_rx.recv() => {
+                // Several saves in a burst: read once, after it settles.
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                while changed_rx.try_recv().is_ok() {}
+                let store = ctx.store.clone();
+                if let Ok(Ok(progress)) = tokio::task::spawn_blocking(move || store.load()).await
+                    && progress != app.progress
+                {
+                    dirty |= dispatch(app, Action::StateLoaded { progress, external: true }, &tx, &saver.ops, &ctx, &mut cancels);
+                }
             }
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match input::convert(ev) {
@@ -154,7 +170,7 @@ fn spawn_saver(
             let action = match result {
                 Ok(Ok((progress, _events))) => Action::StateLoaded {
                     progress,
-                    by_other: None,
+                    external: false,
                 },
                 Ok(Err(e)) => Action::SaveFailed(e.to_string()),
                 Err(e) => Action::SaveFailed(e.to_string()),

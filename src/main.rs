@@ -78,6 +78,11 @@ async fn tui(cli: Cli, env: Env) -> i32 {
         theme,
         shutdown: Some(shutdown_signal()),
         watch: true,
+        clipboard: Some(Box::new(|seq: &str| {
+            let mut out = std::io::stdout();
+            let _ = out.write_all(seq.as_bytes());
+            let _ = out.flush();
+        })),
     };
     let events = crossterm::event::EventStream::new();
     let result = runtime::run(&mut term, &mut app, events, ctx).await;

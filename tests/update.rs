@@ -203,3 +203,17 @@ fn troubleshooting_items_do_not_count_in_progress() {
     assert_eq!(total, 8);
     assert!(a.items().len() > 8, "troubleshooting items are listed too");
 }
+
+#[test]
+fn y_copies_the_steps_items_in_turn_through_osc52() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    let first = press(&mut a, 'y');
+    let [Effect::Copy(text)] = first.as_slice() else { panic!("{first:?}") };
+    assert!(!text.is_empty());
+    let seq = cutover::runtime::osc52(text);
+    assert!(seq.starts_with("\x1b]52;c;") && seq.ends_with('\x07'));
+    let payload = &seq[7..seq.len() - 1];
+    assert!(payload.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='), "payload cannot end the sequence early");
+    assert_eq!(cutover::runtime::osc52("hi\x07\x1b"), "\x1b]52;c;aGkHGw==\x07");
+}

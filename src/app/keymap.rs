@@ -33,6 +33,7 @@ pub enum Intent {
     SwitchEnv,
     EnterKey,
     Acknowledge,
+    Copy,
     Help,
     Quit,
 }

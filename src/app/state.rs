@@ -131,6 +131,8 @@ pub struct App {
     pub overridden_urls: BTreeMap<(String, String), String>,
     /// The last search, for `n`.
     pub last_search: String,
+    /// Which of the step's copyable items `y` copies next.
+    pub copy_cursor: usize,
 }
 
 /// One row of the step list.
@@ -184,6 +186,7 @@ impl App {
             others: Vec::new(),
             overridden_urls: BTreeMap::new(),
             last_search: String::new(),
+            copy_cursor: 0,
         }
     }
 

@@ -54,6 +54,8 @@ pub enum Effect {
     CancelCheck {
         run_id: u64,
     },
+    /// Put text on the clipboard of the terminal the user sits at (OSC 52).
+    Copy(String),
     /// Keep a typed key in memory for this guide and environment.
     SetKey {
         guide: String,
@@ -563,9 +565,65 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
             return vec![Effect::Apply(ops)];
         }
         Intent::Help => app.mode = Mode::Help { scroll: 0 },
+        Intent::Copy => {
+            let choices = copyable(app);
+            if choices.is_empty() {
+                app.say(Tone::Info, "nothing to copy in this step");
+                return vec![];
+            }
+            let n = app.copy_cursor % choices.len();
+            app.copy_cursor = n + 1;
+            let (what, text) = choices[n].clone();
+            let more = if choices.len() > 1 { format!(" ({}/{}; y again: next)", n + 1, choices.len()) } else { String::new() };
+            app.say(Tone::Success, format!("copied {what}: {text}{more}"));
+            return vec![Effect::Copy(text)];
+        }
         Intent::Quit => return quit(app),
     }
     vec![]
+}
+
+/// What `y` can copy from the selected step: links, contacts, and each
+/// HTTP check as a curl command with the key masked.
+fn copyable(app: &App) -> Vec<(String, String)> {
+    let (Some(g), Some(step)) = (app.guide(), app.selected_step()) else { return vec![] };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for l in &step.links {
+        out.push(("link".into(), l.url.clone()));
+    }
+    for c in &step.contacts {
+        out.push((format!("{:?}", c.kind).to_lowercase(), c.value.clone()));
+    }
+    let env = step_env(app, g, step);
+    let base = app
+        .overridden_urls
+        .get(&(g.id().to_string(), env.clone()))
+        .cloned()
+        .or_else(|| g.environments.get(&env).map(|e| e.base_url.clone()))
+        .unwrap_or_default();
+    for c in &step.checks {
+        if c.kind() != CheckKind::Http {
+            continue;
+        }
+        let r = c.request();
+        let mut cmd = format!("curl -sS -X {}", r.method.as_deref().unwrap_or("GET").to_ascii_uppercase());
+        for (k, v) in &r.headers {
+            let v = v.replace("{api_key}", "$API_KEY");
+            cmd.push_str(&format!(" -H '{k}: {v}'"));
+        }
+        if let Some(b) = &r.body {
+            cmd.push_str(&format!(" --data '{}'", b.replace('\'', "")));
+        }
+        let mut url = format!("{}{}", base.trim_end_matches('/'), r.path.as_deref().unwrap_or(""));
+        if !r.query.is_empty() {
+            let q: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            url.push('?');
+            url.push_str(&q.join("&"));
+        }
+        cmd.push_str(&format!(" '{url}'"));
+        out.push(("check as curl".into(), crate::sanitize::line(&cmd)));
+    }
+    out
 }
 
 fn on_picker(app: &mut App, intent: Intent) -> Vec<Effect> {
@@ -605,6 +663,7 @@ fn select(app: &mut App, idx: usize) {
     if idx != app.selected {
         app.selected = idx;
         app.detail_scroll = 0;
+        app.copy_cursor = 0;
     }
 }
 

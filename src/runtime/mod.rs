@@ -46,6 +46,24 @@ pub struct Context {
     pub shutdown: Option<BoxFuture<'static, ()>>,
     /// Watch the state file for other instances' changes.
     pub watch: bool,
+    /// Where OSC 52 clipboard sequences go (the terminal). None: no copy.
+    pub clipboard: Option<Box<dyn Fn(&str) + Send + Sync>>,
+}
+
+/// The OSC 52 sequence that puts `text` on the clipboard. The payload is
+/// base64, so no byte of the text can end the sequence early.
+pub fn osc52(text: &str) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut b64 = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+        b64.push(A[(n >> 18) as usize & 63] as char);
+        b64.push(A[(n >> 12) as usize & 63] as char);
+        b64.push(if chunk.len() > 1 { A[(n >> 6) as usize & 63] as char } else { '=' });
+        b64.push(if chunk.len() > 2 { A[n as usize & 63] as char } else { '=' });
+    }
+    format!("\x1b]52;c;{b64}\x07")
 }
 
 /// Runs the app until it quits. Generic over the backend and the input
@@ -228,6 +246,11 @@ fn dispatch(
             Effect::SetKey { guide, env, key } => {
                 if let Some(c) = &ctx.checks {
                     c.set_key(&guide, &env, key);
+                }
+            }
+            Effect::Copy(text) => {
+                if let Some(sink) = &ctx.clipboard {
+                    sink(&osc52(&text));
                 }
             }
             Effect::Quit => {}

@@ -197,6 +197,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "type the API key for the active environment (memory only)",
     },
     Binding {
+        keys: &[c('y')],
+        label: "y",
+        intent: Intent::Copy,
+        help: "copy the step's link, email, phone or check as curl (again: next); OSC 52, in tmux needs set-clipboard on",
+    },
+    Binding {
         keys: &[c('a')],
         label: "a",
         intent: Intent::Acknowledge,

@@ -178,17 +178,30 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 /// "bob: versioning → blocked" for what another instance just did.
 pub fn describe_new_events(old: &Progress, new: &Progress) -> Option<String> {
     let known: Vec<&crate::progress::Event> = old.events.iter().rev().take(200).collect();
-    let fresh: Vec<&crate::progress::Event> = new.events.iter().rev().take(50).filter(|e| !known.contains(e)).collect();
+    let fresh: Vec<&crate::progress::Event> = new
+        .events
+        .iter()
+        .rev()
+        .take(50)
+        .filter(|e| !known.contains(e))
+        .collect();
     let latest = fresh.first()?;
     let by = crate::sanitize::line(&latest.by);
     let step = crate::sanitize::line(&latest.step);
     let what = match latest.what.as_str() {
         "status" => format!("{by}: {step} → {}", crate::sanitize::line(&latest.detail)),
         "note" => format!("{by} edited the note of {step}"),
-        "check" => format!("{by} ran the check of {step}: {}", crate::sanitize::line(&latest.detail)),
+        "check" => format!(
+            "{by} ran the check of {step}: {}",
+            crate::sanitize::line(&latest.detail)
+        ),
         _ => format!("{by}: {step} {}", crate::sanitize::line(&latest.detail)),
     };
-    Some(if fresh.len() > 1 { format!("{what} (+{} more changes)", fresh.len() - 1) } else { what })
+    Some(if fresh.len() > 1 {
+        format!("{what} (+{} more changes)", fresh.len() - 1)
+    } else {
+        what
+    })
 }
 
 fn verdict_rank(v: Verdict) -> u8 {
@@ -574,7 +587,11 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
             let n = app.copy_cursor % choices.len();
             app.copy_cursor = n + 1;
             let (what, text) = choices[n].clone();
-            let more = if choices.len() > 1 { format!(" ({}/{}; y again: next)", n + 1, choices.len()) } else { String::new() };
+            let more = if choices.len() > 1 {
+                format!(" ({}/{}; y again: next)", n + 1, choices.len())
+            } else {
+                String::new()
+            };
             app.say(Tone::Success, format!("copied {what}: {text}{more}"));
             return vec![Effect::Copy(text)];
         }
@@ -586,7 +603,9 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
 /// What `y` can copy from the selected step: links, contacts, and each
 /// HTTP check as a curl command with the key masked.
 fn copyable(app: &App) -> Vec<(String, String)> {
-    let (Some(g), Some(step)) = (app.guide(), app.selected_step()) else { return vec![] };
+    let (Some(g), Some(step)) = (app.guide(), app.selected_step()) else {
+        return vec![];
+    };
     let mut out: Vec<(String, String)> = Vec::new();
     for l in &step.links {
         out.push(("link".into(), l.url.clone()));
@@ -606,7 +625,10 @@ fn copyable(app: &App) -> Vec<(String, String)> {
             continue;
         }
         let r = c.request();
-        let mut cmd = format!("curl -sS -X {}", r.method.as_deref().unwrap_or("GET").to_ascii_uppercase());
+        let mut cmd = format!(
+            "curl -sS -X {}",
+            r.method.as_deref().unwrap_or("GET").to_ascii_uppercase()
+        );
         for (k, v) in &r.headers {
             let v = v.replace("{api_key}", "$API_KEY");
             cmd.push_str(&format!(" -H '{k}: {v}'"));
@@ -614,7 +636,11 @@ fn copyable(app: &App) -> Vec<(String, String)> {
         if let Some(b) = &r.body {
             cmd.push_str(&format!(" --data '{}'", b.replace('\'', "")));
         }
-        let mut url = format!("{}{}", base.trim_end_matches('/'), r.path.as_deref().unwrap_or(""));
+        let mut url = format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            r.path.as_deref().unwrap_or("")
+        );
         if !r.query.is_empty() {
             let q: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
             url.push('?');
@@ -711,19 +737,24 @@ fn set_status(app: &mut App, status: Status) -> Vec<Effect> {
     vec![Effect::Apply(ops)]
 }
 
-fn matches(app: &App, idx: usize, q: &str) -> bool {
-    let Some(g) = app.guide() else { return false };
+/// 2: the id or title matches, 1: only the body does, 0: no match.
+fn match_rank(app: &App, idx: usize, q: &str) -> u8 {
+    let Some(g) = app.guide() else { return 0 };
     let items = app.items();
-    let Some(item) = items.get(idx) else {
-        return false;
-    };
+    let Some(item) = items.get(idx) else { return 0 };
     let q = q.to_lowercase();
     let s = item.step;
-    s.id().contains(&q)
-        || app.text(g, &s.title).to_lowercase().contains(&q)
-        || app.text(g, &s.body).to_lowercase().contains(&q)
+    if s.id().contains(&q) || app.text(g, &s.title).to_lowercase().contains(&q) {
+        2
+    } else if app.text(g, &s.body).to_lowercase().contains(&q) {
+        1
+    } else {
+        0
+    }
 }
 
+/// The next item from `from` (wrapping) whose title matches, else whose body
+/// matches.
 fn find_match(app: &App, q: &str, from: usize, wrap: bool) -> Option<usize> {
     let n = app.items().len();
     if q.is_empty() || n == 0 {
@@ -734,7 +765,15 @@ fn find_match(app: &App, q: &str, from: usize, wrap: bool) -> Option<usize> {
     } else {
         (from..n).collect()
     };
-    order.into_iter().find(|i| matches(app, *i, q))
+    let ranks: Vec<(usize, u8)> = order
+        .into_iter()
+        .map(|i| (i, match_rank(app, i, q)))
+        .collect();
+    ranks
+        .iter()
+        .find(|(_, r)| *r == 2)
+        .or_else(|| ranks.iter().find(|(_, r)| *r == 1))
+        .map(|(i, _)| *i)
 }
 
 fn jump_to_match(app: &mut App, q: &str, from: usize) {

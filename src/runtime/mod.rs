@@ -57,11 +57,21 @@ pub fn osc52(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut b64 = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
         b64.push(A[(n >> 18) as usize & 63] as char);
         b64.push(A[(n >> 12) as usize & 63] as char);
-        b64.push(if chunk.len() > 1 { A[(n >> 6) as usize & 63] as char } else { '=' });
-        b64.push(if chunk.len() > 2 { A[n as usize & 63] as char } else { '=' });
+        b64.push(if chunk.len() > 1 {
+            A[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        b64.push(if chunk.len() > 2 {
+            A[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     format!("\x1b]52;c;{b64}\x07")
 }
@@ -93,7 +103,12 @@ where
         .unwrap_or_else(|| Box::pin(futures::future::pending()));
     let mut last_time_sig = time_signature(app);
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
-    let _watch = if ctx.watch { Some(watch::spawn(ctx.store.path(), changed_tx)) } else { drop(changed_tx); None };
+    let _watch = if ctx.watch {
+        Some(watch::spawn(ctx.store.path(), changed_tx))
+    } else {
+        drop(changed_tx);
+        None
+    };
 
     terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
     loop {

@@ -55,7 +55,7 @@ fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         step_list::render(app, theme, frame, list);
         detail::render(app, theme, frame, detail);
     } else {
-        let list_w = (area.width * 38 / 100).clamp(30, 52);
+        let list_w = (area.width * 2 / 5).clamp(32, 52);
         let [list, detail] =
             Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(area);
         step_list::render(app, theme, frame, list);

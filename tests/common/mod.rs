@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use cutover::app::input::{Code, Key};
-use cutover::app::{update, Action, App, Effect, Settings};
+use cutover::app::{Action, App, Effect, Settings, update};
 use cutover::guide::Catalog;
 use cutover::progress::Progress;
 use jiff::Timestamp;
@@ -14,9 +14,24 @@ pub fn fixed_now() -> Timestamp {
 
 pub fn app_with(progress: Progress, lang: &str) -> App {
     let catalog = Catalog::built_in();
-    assert!(catalog.errors.is_empty(), "built-in guides must load: {:?}", catalog.errors);
-    let settings = Settings { lang_pref: vec![lang.to_string()], user: "alice".into(), observe: false, state_path: "/state/state.toml".into(), demo: false };
-    App::new(cutover::commands::entries(&catalog), progress, settings, fixed_now())
+    assert!(
+        catalog.errors.is_empty(),
+        "built-in guides must load: {:?}",
+        catalog.errors
+    );
+    let settings = Settings {
+        lang_pref: vec![lang.to_string()],
+        user: "alice".into(),
+        observe: false,
+        state_path: "/state/state.toml".into(),
+        demo: false,
+    };
+    App::new(
+        cutover::commands::entries(&catalog),
+        progress,
+        settings,
+        fixed_now(),
+    )
 }
 
 pub fn app() -> App {

@@ -1,7 +1,7 @@
 //! The real binary in a real pseudo-terminal: keys in, screen out.
 #![allow(dead_code)]
 
-use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -42,10 +42,19 @@ impl Sandbox {
         let p = self.path();
         vec![
             ("HOME".into(), p.join("home").display().to_string()),
-            ("XDG_CONFIG_HOME".into(), p.join("config").display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                p.join("config").display().to_string(),
+            ),
             ("XDG_DATA_HOME".into(), p.join("data").display().to_string()),
-            ("XDG_CACHE_HOME".into(), p.join("cache").display().to_string()),
-            ("XDG_STATE_HOME".into(), p.join("state").display().to_string()),
+            (
+                "XDG_CACHE_HOME".into(),
+                p.join("cache").display().to_string(),
+            ),
+            (
+                "XDG_STATE_HOME".into(),
+                p.join("state").display().to_string(),
+            ),
             ("LANG".into(), "en_US.UTF-8".into()),
             ("LC_ALL".into(), "en_US.UTF-8".into()),
             ("USER".into(), "tester".into()),
@@ -56,7 +65,9 @@ impl Sandbox {
 
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
-        c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
         for (k, v) in self.env() {
             c.env(k, v);
         }
@@ -74,9 +85,22 @@ pub struct Pty {
 }
 
 impl Pty {
-    pub fn spawn(sb: &Sandbox, args: &[&str], cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Pty {
+    pub fn spawn(
+        sb: &Sandbox,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        extra_env: &[(&str, &str)],
+    ) -> Pty {
         let pty = native_pty_system();
-        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
         cmd.args(args);
         cmd.env_clear();
@@ -92,7 +116,11 @@ impl Pty {
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
         let writer = pair.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(std::num::NonZeroU16::new(rows).unwrap(), std::num::NonZeroU16::new(cols).unwrap(), 0)));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+            0,
+        )));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let (p2, r2) = (parser.clone(), raw.clone());
         std::thread::spawn(move || {
@@ -107,7 +135,13 @@ impl Pty {
                 }
             }
         });
-        Pty { parser, writer, child, _master: pair.master, raw }
+        Pty {
+            parser,
+            writer,
+            child,
+            _master: pair.master,
+            raw,
+        }
     }
 
     pub fn screen(&self) -> String {

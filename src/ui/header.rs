@@ -67,16 +67,27 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 height: 1,
                 ..area
             };
-            let gauge = Gauge::default()
-                .ratio(ratio)
-                .label(label)
-                .use_unicode(!theme.ascii)
-                .gauge_style(if theme.color {
-                    theme.ok()
-                } else {
-                    ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)
-                });
-            frame.render_widget(gauge, gauge_area);
+            if theme.ascii {
+                // Gauge draws block characters; in ASCII mode draw a bar of '#'.
+                let w = (area.width as usize)
+                    .saturating_sub(label.len() + 3)
+                    .min(60);
+                let filled = ((w as f64) * ratio).round() as usize;
+                let bar = format!("[{}{}] {label}", "#".repeat(filled), "-".repeat(w - filled));
+                frame.render_widget(Paragraph::new(bar), gauge_area);
+            } else {
+                let gauge = Gauge::default()
+                    .ratio(ratio)
+                    .label(label)
+                    .use_unicode(true)
+                    .gauge_style(if theme.color {
+                        theme.ok()
+                    } else {
+                        ratatui::style::Style::new()
+                            .add_modifier(ratatui::style::Modifier::REVERSED)
+                    });
+                frame.render_widget(gauge, gauge_area);
+            }
         }
     }
 }

@@ -60,12 +60,29 @@ pub enum Mode {
         typed: String,
         then: Box<super::Effect>,
     },
+    /// Evidence for a manual check (a ticket number), then the run.
+    Evidence {
+        prompt: String,
+        typed: String,
+        then: Box<super::CheckRequest>,
+        confirm_writes: Option<String>,
+    },
     /// A masked prompt for an API key; the typed text never leaves memory.
     KeyPrompt {
         guide: String,
         env: String,
-        typed: String,
+        typed: SecretInput,
     },
+}
+
+/// Text typed into the key prompt: never shown by Debug.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SecretInput(pub String);
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretInput({} chars)", self.0.chars().count())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

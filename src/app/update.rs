@@ -72,8 +72,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             match &mut app.mode {
                 Mode::EditNote { editor, .. } => editor.insert_str(&text),
                 Mode::Search { query, .. } => query.push_str(&crate::sanitize::line(&text)),
-                Mode::KeyPrompt { typed, .. } => typed.push_str(text.trim()),
-                Mode::Confirm { typed, .. } => typed.push_str(&crate::sanitize::line(&text)),
+                Mode::KeyPrompt { typed, .. } => typed.0.push_str(text.trim()),
+                Mode::Confirm { typed, .. } | Mode::Evidence { typed, .. } => {
+                    typed.push_str(&crate::sanitize::line(&text))
+                }
                 _ => {}
             }
             vec![]
@@ -357,6 +359,49 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
             }
             vec![]
         }
+        Mode::Evidence {
+            prompt,
+            mut typed,
+            then,
+            confirm_writes,
+        } => {
+            match key.code {
+                Code::Esc => {
+                    app.mode = Mode::Normal;
+                    app.say(Tone::Info, "cancelled: nothing ran");
+                }
+                Code::Enter => {
+                    app.mode = Mode::Normal;
+                    let mut req = *then;
+                    let text = typed.trim().to_string();
+                    if !text.is_empty() {
+                        req.evidence = Some(text);
+                    }
+                    return confirm_or_start(app, req, confirm_writes.is_some());
+                }
+                Code::Backspace => {
+                    typed.pop();
+                    app.mode = Mode::Evidence {
+                        prompt,
+                        typed,
+                        then,
+                        confirm_writes,
+                    };
+                }
+                Code::Char(c) if !key.ctrl => {
+                    typed.push(c);
+                    app.mode = Mode::Evidence {
+                        prompt,
+                        typed,
+                        then,
+                        confirm_writes,
+                    };
+                }
+                _ if key == Key::ctrl('c') => app.mode = Mode::Normal,
+                _ => {}
+            }
+            vec![]
+        }
         Mode::KeyPrompt {
             guide,
             env,
@@ -366,8 +411,8 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                 Code::Esc => app.mode = Mode::Normal,
                 Code::Enter => {
                     app.mode = Mode::Normal;
-                    let key = ApiKey::new(typed.trim().to_string());
-                    if typed.trim().is_empty() {
+                    let key = ApiKey::new(typed.0.trim().to_string());
+                    if typed.0.trim().is_empty() {
                         app.say(Tone::Warning, "no key typed");
                         return vec![];
                     }
@@ -381,11 +426,11 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                     return vec![Effect::SetKey { guide, env, key }];
                 }
                 Code::Backspace => {
-                    typed.pop();
+                    typed.0.pop();
                     app.mode = Mode::KeyPrompt { guide, env, typed };
                 }
                 Code::Char(c) if !key.ctrl => {
-                    typed.push(c);
+                    typed.0.push(c);
                     app.mode = Mode::KeyPrompt { guide, env, typed };
                 }
                 _ if key == Key::ctrl('c') => app.mode = Mode::Normal,
@@ -549,7 +594,7 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
             app.mode = Mode::KeyPrompt {
                 guide: app.guide_id().to_string(),
                 env,
-                typed: String::new(),
+                typed: Default::default(),
             };
         }
         Intent::Acknowledge => {
@@ -823,33 +868,54 @@ fn run_check(app: &mut App) -> Vec<Effect> {
         run_all: false,
         evidence: None,
     };
-    if only_manual {
-        // A manual check is a person's confirmation: record it as such.
-        let who = app.settings.user.clone();
-        let then = Effect::RunCheck(CheckRequest {
-            evidence: Some(format!("confirmed by {who}")),
-            ..req
+    let evidence_prompt = step
+        .checks
+        .iter()
+        .find(|c| c.kind() == CheckKind::Manual)
+        .map(|c| {
+            c.evidence
+                .as_ref()
+                .map(|t| app.text(g, t).to_string())
+                .unwrap_or_default()
         });
-        app.mode = Mode::Confirm {
-            prompt: "Confirm this step by hand: type yes".into(),
-            expected: "yes".into(),
+    if let Some(prompt) = evidence_prompt {
+        // A manual check is a person's confirmation, with what they can show
+        // for it (a ticket number). Empty runs only the automated checks.
+        let prompt = if prompt.is_empty() {
+            "Confirm this step by hand: what shows it is done?".to_string()
+        } else {
+            prompt
+        };
+        let hint = if only_manual {
+            "Enter confirm · Esc cancel"
+        } else {
+            "Enter confirm (empty: only the automated checks) · Esc cancel"
+        };
+        app.mode = Mode::Evidence {
+            prompt: format!("{prompt}\n{hint}"),
             typed: String::new(),
-            then: Box::new(then),
+            then: Box::new(req),
+            confirm_writes: writes.then_some(env),
         };
         return vec![];
     }
+    confirm_or_start(app, req, writes)
+}
+
+/// Asks for a typed confirmation when the run creates data, else starts it.
+fn confirm_or_start(app: &mut App, req: CheckRequest, writes: bool) -> Vec<Effect> {
     if writes {
-        let then = Effect::RunCheck(CheckRequest {
-            allow_writes: true,
-            ..req
-        });
+        let env = req.env.clone();
         app.mode = Mode::Confirm {
             prompt: format!(
                 "This check creates data at the carrier in {env}. Type {env} to send it"
             ),
             expected: env,
             typed: String::new(),
-            then: Box::new(then),
+            then: Box::new(Effect::RunCheck(CheckRequest {
+                allow_writes: true,
+                ..req
+            })),
         };
         return vec![];
     }

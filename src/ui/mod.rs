@@ -39,9 +39,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     footer::render(app, theme, frame, foot);
     match &app.mode {
         Mode::Help { scroll } => help::render(app, theme, frame, area, *scroll),
-        Mode::EditNote { .. } | Mode::Confirm { .. } | Mode::KeyPrompt { .. } => {
-            prompt::render(app, theme, frame, area)
-        }
+        Mode::EditNote { .. }
+        | Mode::Confirm { .. }
+        | Mode::Evidence { .. }
+        | Mode::KeyPrompt { .. } => prompt::render(app, theme, frame, area),
         _ => {}
     }
 }

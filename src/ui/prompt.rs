@@ -82,6 +82,35 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 rect,
             );
         }
+        Mode::Evidence { prompt, typed, .. } => {
+            let rect = Rect {
+                x,
+                y: area.y + area.height / 2 - 3,
+                width: w,
+                height: 7,
+            };
+            let mut lines: Vec<Line> = prompt.lines().map(|l| Line::from(l.to_string())).collect();
+            lines.push(Line::default());
+            lines.push(Line::from(vec![
+                Span::styled("> ", theme.heading()),
+                Span::raw(sanitize::line(typed)),
+            ]));
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(" Evidence ", theme.title()));
+            let block = if theme.ascii {
+                block.border_set(super::step_list::ascii_border())
+            } else {
+                block
+            };
+            frame.render_widget(Clear, rect);
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .block(block)
+                    .wrap(Wrap { trim: false }),
+                rect,
+            );
+        }
         Mode::KeyPrompt { guide, env, typed } => {
             let rect = Rect {
                 x,
@@ -90,9 +119,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 height: 6,
             };
             let dots = if theme.ascii {
-                "*".repeat(typed.chars().count().min(40))
+                "*".repeat(typed.0.chars().count().min(40))
             } else {
-                "•".repeat(typed.chars().count().min(40))
+                "•".repeat(typed.0.chars().count().min(40))
             };
             let lines = vec![
                 Line::from(format!(

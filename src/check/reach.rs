@@ -281,15 +281,23 @@ fn indeterminate(message: String, hint: &str, details: Vec<String>) -> Outcome {
     }
 }
 
-/// A client config that trusts what the operating system trusts.
+/// A client config that trusts what the operating system trusts. Loading
+/// the system's roots takes a while, so a loaded config is kept for the
+/// life of the process; a failure is not kept, so the next check retries.
 fn platform_config() -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
+    static LOADED: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    if let Some(c) = LOADED.get() {
+        return Ok(c.clone());
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_platform_verifier()?
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    let config = Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_platform_verifier()?
+            .with_no_client_auth(),
+    );
+    Ok(LOADED.get_or_init(|| config).clone())
 }
 
 /// Why a handshake failed, in words, with a hint.
@@ -301,6 +309,10 @@ fn tls_failure(e: &std::io::Error, host: &str) -> (String, &'static str) {
             let why = match cert {
                 CertificateError::UnknownIssuer => {
                     "certificate not trusted (self-signed?)".to_string()
+                }
+                CertificateError::BadSignature => {
+                    "certificate not trusted (its signature does not match a trusted root)"
+                        .to_string()
                 }
                 CertificateError::NotValidForName
                 | CertificateError::NotValidForNameContext { .. } => {
@@ -354,7 +366,7 @@ fn timeout_text(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms} ms")
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{:.1} s", d.as_secs_f64())

@@ -465,6 +465,62 @@ async fn command_cancel_kills_the_group() {
 }
 
 #[tokio::test]
+async fn command_aborted_task_still_kills_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let task = tokio::spawn(async move {
+        let cfg = sh(
+            r#"sleep 1000 & echo $! > "$1/grandchild"; echo $$ > "$1/child"; sleep 1000"#,
+            &[&d],
+        );
+        command::run(
+            "smoke",
+            &cfg,
+            None,
+            Duration::from_secs(600),
+            &ident,
+            CancellationToken::new(),
+        )
+        .await
+    });
+    let grandchild = wait_for_file(&dir.path().join("grandchild")).await;
+    let child = wait_for_file(&dir.path().join("child")).await;
+    task.abort();
+    assert!(task.await.is_err());
+    assert_dies(&child).await;
+    assert_dies(&grandchild).await;
+}
+
+#[tokio::test]
+async fn command_leftover_background_process_does_not_hang_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let cfg = sh(
+        r#"sleep 1000 & echo $! > "$1/background"; echo started"#,
+        &[&d],
+    );
+    let started = Instant::now();
+    let out = command::run(
+        "smoke",
+        &cfg,
+        None,
+        Duration::from_secs(600),
+        &ident,
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_eq!(out.verdict, Some(Verdict::Pass), "{}", out.message);
+    assert_eq!(out.excerpt.as_deref(), Some("started"));
+    assert!(
+        out.details.iter().any(|d| d.contains("background process")),
+        "{:?}",
+        out.details
+    );
+    assert_dies(&wait_for_file(&dir.path().join("background")).await).await;
+}
+
+#[tokio::test]
 async fn command_gets_the_key_by_env_never_argv_and_never_shows_it() {
     const KEY: &str = "live-key-0123456789abcdef";
     let dir = tempfile::tempdir().unwrap();

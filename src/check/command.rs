@@ -92,6 +92,7 @@ pub async fn run(
     };
     // With process_group(0) the child leads a new group whose id is its pid.
     let pgid = child.id().and_then(|p| i32::try_from(p).ok());
+    let mut guard = GroupGuard(pgid);
 
     let capture = Arc::new(Mutex::new(Capture::default()));
     let mut readers: Vec<JoinHandle<()>> = Vec::new();
@@ -130,6 +131,7 @@ pub async fn run(
                 kill_group(pgid);
             }
             let _ = child.wait().await;
+            guard.disarm();
             finish_readers(&mut readers, &mut details).await;
             if matches!(end, End::TimedOut) {
                 (
@@ -151,6 +153,7 @@ pub async fn run(
             }
         }
         End::Exited(status) => {
+            guard.disarm();
             if !wait_readers(&mut readers, PIPE_GRACE).await {
                 // Something the command left running still holds its output.
                 // The group id cannot name another group while any member of
@@ -282,6 +285,25 @@ async fn finish_readers(readers: &mut [JoinHandle<()>], details: &mut Vec<String
         }
         details
             .push("output may be incomplete: a process outside the group kept it open".to_string());
+    }
+}
+
+/// Kills the command's group if `run` is dropped (its task aborted) before
+/// the group's leader was reaped, so that no part of it outlives the check.
+struct GroupGuard(Option<i32>);
+
+impl GroupGuard {
+    /// The leader has been reaped: its id may name someone else from now on.
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            kill_group(pgid);
+        }
     }
 }
 

@@ -19,11 +19,7 @@ fn main() {
         let _ = out.flush();
         std::process::exit(code);
     }
-    let code = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let code = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt.block_on(tui(cli, env)),
         Err(e) => {
             let _ = writeln!(err, "cutover: cannot start: {e}");
@@ -50,19 +46,12 @@ async fn tui(cli: Cli, env: Env) -> i32 {
                 open(&mut app, i);
             }
             None => {
-                let _ = writeln!(
-                    err,
-                    "cutover: unknown guide {guide:?}; known: {}",
-                    catalog.ids().join(", ")
-                );
+                let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", catalog.ids().join(", "));
                 return exit::USAGE;
             }
         }
     }
-    let theme = Theme {
-        color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()),
-        ascii: g.ascii,
-    };
+    let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii: g.ascii };
     let mut term = match terminal::enter(g.mouse) {
         Ok(t) => t,
         Err(e) => {
@@ -102,9 +91,7 @@ fn open(app: &mut App, idx: usize) {
     app.screen = Screen::Picker;
     cutover::app::update(
         app,
-        cutover::app::Action::Key(cutover::app::input::Key::plain(
-            cutover::app::input::Code::Enter,
-        )),
+        cutover::app::Action::Key(cutover::app::input::Key::plain(cutover::app::input::Code::Enter)),
     );
 }
 
@@ -112,11 +99,9 @@ fn open(app: &mut App, idx: usize) {
 fn shutdown_signal() -> BoxFuture<'static, ()> {
     Box::pin(async {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::interrupt()),
-        ) else {
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::hangup()), signal(SignalKind::interrupt()))
+        else {
             return futures::future::pending().await;
         };
         tokio::select! {

@@ -13,10 +13,7 @@ impl Paths {
     /// The platform's directories for cutover; None if there is no home.
     pub fn platform() -> Option<Paths> {
         let dirs = directories::ProjectDirs::from("", "", "cutover")?;
-        Some(Paths {
-            config_dir: dirs.config_dir().to_path_buf(),
-            data_dir: dirs.data_dir().to_path_buf(),
-        })
+        Some(Paths { config_dir: dirs.config_dir().to_path_buf(), data_dir: dirs.data_dir().to_path_buf() })
     }
 
     /// The platform's, else `./.cutover`.
@@ -50,10 +47,7 @@ impl Paths {
 
 /// The directory that holds `state`, for files that live beside it.
 pub fn beside(state: &Path, name: &str) -> PathBuf {
-    state
-        .parent()
-        .map(|p| p.join(name))
-        .unwrap_or_else(|| PathBuf::from(name))
+    state.parent().map(|p| p.join(name)).unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// Languages in order of preference from the locale variables
@@ -62,11 +56,8 @@ pub fn locale_languages(env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
     let mut out = Vec::new();
     for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
         if let Some(v) = env(var) {
-            let lang: String = v
-                .chars()
-                .take_while(|c| c.is_ascii_alphabetic())
-                .collect::<String>()
-                .to_ascii_lowercase();
+            let lang: String =
+                v.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
             if lang.len() == 2 && !out.contains(&lang) {
                 out.push(lang);
             }

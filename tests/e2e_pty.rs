@@ -13,10 +13,7 @@ fn a_step_marked_done_is_still_done_after_a_restart() {
     p.send(b"q");
     assert_eq!(p.wait_exit(), 0);
     let state = std::fs::read_to_string(sb.state_file()).unwrap();
-    assert!(
-        state.contains("[guides.postnl.steps.servicedesk-access]"),
-        "{state}"
-    );
+    assert!(state.contains("[guides.postnl.steps.servicedesk-access]"), "{state}");
     assert!(state.contains("status = \"done\""), "{state}");
     assert!(state.contains("by = \"tester\""), "{state}");
 
@@ -57,23 +54,11 @@ fn an_unreadable_state_file_is_reported_with_its_line_and_left_alone() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("state.toml:3:"), "no line:col in {err}");
     assert!(err.contains("--reset-state"), "{err}");
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        broken,
-        "the file was changed"
-    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), broken, "the file was changed");
 
     // --reset-state moves it aside and starts fresh.
-    let out = sb
-        .command(&["--reset-state", "mark", "postnl", "go-live", "done"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.command(&["--reset-state", "mark", "postnl", "go-live", "done"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let backups: Vec<_> = std::fs::read_dir(file.parent().unwrap())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -81,9 +66,5 @@ fn an_unreadable_state_file_is_reported_with_its_line_and_left_alone() {
         .collect();
     assert_eq!(backups.len(), 1);
     assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), broken);
-    wait_until("state written", || {
-        std::fs::read_to_string(&file)
-            .map(|s| s.contains("done"))
-            .unwrap_or(false)
-    });
+    wait_until("state written", || std::fs::read_to_string(&file).map(|s| s.contains("done")).unwrap_or(false));
 }

@@ -12,10 +12,7 @@ const POSTI: &str = FakeOptions::DEMO_POSTI_KEY;
 fn client() -> reqwest::Client {
     // reqwest is built without a crypto provider; the binary installs ring.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
 async fn get(url: String, key: Option<&str>) -> (u16, Option<String>, Value) {
@@ -25,19 +22,14 @@ async fn get(url: String, key: Option<&str>) -> (u16, Option<String>, Value) {
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_string());
+    let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
     let body: Value = resp.json().await.unwrap();
     (status, retry, body)
 }
 
 async fn post_posti(fake: &FakeCarrier, auth: Option<&str>, body: &'static str) -> (u16, Value) {
-    let mut req = client()
-        .post(format!("{}{POSTI_ORDER}", fake.url()))
-        .header("Content-Type", "application/json")
-        .body(body);
+    let mut req =
+        client().post(format!("{}{POSTI_ORDER}", fake.url())).header("Content-Type", "application/json").body(body);
     if let Some(a) = auth {
         req = req.header("Authorization", a);
     }
@@ -52,19 +44,13 @@ async fn postnl_status_key_cases() {
 
     let (status, _, body) = get(url.clone(), None).await;
     assert_eq!(status, 401);
-    assert_eq!(
-        body["message"],
-        "Failed to resolve API Key variable 'request.header.apikey'"
-    );
+    assert_eq!(body["message"], "Failed to resolve API Key variable 'request.header.apikey'");
     assert_eq!(body["http_status_code"], 401);
 
     let (status, _, body) = get(url.clone(), Some("not-the-key")).await;
     assert_eq!(status, 401);
     assert_eq!(body["fault"]["faultstring"], "Invalid ApiKey");
-    assert_eq!(
-        body["fault"]["detail"]["errorcode"],
-        "oauth.v2.InvalidApiKey"
-    );
+    assert_eq!(body["fault"]["detail"]["errorcode"], "oauth.v2.InvalidApiKey");
 
     let (status, _, body) = get(url.clone(), Some(SANDBOX)).await;
     assert_eq!(status, 200);
@@ -77,11 +63,7 @@ async fn postnl_status_key_cases() {
     assert_eq!(status, 401);
     assert_eq!(body["fault"]["faultstring"], "Invalid ApiKey");
 
-    let (status, _, body) = get(
-        format!("{}/shipment/v2/status/barcode/", fake.url()),
-        Some(SANDBOX),
-    )
-    .await;
+    let (status, _, body) = get(format!("{}/shipment/v2/status/barcode/", fake.url()), Some(SANDBOX)).await;
     assert_eq!(status, 400);
     assert_eq!(body["fault"]["faultstring"], "no barcode supplied in path");
 }
@@ -92,81 +74,44 @@ async fn pair_serves_each_environment_its_own_key() {
     assert_ne!(sandbox.addr, production.addr);
     assert_eq!(production.environment, FakeEnvironment::Production);
     let path = "/shipment/v2/status/barcode/3SDEVC000000000";
-    assert_eq!(
-        get(format!("{}{path}", production.url()), Some(PRODUCTION))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        get(format!("{}{path}", production.url()), Some(SANDBOX))
-            .await
-            .0,
-        401
-    );
-    assert_eq!(
-        get(format!("{}{path}", sandbox.url()), Some(SANDBOX))
-            .await
-            .0,
-        200
-    );
+    assert_eq!(get(format!("{}{path}", production.url()), Some(PRODUCTION)).await.0, 200);
+    assert_eq!(get(format!("{}{path}", production.url()), Some(SANDBOX)).await.0, 401);
+    assert_eq!(get(format!("{}{path}", sandbox.url()), Some(SANDBOX)).await.0, 200);
 }
 
 #[tokio::test]
 async fn postnl_locations_and_barcode() {
     let fake = FakeCarrier::start(FakeOptions::demo()).unwrap();
-    let (status, _, body) = get(
-        format!(
-            "{}/shipment/v2_1/locations/nearest?CountryCode=NL&PostalCode=2132WT",
-            fake.url()
-        ),
-        Some(SANDBOX),
-    )
-    .await;
+    let (status, _, body) =
+        get(format!("{}/shipment/v2_1/locations/nearest?CountryCode=NL&PostalCode=2132WT", fake.url()), Some(SANDBOX))
+            .await;
     assert_eq!(status, 200);
-    assert!(
-        body["GetLocationsResult"]["ResponseLocation"][0]["LocationCode"].is_string(),
-        "{body}"
-    );
+    assert!(body["GetLocationsResult"]["ResponseLocation"][0]["LocationCode"].is_string(), "{body}");
 
-    let (status, _, body) = get(
-        format!(
-            "{}/shipment/v2_1/locations/nearest?CountryCode=DE&PostalCode=2132WT",
-            fake.url()
-        ),
-        Some(SANDBOX),
-    )
-    .await;
+    let (status, _, body) =
+        get(format!("{}/shipment/v2_1/locations/nearest?CountryCode=DE&PostalCode=2132WT", fake.url()), Some(SANDBOX))
+            .await;
     assert_eq!(status, 400);
     assert_eq!(body["Error"]["ErrorCode"], "3000");
 
-    let (status, _, body) = get(format!("{}/shipment/v1_1/barcode?CustomerCode=DEVC&CustomerNumber=11223344&Type=3S&Serie=000000000-999999999", fake.url()), Some(SANDBOX)).await;
-    assert_eq!(status, 200);
-    let barcode = body["Barcode"].as_str().unwrap().to_string();
-    assert!(
-        barcode.starts_with("3SDEVC") && barcode.len() == 15,
-        "{barcode}"
-    );
-
     let (status, _, body) = get(
         format!(
-            "{}/shipment/v1_1/barcode?CustomerNumber=11223344&Type=3S",
+            "{}/shipment/v1_1/barcode?CustomerCode=DEVC&CustomerNumber=11223344&Type=3S&Serie=000000000-999999999",
             fake.url()
         ),
         Some(SANDBOX),
     )
     .await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body["errors"][0]["ErrorMsg"],
-        "Required parameter 'CustomerCode' is missing."
-    );
+    assert_eq!(status, 200);
+    let barcode = body["Barcode"].as_str().unwrap().to_string();
+    assert!(barcode.starts_with("3SDEVC") && barcode.len() == 15, "{barcode}");
 
-    let resp = client()
-        .delete(format!("{}/shipment/v1_1/barcode", fake.url()))
-        .send()
-        .await
-        .unwrap();
+    let (status, _, body) =
+        get(format!("{}/shipment/v1_1/barcode?CustomerNumber=11223344&Type=3S", fake.url()), Some(SANDBOX)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["ErrorMsg"], "Required parameter 'CustomerCode' is missing.");
+
+    let resp = client().delete(format!("{}/shipment/v1_1/barcode", fake.url())).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 405);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["message"], "Only GET & POST requests allowed");
@@ -198,23 +143,15 @@ async fn posti_order_cases() {
     assert_eq!(body["errorCode"], "JSON_DECODE_ERROR");
 
     // Never creates anything, even for a plausible order.
-    let (status, body) = post_posti(
-        &fake,
-        Some(POSTI),
-        r#"{"shipment":{"senderPartners":[{"id":"POSTI","custNo":"654321"}]}}"#,
-    )
-    .await;
+    let (status, body) =
+        post_posti(&fake, Some(POSTI), r#"{"shipment":{"senderPartners":[{"id":"POSTI","custNo":"654321"}]}}"#).await;
     assert_eq!(status, 400);
     assert_eq!(body["errorCode"], "VALIDATION_ERROR");
 }
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after() {
-    let fake = FakeCarrier::start(FakeOptions {
-        rate_limit_per_minute: Some(2),
-        ..FakeOptions::demo()
-    })
-    .unwrap();
+    let fake = FakeCarrier::start(FakeOptions { rate_limit_per_minute: Some(2), ..FakeOptions::demo() }).unwrap();
     let url = format!("{}/shipment/v2/status/barcode/3SDEVC000000000", fake.url());
     assert_eq!(get(url.clone(), Some(SANDBOX)).await.0, 200);
     // A wrong key does not use up the budget.
@@ -232,26 +169,13 @@ async fn unknown_paths_are_404_and_requests_are_recorded_without_keys() {
     let fake = FakeCarrier::start(FakeOptions::demo()).unwrap();
     assert_eq!(get(format!("{}/nope", fake.url()), None).await.0, 404);
     assert_eq!(
-        get(
-            format!(
-                "{}/shipment/v2/status/barcode/X?apikey={SANDBOX}",
-                fake.url()
-            ),
-            Some(SANDBOX)
-        )
-        .await
-        .0,
+        get(format!("{}/shipment/v2/status/barcode/X?apikey={SANDBOX}", fake.url()), Some(SANDBOX)).await.0,
         200
     );
     let reqs = fake.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(
-        (
-            reqs[0].method.as_str(),
-            reqs[0].path.as_str(),
-            reqs[0].auth_present,
-            reqs[0].status
-        ),
+        (reqs[0].method.as_str(), reqs[0].path.as_str(), reqs[0].auth_present, reqs[0].status),
         ("GET", "/nope", false, 404)
     );
     assert_eq!(
@@ -264,11 +188,7 @@ async fn unknown_paths_are_404_and_requests_are_recorded_without_keys() {
 
 #[tokio::test]
 async fn latency_is_applied() {
-    let fake = FakeCarrier::start(FakeOptions {
-        latency: Duration::from_millis(200),
-        ..FakeOptions::demo()
-    })
-    .unwrap();
+    let fake = FakeCarrier::start(FakeOptions { latency: Duration::from_millis(200), ..FakeOptions::demo() }).unwrap();
     let started = Instant::now();
     assert_eq!(get(format!("{}/nope", fake.url()), None).await.0, 404);
     assert!(started.elapsed() >= Duration::from_millis(200));
@@ -301,7 +221,5 @@ fn starts_on_a_given_port() {
     let fake = FakeCarrier::start_env(FakeOptions::demo(), FakeEnvironment::Sandbox, port).unwrap();
     assert_eq!(fake.addr.port(), port);
     // A second fake cannot take the same port.
-    assert!(
-        FakeCarrier::start_env(FakeOptions::demo(), FakeEnvironment::Production, port).is_err()
-    );
+    assert!(FakeCarrier::start_env(FakeOptions::demo(), FakeEnvironment::Production, port).is_err());
 }

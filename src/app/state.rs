@@ -19,15 +19,8 @@ pub struct GuideEntry {
 
 impl GuideEntry {
     pub fn new(guide: Guide, source: String) -> Self {
-        let hashes = guide
-            .all_items()
-            .map(|s| (s.id().to_string(), step_hash(s)))
-            .collect();
-        GuideEntry {
-            guide: Arc::new(guide),
-            source,
-            hashes,
-        }
+        let hashes = guide.all_items().map(|s| (s.id().to_string(), step_hash(s))).collect();
+        GuideEntry { guide: Arc::new(guide), source, hashes }
     }
 }
 
@@ -42,6 +35,10 @@ pub enum Screen {
 pub enum Mode {
     Normal,
     Help {
+        scroll: u16,
+    },
+    /// The event log of the current guide, newest first.
+    Log {
         scroll: u16,
     },
     Search {
@@ -160,23 +157,14 @@ pub struct Item<'a> {
 }
 
 impl App {
-    pub fn new(
-        guides: Vec<GuideEntry>,
-        progress: Progress,
-        settings: Settings,
-        now: Timestamp,
-    ) -> Self {
+    pub fn new(guides: Vec<GuideEntry>, progress: Progress, settings: Settings, now: Timestamp) -> Self {
         let mut lang = BTreeMap::new();
         let mut env = BTreeMap::new();
         for g in &guides {
             let wanted: Vec<&str> = settings.lang_pref.iter().map(String::as_str).collect();
             lang.insert(g.guide.id().to_string(), g.guide.pick_language(&wanted));
-            let first_env = g
-                .guide
-                .environments
-                .iter()
-                .find(|(_, e)| e.sandbox)
-                .or_else(|| g.guide.environments.iter().next());
+            let first_env =
+                g.guide.environments.iter().find(|(_, e)| e.sandbox).or_else(|| g.guide.environments.iter().next());
             if let Some((name, _)) = first_env {
                 env.insert(g.guide.id().to_string(), name.clone());
             }
@@ -221,11 +209,7 @@ impl App {
 
     /// The language the current guide is shown in, and the fallbacks.
     pub fn lang_of<'a>(&'a self, guide: &'a Guide) -> (&'a str, &'a [String]) {
-        let l = self
-            .lang
-            .get(guide.id())
-            .map(String::as_str)
-            .unwrap_or("en");
+        let l = self.lang.get(guide.id()).map(String::as_str).unwrap_or("en");
         (l, &guide.languages)
     }
 
@@ -245,14 +229,8 @@ impl App {
             Some(g) => g
                 .steps
                 .iter()
-                .map(|s| Item {
-                    step: s,
-                    troubleshooting: false,
-                })
-                .chain(g.troubleshooting.iter().map(|s| Item {
-                    step: s,
-                    troubleshooting: true,
-                }))
+                .map(|s| Item { step: s, troubleshooting: false })
+                .chain(g.troubleshooting.iter().map(|s| Item { step: s, troubleshooting: true }))
                 .collect(),
             None => Vec::new(),
         }
@@ -279,11 +257,7 @@ impl App {
         if rec.status == Status::Todo {
             return false;
         }
-        let current = self
-            .guides
-            .iter()
-            .find(|e| e.guide.id() == guide)
-            .and_then(|e| e.hashes.get(step));
+        let current = self.guides.iter().find(|e| e.guide.id() == guide).and_then(|e| e.hashes.get(step));
         match (&rec.hash, current) {
             (Some(saved), Some(now)) => saved != now,
             _ => false,
@@ -301,21 +275,14 @@ impl App {
 
     /// The latest verdict of a step's checks, if any ran.
     pub fn last_verdict(&self, guide: &str, step: &str) -> Option<(Verdict, Timestamp)> {
-        self.progress
-            .step(guide, step)
-            .and_then(|r| r.last_check())
-            .map(|c| (c.verdict, c.at))
+        self.progress.step(guide, step).and_then(|r| r.last_check()).map(|c| (c.verdict, c.at))
     }
 
     pub fn is_running(&self, guide: &str, step: &str) -> bool {
-        self.running
-            .contains_key(&(guide.to_string(), step.to_string()))
+        self.running.contains_key(&(guide.to_string(), step.to_string()))
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
-        self.message = Some(Message {
-            text: text.into(),
-            tone,
-        });
+        self.message = Some(Message { text: text.into(), tone });
     }
 }

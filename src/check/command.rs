@@ -49,10 +49,7 @@ pub async fn run(
             ..Outcome::default()
         };
     };
-    let timeout = cfg
-        .timeout_secs
-        .map(Duration::from_secs)
-        .unwrap_or(default_timeout);
+    let timeout = cfg.timeout_secs.map(Duration::from_secs).unwrap_or(default_timeout);
 
     let mut command = tokio::process::Command::new(program);
     command
@@ -115,10 +112,7 @@ pub async fn run(
     };
     let elapsed_ms = started.elapsed().as_millis();
 
-    let mut details = vec![format!(
-        "argv: {}",
-        redact_all(&sanitize::line(&cfg.argv.join(" ")), key, redact)
-    )];
+    let mut details = vec![format!("argv: {}", redact_all(&sanitize::line(&cfg.argv.join(" ")), key, redact))];
     if let Some(dir) = &cfg.cwd {
         details.push(format!("cwd: {}", sanitize::line(dir)));
     }
@@ -136,20 +130,11 @@ pub async fn run(
             if matches!(end, End::TimedOut) {
                 (
                     Verdict::Indeterminate,
-                    format!(
-                        "`{shown_name}` timed out after {}; process group killed",
-                        secs_text(timeout)
-                    ),
-                    Some(format!(
-                        "Raise timeout_secs under [commands.{shown_name}] if the command needs longer."
-                    )),
+                    format!("`{shown_name}` timed out after {}; process group killed", secs_text(timeout)),
+                    Some(format!("Raise timeout_secs under [commands.{shown_name}] if the command needs longer.")),
                 )
             } else {
-                (
-                    Verdict::Indeterminate,
-                    format!("`{shown_name}` cancelled; process group killed"),
-                    None,
-                )
+                (Verdict::Indeterminate, format!("`{shown_name}` cancelled; process group killed"), None)
             }
         }
         End::Exited(status) => {
@@ -161,41 +146,28 @@ pub async fn run(
                 if let Some(pgid) = pgid {
                     kill_group(pgid);
                 }
-                details.push("a background process kept the output open after the command exited; its process group was killed".to_string());
+                details.push(
+                    "a background process kept the output open after the command exited; its process group was killed"
+                        .to_string(),
+                );
                 finish_readers(&mut readers, &mut details).await;
             }
             match status {
-                Ok(s) if s.success() => (
-                    Verdict::Pass,
-                    format!("`{shown_name}` passed (exit 0) in {elapsed_ms} ms"),
-                    None,
-                ),
+                Ok(s) if s.success() => {
+                    (Verdict::Pass, format!("`{shown_name}` passed (exit 0) in {elapsed_ms} ms"), None)
+                }
                 Ok(s) => match (s.code(), signal_of(&s)) {
-                    (Some(code), _) => (
-                        Verdict::Fail,
-                        format!("`{shown_name}` failed with exit code {code}"),
-                        None,
-                    ),
+                    (Some(code), _) => (Verdict::Fail, format!("`{shown_name}` failed with exit code {code}"), None),
                     (None, Some(sig)) => (
                         Verdict::Fail,
-                        format!(
-                            "`{shown_name}` was killed by signal {sig} ({})",
-                            signal_name(sig)
-                        ),
+                        format!("`{shown_name}` was killed by signal {sig} ({})", signal_name(sig)),
                         None,
                     ),
-                    (None, None) => (
-                        Verdict::Fail,
-                        format!("`{shown_name}` failed without an exit code"),
-                        None,
-                    ),
+                    (None, None) => (Verdict::Fail, format!("`{shown_name}` failed without an exit code"), None),
                 },
                 Err(e) => (
                     Verdict::Error,
-                    format!(
-                        "could not wait for `{shown_name}`: {}",
-                        sanitize::line(&e.to_string())
-                    ),
+                    format!("could not wait for `{shown_name}`: {}", sanitize::line(&e.to_string())),
                     None,
                 ),
             }
@@ -220,14 +192,7 @@ pub async fn run(
         });
     }
 
-    Outcome {
-        verdict: Some(verdict),
-        message,
-        hint,
-        excerpt,
-        details,
-        ..Outcome::default()
-    }
+    Outcome { verdict: Some(verdict), message, hint, excerpt, details, ..Outcome::default() }
 }
 
 /// The newest [`OUTPUT_KEPT`] bytes of combined output, and how many came.
@@ -283,8 +248,7 @@ async fn finish_readers(readers: &mut [JoinHandle<()>], details: &mut Vec<String
         for r in readers.iter() {
             r.abort();
         }
-        details
-            .push("output may be incomplete: a process outside the group kept it open".to_string());
+        details.push("output may be incomplete: a process outside the group kept it open".to_string());
     }
 }
 
@@ -347,11 +311,7 @@ fn signal_name(sig: i32) -> &'static str {
 }
 
 /// The caller's redaction, plus the key itself as a second line of defence.
-fn redact_all(
-    text: &str,
-    key: Option<&ApiKey>,
-    redact: &(dyn Fn(&str) -> String + Sync),
-) -> String {
+fn redact_all(text: &str, key: Option<&ApiKey>, redact: &(dyn Fn(&str) -> String + Sync)) -> String {
     let mut out = redact(text);
     if let Some(k) = key
         && !k.expose().is_empty()
@@ -365,21 +325,12 @@ fn redact_all(
 /// runs on everything kept before it is cut, so a key is never cut in half
 /// at the excerpt's edge; and again after sanitizing, in case escape
 /// sequences had split a key.
-fn excerpt(
-    kept: &[u8],
-    total: u64,
-    key: Option<&ApiKey>,
-    redact: &(dyn Fn(&str) -> String + Sync),
-) -> Option<String> {
+fn excerpt(kept: &[u8], total: u64, key: Option<&ApiKey>, redact: &(dyn Fn(&str) -> String + Sync)) -> Option<String> {
     if kept.is_empty() {
         return None;
     }
     let text = String::from_utf8_lossy(kept);
-    let clean = redact_all(
-        &sanitize::multiline(&redact_all(&text, key, redact)),
-        key,
-        redact,
-    );
+    let clean = redact_all(&sanitize::multiline(&redact_all(&text, key, redact)), key, redact);
     let mut start = clean.len().saturating_sub(EXCERPT_BYTES);
     while !clean.is_char_boundary(start) {
         start += 1;
@@ -396,20 +347,12 @@ fn excerpt(
     if tail.is_empty() {
         return None;
     }
-    Some(if cut {
-        format!("…\n{tail}")
-    } else {
-        tail.to_string()
-    })
+    Some(if cut { format!("…\n{tail}") } else { tail.to_string() })
 }
 
 fn secs_text(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
+    if ms.is_multiple_of(1000) { format!("{} s", ms / 1000) } else { format!("{:.1} s", d.as_secs_f64()) }
 }
 
 #[cfg(test)]
@@ -460,45 +403,17 @@ mod tests {
 
     #[tokio::test]
     async fn empty_argv_is_an_error() {
-        let cfg = CommandConfig {
-            argv: vec![],
-            cwd: None,
-            timeout_secs: None,
-        };
-        let out = run(
-            "smoke",
-            &cfg,
-            None,
-            Duration::from_secs(5),
-            &ident,
-            CancellationToken::new(),
-        )
-        .await;
+        let cfg = CommandConfig { argv: vec![], cwd: None, timeout_secs: None };
+        let out = run("smoke", &cfg, None, Duration::from_secs(5), &ident, CancellationToken::new()).await;
         assert_eq!(out.verdict, Some(Verdict::Error));
         assert!(out.message.contains("empty argv"), "{}", out.message);
     }
 
     #[tokio::test]
     async fn missing_program_is_an_error() {
-        let cfg = CommandConfig {
-            argv: vec!["./definitely-not-here-cutover".into()],
-            cwd: None,
-            timeout_secs: None,
-        };
-        let out = run(
-            "smoke",
-            &cfg,
-            None,
-            Duration::from_secs(5),
-            &ident,
-            CancellationToken::new(),
-        )
-        .await;
+        let cfg = CommandConfig { argv: vec!["./definitely-not-here-cutover".into()], cwd: None, timeout_secs: None };
+        let out = run("smoke", &cfg, None, Duration::from_secs(5), &ident, CancellationToken::new()).await;
         assert_eq!(out.verdict, Some(Verdict::Error));
-        assert!(
-            out.message.starts_with("could not start `smoke`"),
-            "{}",
-            out.message
-        );
+        assert!(out.message.starts_with("could not start `smoke`"), "{}", out.message);
     }
 }

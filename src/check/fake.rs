@@ -114,17 +114,11 @@ impl FakeCarrier {
     }
 
     /// A fake for `environment` on 127.0.0.1:`port` (0: any free port).
-    pub fn start_env(
-        opts: FakeOptions,
-        environment: FakeEnvironment,
-        port: u16,
-    ) -> std::io::Result<FakeCarrier> {
+    pub fn start_env(opts: FakeOptions, environment: FakeEnvironment, port: u16) -> std::io::Result<FakeCarrier> {
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let listener = {
             let _entered = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener)?
@@ -132,20 +126,12 @@ impl FakeCarrier {
         let state = Arc::new(State::new(opts, environment));
         let (tx, rx) = tokio::sync::oneshot::channel();
         let serving = state.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("fake-carrier-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(serve(listener, serving, rx));
-                // Dropping the runtime ends every open connection.
-                drop(runtime);
-            })?;
-        Ok(FakeCarrier {
-            addr,
-            environment,
-            state,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        })
+        let thread = std::thread::Builder::new().name(format!("fake-carrier-{}", addr.port())).spawn(move || {
+            runtime.block_on(serve(listener, serving, rx));
+            // Dropping the runtime ends every open connection.
+            drop(runtime);
+        })?;
+        Ok(FakeCarrier { addr, environment, state, shutdown: Some(tx), thread: Some(thread) })
     }
 
     /// A sandbox and a production fake with the same keys, on two ports.
@@ -247,10 +233,7 @@ impl State {
             q.push_back(now);
             return Ok(());
         }
-        let wait = q
-            .front()
-            .map(|&t| window.saturating_sub(now.duration_since(t)))
-            .unwrap_or(window);
+        let wait = q.front().map(|&t| window.saturating_sub(now.duration_since(t))).unwrap_or(window);
         Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
     }
 
@@ -265,11 +248,7 @@ impl State {
     /// misplaced key is kept.
     fn scrub(&self, query: &str) -> String {
         let mut q = query.to_string();
-        for k in [
-            &self.opts.postnl_sandbox_key,
-            &self.opts.postnl_production_key,
-            &self.opts.posti_key,
-        ] {
+        for k in [&self.opts.postnl_sandbox_key, &self.opts.postnl_production_key, &self.opts.posti_key] {
             if !k.is_empty() {
                 q = q.replace(k.as_str(), "[key]");
             }
@@ -278,11 +257,7 @@ impl State {
     }
 }
 
-async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<State>,
-    mut shutdown: tokio::sync::oneshot::Receiver<()>,
-) {
+async fn serve(listener: tokio::net::TcpListener, state: Arc<State>, mut shutdown: tokio::sync::oneshot::Receiver<()>) {
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
@@ -311,8 +286,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Answer, Inf
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(|q| q.to_string());
     let headers = req.headers().clone();
-    let auth_present =
-        headers.contains_key("apikey") || headers.contains_key(header::AUTHORIZATION);
+    let auth_present = headers.contains_key("apikey") || headers.contains_key(header::AUTHORIZATION);
     let body = match Limited::new(req.into_body(), BODY_LIMIT).collect().await {
         Ok(b) => Some(b.to_bytes()),
         Err(_) => None,
@@ -343,9 +317,7 @@ fn route(
     }
     match path {
         "/shipment/v2/status/barcode" => postnl(state, method, headers, || postnl_status("")),
-        POSTNL_LOCATIONS_NEAREST => {
-            postnl(state, method, headers, || postnl_locations(state, &params))
-        }
+        POSTNL_LOCATIONS_NEAREST => postnl(state, method, headers, || postnl_locations(state, &params)),
         POSTNL_BARCODE => postnl(state, method, headers, || postnl_barcode(state, &params)),
         POSTI_ORDER => posti_order(state, method, headers, body),
         _ => json(
@@ -367,35 +339,32 @@ const POSTNL_JSON: &str = "application/json;charset=UTF-8";
 /// gateway checks in this order, that a key for the other environment gets
 /// the "Invalid ApiKey" body, and that a 429 carries Retry-After (the fake
 /// sends one so that clients can be tested with it).
-fn postnl(
-    state: &State,
-    method: &Method,
-    headers: &hyper::HeaderMap,
-    api: impl FnOnce() -> Answer,
-) -> Answer {
+fn postnl(state: &State, method: &Method, headers: &hyper::HeaderMap, api: impl FnOnce() -> Answer) -> Answer {
     if method != Method::GET {
         let mut r = json(
             StatusCode::METHOD_NOT_ALLOWED,
-            r#"{"message": "Only GET & POST requests allowed", "http_status_code": 405}"#
-                .to_string(),
+            r#"{"message": "Only GET & POST requests allowed", "http_status_code": 405}"#.to_string(),
             POSTNL_JSON,
         );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET"));
         return r;
     }
     match headers.get("apikey") {
         None => {
             return json(
                 StatusCode::UNAUTHORIZED,
-                r#"{"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401}"#.to_string(),
+                r#"{"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401}"#
+                    .to_string(),
                 POSTNL_JSON,
             );
         }
-        Some(v)
-            if v.as_bytes() != state.postnl_key().as_bytes() || state.postnl_key().is_empty() =>
-        {
-            return json(StatusCode::UNAUTHORIZED, r#"{"fault":{"faultstring":"Invalid ApiKey","detail":{"errorcode":"oauth.v2.InvalidApiKey"}}}"#.to_string(), POSTNL_JSON);
+        Some(v) if v.as_bytes() != state.postnl_key().as_bytes() || state.postnl_key().is_empty() => {
+            return json(
+                StatusCode::UNAUTHORIZED,
+                r#"{"fault":{"faultstring":"Invalid ApiKey","detail":{"errorcode":"oauth.v2.InvalidApiKey"}}}"#
+                    .to_string(),
+                POSTNL_JSON,
+            );
         }
         Some(_) => {}
     }
@@ -414,12 +383,16 @@ fn postnl(
 /// gets the "No shipment found" answer.
 fn postnl_status(barcode: &str) -> Answer {
     if barcode.is_empty() {
-        return json(StatusCode::BAD_REQUEST, r#"{"fault":{"faultstring":"no barcode supplied in path","detail":{"errorcode":"Validation Fault"}}}"#.to_string(), POSTNL_JSON);
+        return json(
+            StatusCode::BAD_REQUEST,
+            r#"{"fault":{"faultstring":"no barcode supplied in path","detail":{"errorcode":"Validation Fault"}}}"#
+                .to_string(),
+            POSTNL_JSON,
+        );
     }
     json(
         StatusCode::OK,
-        r#"{"CurrentStatus":{},"Warnings":[{"Message":"No shipment found","Code":"2"}]}"#
-            .to_string(),
+        r#"{"CurrentStatus":{},"Warnings":[{"Message":"No shipment found","Code":"2"}]}"#.to_string(),
         POSTNL_JSON,
     )
 }
@@ -429,12 +402,8 @@ fn postnl_status(barcode: &str) -> Answer {
 /// and `GetLocationsResult.ResponseLocation` as an array of objects with a
 /// `LocationCode`. Made up: the location itself and its other field names.
 fn postnl_locations(state: &State, params: &HashMap<String, String>) -> Answer {
-    let country_ok = params
-        .get("CountryCode")
-        .is_some_and(|c| c == "NL" || c == "BE");
-    let postal_ok = params
-        .get("PostalCode")
-        .is_some_and(|p| valid_postal_code(p));
+    let country_ok = params.get("CountryCode").is_some_and(|c| c == "NL" || c == "BE");
+    let postal_ok = params.get("PostalCode").is_some_and(|p| valid_postal_code(p));
     if !country_ok || !postal_ok {
         let body = serde_json::json!({
             "Date": jiff::Timestamp::now().to_string(),
@@ -470,19 +439,13 @@ fn postnl_barcode(state: &State, params: &HashMap<String, String>) -> Answer {
     let kind = params.get("Type").cloned().unwrap_or_default();
     let code = params.get("CustomerCode").cloned().unwrap_or_default();
     let barcode = format!("{kind}{code}{:09}", 100_000_000 + state.next_serial());
-    json(
-        StatusCode::OK,
-        serde_json::json!({ "Barcode": barcode }).to_string(),
-        POSTNL_JSON,
-    )
+    json(StatusCode::OK, serde_json::json!({ "Barcode": barcode }).to_string(), POSTNL_JSON)
 }
 
 /// `^[0-9]{4}([A-Z]{2})?$`
 fn valid_postal_code(p: &str) -> bool {
     let b = p.as_bytes();
-    (b.len() == 4 || b.len() == 6)
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4..].iter().all(u8::is_ascii_uppercase)
+    (b.len() == 4 || b.len() == 6) && b[..4].iter().all(u8::is_ascii_digit) && b[4..].iter().all(u8::is_ascii_uppercase)
 }
 
 // ---- Posti --------------------------------------------------------------
@@ -496,21 +459,11 @@ fn valid_postal_code(p: &str) -> bool {
 /// INVALID_TOKEN, VALIDATION_ERROR, JSON_DECODE_ERROR). Unverified for this
 /// endpoint: every status and body here, the shape of `details`, and the 429.
 /// The fake never creates a shipment: every order is refused with a 400.
-fn posti_order(
-    state: &State,
-    method: &Method,
-    headers: &hyper::HeaderMap,
-    body: Option<Bytes>,
-) -> Answer {
+fn posti_order(state: &State, method: &Method, headers: &hyper::HeaderMap, body: Option<Bytes>) -> Answer {
     const JSON: &str = "application/json";
     if method != Method::POST {
-        let mut r = json(
-            StatusCode::METHOD_NOT_ALLOWED,
-            posti_error("CLIENT_ERROR", "Method not allowed", None),
-            JSON,
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut r = json(StatusCode::METHOD_NOT_ALLOWED, posti_error("CLIENT_ERROR", "Method not allowed", None), JSON);
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     match headers.get(header::AUTHORIZATION) {
@@ -521,41 +474,22 @@ fn posti_order(
                 JSON,
             );
         }
-        Some(v)
-            if v.as_bytes() != state.opts.posti_key.as_bytes()
-                || state.opts.posti_key.is_empty() =>
-        {
-            return json(
-                StatusCode::UNAUTHORIZED,
-                posti_error("INVALID_TOKEN", "Invalid API key", None),
-                JSON,
-            );
+        Some(v) if v.as_bytes() != state.opts.posti_key.as_bytes() || state.opts.posti_key.is_empty() => {
+            return json(StatusCode::UNAUTHORIZED, posti_error("INVALID_TOKEN", "Invalid API key", None), JSON);
         }
         Some(_) => {}
     }
     if let Err(wait) = state.take_call(Carrier::Posti) {
-        return too_many(
-            &posti_error("CLIENT_ERROR", "Too many requests", None),
-            wait,
-            JSON,
-        );
+        return too_many(&posti_error("CLIENT_ERROR", "Too many requests", None), wait, JSON);
     }
     let Some(body) = body else {
-        return json(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            posti_error("CLIENT_ERROR", "Request body too large", None),
-            JSON,
-        );
+        return json(StatusCode::PAYLOAD_TOO_LARGE, posti_error("CLIENT_ERROR", "Request body too large", None), JSON);
     };
     if body.iter().all(u8::is_ascii_whitespace) {
         let details = serde_json::json!([{"field": "shipment", "message": "Field required"}]);
         return json(
             StatusCode::BAD_REQUEST,
-            posti_error(
-                "VALIDATION_ERROR",
-                "Request body is required",
-                Some(details),
-            ),
+            posti_error("VALIDATION_ERROR", "Request body is required", Some(details)),
             JSON,
         );
     }
@@ -568,19 +502,11 @@ fn posti_order(
     };
     if value.get("shipment").is_none() {
         let details = serde_json::json!([{"field": "shipment", "message": "Field required"}]);
-        return json(
-            StatusCode::BAD_REQUEST,
-            posti_error("VALIDATION_ERROR", "Invalid request", Some(details)),
-            JSON,
-        );
+        return json(StatusCode::BAD_REQUEST, posti_error("VALIDATION_ERROR", "Invalid request", Some(details)), JSON);
     }
     json(
         StatusCode::BAD_REQUEST,
-        posti_error(
-            "VALIDATION_ERROR",
-            "cutover's fake carrier never creates shipments",
-            None,
-        ),
+        posti_error("VALIDATION_ERROR", "cutover's fake carrier never creates shipments", None),
         JSON,
     )
 }
@@ -594,21 +520,13 @@ fn posti_error(code: &str, message: &str, details: Option<serde_json::Value>) ->
 fn json(status: StatusCode, body: String, content_type: &'static str) -> Answer {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
 fn too_many(body: &str, retry_after_secs: u64, content_type: &'static str) -> Answer {
-    let mut r = json(
-        StatusCode::TOO_MANY_REQUESTS,
-        body.to_string(),
-        content_type,
-    );
-    r.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(retry_after_secs.max(1)),
-    );
+    let mut r = json(StatusCode::TOO_MANY_REQUESTS, body.to_string(), content_type);
+    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
     r
 }
 
@@ -673,10 +591,7 @@ mod tests {
     #[test]
     fn scrub_removes_keys() {
         let s = State::new(FakeOptions::demo(), FakeEnvironment::Sandbox);
-        assert_eq!(
-            s.scrub("apikey=demo-sandbox-key-0001&x=1"),
-            "apikey=[key]&x=1"
-        );
+        assert_eq!(s.scrub("apikey=demo-sandbox-key-0001&x=1"), "apikey=[key]&x=1");
     }
 
     #[test]
@@ -688,13 +603,8 @@ mod tests {
 
     #[test]
     fn rate_limit_counts_per_carrier() {
-        let s = State::new(
-            FakeOptions {
-                rate_limit_per_minute: Some(1),
-                ..FakeOptions::demo()
-            },
-            FakeEnvironment::Sandbox,
-        );
+        let s =
+            State::new(FakeOptions { rate_limit_per_minute: Some(1), ..FakeOptions::demo() }, FakeEnvironment::Sandbox);
         assert_eq!(s.take_call(Carrier::PostNl), Ok(()));
         assert_eq!(s.take_call(Carrier::Posti), Ok(()));
         let wait = s.take_call(Carrier::PostNl).err().unwrap_or(0);

@@ -18,17 +18,9 @@ pub fn versions(current: &BTreeMap<String, String>, in_use: &BTreeMap<String, St
             ..Outcome::default()
         };
     }
-    let by_name: BTreeMap<String, (&str, &str)> = current
-        .iter()
-        .map(|(api, v)| (api_key(api), (api.as_str(), v.as_str())))
-        .collect();
-    let known_names = || {
-        current
-            .keys()
-            .map(|k| line(k))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let by_name: BTreeMap<String, (&str, &str)> =
+        current.iter().map(|(api, v)| (api_key(api), (api.as_str(), v.as_str()))).collect();
+    let known_names = || current.keys().map(|k| line(k)).collect::<Vec<_>>().join(", ");
 
     let mut details = Vec::new();
     let mut checked = 0usize;
@@ -50,10 +42,14 @@ pub fn versions(current: &BTreeMap<String, String>, in_use: &BTreeMap<String, St
                 outdated += 1;
                 details.push(format!("{api_shown} {used_shown} *  (current: {cur_shown})"));
             }
-            Some(Ordering::Greater) => details.push(format!("{api_shown} {used_shown}  (newer than the guide's {cur_shown}; the guide may be out of date)")),
+            Some(Ordering::Greater) => details.push(format!(
+                "{api_shown} {used_shown}  (newer than the guide's {cur_shown}; the guide may be out of date)"
+            )),
             None => {
                 outdated += 1;
-                details.push(format!("{api_shown} {used_shown} *  (current: {cur_shown}; cannot compare the two, treated as not current)"));
+                details.push(format!(
+                    "{api_shown} {used_shown} *  (current: {cur_shown}; cannot compare the two, treated as not current)"
+                ));
             }
         }
     }
@@ -70,11 +66,7 @@ pub fn versions(current: &BTreeMap<String, String>, in_use: &BTreeMap<String, St
         };
     }
     if outdated > 0 {
-        let which = if outdated == 1 {
-            "1 API is".to_string()
-        } else {
-            format!("{outdated} APIs are")
-        };
+        let which = if outdated == 1 { "1 API is".to_string() } else { format!("{outdated} APIs are") };
         return Outcome {
             verdict: Some(Verdict::Fail),
             message: format!("{which} not on the current version (marked *); upgrading means programming changes: changed or new fields (step 7)"),
@@ -83,11 +75,7 @@ pub fn versions(current: &BTreeMap<String, String>, in_use: &BTreeMap<String, St
             ..Outcome::default()
         };
     }
-    let all = if checked == 1 {
-        "the 1 API checked is".to_string()
-    } else {
-        format!("all {checked} APIs checked are")
-    };
+    let all = if checked == 1 { "the 1 API checked is".to_string() } else { format!("all {checked} APIs checked are") };
     Outcome {
         verdict: Some(Verdict::Pass),
         message: format!("{all} on the current version"),
@@ -98,16 +86,8 @@ pub fn versions(current: &BTreeMap<String, String>, in_use: &BTreeMap<String, St
 
 /// Logistics service contracts and transport ids from the config.
 pub fn contracts(logistics: &[String], transport: &[String]) -> Outcome {
-    let logistics: Vec<String> = logistics
-        .iter()
-        .map(|s| line(s.trim()))
-        .filter(|s| !s.is_empty())
-        .collect();
-    let transport: Vec<String> = transport
-        .iter()
-        .map(|s| line(s.trim()))
-        .filter(|s| !s.is_empty())
-        .collect();
+    let logistics: Vec<String> = logistics.iter().map(|s| line(s.trim())).filter(|s| !s.is_empty()).collect();
+    let transport: Vec<String> = transport.iter().map(|s| line(s.trim())).filter(|s| !s.is_empty()).collect();
     if logistics.is_empty() && transport.is_empty() {
         return Outcome {
             verdict: Some(Verdict::Error),
@@ -142,42 +122,20 @@ pub fn contracts(logistics: &[String], transport: &[String]) -> Outcome {
         };
     }
     let count = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {many}")
-        }
+        if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
     };
-    let mut message = format!(
-        "config lists {}",
-        count(
-            logistics.len(),
-            "logistics service contract",
-            "logistics service contracts"
-        )
-    );
+    let mut message =
+        format!("config lists {}", count(logistics.len(), "logistics service contract", "logistics service contracts"));
     if !transport.is_empty() {
-        message.push_str(&format!(
-            " and {}",
-            count(transport.len(), "transport id", "transport ids")
-        ));
+        message.push_str(&format!(" and {}", count(transport.len(), "transport id", "transport ids")));
     }
-    message
-        .push_str("; confirm in OmaPosti Pro that they are linked to the user who creates the key");
-    Outcome {
-        verdict: Some(Verdict::Pass),
-        message,
-        details,
-        ..Outcome::default()
-    }
+    message.push_str("; confirm in OmaPosti Pro that they are linked to the user who creates the key");
+    Outcome { verdict: Some(Verdict::Pass), message, details, ..Outcome::default() }
 }
 
 /// "Shipping Status" and "shippingstatus" name the same API.
 fn api_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// "v2_1", "2.1", "V2-1" -> [2, 1]; None if it is not such a version.
@@ -187,9 +145,7 @@ fn version_parts(v: &str) -> Option<Vec<u64>> {
     if v.is_empty() {
         return None;
     }
-    v.split(['_', '.', '-'])
-        .map(|p| p.parse::<u64>().ok())
-        .collect()
+    v.split(['_', '.', '-']).map(|p| p.parse::<u64>().ok()).collect()
 }
 
 fn compare_versions(used: &str, current: &str) -> Option<Ordering> {
@@ -211,87 +167,38 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     fn current() -> BTreeMap<String, String> {
-        map(&[
-            ("shippingstatus", "v2"),
-            ("barcode", "v1_1"),
-            ("locations", "v2_1"),
-        ])
+        map(&[("shippingstatus", "v2"), ("barcode", "v1_1"), ("locations", "v2_1")])
     }
 
     #[test]
     fn versions_all_current_pass() {
-        let out = versions(
-            &current(),
-            &map(&[("shippingstatus", "v2"), ("barcode", "1.1")]),
-        );
+        let out = versions(&current(), &map(&[("shippingstatus", "v2"), ("barcode", "1.1")]));
         assert_eq!(out.verdict, Some(Verdict::Pass));
         assert_eq!(out.message, "all 2 APIs checked are on the current version");
-        assert_eq!(
-            out.details,
-            vec!["barcode 1.1  (current)", "shippingstatus v2  (current)"]
-        );
+        assert_eq!(out.details, vec!["barcode 1.1  (current)", "shippingstatus v2  (current)"]);
     }
 
     #[test]
     fn versions_outdated_fail_with_asterisk() {
-        let out = versions(
-            &current(),
-            &map(&[
-                ("shippingstatus", "v1_6"),
-                ("locations", "v2_1"),
-                ("Barcode", "v1_0"),
-            ]),
-        );
+        let out = versions(&current(), &map(&[("shippingstatus", "v1_6"), ("locations", "v2_1"), ("Barcode", "v1_0")]));
         assert_eq!(out.verdict, Some(Verdict::Fail));
-        assert!(
-            out.message
-                .starts_with("2 APIs are not on the current version"),
-            "{}",
-            out.message
-        );
-        assert!(
-            out.message.contains("programming changes"),
-            "{}",
-            out.message
-        );
-        assert!(
-            out.details
-                .contains(&"shippingstatus v1_6 *  (current: v2)".to_string()),
-            "{:?}",
-            out.details
-        );
-        assert!(
-            out.details
-                .contains(&"Barcode v1_0 *  (current: v1_1)".to_string()),
-            "{:?}",
-            out.details
-        );
-        assert!(
-            out.details
-                .contains(&"locations v2_1  (current)".to_string()),
-            "{:?}",
-            out.details
-        );
+        assert!(out.message.starts_with("2 APIs are not on the current version"), "{}", out.message);
+        assert!(out.message.contains("programming changes"), "{}", out.message);
+        assert!(out.details.contains(&"shippingstatus v1_6 *  (current: v2)".to_string()), "{:?}", out.details);
+        assert!(out.details.contains(&"Barcode v1_0 *  (current: v1_1)".to_string()), "{:?}", out.details);
+        assert!(out.details.contains(&"locations v2_1  (current)".to_string()), "{:?}", out.details);
     }
 
     #[test]
     fn versions_unknown_api_warns_only() {
-        let out = versions(
-            &current(),
-            &map(&[("shippingstatus", "v2"), ("teleport", "v9")]),
-        );
+        let out = versions(&current(), &map(&[("shippingstatus", "v2"), ("teleport", "v9")]));
         assert_eq!(out.verdict, Some(Verdict::Pass));
         assert!(
-            out.details
-                .iter()
-                .any(|d| d.starts_with("warning: teleport v9: not an API this guide lists")),
+            out.details.iter().any(|d| d.starts_with("warning: teleport v9: not an API this guide lists")),
             "{:?}",
             out.details
         );
@@ -308,42 +215,27 @@ mod tests {
     fn versions_empty_in_use_is_an_error() {
         let out = versions(&current(), &BTreeMap::new());
         assert_eq!(out.verdict, Some(Verdict::Error));
-        assert_eq!(
-            out.message,
-            "list the API versions your integration uses in config.toml [guides.postnl.versions]"
-        );
+        assert_eq!(out.message, "list the API versions your integration uses in config.toml [guides.postnl.versions]");
     }
 
     #[test]
     fn versions_newer_than_guide_is_not_outdated() {
         let out = versions(&current(), &map(&[("shippingstatus", "v4")]));
         assert_eq!(out.verdict, Some(Verdict::Pass));
-        assert!(
-            out.details[0].contains("newer than the guide's v2"),
-            "{:?}",
-            out.details
-        );
+        assert!(out.details[0].contains("newer than the guide's v2"), "{:?}", out.details);
     }
 
     #[test]
     fn versions_uncomparable_is_flagged() {
         let out = versions(&current(), &map(&[("shippingstatus", "latest")]));
         assert_eq!(out.verdict, Some(Verdict::Fail));
-        assert!(
-            out.details[0].starts_with("shippingstatus latest *"),
-            "{:?}",
-            out.details
-        );
+        assert!(out.details[0].starts_with("shippingstatus latest *"), "{:?}", out.details);
     }
 
     #[test]
     fn versions_sanitize_config_text() {
         let out = versions(&current(), &map(&[("shippingstatus", "v1\u{1b}[31m")]));
-        assert!(
-            out.details.iter().all(|d| !d.contains('\u{1b}')),
-            "{:?}",
-            out.details
-        );
+        assert!(out.details.iter().all(|d| !d.contains('\u{1b}')), "{:?}", out.details);
     }
 
     #[test]
@@ -376,8 +268,7 @@ mod tests {
         let out = contracts(&[], &strs(&["876543"]));
         assert_eq!(out.verdict, Some(Verdict::Fail));
         assert!(
-            out.message
-                .contains("Manage integrations requires at least one logistics service contract"),
+            out.message.contains("Manage integrations requires at least one logistics service contract"),
             "{}",
             out.message
         );
@@ -389,31 +280,19 @@ mod tests {
         let out = contracts(&strs(&["654321"]), &strs(&["876543"]));
         assert_eq!(out.verdict, Some(Verdict::Pass));
         assert!(
-            out.message
-                .starts_with("config lists 1 logistics service contract and 1 transport id"),
+            out.message.starts_with("config lists 1 logistics service contract and 1 transport id"),
             "{}",
             out.message
         );
-        assert_eq!(
-            out.details,
-            vec!["logistics service contract 654321", "transport id 876543"]
-        );
+        assert_eq!(out.details, vec!["logistics service contract 654321", "transport id 876543"]);
     }
 
     #[test]
     fn contracts_odd_numbers_only_warn() {
         let out = contracts(&strs(&["12345", "654321"]), &[]);
         assert_eq!(out.verdict, Some(Verdict::Pass));
-        let warnings: Vec<_> = out
-            .details
-            .iter()
-            .filter(|d| d.starts_with("warning:"))
-            .collect();
+        let warnings: Vec<_> = out.details.iter().filter(|d| d.starts_with("warning:")).collect();
         assert_eq!(warnings.len(), 1, "{:?}", out.details);
-        assert!(
-            warnings[0].contains("12345") && warnings[0].contains("another Posti API"),
-            "{}",
-            warnings[0]
-        );
+        assert!(warnings[0].contains("12345") && warnings[0].contains("another Posti API"), "{}", warnings[0]);
     }
 }

@@ -25,8 +25,7 @@ pub struct RateLimiter {
 
 /// Budgets of limiters without a file: shared by every such limiter in this
 /// process, as the file is shared by every process.
-static IN_PROCESS: LazyLock<Mutex<HashMap<String, Vec<i64>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static IN_PROCESS: LazyLock<Mutex<HashMap<String, Vec<i64>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// What the budget file holds: bucket -> times of the calls in the window,
 /// in milliseconds since the Unix epoch.
@@ -88,12 +87,7 @@ fn take(calls: &mut Vec<i64>, per_minute: u32, now: i64) -> Result<(), Duration>
 /// Read-modify-write of the budget file under an exclusive lock on the
 /// separate, permanent `<path>.lock` (the budget file itself is replaced by
 /// rename, so locking it would lock a different inode each time).
-fn acquire_in_file(
-    path: &Path,
-    bucket: &str,
-    per_minute: u32,
-    now: i64,
-) -> std::io::Result<Result<(), Duration>> {
+fn acquire_in_file(path: &Path, bucket: &str, per_minute: u32, now: i64) -> std::io::Result<Result<(), Duration>> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -109,15 +103,9 @@ fn acquire_in_file(
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => BudgetFile::default(),
         Err(e) => return Err(e),
     };
-    let result = take(
-        budget.buckets.entry(bucket.to_string()).or_default(),
-        per_minute,
-        now,
-    );
+    let result = take(budget.buckets.entry(bucket.to_string()).or_default(), per_minute, now);
     // Forget buckets with no call left in the window.
-    budget
-        .buckets
-        .retain(|_, calls| calls.iter().any(|&t| t > now - WINDOW_MS));
+    budget.buckets.retain(|_, calls| calls.iter().any(|&t| t > now - WINDOW_MS));
 
     let text = format!(
         "# cutover call budgets: times (ms since 1970) of recent calls per host and key fingerprint.\n# A cache; safe to delete.\n{}",
@@ -126,11 +114,8 @@ fn acquire_in_file(
     let mode = std::fs::metadata(path)
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
         .unwrap_or(0o600);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".budget-")
-        .tempfile_in(&dir)?;
-    tmp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+    let mut tmp = tempfile::Builder::new().prefix(".budget-").tempfile_in(&dir)?;
+    tmp.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -147,12 +132,7 @@ fn lock_path(path: &Path) -> PathBuf {
 
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(path)
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(path)
 }
 
 #[cfg(test)]
@@ -167,19 +147,13 @@ mod tests {
         assert_eq!(take(&mut calls, 2, 20_000), Err(Duration::from_secs(40)));
         // The first call leaves the window at 60 s.
         assert_eq!(take(&mut calls, 2, 60_000), Ok(()));
-        assert_eq!(
-            take(&mut calls, 2, 60_001),
-            Err(Duration::from_millis(9_999))
-        );
+        assert_eq!(take(&mut calls, 2, 60_001), Err(Duration::from_millis(9_999)));
     }
 
     #[test]
     fn take_with_a_lowered_limit_waits_for_enough_calls() {
         let mut calls = vec![0, 1_000, 2_000, 3_000];
-        assert_eq!(
-            take(&mut calls, 2, 4_000),
-            Err(Duration::from_millis(58_000))
-        );
+        assert_eq!(take(&mut calls, 2, 4_000), Err(Duration::from_millis(58_000)));
     }
 
     #[test]
@@ -190,9 +164,6 @@ mod tests {
 
     #[test]
     fn lock_path_is_beside() {
-        assert_eq!(
-            lock_path(Path::new("/x/budget.toml")),
-            PathBuf::from("/x/budget.toml.lock")
-        );
+        assert_eq!(lock_path(Path::new("/x/budget.toml")), PathBuf::from("/x/budget.toml.lock"));
     }
 }

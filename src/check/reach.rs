@@ -13,11 +13,7 @@ use std::time::{Duration, Instant};
 
 /// Name resolution, injectable.
 pub trait Resolve: Send + Sync + std::fmt::Debug {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>;
+    fn resolve(&self, host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>;
 }
 
 /// The system resolver (getaddrinfo through tokio).
@@ -25,11 +21,7 @@ pub trait Resolve: Send + Sync + std::fmt::Debug {
 pub struct SystemResolver;
 
 impl Resolve for SystemResolver {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
+    fn resolve(&self, host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
         let target = format!("{host}:{port}");
         Box::pin(async move { Ok(tokio::net::lookup_host(target).await?.collect()) })
     }
@@ -40,23 +32,12 @@ impl Resolve for SystemResolver {
 pub struct StaticResolver(pub std::collections::BTreeMap<String, Vec<std::net::IpAddr>>);
 
 impl Resolve for StaticResolver {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
-        let found = self.0.get(host).map(|ips| {
-            ips.iter()
-                .map(|ip| SocketAddr::new(*ip, port))
-                .collect::<Vec<_>>()
-        });
+    fn resolve(&self, host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
+        let found = self.0.get(host).map(|ips| ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect::<Vec<_>>());
         let host = host.to_string();
         Box::pin(async move {
             found.ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("{host}: name does not resolve"),
-                )
+                std::io::Error::new(std::io::ErrorKind::NotFound, format!("{host}: name does not resolve"))
             })
         })
     }
@@ -89,35 +70,19 @@ pub async fn check(
     let addrs = match tokio::time::timeout(spec.timeout, resolver.resolve(&spec.host, port)).await {
         Ok(Ok(addrs)) if !addrs.is_empty() => addrs,
         Ok(Ok(_)) => {
-            return indeterminate(
-                format!("DNS lookup of {host} returned no addresses"),
-                DNS_HINT,
-                details,
-            );
+            return indeterminate(format!("DNS lookup of {host} returned no addresses"), DNS_HINT, details);
         }
         Ok(Err(e)) => {
-            return indeterminate(
-                format!("DNS lookup of {host} failed: {}", line(&e.to_string())),
-                DNS_HINT,
-                details,
-            );
+            return indeterminate(format!("DNS lookup of {host} failed: {}", line(&e.to_string())), DNS_HINT, details);
         }
         Err(_) => {
-            return indeterminate(
-                format!("DNS lookup of {host} timed out after {secs}"),
-                DNS_HINT,
-                details,
-            );
+            return indeterminate(format!("DNS lookup of {host} timed out after {secs}"), DNS_HINT, details);
         }
     };
     let dns_ms = started.elapsed().as_millis();
     let count = addrs.len();
     let listed: Vec<String> = addrs.iter().take(4).map(|a| a.ip().to_string()).collect();
-    let more = if count > listed.len() {
-        format!(", +{} more", count - listed.len())
-    } else {
-        String::new()
-    };
+    let more = if count > listed.len() { format!(", +{} more", count - listed.len()) } else { String::new() };
     details.push(format!(
         "DNS: {host} -> {} ({}{more}) in {dns_ms} ms",
         plural(count, "address", "addresses"),
@@ -128,9 +93,7 @@ pub async fn check(
     let started = Instant::now();
     let now = tokio::time::Instant::now();
     // A timeout too large to add is as good as none.
-    let deadline = now
-        .checked_add(spec.timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(365 * 86_400));
+    let deadline = now.checked_add(spec.timeout).unwrap_or_else(|| now + Duration::from_secs(365 * 86_400));
     let mut stream = None;
     let mut failures: Vec<String> = Vec::new();
     let mut refused = 0usize;
@@ -165,17 +128,10 @@ pub async fn check(
         } else {
             format!(
                 "TCP connection to {host}:{port} failed: {}",
-                failures
-                    .last()
-                    .map(String::as_str)
-                    .unwrap_or("no address answered")
+                failures.last().map(String::as_str).unwrap_or("no address answered")
             )
         };
-        let hint = if timed_out {
-            TCP_TIMEOUT_HINT
-        } else {
-            TCP_REFUSED_HINT
-        };
+        let hint = if timed_out { TCP_TIMEOUT_HINT } else { TCP_REFUSED_HINT };
         return indeterminate(message, hint, details);
     };
     let tcp_ms = started.elapsed().as_millis();
@@ -201,10 +157,7 @@ pub async fn check(
             Err(e) => {
                 return Outcome {
                     verdict: Some(Verdict::Error),
-                    message: format!(
-                        "cannot load the platform's trust roots: {}",
-                        line(&e.to_string())
-                    ),
+                    message: format!("cannot load the platform's trust roots: {}", line(&e.to_string())),
                     details,
                     ..Outcome::default()
                 };
@@ -227,15 +180,8 @@ pub async fn check(
     match tokio::time::timeout(spec.timeout, connector.connect(server_name, stream)).await {
         Ok(Ok(tls)) => {
             let tls_ms = started.elapsed().as_millis();
-            let version = tls
-                .get_ref()
-                .1
-                .protocol_version()
-                .map(version_name)
-                .unwrap_or_else(|| "TLS".to_string());
-            details.push(format!(
-                "TLS: {version} handshake with {host} in {tls_ms} ms; certificate verified"
-            ));
+            let version = tls.get_ref().1.protocol_version().map(version_name).unwrap_or_else(|| "TLS".to_string());
+            details.push(format!("TLS: {version} handshake with {host} in {tls_ms} ms; certificate verified"));
             Outcome {
                 verdict: Some(Verdict::Pass),
                 message: format!(
@@ -248,31 +194,20 @@ pub async fn check(
         }
         Ok(Err(e)) => {
             let (why, hint) = tls_failure(&e, &host);
-            details.push(format!(
-                "TLS: failed after {} ms",
-                started.elapsed().as_millis()
-            ));
-            indeterminate(
-                format!("TLS handshake with {host} failed: {why}"),
-                hint,
-                details,
-            )
+            details.push(format!("TLS: failed after {} ms", started.elapsed().as_millis()));
+            indeterminate(format!("TLS handshake with {host} failed: {why}"), hint, details)
         }
-        Err(_) => indeterminate(
-            format!("TLS handshake with {host} timed out after {secs}"),
-            TLS_TIMEOUT_HINT,
-            details,
-        ),
+        Err(_) => indeterminate(format!("TLS handshake with {host} timed out after {secs}"), TLS_TIMEOUT_HINT, details),
     }
 }
 
-const DNS_HINT: &str =
-    "Check the host name, and that this machine can resolve it (VPN, proxy, DNS settings).";
-const TCP_REFUSED_HINT: &str = "Nothing accepts connections on that port: check the host and port, or a firewall that rejects the connection.";
-const TCP_TIMEOUT_HINT: &str =
-    "No answer: a firewall may drop outbound connections to this host and port.";
+const DNS_HINT: &str = "Check the host name, and that this machine can resolve it (VPN, proxy, DNS settings).";
+const TCP_REFUSED_HINT: &str =
+    "Nothing accepts connections on that port: check the host and port, or a firewall that rejects the connection.";
+const TCP_TIMEOUT_HINT: &str = "No answer: a firewall may drop outbound connections to this host and port.";
 const TLS_TIMEOUT_HINT: &str = "The server accepted the connection but did not complete a TLS handshake: is this the right port, and does it speak TLS?";
-const TLS_TRUST_HINT: &str = "A TLS-intercepting proxy, a wrong host, or a test server with its own certificate can cause this.";
+const TLS_TRUST_HINT: &str =
+    "A TLS-intercepting proxy, a wrong host, or a test server with its own certificate can cause this.";
 const TLS_OTHER_HINT: &str = "The server and this machine could not agree on a secure connection.";
 
 fn indeterminate(message: String, hint: &str, details: Vec<String>) -> Outcome {
@@ -311,15 +246,11 @@ fn tls_failure(e: &std::io::Error, host: &str) -> (String, &'static str) {
     match inner {
         Some(TlsError::InvalidCertificate(cert)) => {
             let why = match cert {
-                CertificateError::UnknownIssuer => {
-                    "certificate not trusted (self-signed?)".to_string()
-                }
+                CertificateError::UnknownIssuer => "certificate not trusted (self-signed?)".to_string(),
                 CertificateError::BadSignature => {
-                    "certificate not trusted (its signature does not match a trusted root)"
-                        .to_string()
+                    "certificate not trusted (its signature does not match a trusted root)".to_string()
                 }
-                CertificateError::NotValidForName
-                | CertificateError::NotValidForNameContext { .. } => {
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                     format!("certificate is not valid for {host}")
                 }
                 CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
@@ -333,18 +264,13 @@ fn tls_failure(e: &std::io::Error, host: &str) -> (String, &'static str) {
             };
             (why, TLS_TRUST_HINT)
         }
-        Some(TlsError::AlertReceived(alert)) => (
-            format!(
-                "the server sent a TLS alert ({})",
-                line(&format!("{alert:?}"))
-            ),
-            TLS_OTHER_HINT,
-        ),
+        Some(TlsError::AlertReceived(alert)) => {
+            (format!("the server sent a TLS alert ({})", line(&format!("{alert:?}"))), TLS_OTHER_HINT)
+        }
         Some(other) => (line(&other.to_string()), TLS_OTHER_HINT),
-        None if e.kind() == std::io::ErrorKind::UnexpectedEof => (
-            "the server closed the connection during the handshake".to_string(),
-            TLS_OTHER_HINT,
-        ),
+        None if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ("the server closed the connection during the handshake".to_string(), TLS_OTHER_HINT)
+        }
         None => (line(&e.to_string()), TLS_OTHER_HINT),
     }
 }
@@ -358,11 +284,7 @@ fn version_name(v: rustls::ProtocolVersion) -> String {
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
 /// "5 s", "1.5 s", "300 ms".
@@ -396,20 +318,10 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_host_is_indeterminate_at_dns() {
-        let spec = ReachSpec {
-            host: "nowhere.invalid".into(),
-            port: 443,
-            tls: true,
-            timeout: Duration::from_secs(5),
-        };
+        let spec = ReachSpec { host: "nowhere.invalid".into(), port: 443, tls: true, timeout: Duration::from_secs(5) };
         let out = check(&spec, Arc::new(StaticResolver::default()), None).await;
         assert_eq!(out.verdict, Some(Verdict::Indeterminate));
-        assert!(
-            out.message
-                .starts_with("DNS lookup of nowhere.invalid failed"),
-            "{}",
-            out.message
-        );
+        assert!(out.message.starts_with("DNS lookup of nowhere.invalid failed"), "{}", out.message);
         assert!(out.details.is_empty());
     }
 
@@ -417,12 +329,7 @@ mod tests {
     async fn empty_resolution_is_indeterminate() {
         let mut table = std::collections::BTreeMap::new();
         table.insert("empty.test".to_string(), vec![]);
-        let spec = ReachSpec {
-            host: "empty.test".into(),
-            port: 443,
-            tls: false,
-            timeout: Duration::from_secs(5),
-        };
+        let spec = ReachSpec { host: "empty.test".into(), port: 443, tls: false, timeout: Duration::from_secs(5) };
         let out = check(&spec, Arc::new(StaticResolver(table)), None).await;
         assert_eq!(out.verdict, Some(Verdict::Indeterminate));
         assert!(out.message.contains("no addresses"), "{}", out.message);
@@ -430,12 +337,8 @@ mod tests {
 
     #[tokio::test]
     async fn hostile_host_name_is_sanitized() {
-        let spec = ReachSpec {
-            host: "evil\u{1b}[2J.invalid".into(),
-            port: 443,
-            tls: false,
-            timeout: Duration::from_secs(5),
-        };
+        let spec =
+            ReachSpec { host: "evil\u{1b}[2J.invalid".into(), port: 443, tls: false, timeout: Duration::from_secs(5) };
         let out = check(&spec, Arc::new(StaticResolver::default()), None).await;
         assert!(!out.message.contains('\u{1b}'), "{}", out.message);
     }

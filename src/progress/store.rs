@@ -5,44 +5,19 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
 pub enum StoreError {
-    Parse {
-        file: String,
-        line: usize,
-        col: usize,
-        message: String,
-    },
-    NewerSchema {
-        file: String,
-        found: u32,
-        supported: u32,
-    },
-    Io {
-        file: String,
-        message: String,
-    },
-    Unsafe {
-        file: String,
-        message: String,
-    },
+    Parse { file: String, line: usize, col: usize, message: String },
+    NewerSchema { file: String, found: u32, supported: u32 },
+    Io { file: String, message: String },
+    Unsafe { file: String, message: String },
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoreError::Parse {
-                file,
-                line,
-                col,
-                message,
-            } => write!(f, "{file}:{line}:{col}: {message}"),
-            StoreError::NewerSchema {
-                file,
-                found,
-                supported,
-            } => write!(
-                f,
-                "{file}: state schema {found} is newer than this cutover reads ({supported}); update cutover"
-            ),
+            StoreError::Parse { file, line, col, message } => write!(f, "{file}:{line}:{col}: {message}"),
+            StoreError::NewerSchema { file, found, supported } => {
+                write!(f, "{file}: state schema {found} is newer than this cutover reads ({supported}); update cutover")
+            }
             StoreError::Io { file, message } | StoreError::Unsafe { file, message } => {
                 write!(f, "{file}: {message}")
             }
@@ -75,32 +50,20 @@ impl Store {
                 message: e.to_string(),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
-            Err(e) => Err(StoreError::Io {
-                file: self.path.display().to_string(),
-                message: e.to_string(),
-            }),
+            Err(e) => Err(StoreError::Io { file: self.path.display().to_string(), message: e.to_string() }),
         }
     }
 
-    pub fn apply(
-        &self,
-        ops: &[Op],
-        by: &str,
-        at: jiff::Timestamp,
-    ) -> Result<(Progress, Vec<Event>), StoreError> {
+    pub fn apply(&self, ops: &[Op], by: &str, at: jiff::Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
         let mut p = self.load()?;
         let events = ops.iter().map(|op| p.apply(op, by, at)).collect();
-        let text = toml::to_string(&p).map_err(|e| StoreError::Io {
-            file: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text = toml::to_string(&p)
+            .map_err(|e| StoreError::Io { file: self.path.display().to_string(), message: e.to_string() })?;
         if let Some(dir) = self.path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        std::fs::write(&self.path, text).map_err(|e| StoreError::Io {
-            file: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::write(&self.path, text)
+            .map_err(|e| StoreError::Io { file: self.path.display().to_string(), message: e.to_string() })?;
         Ok((p, events))
     }
 

@@ -27,12 +27,7 @@ use tokio_util::sync::CancellationToken;
 /// Runs checks for the TUI. The real one wraps `check::runner::Runner`;
 /// tests can pass their own.
 pub trait Checks: Send + Sync + 'static {
-    fn run(
-        &self,
-        req: CheckRequest,
-        by: String,
-        cancel: CancellationToken,
-    ) -> BoxFuture<'static, Vec<CheckRecord>>;
+    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>>;
     fn set_key(&self, guide: &str, env: &str, key: ApiKey);
 }
 
@@ -62,16 +57,8 @@ pub fn osc52(text: &str) -> String {
             | u32::from(*chunk.get(2).unwrap_or(&0));
         b64.push(A[(n >> 18) as usize & 63] as char);
         b64.push(A[(n >> 12) as usize & 63] as char);
-        b64.push(if chunk.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        b64.push(if chunk.len() > 2 {
-            A[n as usize & 63] as char
-        } else {
-            '='
-        });
+        b64.push(if chunk.len() > 1 { A[(n >> 6) as usize & 63] as char } else { '=' });
+        b64.push(if chunk.len() > 2 { A[n as usize & 63] as char } else { '=' });
     }
     format!("\x1b]52;c;{b64}\x07")
 }
@@ -90,17 +77,9 @@ where
     std::io::Error: From<B::Error>,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let saver = spawn_saver(
-        ctx.store.clone(),
-        app.settings.user.clone(),
-        ctx.clock.clone(),
-        tx.clone(),
-    );
+    let saver = spawn_saver(ctx.store.clone(), app.settings.user.clone(), ctx.clock.clone(), tx.clone());
     let mut cancels: HashMap<u64, CancellationToken> = HashMap::new();
-    let mut shutdown = ctx
-        .shutdown
-        .take()
-        .unwrap_or_else(|| Box::pin(futures::future::pending()));
+    let mut shutdown = ctx.shutdown.take().unwrap_or_else(|| Box::pin(futures::future::pending()));
     let mut last_time_sig = time_signature(app);
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
     let _watch = if ctx.watch {
@@ -114,11 +93,7 @@ where
     loop {
         // Tick only while something animates (a spinner), or once a minute
         // for relative times.
-        let tick = if app.running.is_empty() {
-            Duration::from_secs(60)
-        } else {
-            Duration::from_millis(120)
-        };
+        let tick = if app.running.is_empty() { Duration::from_secs(60) } else { Duration::from_millis(120) };
         let mut dirty = false;
         let mut resized = false;
         tokio::select! {
@@ -187,12 +162,7 @@ struct Saver {
 
 /// One task applies saves in order, so a slower save can never overwrite a
 /// newer one on screen.
-fn spawn_saver(
-    store: Store,
-    user: String,
-    clock: Arc<dyn Clock>,
-    tx: mpsc::UnboundedSender<Action>,
-) -> Saver {
+fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::UnboundedSender<Action>) -> Saver {
     let (ops_tx, mut ops_rx) = mpsc::unbounded_channel::<Vec<Op>>();
     let task = tokio::spawn(async move {
         while let Some(ops) = ops_rx.recv().await {
@@ -201,10 +171,7 @@ fn spawn_saver(
             let at = clock.now();
             let result = tokio::task::spawn_blocking(move || store.apply(&ops, &user, at)).await;
             let action = match result {
-                Ok(Ok((progress, _events))) => Action::StateLoaded {
-                    progress,
-                    external: false,
-                },
+                Ok(Ok((progress, _events))) => Action::StateLoaded { progress, external: false },
                 Ok(Err(e)) => Action::SaveFailed(e.to_string()),
                 Err(e) => Action::SaveFailed(e.to_string()),
             };
@@ -245,12 +212,7 @@ fn dispatch(
                 tokio::spawn(async move {
                     let (run_id, guide, step) = (req.run_id, req.guide.clone(), req.step.clone());
                     let records = checks.run(req, by, token).await;
-                    let _ = tx.send(Action::CheckFinished {
-                        run_id,
-                        guide,
-                        step,
-                        records,
-                    });
+                    let _ = tx.send(Action::CheckFinished { run_id, guide, step, records });
                 });
             }
             Effect::CancelCheck { run_id } => {

@@ -26,15 +26,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.dim()))
         .border_type(ratatui::widgets::BorderType::Rounded);
-    let block = if theme.ascii {
-        block.border_set(super::step_list::ascii_border())
-    } else {
-        block
-    };
-    let p = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.detail_scroll, 0));
+    let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
+    let p = Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((app.detail_scroll, 0));
     frame.render_widget(p, area);
 }
 
@@ -46,10 +39,7 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     let gid = g.id();
     let sid = step.id();
     let mut out: Vec<Line<'static>> = Vec::new();
-    out.push(Line::from(Span::styled(
-        app.text(g, &step.title).to_string(),
-        theme.title(),
-    )));
+    out.push(Line::from(Span::styled(app.text(g, &step.title).to_string(), theme.title())));
 
     // Status, who, when.
     let rec = app.progress.step(gid, sid);
@@ -57,21 +47,14 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     let mut st = vec![
         Span::raw("Status: "),
         Span::styled(
-            format!(
-                "{} {}",
-                theme.status_glyph(status),
-                status.as_str().replace('_', " ")
-            ),
+            format!("{} {}", theme.status_glyph(status), status.as_str().replace('_', " ")),
             theme.status_style(status),
         ),
     ];
     if let Some(r) = rec
         && let (Some(by), Some(at)) = (&r.by, r.at)
     {
-        st.push(Span::styled(
-            format!("  by {} {}", sanitize::line(by), ago(at, app.now)),
-            theme.dim(),
-        ));
+        st.push(Span::styled(format!("  by {} {}", sanitize::line(by), ago(at, app.now)), theme.dim()));
     }
     st.push(Span::styled(format!("  [{sid}]"), theme.dim()));
     out.push(Line::from(st));
@@ -83,15 +66,9 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     }
     let missing = app.missing_requirements(g, step);
     if !missing.is_empty() && status != crate::progress::Status::Todo {
-        out.push(Line::from(Span::styled(
-            format!("Needs first: {}", missing.join(", ")),
-            theme.warn(),
-        )));
+        out.push(Line::from(Span::styled(format!("Needs first: {}", missing.join(", ")), theme.warn())));
     } else if !missing.is_empty() {
-        out.push(Line::from(Span::styled(
-            format!("Do first: {}", missing.join(", ")),
-            theme.dim(),
-        )));
+        out.push(Line::from(Span::styled(format!("Do first: {}", missing.join(", ")), theme.dim())));
     }
 
     // Guide notices open the first step.
@@ -103,26 +80,13 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
                 NoticeKind::Warning => ("Warning", theme.bad()),
                 NoticeKind::Info => ("Note", theme.dim()),
             };
-            out.push(Line::from(Span::styled(
-                format!("{label}:"),
-                style.add_modifier(Modifier::BOLD),
-            )));
-            push_text(
-                &mut out,
-                app.text(g, &n.text),
-                theme,
-                ratatui::style::Style::new(),
-            );
+            out.push(Line::from(Span::styled(format!("{label}:"), style.add_modifier(Modifier::BOLD))));
+            push_text(&mut out, app.text(g, &n.text), theme, ratatui::style::Style::new());
         }
     }
 
     out.push(Line::default());
-    push_text(
-        &mut out,
-        app.text(g, &step.body),
-        theme,
-        ratatui::style::Style::new(),
-    );
+    push_text(&mut out, app.text(g, &step.body), theme, ratatui::style::Style::new());
 
     if !step.contacts.is_empty() {
         out.push(Line::default());
@@ -133,11 +97,7 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
                 ContactKind::Email => "email",
                 ContactKind::Web => "web",
             };
-            let label = c
-                .label
-                .as_ref()
-                .map(|l| format!(" ({})", app.text(g, l)))
-                .unwrap_or_default();
+            let label = c.label.as_ref().map(|l| format!(" ({})", app.text(g, l))).unwrap_or_default();
             out.push(Line::from(vec![
                 Span::raw(format!("  {kind:<6}")),
                 Span::styled(c.value.clone(), theme.link()),
@@ -149,33 +109,21 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
         out.push(Line::default());
         out.push(heading(theme, "Links"));
         for l in &step.links {
-            let label = l
-                .label
-                .as_ref()
-                .map(|t| format!("{}: ", app.text(g, t)))
-                .unwrap_or_default();
-            out.push(Line::from(vec![
-                Span::raw(format!("  {label}")),
-                Span::styled(l.url.clone(), theme.link()),
-            ]));
+            let label = l.label.as_ref().map(|t| format!("{}: ", app.text(g, t))).unwrap_or_default();
+            out.push(Line::from(vec![Span::raw(format!("  {label}")), Span::styled(l.url.clone(), theme.link())]));
         }
     }
     for n in &step.notes {
         out.push(Line::default());
-        out.push(Line::from(Span::styled(
-            "Note from cutover:",
-            theme.warn().add_modifier(Modifier::BOLD),
-        )));
+        out.push(Line::from(Span::styled("Note from cutover:", theme.warn().add_modifier(Modifier::BOLD))));
         push_text(&mut out, app.text(g, &n.text), theme, theme.dim());
     }
     if !step.troubleshoot.is_empty() {
         out.push(Line::default());
         out.push(heading(theme, "If something is missing (t jumps there)"));
         for t in &step.troubleshoot {
-            let title = g
-                .item(t.get_ref())
-                .map(|s| app.text(g, &s.title).to_string())
-                .unwrap_or_else(|| t.get_ref().clone());
+            let title =
+                g.item(t.get_ref()).map(|s| app.text(g, &s.title).to_string()).unwrap_or_else(|| t.get_ref().clone());
             out.push(Line::from(format!("  {} {title}", theme.bullet())));
         }
     }
@@ -186,17 +134,9 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     out.push(heading(theme, "Note"));
     let note = rec.map(|r| r.note.as_str()).unwrap_or("");
     if note.is_empty() {
-        out.push(Line::from(Span::styled(
-            "  (none: press e to write one)",
-            theme.dim(),
-        )));
+        out.push(Line::from(Span::styled("  (none: press e to write one)", theme.dim())));
     } else {
-        push_text(
-            &mut out,
-            &sanitize::multiline(note),
-            theme,
-            ratatui::style::Style::new(),
-        );
+        push_text(&mut out, &sanitize::multiline(note), theme, ratatui::style::Style::new());
     }
     out
 }
@@ -216,11 +156,8 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
     };
     out.push(heading(theme, &theme.ascii_text(&head)));
     for c in &step.checks {
-        let label = c
-            .label
-            .as_ref()
-            .map(|l| app.text(g, l).to_string())
-            .unwrap_or_else(|| c.kind().as_str().to_string());
+        let label =
+            c.label.as_ref().map(|l| app.text(g, l).to_string()).unwrap_or_else(|| c.kind().as_str().to_string());
         let envs = c.env_names(g).join("/");
         let mut flags = Vec::new();
         if !envs.is_empty() {
@@ -241,10 +178,7 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
         out.push(Line::from(vec![
             Span::raw(format!("  {} ", theme.bullet())),
             Span::raw(label),
-            Span::styled(
-                format!("  {} ({})", c.kind().as_str(), flags.join(", ")),
-                theme.dim(),
-            ),
+            Span::styled(format!("  {} ({})", c.kind().as_str(), flags.join(", ")), theme.dim()),
         ]));
     }
     // The latest run of each check.
@@ -271,76 +205,40 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
     out.push(Line::default());
     out.push(heading(theme, "Latest verdicts"));
     for c in latest.into_iter().rev() {
-        let env = c
-            .env
-            .as_deref()
-            .map(|e| format!(" [{e}]"))
-            .unwrap_or_default();
+        let env = c.env.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
         out.push(Line::from(vec![
             Span::styled(
-                format!(
-                    "  {} {}",
-                    theme.verdict_glyph(c.verdict),
-                    c.verdict.as_str()
-                ),
+                format!("  {} {}", theme.verdict_glyph(c.verdict), c.verdict.as_str()),
                 theme.verdict_style(c.verdict),
             ),
             Span::raw(format!(" {}{env}: ", sanitize::line(&c.check))),
             Span::raw(sanitize::line(&c.message)),
             Span::styled(
-                format!(
-                    "  ({}, {} ms, by {})",
-                    ago(c.at, app.now),
-                    c.duration_ms,
-                    sanitize::line(&c.by)
-                ),
+                format!("  ({}, {} ms, by {})", ago(c.at, app.now), c.duration_ms, sanitize::line(&c.by)),
                 theme.dim(),
             ),
         ]));
         for d in &c.details {
-            out.push(Line::from(Span::styled(
-                format!("      {}", sanitize::line(d)),
-                theme.dim(),
-            )));
+            out.push(Line::from(Span::styled(format!("      {}", sanitize::line(d)), theme.dim())));
         }
         if let Some(h) = &c.hint {
-            out.push(Line::from(vec![
-                Span::styled("    what to do: ", theme.warn()),
-                Span::raw(sanitize::line(h)),
-            ]));
+            out.push(Line::from(vec![Span::styled("    what to do: ", theme.warn()), Span::raw(sanitize::line(h))]));
         }
         if let Some(p) = &c.proved {
-            out.push(Line::from(Span::styled(
-                format!("    proves: {}", sanitize::line(p)),
-                theme.dim(),
-            )));
+            out.push(Line::from(Span::styled(format!("    proves: {}", sanitize::line(p)), theme.dim())));
         }
         if let Some(p) = &c.not_proved {
-            out.push(Line::from(Span::styled(
-                format!("    does not prove: {}", sanitize::line(p)),
-                theme.dim(),
-            )));
+            out.push(Line::from(Span::styled(format!("    does not prove: {}", sanitize::line(p)), theme.dim())));
         }
         if let Some(r) = &c.request {
-            let status = c
-                .http_status
-                .map(|s| format!(" -> {s}"))
-                .unwrap_or_default();
-            out.push(Line::from(Span::styled(
-                format!("    {}{status}", sanitize::line(r)),
-                theme.dim(),
-            )));
+            let status = c.http_status.map(|s| format!(" -> {s}")).unwrap_or_default();
+            out.push(Line::from(Span::styled(format!("    {}{status}", sanitize::line(r)), theme.dim())));
         }
     }
 }
 
 /// Paragraphs and "- " list items, as lines for a wrapping paragraph.
-fn push_text(
-    out: &mut Vec<Line<'static>>,
-    text: &str,
-    theme: &Theme,
-    style: ratatui::style::Style,
-) {
+fn push_text(out: &mut Vec<Line<'static>>, text: &str, theme: &Theme, style: ratatui::style::Style) {
     for line in text.lines() {
         let line = line.trim_end();
         if let Some(item) = line.strip_prefix("- ") {

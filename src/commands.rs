@@ -347,6 +347,45 @@ pub fn guides(
     }
 }
 
+/// `cutover log <guide>`: every event of a guide, archived ones included,
+/// oldest first.
+pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let catalog = env.catalog();
+    if catalog.get(guide).is_none() {
+        let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", catalog.ids().join(", "));
+        return exit::USAGE;
+    }
+    let (store, progress) = match open_store(env, g, err) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let mut events = match store.archived_events() {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(err, "cutover: cannot read the event archive: {e}");
+            return exit::STATE;
+        }
+    };
+    events.extend(progress.events);
+    events.retain(|e| e.guide == guide);
+    if json_out {
+        let list: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| json!({"at": e.at.to_string(), "by": e.by, "guide": e.guide, "step": e.step, "what": e.what, "detail": e.detail}))
+            .collect();
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json!({"guide": guide, "events": list})).unwrap_or_default());
+    } else {
+        for e in &events {
+            let line = format!("{}  {:<12} {:<24} {:<7} {}", e.at.strftime("%Y-%m-%d %H:%M:%S"), e.by, e.step, e.what, e.detail);
+            let _ = writeln!(out, "{}", crate::sanitize::line(&line));
+        }
+        if events.is_empty() {
+            let _ = writeln!(out, "no events yet for {guide}");
+        }
+    }
+    exit::OK
+}
+
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> i32 {
     let mut cmd = <Cli as clap::CommandFactory>::command();
     clap_complete::generate(shell, &mut cmd, "cutover", out);
@@ -371,7 +410,8 @@ pub fn run_headless(cli: &Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Wri
         Command::Completions { shell } => completions(*shell, out),
         Command::Man => man(out),
         Command::Open { .. } | Command::Demo => return None,
-        Command::Check { .. } | Command::Log { .. } => {
+        Command::Log { guide, json } => log(env, g, guide, *json, out, err),
+        Command::Check { .. } => {
             let _ = writeln!(err, "cutover: this command is not available in this build yet");
             exit::USAGE
         }

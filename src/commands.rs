@@ -373,10 +373,21 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
             .iter()
             .map(|e| json!({"at": e.at.to_string(), "by": e.by, "guide": e.guide, "step": e.step, "what": e.what, "detail": e.detail}))
             .collect();
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json!({"guide": guide, "events": list})).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json!({"guide": guide, "events": list})).unwrap_or_default()
+        );
     } else {
         for e in &events {
-            let line = format!("{}  {:<12} {:<24} {:<7} {}", e.at.strftime("%Y-%m-%d %H:%M:%S"), e.by, e.step, e.what, e.detail);
+            let line = format!(
+                "{}  {:<12} {:<24} {:<7} {}",
+                e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                e.by,
+                e.step,
+                e.what,
+                e.detail
+            );
             let _ = writeln!(out, "{}", crate::sanitize::line(&line));
         }
         if events.is_empty() {

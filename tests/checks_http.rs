@@ -2,8 +2,8 @@
 //! hand-written servers for TLS failures and slow or endless bodies. Nothing
 //! here reaches the internet.
 
-use cutover::check::reach::{Resolve, StaticResolver, SystemResolver};
 use cutover::check::ratelimit::RateLimiter;
+use cutover::check::reach::{Resolve, StaticResolver, SystemResolver};
 use cutover::check::runner::{RunOptions, Runner, RunnerDeps};
 use cutover::check::secret::{ApiKey, SecretStore};
 use cutover::clock::{Clock, ManualClock};
@@ -85,7 +85,8 @@ fn setup(sandbox_url: &str, resolver: Arc<dyn Resolve>, key: Option<&str>) -> Se
     if let Some(k) = key {
         store.set("postnl", "sandbox", ApiKey::new(k));
     }
-    let vars: BTreeMap<String, String> = BTreeMap::from([("CUTOVER_POSTNL_SANDBOX_URL".to_string(), sandbox_url.to_string())]);
+    let vars: BTreeMap<String, String> =
+        BTreeMap::from([("CUTOVER_POSTNL_SANDBOX_URL".to_string(), sandbox_url.to_string())]);
     let clock = clock();
     let deps = RunnerDeps {
         config: Config::default(),
@@ -103,7 +104,10 @@ fn setup(sandbox_url: &str, resolver: Arc<dyn Resolve>, key: Option<&str>) -> Se
 }
 
 async fn run(s: &Setup, g: &Guide) -> CheckRecord {
-    let recs = s.runner.run_step(g, "sandbox-key", "production", RunOptions::default(), "tester", CancellationToken::new()).await;
+    let recs = s
+        .runner
+        .run_step(g, "sandbox-key", "production", RunOptions::default(), "tester", CancellationToken::new())
+        .await;
     assert_eq!(recs.len(), 1, "{recs:?}");
     recs.into_iter().next().unwrap_or_else(|| panic!("no record"))
 }
@@ -137,13 +141,21 @@ async fn valid_key_passes_with_and_without_warnings() {
     Mock::given(method("GET"))
         .and(path("/shipment/v2/status/barcode/3SDEVC000000000"))
         .and(header("apikey", SANDBOX_KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"CurrentStatus":{},"Warnings":[{"Message":"No shipment found","Code":"2"}]}"#, "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"CurrentStatus":{},"Warnings":[{"Message":"No shipment found","Code":"2"}]}"#,
+            "application/json",
+        ))
         .up_to_n_times(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/shipment/v2/status/barcode/3SDEVC000000000"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"CurrentStatus":{"Shipment":{"Customer":{"Name":"Jan Jansen"}}}}"#, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                r#"{"CurrentStatus":{"Shipment":{"Customer":{"Name":"Jan Jansen"}}}}"#,
+                "application/json",
+            ),
+        )
         .mount(&server)
         .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
@@ -158,7 +170,10 @@ async fn valid_key_passes_with_and_without_warnings() {
     assert_eq!(first.by, "tester");
     assert_eq!(first.proved.as_deref(), Some("PostNL accepts the sandbox key."));
     assert_eq!(first.not_proved.as_deref(), Some("That any API group is enabled."));
-    assert_eq!(first.request.as_deref(), Some(format!("GET {}/shipment/v2/status/barcode/3SDEVC000000000", server.uri()).as_str()));
+    assert_eq!(
+        first.request.as_deref(),
+        Some(format!("GET {}/shipment/v2/status/barcode/3SDEVC000000000", server.uri()).as_str())
+    );
     assert_no_key(&first, SANDBOX_KEY);
 
     let second = run(&s, &g).await;
@@ -209,11 +224,16 @@ async fn rate_limited_by_server_is_indeterminate_with_retry_after() {
     let server = MockServer::start().await;
     let body = r#"{"message": "Too many requests. Rate limit exceeded!", "http_status_code": 429}"#;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "42").set_body_raw(body, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("Retry-After", "42").set_body_raw(body, "application/json"),
+        )
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(429).set_body_raw(body, "application/json")).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).set_body_raw(body, "application/json"))
+        .mount(&server)
+        .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
     let g = guide("");
     let with = run(&s, &g).await;
@@ -228,7 +248,10 @@ async fn rate_limited_by_server_is_indeterminate_with_retry_after() {
 async fn server_error_is_indeterminate() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(500).set_body_raw(r#"{"fault":{"faultstring":"Unexpected EOF at target","detail":{"errorcode":"x"}}}"#, "application/json"))
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            r#"{"fault":{"faultstring":"Unexpected EOF at target","detail":{"errorcode":"x"}}}"#,
+            "application/json",
+        ))
         .mount(&server)
         .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
@@ -240,7 +263,10 @@ async fn server_error_is_indeterminate() {
 #[tokio::test]
 async fn timeout_is_indeterminate() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10))).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
+        .mount(&server)
+        .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
     let started = std::time::Instant::now();
     let rec = run(&s, &guide("")).await;
@@ -274,7 +300,8 @@ async fn unresolvable_host_is_indeterminate() {
 /// A TLS server with a self-signed certificate for `tls.test`; counts the
 /// handshakes that completed (none should).
 async fn self_signed_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
-    let certified = rcgen::generate_simple_self_signed(vec!["tls.test".to_string()]).unwrap_or_else(|e| panic!("rcgen: {e}"));
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["tls.test".to_string()]).unwrap_or_else(|e| panic!("rcgen: {e}"));
     let cert = certified.cert.der().clone();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -307,7 +334,8 @@ async fn self_signed_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
 #[tokio::test]
 async fn self_signed_certificate_is_indeterminate_and_gets_no_key() {
     let (port, completed) = self_signed_server().await;
-    let resolver: Arc<dyn Resolve> = Arc::new(StaticResolver(BTreeMap::from([("tls.test".to_string(), vec![IpAddr::from([127, 0, 0, 1])])])));
+    let resolver: Arc<dyn Resolve> =
+        Arc::new(StaticResolver(BTreeMap::from([("tls.test".to_string(), vec![IpAddr::from([127, 0, 0, 1])])])));
     let s = setup(&format!("https://tls.test:{port}"), resolver, Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Indeterminate, "{rec:?}");
@@ -351,14 +379,17 @@ where
 
 #[tokio::test]
 async fn slow_body_is_bounded_by_the_deadline() {
-    let port = raw_server("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", |mut tcp| async move {
-        loop {
-            if tcp.write_all(b" ").await.is_err() {
-                return;
+    let port = raw_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+        |mut tcp| async move {
+            loop {
+                if tcp.write_all(b" ").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
+        },
+    )
     .await;
     let s = setup(&format!("http://127.0.0.1:{port}"), system(), Some(SANDBOX_KEY));
     let started = std::time::Instant::now();
@@ -370,23 +401,32 @@ async fn slow_body_is_bounded_by_the_deadline() {
 
 #[tokio::test]
 async fn endless_body_is_capped() {
-    let port = raw_server("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n", |mut tcp| async move {
-        let chunk = format!("{:x}\r\n{}\r\n", 16 * 1024, "a".repeat(16 * 1024));
-        while tcp.write_all(chunk.as_bytes()).await.is_ok() {}
-    })
+    let port = raw_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n",
+        |mut tcp| async move {
+            let chunk = format!("{:x}\r\n{}\r\n", 16 * 1024, "a".repeat(16 * 1024));
+            while tcp.write_all(chunk.as_bytes()).await.is_ok() {}
+        },
+    )
     .await;
     let s = setup(&format!("http://127.0.0.1:{port}"), system(), Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Pass, "{rec:?}");
     assert!(rec.details.iter().any(|d| d.contains("only that much was read")), "{rec:?}");
-    assert_eq!(rec.excerpt.as_deref(), Some(format!("(non-JSON body, {} bytes, not kept)", cutover::check::http::BODY_CAP).as_str()));
+    assert_eq!(
+        rec.excerpt.as_deref(),
+        Some(format!("(non-JSON body, {} bytes, not kept)", cutover::check::http::BODY_CAP).as_str())
+    );
 }
 
 #[tokio::test]
 async fn ok_status_with_errors_member_fails() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"errors":[{"message":"Contract 612345 is not linked to this user"}]}"#, "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"errors":[{"message":"Contract 612345 is not linked to this user"}]}"#,
+            "application/json",
+        ))
         .mount(&server)
         .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
@@ -400,7 +440,10 @@ async fn redirect_is_not_followed_and_the_key_goes_nowhere() {
     let elsewhere = MockServer::start().await;
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(302).insert_header("Location", format!("{}/collect?from=cutover", elsewhere.uri()).as_str()))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/collect?from=cutover", elsewhere.uri()).as_str()),
+        )
         .mount(&server)
         .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
@@ -417,7 +460,10 @@ async fn redirect_is_not_followed_and_the_key_goes_nowhere() {
 async fn escape_sequences_in_the_body_never_reach_the_record() {
     let server = MockServer::start().await;
     let hostile = "{\"fault\":{\"faultstring\":\"nope\\u001b]0;owned\\u0007\\u001b[2J\\u009b31m\\r\\nX\"},\"Warnings\":[{\"Message\":\"\\u001b[5mblink\\u001b[0m\\u0000\"}]}";
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(400).set_body_raw(hostile, "application/json")).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw(hostile, "application/json"))
+        .mount(&server)
+        .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Fail, "{rec:?}");

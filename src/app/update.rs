@@ -154,8 +154,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 
 /// "bob: versioning → blocked" for what another instance just did.
 pub fn describe_new_events(old: &Progress, new: &Progress) -> Option<String> {
+    // Compared without the time: our own change, applied here a moment
+    // before the store stamped it, is not news.
+    let same = |a: &crate::progress::Event, b: &crate::progress::Event| {
+        a.by == b.by && a.guide == b.guide && a.step == b.step && a.what == b.what && a.detail == b.detail
+    };
     let known: Vec<&crate::progress::Event> = old.events.iter().rev().take(200).collect();
-    let fresh: Vec<&crate::progress::Event> = new.events.iter().rev().take(50).filter(|e| !known.contains(e)).collect();
+    let fresh: Vec<&crate::progress::Event> =
+        new.events.iter().rev().take(50).filter(|e| !known.iter().any(|k| same(k, e))).collect();
     let latest = fresh.first()?;
     let by = crate::sanitize::line(&latest.by);
     let step = crate::sanitize::line(&latest.step);
@@ -583,7 +589,7 @@ fn on_picker(app: &mut App, intent: Intent) -> Vec<Effect> {
 }
 
 /// Opens guide `idx` at its first step that is not closed.
-pub(crate) fn open_guide(app: &mut App, idx: usize) {
+pub fn open_guide(app: &mut App, idx: usize) {
     app.current = idx;
     app.screen = Screen::Checklist;
     app.detail_scroll = 0;

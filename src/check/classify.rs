@@ -51,10 +51,7 @@ pub struct Classified {
 
 impl Response<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -63,8 +60,7 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
     let json: Option<Value> = serde_json::from_slice(resp.body).ok();
     let excerpt = excerpt(resp.body, json.as_ref(), expect.keep);
     let retry_after = if resp.status == 429 {
-        resp.header("retry-after")
-            .and_then(|v| parse_retry_after(v, resp.received_at))
+        resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.received_at))
     } else {
         None
     };
@@ -78,23 +74,13 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
                 RuleVerdict::Error => Verdict::Error,
             };
             let message = crate::sanitize::line(rule.message.get(expect.lang, expect.fallbacks));
-            let message = if message.trim().is_empty() {
-                format!("{} ({})", verdict, resp.status)
-            } else {
-                message
-            };
+            let message = if message.trim().is_empty() { format!("{} ({})", verdict, resp.status) } else { message };
             let hint = rule
                 .hint
                 .as_ref()
                 .map(|h| crate::sanitize::line(h.get(expect.lang, expect.fallbacks)))
                 .filter(|h| !h.trim().is_empty());
-            return Classified {
-                verdict,
-                message,
-                hint,
-                retry_after,
-                excerpt,
-            };
+            return Classified { verdict, message, hint, retry_after, excerpt };
         }
     }
 
@@ -104,20 +90,14 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
         None => base,
     };
     let status = resp.status;
-    let accepted = if expect.status.is_empty() {
-        (200..300).contains(&status)
-    } else {
-        expect.status.contains(&status)
-    };
+    let accepted =
+        if expect.status.is_empty() { (200..300).contains(&status) } else { expect.status.contains(&status) };
     let (verdict, message, hint) = if accepted {
         if status == 200 && has_errors_member(json.as_ref()) {
             (
                 Verdict::Fail,
                 with_said("the server answered 200 but its body reports errors".to_string()),
-                Some(
-                    "The carrier accepted the call but refused its content; see the error above."
-                        .to_string(),
-                ),
+                Some("The carrier accepted the call but refused its content; see the error above.".to_string()),
             )
         } else {
             (Verdict::Pass, format!("accepted ({status})"), None)
@@ -128,19 +108,16 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
                 Verdict::Fail,
                 with_said(format!("the key was refused ({status})")),
                 Some(if status == 401 {
-                    "Check that the key belongs to this environment and was copied whole."
-                        .to_string()
+                    "Check that the key belongs to this environment and was copied whole.".to_string()
                 } else {
-                    "The key may be valid but not allowed to use this API: check which APIs are enabled for it.".to_string()
+                    "The key may be valid but not allowed to use this API: check which APIs are enabled for it."
+                        .to_string()
                 }),
             ),
             404 => (
                 Verdict::Fail,
                 with_said("not found (404)".to_string()),
-                Some(
-                    "Check the path and API version, and that this API is enabled for the key."
-                        .to_string(),
-                ),
+                Some("Check the path and API version, and that this API is enabled for the key.".to_string()),
             ),
             429 => {
                 let wait = match retry_after {
@@ -150,10 +127,7 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
                 (
                     Verdict::Indeterminate,
                     format!("rate limited by the server (429){wait}"),
-                    Some(
-                        "Wait before the next call; the result says nothing about the key yet."
-                            .to_string(),
-                    ),
+                    Some("Wait before the next call; the result says nothing about the key yet.".to_string()),
                 )
             }
             500..=599 => (
@@ -162,16 +136,11 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
                 Some("Try again later; a server error says nothing about the key.".to_string()),
             ),
             300..=399 => {
-                let to = resp
-                    .header("location")
-                    .map(location_host)
-                    .unwrap_or_else(|| "an unnamed place".to_string());
+                let to = resp.header("location").map(location_host).unwrap_or_else(|| "an unnamed place".to_string());
                 (
                     Verdict::Indeterminate,
                     format!("redirect ({status}) to {to} not followed; the key was not sent there"),
-                    Some(
-                        "Check the base URL: the carrier's API should answer directly.".to_string(),
-                    ),
+                    Some("Check the base URL: the carrier's API should answer directly.".to_string()),
                 )
             }
             400..=499 => (
@@ -179,25 +148,11 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
                 with_said(format!("the request was refused ({status})")),
                 Some("The server understood the call and said no; see its message.".to_string()),
             ),
-            200..=299 => (
-                Verdict::Indeterminate,
-                format!("unexpected status {status}"),
-                None,
-            ),
-            _ => (
-                Verdict::Indeterminate,
-                format!("unexpected status {status}"),
-                None,
-            ),
+            200..=299 => (Verdict::Indeterminate, format!("unexpected status {status}"), None),
+            _ => (Verdict::Indeterminate, format!("unexpected status {status}"), None),
         }
     };
-    Classified {
-        verdict,
-        message,
-        hint,
-        retry_after,
-        excerpt,
-    }
+    Classified { verdict, message, hint, retry_after, excerpt }
 }
 
 fn rule_matches(rule: &Rule, status: u16, json: Option<&Value>) -> bool {
@@ -207,9 +162,7 @@ fn rule_matches(rule: &Rule, status: u16, json: Option<&Value>) -> bool {
     let Some(pointer) = &rule.pointer else {
         return true;
     };
-    let value = json
-        .and_then(|j| j.pointer(pointer))
-        .filter(|v| !v.is_null());
+    let value = json.and_then(|j| j.pointer(pointer)).filter(|v| !v.is_null());
     let mut any_condition = false;
     if let Some(want) = rule.exists {
         any_condition = true;
@@ -220,10 +173,7 @@ fn rule_matches(rule: &Rule, status: u16, json: Option<&Value>) -> bool {
     if let Some(needle) = &rule.contains {
         any_condition = true;
         let Some(v) = value else { return false };
-        if !value_text(v)
-            .to_lowercase()
-            .contains(&needle.to_lowercase())
-        {
+        if !value_text(v).to_lowercase().contains(&needle.to_lowercase()) {
             return false;
         }
     }
@@ -249,9 +199,7 @@ fn equals(v: &Value, want: &toml::Value) -> bool {
     match (v, want) {
         (Value::String(a), toml::Value::String(b)) => a == b,
         (Value::Bool(a), toml::Value::Boolean(b)) => a == b,
-        (Value::Number(a), toml::Value::Integer(b)) => {
-            a.as_i64() == Some(*b) || a.as_f64() == Some(*b as f64)
-        }
+        (Value::Number(a), toml::Value::Integer(b)) => a.as_i64() == Some(*b) || a.as_f64() == Some(*b as f64),
         (Value::Number(a), toml::Value::Float(b)) => a.as_f64() == Some(*b),
         // Carriers send codes as strings or numbers ("2" vs 2): compare the text.
         (Value::String(a), toml::Value::Integer(b)) => a.trim() == b.to_string(),
@@ -293,16 +241,7 @@ fn carrier_said(json: Option<&Value>) -> Option<String> {
         if let Value::String(s) = e {
             return Some(s.clone());
         }
-        for f in [
-            "ErrorMsg",
-            "ErrorMessage",
-            "Description",
-            "description",
-            "detail",
-            "message",
-            "Message",
-            "title",
-        ] {
+        for f in ["ErrorMsg", "ErrorMessage", "Description", "description", "detail", "message", "Message", "title"] {
             if let Some(Value::String(s)) = e.get(f) {
                 return Some(s.clone());
             }
@@ -310,13 +249,8 @@ fn carrier_said(json: Option<&Value>) -> Option<String> {
         None
     };
     let candidates: [Option<String>; 8] = [
-        j.pointer("/fault/faultstring")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        match (
-            j.get("errorCode").and_then(Value::as_str),
-            j.get("message").and_then(Value::as_str),
-        ) {
+        j.pointer("/fault/faultstring").and_then(Value::as_str).map(str::to_string),
+        match (j.get("errorCode").and_then(Value::as_str), j.get("message").and_then(Value::as_str)) {
             (Some(c), Some(m)) => Some(format!("{c}: {m}")),
             (Some(c), None) => Some(c.to_string()),
             _ => None,
@@ -325,12 +259,8 @@ fn carrier_said(json: Option<&Value>) -> Option<String> {
         j.get("errors").and_then(first_error),
         j.get("Errors").and_then(first_error),
         j.get("Error").and_then(first_error),
-        j.pointer("/ResponseShipments/0/Errors")
-            .and_then(first_error),
-        match (
-            j.get("error").and_then(Value::as_str),
-            j.get("error_description").and_then(Value::as_str),
-        ) {
+        j.pointer("/ResponseShipments/0/Errors").and_then(first_error),
+        match (j.get("error").and_then(Value::as_str), j.get("error_description").and_then(Value::as_str)) {
             (Some(e), Some(d)) => Some(format!("{e}: {d}")),
             (Some(e), None) => Some(e.to_string()),
             _ => None,
@@ -346,11 +276,7 @@ fn carrier_said(json: Option<&Value>) -> Option<String> {
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
+    if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
 }
 
 /// The host a `Location` header points at (a relative one stays on the same
@@ -363,12 +289,9 @@ fn location_host(loc: &str) -> String {
         .map(|h| h.rsplit('@').next().unwrap_or(h).to_string());
     match host {
         Some(h) if !h.is_empty() => crate::sanitize::line(&h),
-        _ if loc.starts_with("//") => crate::sanitize::line(
-            loc.trim_start_matches('/')
-                .split(['/', '?', '#'])
-                .next()
-                .unwrap_or(""),
-        ),
+        _ if loc.starts_with("//") => {
+            crate::sanitize::line(loc.trim_start_matches('/').split(['/', '?', '#']).next().unwrap_or(""))
+        }
         _ => "the same host".to_string(),
     }
 }
@@ -380,9 +303,7 @@ pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<u64> {
     if let Ok(secs) = v.parse::<u64>() {
         return Some(secs);
     }
-    let when = jiff::fmt::rfc2822::DateTimeParser::new()
-        .parse_timestamp(v)
-        .ok()?;
+    let when = jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(v).ok()?;
     let secs = when.as_second() - now.as_second();
     Some(secs.max(0) as u64)
 }
@@ -437,28 +358,11 @@ mod tests {
         rules: &[Rule],
         keep: &[&str],
     ) -> Classified {
-        let headers: Vec<(String, String)> = headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let keep: Vec<String> = keep.iter().map(|s| s.to_string()).collect();
-        let resp = Response {
-            status,
-            headers: &headers,
-            body: body.as_bytes(),
-            received_at: now(),
-        };
+        let resp = Response { status, headers: &headers, body: body.as_bytes(), received_at: now() };
         let fallbacks = vec!["en".to_string()];
-        classify(
-            &resp,
-            &Expect {
-                status: expect_status,
-                rules,
-                keep: &keep,
-                lang: "en",
-                fallbacks: &fallbacks,
-            },
-        )
+        classify(&resp, &Expect { status: expect_status, rules, keep: &keep, lang: "en", fallbacks: &fallbacks })
     }
 
     fn rule(status: &[u16], pointer: Option<&str>, verdict: RuleVerdict, message: &str) -> Rule {
@@ -491,8 +395,18 @@ mod tests {
         "accepted"
     )]
     #[case::postalcode_empty(200, "[]", Verdict::Pass, "accepted")]
-    #[case::invalid_key(401, r#"{"fault":{"faultstring":"Invalid ApiKey","detail":{"errorcode":"oauth.v2.InvalidApiKey"}}}"#, Verdict::Fail, "the key was refused (401): \"Invalid ApiKey\"")]
-    #[case::missing_key(401, r#"{"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401}"#, Verdict::Fail, "Failed to resolve API Key variable")]
+    #[case::invalid_key(
+        401,
+        r#"{"fault":{"faultstring":"Invalid ApiKey","detail":{"errorcode":"oauth.v2.InvalidApiKey"}}}"#,
+        Verdict::Fail,
+        "the key was refused (401): \"Invalid ApiKey\""
+    )]
+    #[case::missing_key(
+        401,
+        r#"{"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401}"#,
+        Verdict::Fail,
+        "Failed to resolve API Key variable"
+    )]
     #[case::method_not_allowed(
         405,
         r#"{"message": "Only GET & POST requests allowed", "http_status_code": 405}"#,
@@ -506,7 +420,12 @@ mod tests {
         "rate limited"
     )]
     #[case::server_fault(500, r#"{"fault":{"faultstring":"Unexpected EOF at target","detail":{"errorcode":"messaging.adaptors.http.flow.UnexpectedEOFAtTarget"}}}"#, Verdict::Indeterminate, "server had a problem (500)")]
-    #[case::validation_fault(400, r#"{"fault":{"faultstring":"no barcode supplied in path","detail":{"errorcode":"Validation Fault"}}}"#, Verdict::Fail, "no barcode supplied in path")]
+    #[case::validation_fault(
+        400,
+        r#"{"fault":{"faultstring":"no barcode supplied in path","detail":{"errorcode":"Validation Fault"}}}"#,
+        Verdict::Fail,
+        "no barcode supplied in path"
+    )]
     #[case::barcode_400(
         400,
         r#"{"errors":[{"ErrorMsg":"Too many numbers in series","ErrorNumber":"8"}]}"#,
@@ -528,20 +447,8 @@ mod tests {
         Verdict::Indeterminate,
         "server had a problem (500)"
     )]
-    fn postnl_bodies(
-        #[case] status: u16,
-        #[case] body: &str,
-        #[case] verdict: Verdict,
-        #[case] message_part: &str,
-    ) {
-        let c = run(
-            status,
-            body,
-            &[("content-type", "application/json")],
-            &[],
-            &[],
-            &[],
-        );
+    fn postnl_bodies(#[case] status: u16, #[case] body: &str, #[case] verdict: Verdict, #[case] message_part: &str) {
+        let c = run(status, body, &[("content-type", "application/json")], &[], &[], &[]);
         assert_eq!(c.verdict, verdict, "{c:?}");
         assert!(c.message.contains(message_part), "{c:?}");
         if verdict == Verdict::Fail {
@@ -563,12 +470,7 @@ mod tests {
         Verdict::Pass,
         "accepted"
     )]
-    #[case::shipping_200_empty_errors(
-        200,
-        r#"{"errors":[],"shipmentNo":"X"}"#,
-        Verdict::Pass,
-        "accepted"
-    )]
+    #[case::shipping_200_empty_errors(200, r#"{"errors":[],"shipmentNo":"X"}"#, Verdict::Pass, "accepted")]
     #[case::v2_error_code(
         400,
         r#"{"errorCode":"E123","message":"Receiver postcode missing"}"#,
@@ -612,13 +514,13 @@ mod tests {
         Verdict::Indeterminate,
         "server had a problem"
     )]
-    #[case::sending_code_404(404, r#"{"message":"Shipment not allowed for helposti code generation, Additional service 3196 is missing"}"#, Verdict::Fail, "not found (404)")]
-    #[case::shipment_not_found(
+    #[case::sending_code_404(
         404,
-        r#"{"message":"Shipment not found"}"#,
+        r#"{"message":"Shipment not allowed for helposti code generation, Additional service 3196 is missing"}"#,
         Verdict::Fail,
-        "Shipment not found"
+        "not found (404)"
     )]
+    #[case::shipment_not_found(404, r#"{"message":"Shipment not found"}"#, Verdict::Fail, "Shipment not found")]
     #[case::token_error(
         401,
         r#"{"error":"invalid_client","error_description":"Bad client credentials"}"#,
@@ -644,12 +546,7 @@ mod tests {
         Verdict::Pass,
         "accepted"
     )]
-    fn posti_bodies(
-        #[case] status: u16,
-        #[case] body: &str,
-        #[case] verdict: Verdict,
-        #[case] message_part: &str,
-    ) {
+    fn posti_bodies(#[case] status: u16, #[case] body: &str, #[case] verdict: Verdict, #[case] message_part: &str) {
         let c = run(status, body, &[], &[], &[], &[]);
         assert_eq!(c.verdict, verdict, "{c:?}");
         assert!(c.message.contains(message_part), "{c:?}");
@@ -661,12 +558,7 @@ mod tests {
         // The defaults only look at a top-level `errors` member...
         assert_eq!(run(200, body, &[], &[], &[], &[]).verdict, Verdict::Pass);
         // ...a guide rule catches the nested one.
-        let r = rule(
-            &[200],
-            Some("/ResponseShipments/0/Errors/0"),
-            RuleVerdict::Fail,
-            "label refused",
-        );
+        let r = rule(&[200], Some("/ResponseShipments/0/Errors/0"), RuleVerdict::Fail, "label refused");
         let c = run(200, body, &[], &[], &[r], &[]);
         assert_eq!(c.verdict, Verdict::Fail);
         assert_eq!(c.message, "label refused");
@@ -676,38 +568,11 @@ mod tests {
     #[test]
     fn rules_first_match_wins_and_matchers() {
         let body = r#"{"fault":{"faultstring":"Invalid ApiKey for given resource","detail":{"errorcode":"oauth.v2.InvalidApiKeyForGivenResource"}},"n":7,"ok":true,"code":"2"}"#;
-        let mut contains = rule(
-            &[401],
-            Some("/fault/faultstring"),
-            RuleVerdict::Fail,
-            "API not enabled",
-        );
+        let mut contains = rule(&[401], Some("/fault/faultstring"), RuleVerdict::Fail, "API not enabled");
         contains.contains = Some("FOR GIVEN RESOURCE".into());
         let generic = rule(&[401], None, RuleVerdict::Fail, "key refused");
-        assert_eq!(
-            run(
-                401,
-                body,
-                &[],
-                &[],
-                &[contains.clone(), generic.clone()],
-                &[]
-            )
-            .message,
-            "API not enabled"
-        );
-        assert_eq!(
-            run(
-                401,
-                body,
-                &[],
-                &[],
-                &[generic.clone(), contains.clone()],
-                &[]
-            )
-            .message,
-            "key refused"
-        );
+        assert_eq!(run(401, body, &[], &[], &[contains.clone(), generic.clone()], &[]).message, "API not enabled");
+        assert_eq!(run(401, body, &[], &[], &[generic.clone(), contains.clone()], &[]).message, "key refused");
         // Status set filters.
         assert_eq!(
             run(403, body, &[], &[], &[contains.clone()], &[]).message,
@@ -716,57 +581,30 @@ mod tests {
 
         let mut eq_num = rule(&[], Some("/n"), RuleVerdict::Pass, "seven");
         eq_num.equals = Some(toml::Value::Integer(7));
-        assert_eq!(
-            run(418, body, &[], &[], &[eq_num.clone()], &[]).verdict,
-            Verdict::Pass
-        );
+        assert_eq!(run(418, body, &[], &[], &[eq_num.clone()], &[]).verdict, Verdict::Pass);
         eq_num.equals = Some(toml::Value::Integer(8));
-        assert_eq!(
-            run(418, body, &[], &[], &[eq_num], &[]).verdict,
-            Verdict::Fail
-        );
+        assert_eq!(run(418, body, &[], &[], &[eq_num], &[]).verdict, Verdict::Fail);
         let mut eq_code = rule(&[], Some("/code"), RuleVerdict::Pass, "code two");
         eq_code.equals = Some(toml::Value::Integer(2));
-        assert_eq!(
-            run(418, body, &[], &[], &[eq_code], &[]).message,
-            "code two"
-        );
+        assert_eq!(run(418, body, &[], &[], &[eq_code], &[]).message, "code two");
         let mut eq_bool = rule(&[], Some("/ok"), RuleVerdict::Indeterminate, "bool");
         eq_bool.equals = Some(toml::Value::Boolean(true));
-        assert_eq!(
-            run(418, body, &[], &[], &[eq_bool], &[]).verdict,
-            Verdict::Indeterminate
-        );
+        assert_eq!(run(418, body, &[], &[], &[eq_bool], &[]).verdict, Verdict::Indeterminate);
 
         let mut absent = rule(&[], Some("/nope"), RuleVerdict::Error, "absent");
         absent.exists = Some(false);
-        assert_eq!(
-            run(200, body, &[], &[], &[absent.clone()], &[]).verdict,
-            Verdict::Error
-        );
+        assert_eq!(run(200, body, &[], &[], &[absent.clone()], &[]).verdict, Verdict::Error);
         absent.exists = Some(true);
-        assert_eq!(
-            run(200, body, &[], &[], &[absent], &[]).verdict,
-            Verdict::Pass
-        );
+        assert_eq!(run(200, body, &[], &[], &[absent], &[]).verdict, Verdict::Pass);
         // A pointer into a non-JSON body matches nothing.
         let p = rule(&[], Some("/fault"), RuleVerdict::Fail, "x");
-        assert_eq!(
-            run(200, "<html>", &[], &[], &[p], &[]).verdict,
-            Verdict::Pass
-        );
+        assert_eq!(run(200, "<html>", &[], &[], &[p], &[]).verdict, Verdict::Pass);
     }
 
     #[test]
     fn expect_status_overrides_defaults() {
-        assert_eq!(
-            run(404, "{}", &[], &[200, 404], &[], &[]).verdict,
-            Verdict::Pass
-        );
-        assert_eq!(
-            run(201, "{}", &[], &[200], &[], &[]).verdict,
-            Verdict::Indeterminate
-        );
+        assert_eq!(run(404, "{}", &[], &[200, 404], &[], &[]).verdict, Verdict::Pass);
+        assert_eq!(run(201, "{}", &[], &[200], &[], &[]).verdict, Verdict::Indeterminate);
         assert_eq!(run(204, "", &[], &[], &[], &[]).verdict, Verdict::Pass);
     }
 
@@ -785,14 +623,8 @@ mod tests {
     #[test]
     fn never_fail_on_transient() {
         for s in [429, 500, 502, 503, 504, 301, 302, 307] {
-            let c = run(
-                s,
-                "{\"errors\":[\"x\"]}",
-                &[("location", "https://elsewhere.example/x?apikey=1")],
-                &[],
-                &[],
-                &[],
-            );
+            let c =
+                run(s, "{\"errors\":[\"x\"]}", &[("location", "https://elsewhere.example/x?apikey=1")], &[], &[], &[]);
             assert_eq!(c.verdict, Verdict::Indeterminate, "{s}");
         }
     }
@@ -805,34 +637,18 @@ mod tests {
     fn redirect_names_only_the_host(#[case] location: &str, #[case] host: &str) {
         let c = run(302, "", &[("Location", location)], &[], &[], &[]);
         assert_eq!(c.verdict, Verdict::Indeterminate);
-        assert_eq!(
-            c.message,
-            format!("redirect (302) to {host} not followed; the key was not sent there")
-        );
+        assert_eq!(c.message, format!("redirect (302) to {host} not followed; the key was not sent there"));
     }
 
     #[test]
     fn excerpt_keeps_only_allow_listed_values() {
         let body = r#"{"CurrentStatus":{"Shipment":{"Customer":{"Name":"Jan Jansen","Street":"Dorpsstraat 1"}}},"Warnings":[{"Message":"No shipment found","Code":"2"}]}"#;
-        let c = run(
-            200,
-            body,
-            &[],
-            &[],
-            &[],
-            &["/Warnings/0/Message", "/Warnings/0/Code", "/missing"],
-        );
-        assert_eq!(
-            c.excerpt.as_deref(),
-            Some("/Warnings/0/Message = No shipment found\n/Warnings/0/Code = 2")
-        );
+        let c = run(200, body, &[], &[], &[], &["/Warnings/0/Message", "/Warnings/0/Code", "/missing"]);
+        assert_eq!(c.excerpt.as_deref(), Some("/Warnings/0/Message = No shipment found\n/Warnings/0/Code = 2"));
         let c = run(200, body, &[], &[], &[], &[]);
         assert_eq!(c.excerpt, None);
         let c = run(500, "<html>secret stuff</html>", &[], &[], &[], &["/x"]);
-        assert_eq!(
-            c.excerpt.as_deref(),
-            Some("(non-JSON body, 25 bytes, not kept)")
-        );
+        assert_eq!(c.excerpt.as_deref(), Some("(non-JSON body, 25 bytes, not kept)"));
     }
 
     #[test]
@@ -851,11 +667,7 @@ mod tests {
     fn messages_are_sanitized() {
         let body = "{\"fault\":{\"faultstring\":\"bad\\u001b]0;pwned\\u0007 key\\u001b[2J\"}}";
         let c = run(401, body, &[], &[], &[], &[]);
-        assert!(
-            !c.message.chars().any(|ch| ch.is_control()),
-            "{:?}",
-            c.message
-        );
+        assert!(!c.message.chars().any(|ch| ch.is_control()), "{:?}", c.message);
         assert!(c.message.contains("bad key"), "{:?}", c.message);
         let long = format!("{{\"message\":\"{}\"}}", "x".repeat(1000));
         assert!(run(400, &long, &[], &[], &[], &[]).message.chars().count() < 250);

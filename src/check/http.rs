@@ -63,8 +63,12 @@ impl reqwest::dns::Resolve for DnsAdapter {
         Box::pin(async move {
             match fut.await {
                 Ok(addrs) if !addrs.is_empty() => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
-                Ok(_) => Err(Box::new(DnsError(format!("{host}: no address"))) as Box<dyn std::error::Error + Send + Sync>),
-                Err(e) => Err(Box::new(DnsError(format!("{host}: {}", e.kind()))) as Box<dyn std::error::Error + Send + Sync>),
+                Ok(_) => {
+                    Err(Box::new(DnsError(format!("{host}: no address"))) as Box<dyn std::error::Error + Send + Sync>)
+                }
+                Err(e) => {
+                    Err(Box::new(DnsError(format!("{host}: {}", e.kind()))) as Box<dyn std::error::Error + Send + Sync>)
+                }
             }
         })
     }
@@ -121,7 +125,12 @@ fn error(message: impl Into<String>, hint: Option<String>) -> Outcome {
 }
 
 fn indeterminate(message: impl Into<String>, hint: Option<&str>) -> Outcome {
-    Outcome { verdict: Some(Verdict::Indeterminate), message: message.into(), hint: hint.map(str::to_string), ..Outcome::default() }
+    Outcome {
+        verdict: Some(Verdict::Indeterminate),
+        message: message.into(),
+        hint: hint.map(str::to_string),
+        ..Outcome::default()
+    }
 }
 
 /// True for `localhost`, `127.0.0.0/8` and `::1`.
@@ -146,7 +155,13 @@ fn encode_segment(s: &str) -> String {
 
 /// Replaces `{name}` placeholders with values from `vars`. The key is never
 /// allowed here (paths, queries and bodies end up in evidence and logs).
-fn fill(template: &str, vars: &BTreeMap<String, String>, guide: &str, where_: &str, encode: bool) -> Result<String, Outcome> {
+fn fill(
+    template: &str,
+    vars: &BTreeMap<String, String>,
+    guide: &str,
+    where_: &str,
+    encode: bool,
+) -> Result<String, Outcome> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -180,8 +195,15 @@ fn fill(template: &str, vars: &BTreeMap<String, String>, guide: &str, where_: &s
 
 /// Builds the request for `req` on `base_url` (the resolved base URL of the
 /// environment `key` belongs to).
-pub fn prepare(base_url: &str, req: &RequestSpec, vars: &BTreeMap<String, String>, key: Option<&ApiKey>, guide: &str) -> Result<Prepared, Outcome> {
-    let base = Url::parse(base_url.trim()).map_err(|_| error(format!("the base URL {:?} is not a URL", crate::sanitize::line(base_url)), None))?;
+pub fn prepare(
+    base_url: &str,
+    req: &RequestSpec,
+    vars: &BTreeMap<String, String>,
+    key: Option<&ApiKey>,
+    guide: &str,
+) -> Result<Prepared, Outcome> {
+    let base = Url::parse(base_url.trim())
+        .map_err(|_| error(format!("the base URL {:?} is not a URL", crate::sanitize::line(base_url)), None))?;
     let host = base.host_str().unwrap_or("").to_string();
     match base.scheme() {
         "https" => {}
@@ -195,12 +217,20 @@ pub fn prepare(base_url: &str, req: &RequestSpec, vars: &BTreeMap<String, String
         other => return Err(error(format!("the base URL uses {other}://; only https:// is supported"), None)),
     }
     let method_name = req.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
-    let method = Method::from_bytes(method_name.as_bytes()).map_err(|_| error(format!("method {method_name:?} is not valid"), None))?;
+    let method = Method::from_bytes(method_name.as_bytes())
+        .map_err(|_| error(format!("method {method_name:?} is not valid"), None))?;
 
     let path = fill(req.path.as_deref().unwrap_or("/"), vars, guide, "path", true)?;
-    let joined = format!("{}{}", base.as_str().trim_end_matches('/'), if path.starts_with('/') { path.clone() } else { format!("/{path}") });
+    let joined = format!(
+        "{}{}",
+        base.as_str().trim_end_matches('/'),
+        if path.starts_with('/') { path.clone() } else { format!("/{path}") }
+    );
     let mut url = Url::parse(&joined).map_err(|_| error("the check's path does not make a valid URL", None))?;
-    if url.host_str() != base.host_str() || url.port_or_known_default() != base.port_or_known_default() || url.scheme() != base.scheme() {
+    if url.host_str() != base.host_str()
+        || url.port_or_known_default() != base.port_or_known_default()
+        || url.scheme() != base.scheme()
+    {
         return Err(error("the check's path leaves the environment's host", None));
     }
     if !req.query.is_empty() {
@@ -216,7 +246,8 @@ pub fn prepare(base_url: &str, req: &RequestSpec, vars: &BTreeMap<String, String
 
     let mut headers = HeaderMap::new();
     for (name, template) in &req.headers {
-        let hn = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| error(format!("header name {:?} is not valid", crate::sanitize::line(name)), None))?;
+        let hn = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| error(format!("header name {:?} is not valid", crate::sanitize::line(name)), None))?;
         let with_key = template.contains(KEY_PLACEHOLDER);
         let mut value = template.clone();
         if with_key {
@@ -227,7 +258,8 @@ pub fn prepare(base_url: &str, req: &RequestSpec, vars: &BTreeMap<String, String
         }
         let value = fill(&value, vars, guide, "header", false)?;
         // The message never quotes the value: it may hold the key.
-        let mut hv = HeaderValue::from_str(&value).map_err(|_| error(format!("the value of header {name} is not valid in HTTP"), None))?;
+        let mut hv = HeaderValue::from_str(&value)
+            .map_err(|_| error(format!("the value of header {name} is not valid in HTTP"), None))?;
         if with_key {
             hv.set_sensitive(true);
         }
@@ -295,8 +327,11 @@ impl Http {
             tracing::debug!(request = %p.request_line, "sending");
             let mut resp = rb.send().await.map_err(|e| FetchError::Failed(describe(&e, &host, port, timeout)))?;
             let status = resp.status().as_u16();
-            let headers: Vec<(String, String)> =
-                resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
             let mut body = Vec::new();
             let mut truncated = false;
             loop {
@@ -313,9 +348,15 @@ impl Http {
                     Ok(None) => break,
                     Err(e) => {
                         let mut o = if e.is_timeout() {
-                            indeterminate(format!("the answer from {host} did not complete within {} s", timeout.as_secs_f32()), Some("The server is slow; try again later."))
+                            indeterminate(
+                                format!("the answer from {host} did not complete within {} s", timeout.as_secs_f32()),
+                                Some("The server is slow; try again later."),
+                            )
                         } else {
-                            indeterminate(format!("the connection to {host} broke while reading the answer"), Some("Try again later."))
+                            indeterminate(
+                                format!("the connection to {host} broke while reading the answer"),
+                                Some("Try again later."),
+                            )
                         };
                         o.http_status = Some(status);
                         return Err(FetchError::Failed(o));
@@ -339,10 +380,22 @@ impl Http {
     }
 
     /// Sends, reads and classifies: the whole of one HTTP check or probe.
-    pub async fn run(&self, p: &Prepared, expect: &Expect<'_>, timeout: Duration, clock: &dyn Clock, cancel: &CancellationToken) -> Outcome {
+    pub async fn run(
+        &self,
+        p: &Prepared,
+        expect: &Expect<'_>,
+        timeout: Duration,
+        clock: &dyn Clock,
+        cancel: &CancellationToken,
+    ) -> Outcome {
         let mut out = match self.fetch(p, timeout, cancel).await {
             Ok(f) => {
-                let resp = classify::Response { status: f.status, headers: &f.headers, body: &f.body, received_at: clock.now() };
+                let resp = classify::Response {
+                    status: f.status,
+                    headers: &f.headers,
+                    body: &f.body,
+                    received_at: clock.now(),
+                };
                 let c = classify::classify(&resp, expect);
                 let mut details = Vec::new();
                 if f.truncated {
@@ -417,18 +470,32 @@ fn describe(e: &reqwest::Error, host: &str, port: u16, timeout: Duration) -> Out
         }
     });
     if dns {
-        indeterminate(format!("cannot resolve {host}: the name does not resolve"), Some("Check the host name and this machine's DNS or network."))
+        indeterminate(
+            format!("cannot resolve {host}: the name does not resolve"),
+            Some("Check the host name and this machine's DNS or network."),
+        )
     } else if let Some(t) = tls {
         indeterminate(
             format!("TLS handshake with {host}:{port} failed: {t}"),
-            Some("The server's certificate is not trusted here (self-signed, expired or for another name); the key was not sent."),
+            Some(
+                "The server's certificate is not trusted here (self-signed, expired or for another name); the key was not sent.",
+            ),
         )
     } else if refused {
-        indeterminate(format!("connection refused by {host}:{port}"), Some("Nothing listens there: check the base URL and port, or try again later."))
+        indeterminate(
+            format!("connection refused by {host}:{port}"),
+            Some("Nothing listens there: check the base URL and port, or try again later."),
+        )
     } else if timed_out {
-        indeterminate(format!("no answer from {host} within {} s", timeout.as_secs_f32()), Some("The server is slow or unreachable; try again later."))
+        indeterminate(
+            format!("no answer from {host} within {} s", timeout.as_secs_f32()),
+            Some("The server is slow or unreachable; try again later."),
+        )
     } else if e.is_connect() {
-        indeterminate(format!("could not connect to {host}:{port}"), Some("Check the network, proxy settings and base URL."))
+        indeterminate(
+            format!("could not connect to {host}:{port}"),
+            Some("Check the network, proxy settings and base URL."),
+        )
     } else {
         indeterminate(format!("the request to {host} failed before an answer came"), Some("Try again later."))
     }
@@ -480,10 +547,13 @@ mod tests {
         assert!(p.headers.get("apikey").is_some_and(|h| h.is_sensitive()));
         assert!(!format!("{p:?}").contains("the-secret-key"));
 
-        let missing = prepare("https://api.test", &spec("/x/{customer_code}"), &vars(&[]), None, "postnl").err().unwrap_or_default();
+        let missing = prepare("https://api.test", &spec("/x/{customer_code}"), &vars(&[]), None, "postnl")
+            .err()
+            .unwrap_or_default();
         assert_eq!(missing.message, "set customer_code in config.toml [guides.postnl.vars]");
 
-        let in_path = prepare("https://api.test", &spec("/x/{api_key}"), &v, Some(&key), "postnl").err().unwrap_or_default();
+        let in_path =
+            prepare("https://api.test", &spec("/x/{api_key}"), &v, Some(&key), "postnl").err().unwrap_or_default();
         assert!(in_path.message.contains("only go in a header"), "{in_path:?}");
         let mut q = spec("/x");
         q.query.insert("k".into(), "{api_key}".into());
@@ -500,7 +570,10 @@ mod tests {
         // Config values are encoded, so they cannot add segments.
         let p = prepare("https://api.test", &spec("/x/{c}"), &v, None, "g").ok();
         assert_eq!(p.map(|p| p.request_line), Some("GET https://api.test/x/a%2F..%2F..%2Fb".to_string()));
-        assert!(prepare("https://api.test", &spec("//evil.test/x"), &v, None, "g").is_ok_and(|p| p.url.host_str() == Some("api.test")));
+        assert!(
+            prepare("https://api.test", &spec("//evil.test/x"), &v, None, "g")
+                .is_ok_and(|p| p.url.host_str() == Some("api.test"))
+        );
     }
 
     #[test]

@@ -201,12 +201,23 @@ impl Runner {
 
     fn selected_probes<'a>(&self, guide: &Guide, c: &'a CheckSpec) -> Vec<&'a Probe> {
         let groups = self.inner.deps.config.guide(guide.id()).api_groups;
-        c.probes.iter().filter(|p| groups.is_empty() || groups.iter().any(|g| g.trim().eq_ignore_ascii_case(p.group.trim()))).collect()
+        c.probes
+            .iter()
+            .filter(|p| groups.is_empty() || groups.iter().any(|g| g.trim().eq_ignore_ascii_case(p.group.trim())))
+            .collect()
     }
 
     /// Runs the step's checks in order. Skipped checks get a record with
     /// verdict `Skipped` and the reason.
-    pub async fn run_step(&self, guide: &Guide, step: &str, active_env: &str, opts: RunOptions, by: &str, cancel: CancellationToken) -> Vec<CheckRecord> {
+    pub async fn run_step(
+        &self,
+        guide: &Guide,
+        step: &str,
+        active_env: &str,
+        opts: RunOptions,
+        by: &str,
+        cancel: CancellationToken,
+    ) -> Vec<CheckRecord> {
         let Some(s) = guide.item(step) else { return Vec::new() };
         let env = self.env_for(guide, step, active_env);
         let plan = self.plan(guide, step, active_env, &opts);
@@ -237,7 +248,16 @@ impl Runner {
         records
     }
 
-    fn stamp(&self, guide: &Guide, spec: &CheckSpec, env: &str, by: &str, at: jiff::Timestamp, took: Duration, o: Outcome) -> CheckRecord {
+    fn stamp(
+        &self,
+        guide: &Guide,
+        spec: &CheckSpec,
+        env: &str,
+        by: &str,
+        at: jiff::Timestamp,
+        took: Duration,
+        o: Outcome,
+    ) -> CheckRecord {
         let lang = self.inner.deps.lang.as_str();
         let langs = &guide.languages;
         let clean_line = |s: &str| {
@@ -248,8 +268,15 @@ impl Runner {
             let once = self.redact(s);
             self.redact(&sanitize::multiline(&once))
         };
-        let label = spec.label.as_ref().map(|t| t.get(lang, langs)).filter(|s| !s.trim().is_empty()).unwrap_or(spec.kind().as_str());
-        let text = |t: &Option<crate::guide::Text>| t.as_ref().map(|t| clean_multi(t.get(lang, langs))).filter(|s| !s.trim().is_empty());
+        let label = spec
+            .label
+            .as_ref()
+            .map(|t| t.get(lang, langs))
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(spec.kind().as_str());
+        let text = |t: &Option<crate::guide::Text>| {
+            t.as_ref().map(|t| clean_multi(t.get(lang, langs))).filter(|s| !s.trim().is_empty())
+        };
         CheckRecord {
             at,
             by: clean_line(by),
@@ -273,7 +300,14 @@ impl Runner {
         let var = env_var_names(guide.id(), env, single).pop().unwrap_or_default();
         let first = env_var_names(guide.id(), env, single).into_iter().next().unwrap_or(var);
         let msg = format!("no key for {} {env}: set {first}, add it to secrets.toml, or type it in with k", guide.id());
-        outcome(verdict, msg, Some(format!("cutover looks for the {env} key in {first}, then in secrets.toml [{}] {env}, then asks (k).", guide.id())))
+        outcome(
+            verdict,
+            msg,
+            Some(format!(
+                "cutover looks for the {env} key in {first}, then in secrets.toml [{}] {env}, then asks (k).",
+                guide.id()
+            )),
+        )
     }
 
     fn timeout(&self, spec: &CheckSpec) -> Duration {
@@ -293,7 +327,15 @@ impl Runner {
 
     /// Takes one call from the budget of `host` and `key`; waits (cancellably)
     /// in "run all", else says when the next call is possible.
-    async fn take_budget(&self, guide: &Guide, env: &str, url: &Url, key: Option<&ApiKey>, opts: &RunOptions, cancel: &CancellationToken) -> Result<(), Outcome> {
+    async fn take_budget(
+        &self,
+        guide: &Guide,
+        env: &str,
+        url: &Url,
+        key: Option<&ApiKey>,
+        opts: &RunOptions,
+        cancel: &CancellationToken,
+    ) -> Result<(), Outcome> {
         let Some(per_minute) = self.per_minute(guide, env) else { return Ok(()) };
         let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
         let bucket = format!("{host}/{}", key.map(SecretStore::fingerprint).unwrap_or_else(|| "no-key".into()));
@@ -306,7 +348,9 @@ impl Runner {
                         return Err(Outcome {
                             verdict: Some(Verdict::Indeterminate),
                             message: format!("rate limit: next call possible in {secs} s"),
-                            hint: Some(format!("{env} allows {per_minute} calls a minute per key; run the check again later.")),
+                            hint: Some(format!(
+                                "{env} allows {per_minute} calls a minute per key; run the check again later."
+                            )),
                             retry_after: Some(secs),
                             ..Outcome::default()
                         });
@@ -322,13 +366,26 @@ impl Runner {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn run_check(&self, guide: &Guide, _step: &Step, spec: &CheckSpec, env: &str, opts: &RunOptions, by: &str, cancel: CancellationToken) -> Outcome {
+    async fn run_check(
+        &self,
+        guide: &Guide,
+        _step: &Step,
+        spec: &CheckSpec,
+        env: &str,
+        opts: &RunOptions,
+        by: &str,
+        cancel: CancellationToken,
+    ) -> Outcome {
         let gid = guide.id();
         match spec.kind() {
             CheckKind::Manual => {
                 let evidence = opts.evidence.clone().unwrap_or_default();
                 if self.store().contains_secret(&evidence) {
-                    return outcome(Verdict::Error, "the evidence contains an API key; it was not saved", Some("Type a ticket number or a note, never the key.".into()));
+                    return outcome(
+                        Verdict::Error,
+                        "the evidence contains an API key; it was not saved",
+                        Some("Type a ticket number or a note, never the key.".into()),
+                    );
                 }
                 let text = sanitize::multiline(evidence.trim());
                 let text = truncate_bytes(&text, crate::check::classify::EXCERPT_MAX);
@@ -372,7 +429,11 @@ impl Runner {
                     }),
                 };
                 let Some((host, port, tls)) = target else {
-                    return outcome(Verdict::Error, format!("no host to reach: the check names none and {gid} has no base URL for {env:?}"), None);
+                    return outcome(
+                        Verdict::Error,
+                        format!("no host to reach: the check names none and {gid} has no base URL for {env:?}"),
+                        None,
+                    );
                 };
                 let rs = reach::ReachSpec { host, port, tls, timeout: self.timeout(spec) };
                 reach::check(&rs, self.inner.deps.resolver.clone(), None).await
@@ -398,7 +459,9 @@ impl Runner {
                 let redact = move |s: &str| snapshot.redact(s);
                 command::run(&name, cfg, key.as_ref(), self.timeout(spec), &redact, cancel).await
             }
-            CheckKind::Versions => offline::versions(&spec.current_versions, &self.inner.deps.config.guide(gid).versions),
+            CheckKind::Versions => {
+                offline::versions(&spec.current_versions, &self.inner.deps.config.guide(gid).versions)
+            }
             CheckKind::Contracts => {
                 let g = self.inner.deps.config.guide(gid);
                 offline::contracts(&g.logistics_contracts, &g.transport_ids)
@@ -428,15 +491,32 @@ impl Runner {
             return o;
         }
         let fallbacks = guide.languages.clone();
-        let expect = Expect { status: &req.expect_status, rules: &req.rules, keep: &req.keep, lang: &self.inner.deps.lang, fallbacks: &fallbacks };
+        let expect = Expect {
+            status: &req.expect_status,
+            rules: &req.rules,
+            keep: &req.keep,
+            lang: &self.inner.deps.lang,
+            fallbacks: &fallbacks,
+        };
         self.inner.http.run(&prepared, &expect, timeout, self.inner.deps.clock.as_ref(), cancel).await
     }
 
-    async fn probes(&self, guide: &Guide, spec: &CheckSpec, env: &str, opts: &RunOptions, cancel: &CancellationToken) -> Outcome {
+    async fn probes(
+        &self,
+        guide: &Guide,
+        spec: &CheckSpec,
+        env: &str,
+        opts: &RunOptions,
+        cancel: &CancellationToken,
+    ) -> Outcome {
         let gid = guide.id();
         let probes = self.selected_probes(guide, spec);
         if probes.is_empty() {
-            return outcome(Verdict::Skipped, "no probe for the API groups in config.toml", Some(format!("[guides.{gid}] api_groups lists the groups to probe.")));
+            return outcome(
+                Verdict::Skipped,
+                "no probe for the API groups in config.toml",
+                Some(format!("[guides.{gid}] api_groups lists the groups to probe.")),
+            );
         }
         let key = self.key(guide, env);
         if probes.iter().any(|p| uses_key(&p.request())) && key.is_none() {
@@ -458,7 +538,8 @@ impl Runner {
                 rows.push(format!("{group}{pad}skipped (creates data)"));
                 continue;
             }
-            let o = self.one_request(guide, env, &base, &p.request(), key.as_ref(), self.timeout(spec), opts, cancel).await;
+            let o =
+                self.one_request(guide, env, &base, &p.request(), key.as_ref(), self.timeout(spec), opts, cancel).await;
             ran += 1;
             let v = o.verdict.unwrap_or(Verdict::Error);
             let status = o.http_status.map(|s| format!(" ({s})")).unwrap_or_default();
@@ -483,7 +564,12 @@ impl Runner {
             }
         }
         if ran == 0 {
-            return Outcome { verdict: Some(Verdict::Skipped), message: SKIP_WRITES.into(), details: rows, ..Outcome::default() };
+            return Outcome {
+                verdict: Some(Verdict::Skipped),
+                message: SKIP_WRITES.into(),
+                details: rows,
+                ..Outcome::default()
+            };
         }
         let worst = worst.unwrap_or_default();
         let verdict = if passed == ran { Verdict::Pass } else { worst.verdict.unwrap_or(Verdict::Error) };

@@ -85,10 +85,7 @@ impl fmt::Debug for SecretStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
         for ((g, e), entry) in &self.keys {
-            m.entry(
-                &format!("{g}/{e}"),
-                &format_args!("{} ({})", entry.key.masked(), entry.described),
-            );
+            m.entry(&format!("{g}/{e}"), &format_args!("{} ({})", entry.key.masked(), entry.described));
         }
         m.finish()
     }
@@ -115,20 +112,12 @@ impl SecretStore {
     /// Loads the keys for the built-in guides' environments from `env` and
     /// `secrets_file`. Use [`SecretStore::load_for`] when user guides add
     /// environments of their own.
-    pub fn load(
-        env: &dyn Fn(&str) -> Option<String>,
-        secrets_file: Option<&Path>,
-    ) -> Result<SecretStore, String> {
+    pub fn load(env: &dyn Fn(&str) -> Option<String>, secrets_file: Option<&Path>) -> Result<SecretStore, String> {
         let catalog = crate::guide::Catalog::built_in();
         let targets: Vec<(String, Vec<String>)> = catalog
             .guides
             .iter()
-            .map(|l| {
-                (
-                    l.guide.id().to_string(),
-                    l.guide.environments.keys().cloned().collect(),
-                )
-            })
+            .map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect()))
             .collect();
         Self::load_for(env, secrets_file, &targets)
     }
@@ -147,11 +136,7 @@ impl SecretStore {
                 for (name, value) in envs {
                     store.keys.insert(
                         (guide.clone(), name),
-                        Entry {
-                            key: ApiKey::new(value),
-                            described: "secrets file".into(),
-                            source: Source::File,
-                        },
+                        Entry { key: ApiKey::new(value), described: "secrets file".into(), source: Source::File },
                     );
                 }
             }
@@ -171,11 +156,7 @@ impl SecretStore {
                     let described = format!("environment variable {var}");
                     store.keys.insert(
                         (guide.clone(), e.clone()),
-                        Entry {
-                            key: ApiKey::new(value),
-                            described,
-                            source: Source::EnvVar(var),
-                        },
+                        Entry { key: ApiKey::new(value), described, source: Source::EnvVar(var) },
                     );
                     break;
                 }
@@ -189,11 +170,7 @@ impl SecretStore {
     pub fn set(&mut self, guide: &str, env: &str, key: ApiKey) {
         self.keys.insert(
             (guide.to_string(), env.to_string()),
-            Entry {
-                key,
-                described: "typed in".into(),
-                source: Source::Typed,
-            },
+            Entry { key, described: "typed in".into(), source: Source::Typed },
         );
     }
 
@@ -206,17 +183,13 @@ impl SecretStore {
     }
 
     pub fn get(&self, guide: &str, env: &str) -> Option<&ApiKey> {
-        self.keys
-            .get(&(guide.to_string(), env.to_string()))
-            .map(|e| &e.key)
+        self.keys.get(&(guide.to_string(), env.to_string())).map(|e| &e.key)
     }
 
     /// Where the key of `guide`/`env` came from: "environment variable
     /// POSTNL_SANDBOX_API_KEY", "secrets file" or "typed in".
     pub fn source(&self, guide: &str, env: &str) -> Option<&str> {
-        self.keys
-            .get(&(guide.to_string(), env.to_string()))
-            .map(|e| e.described.as_str())
+        self.keys.get(&(guide.to_string(), env.to_string())).map(|e| e.described.as_str())
     }
 
     /// True if no key is known.
@@ -235,9 +208,7 @@ impl SecretStore {
             return Err("the key contains a line break; paste it on one line".into());
         }
         if key.chars().any(char::is_whitespace) {
-            return Err(
-                "the key contains a space or other whitespace; copy it again without it".into(),
-            );
+            return Err("the key contains a space or other whitespace; copy it again without it".into());
         }
         if key.contains(['"', '\'', '`']) {
             return Err("the key contains a quote; copy the key without quotes around it".into());
@@ -255,12 +226,7 @@ impl SecretStore {
 
     /// `text` with every known key replaced by its mask.
     pub fn redact(&self, text: &str) -> String {
-        let mut keys: Vec<&ApiKey> = self
-            .keys
-            .values()
-            .map(|e| &e.key)
-            .filter(|k| !k.expose().is_empty())
-            .collect();
+        let mut keys: Vec<&ApiKey> = self.keys.values().map(|e| &e.key).filter(|k| !k.expose().is_empty()).collect();
         // Longest first, so that a key containing another is masked whole.
         keys.sort_by_key(|k| std::cmp::Reverse(k.expose().len()));
         let mut out = text.to_string();
@@ -274,9 +240,7 @@ impl SecretStore {
 
     /// True if `text` contains any known key.
     pub fn contains_secret(&self, text: &str) -> bool {
-        self.keys
-            .values()
-            .any(|e| !e.key.expose().is_empty() && text.contains(e.key.expose()))
+        self.keys.values().any(|e| !e.key.expose().is_empty() && text.contains(e.key.expose()))
     }
 }
 
@@ -288,10 +252,7 @@ fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, St
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(e) => {
-            return Err(format!(
-                "{shown}: cannot read the secrets file: {}",
-                e.kind()
-            ));
+            return Err(format!("{shown}: cannot read the secrets file: {}", e.kind()));
         }
     };
     #[cfg(unix)]
@@ -308,15 +269,10 @@ fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, St
     }
     #[cfg(not(unix))]
     let _ = &meta;
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("{shown}: cannot read the secrets file: {}", e.kind()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("{shown}: the secrets file is not valid UTF-8"))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read the secrets file: {}", e.kind()))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{shown}: the secrets file is not valid UTF-8"))?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        let (line, col) = e
-            .span()
-            .map(|s| crate::guide::parse::line_col(&text, s.start))
-            .unwrap_or((1, 1));
+        let (line, col) = e.span().map(|s| crate::guide::parse::line_col(&text, s.start)).unwrap_or((1, 1));
         // The parser's message can quote the text around the error, which may
         // be a key: say where, not what.
         format!("{shown}:{line}:{col}: the secrets file is not valid TOML")
@@ -324,16 +280,12 @@ fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, St
     let mut out = BTreeMap::new();
     for (guide, v) in table {
         let Some(envs) = v.as_table() else {
-            return Err(format!(
-                "{shown}: `{guide}` must be a table: [{guide}] with lines like production = \"...\""
-            ));
+            return Err(format!("{shown}: `{guide}` must be a table: [{guide}] with lines like production = \"...\""));
         };
         let mut m = BTreeMap::new();
         for (env, value) in envs {
             let Some(s) = value.as_str() else {
-                return Err(format!(
-                    "{shown}: [{guide}] {env} must be a string in quotes"
-                ));
+                return Err(format!("{shown}: [{guide}] {env} must be a string in quotes"));
             };
             let s = s.trim();
             if s.is_empty() {
@@ -354,12 +306,7 @@ mod tests {
     const KEY: &str = "k3y-abcdefghijklmnop-1a2b";
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     fn targets() -> Vec<(String, Vec<String>)> {
@@ -377,37 +324,19 @@ mod tests {
         let fp = SecretStore::fingerprint(&k);
         assert_eq!(fp.len(), 12);
         assert!(!KEY.contains(&fp));
-        assert_ne!(
-            fp,
-            SecretStore::fingerprint(&ApiKey::new("other-key-value-1234"))
-        );
+        assert_ne!(fp, SecretStore::fingerprint(&ApiKey::new("other-key-value-1234")));
         assert_eq!(ApiKey::new("short").masked(), "••••");
     }
 
     #[test]
     fn env_vars_by_guide_and_env_and_single_env_alias() {
-        let env = env_of(&[
-            ("POSTNL_SANDBOX_API_KEY", "sandbox-key-123456"),
-            ("POSTI_API_KEY", "posti-key-abcdef"),
-        ]);
+        let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "sandbox-key-123456"), ("POSTI_API_KEY", "posti-key-abcdef")]);
         let s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
-        assert_eq!(
-            s.get("postnl", "sandbox").map(|k| k.expose()),
-            Some("sandbox-key-123456")
-        );
-        assert_eq!(
-            s.source("postnl", "sandbox"),
-            Some("environment variable POSTNL_SANDBOX_API_KEY")
-        );
+        assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("sandbox-key-123456"));
+        assert_eq!(s.source("postnl", "sandbox"), Some("environment variable POSTNL_SANDBOX_API_KEY"));
         assert!(s.get("postnl", "production").is_none());
-        assert_eq!(
-            s.get("posti", "production").map(|k| k.expose()),
-            Some("posti-key-abcdef")
-        );
-        assert_eq!(
-            s.source("posti", "production"),
-            Some("environment variable POSTI_API_KEY")
-        );
+        assert_eq!(s.get("posti", "production").map(|k| k.expose()), Some("posti-key-abcdef"));
+        assert_eq!(s.source("posti", "production"), Some("environment variable POSTI_API_KEY"));
     }
 
     #[test]
@@ -422,10 +351,7 @@ mod tests {
         let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "from-env-123456")]);
         let mut s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
         s.set("postnl", "sandbox", ApiKey::new("typed-key-abcdef"));
-        assert_eq!(
-            s.get("postnl", "sandbox").map(|k| k.expose()),
-            Some("typed-key-abcdef")
-        );
+        assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("typed-key-abcdef"));
         assert_eq!(s.source("postnl", "sandbox"), Some("typed in"));
         s.forget_typed("postnl", "sandbox");
         assert!(s.get("postnl", "sandbox").is_none());
@@ -434,9 +360,7 @@ mod tests {
     #[test]
     fn implausible_env_key_is_refused_without_echo() {
         let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "has space-secretpart")]);
-        let err = SecretStore::load_for(&env, None, &targets())
-            .err()
-            .unwrap_or_default();
+        let err = SecretStore::load_for(&env, None, &targets()).err().unwrap_or_default();
         assert!(err.contains("POSTNL_SANDBOX_API_KEY"), "{err}");
         assert!(!err.contains("secretpart"), "{err}");
     }
@@ -471,38 +395,25 @@ mod tests {
         let path = dir.path().join("secrets.toml");
         let _ = std::fs::write(
             &path,
-            format!(
-                "[postnl]\nsandbox = \"{KEY}\"\n\n[posti]\nproduction = \"posti-file-key-999\"\n"
-            ),
+            format!("[postnl]\nsandbox = \"{KEY}\"\n\n[posti]\nproduction = \"posti-file-key-999\"\n"),
         );
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
         let none = |_: &str| None;
-        let err = SecretStore::load_for(&none, Some(&path), &targets())
-            .err()
-            .unwrap_or_default();
+        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
         assert!(err.contains("too open"), "{err}");
-        assert!(
-            err.contains(&format!("chmod 600 {}", path.display())),
-            "{err}"
-        );
+        assert!(err.contains(&format!("chmod 600 {}", path.display())), "{err}");
         assert!(!err.contains(KEY));
 
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
         let s = SecretStore::load_for(&none, Some(&path), &targets()).unwrap_or_default();
         assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some(KEY));
         assert_eq!(s.source("postnl", "sandbox"), Some("secrets file"));
-        assert_eq!(
-            s.get("posti", "production").map(|k| k.expose()),
-            Some("posti-file-key-999")
-        );
+        assert_eq!(s.get("posti", "production").map(|k| k.expose()), Some("posti-file-key-999"));
 
         // The environment wins over the file.
         let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "env-key-0000000")]);
         let s = SecretStore::load_for(&env, Some(&path), &targets()).unwrap_or_default();
-        assert_eq!(
-            s.get("postnl", "sandbox").map(|k| k.expose()),
-            Some("env-key-0000000")
-        );
+        assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("env-key-0000000"));
 
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400));
         assert!(SecretStore::load_for(&none, Some(&path), &targets()).is_ok());
@@ -516,21 +427,14 @@ mod tests {
             return;
         };
         let path = dir.path().join("secrets.toml");
-        let _ = std::fs::write(
-            &path,
-            format!("postnl = \"{KEY}\"\n[posti\nproduction = \"{KEY}"),
-        );
+        let _ = std::fs::write(&path, format!("postnl = \"{KEY}\"\n[posti\nproduction = \"{KEY}"));
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
         let none = |_: &str| None;
-        let err = SecretStore::load_for(&none, Some(&path), &targets())
-            .err()
-            .unwrap_or_default();
+        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
         assert!(err.contains("secrets.toml"), "{err}");
         assert!(!err.contains("abcdefgh"), "{err}");
         let _ = std::fs::write(&path, format!("postnl = \"{KEY}\"\n"));
-        let err = SecretStore::load_for(&none, Some(&path), &targets())
-            .err()
-            .unwrap_or_default();
+        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
         assert!(err.contains("must be a table"), "{err}");
         assert!(!err.contains("abcdefgh"), "{err}");
     }
@@ -538,11 +442,7 @@ mod tests {
     #[test]
     fn missing_secrets_file_is_fine() {
         let none = |_: &str| None;
-        let s = SecretStore::load_for(
-            &none,
-            Some(Path::new("no/such/dir/secrets.toml")),
-            &targets(),
-        );
+        let s = SecretStore::load_for(&none, Some(Path::new("no/such/dir/secrets.toml")), &targets());
         assert!(s.is_ok_and(|s| s.is_empty()));
     }
 }

@@ -133,7 +133,7 @@ fn damaged_files_are_located_and_left_untouched() {
     let cases: Vec<(&str, Vec<u8>, usize, usize)> = vec![
         ("truncated", b"# cutover\nschema = 1\n\n[guides.postnl.steps.a]\nstatus = \"do".to_vec(), 5, 13),
         ("truncated header", b"schema = 1\n\n[guides.postnl.ste".to_vec(), 3, 0),
-        ("binary garbage (valid UTF-8)", b"schema = 1\n\x00\x01\x02\x7f\x1b[2J".to_vec(), 2, 1),
+        ("binary garbage (valid UTF-8)", b"schema = 1\n\x00\x01\x02\x7f\x1b[2J".to_vec(), 2, 0),
         ("binary garbage", vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d], 1, 1),
         ("not UTF-8", b"schema = 1\n# latin-1 below\n[guides.g.steps.s]\nnote = \"caf\xe9\"\n".to_vec(), 4, 12),
         ("wrong type", b"schema = 1\n\n[guides.g.steps.s]\nstatus = 5\n".to_vec(), 4, 0),

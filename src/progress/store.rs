@@ -318,8 +318,36 @@ impl Store {
         Ok(Some(target))
     }
 
-    /// The archived events, oldest first.
+    /// The archived events, oldest first (for `cutover log`).
     pub fn archived_events(&self) -> Result<Vec<Event>, StoreError> {
+        // The state is read first: see `archived_before`. An unreadable state
+        // only means no entry can be recognised as still being in it.
+        let state = match read_regular(&self.path, MAX_STATE_BYTES) {
+            Ok(Some((bytes, _))) => decode(&bytes, &self.shown()).ok(),
+            _ => None,
+        };
+        self.archived_before(state.as_ref().map(|(p, n)| (p.events.as_slice(), *n)))
+    }
+
+    /// Every event, oldest first: the archive, then the state file's. Each
+    /// appears once, also when a save died between appending to the archive
+    /// and replacing the state.
+    pub fn all_events(&self) -> Result<Vec<Event>, StoreError> {
+        let (p, n) = match read_regular(&self.path, MAX_STATE_BYTES)? {
+            None => (Progress::default(), 0),
+            Some((bytes, _)) => decode(&bytes, &self.shown())?,
+        };
+        let mut out = self.archived_before(Some((&p.events, n)))?;
+        out.extend(p.events);
+        Ok(out)
+    }
+
+    /// The archive's events, leaving out those that are also in `state`
+    /// (its events, and the sequence number of the first): a save that died
+    /// after appending to the archive leaves them in both until the next
+    /// save. The state must have been read before the archive: a save in
+    /// between only appends what that state still holds.
+    fn archived_before(&self, state: Option<(&[Event], u64)>) -> Result<Vec<Event>, StoreError> {
         let path = self.archive_path();
         let Some((bytes, _)) = read_regular(&path, u64::MAX)? else {
             return Ok(Vec::new());
@@ -332,7 +360,12 @@ impl Store {
                 continue;
             }
             next = Some(seq + 1);
-            out.push(event);
+            let in_state = state.is_some_and(|(events, first)| {
+                seq.checked_sub(first).and_then(|i| usize::try_from(i).ok()).and_then(|i| events.get(i)) == Some(&event)
+            });
+            if !in_state {
+                out.push(event);
+            }
         }
         Ok(out)
     }
@@ -576,11 +609,13 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], existing: Option<&Metadata
     sync_dir(&dir)
 }
 
-/// One archive entry: `[[events]]` with every string on one line, and the
-/// sequence number last, so that a torn write is never a complete entry.
+/// One archive entry: `[[events]]` with every string on one line. A string
+/// comes last: any part of an entry cut short by a crash is either missing
+/// a field or ends in an unterminated string, so it is never read as a
+/// complete entry (a number last could be cut to a shorter number).
 fn archive_entry(seq: u64, e: &Event) -> String {
     format!(
-        "\n[[events]]\nat = {}\nby = {}\nguide = {}\nstep = {}\nwhat = {}\ndetail = {}\nseq = {seq}\n",
+        "\n[[events]]\nseq = {seq}\nat = {}\nby = {}\nguide = {}\nstep = {}\nwhat = {}\ndetail = {}\n",
         quote(&e.at.to_string()),
         quote(&e.by),
         quote(&e.guide),
@@ -652,9 +687,6 @@ fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
             Some(blank) => &text[..blank + 1],
             None => text,
         };
-        if !text.ends_with('\n') {
-            continue;
-        }
         match toml::from_str::<ArchivedEvent>(text) {
             Ok(a) => out.push((a.seq, Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail })),
             Err(e) => tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry"),
@@ -733,8 +765,21 @@ mod tests {
         let whole = bytes.len();
         let last_start = whole - archive_entry(2, &ev(2, "line\n[[events]]\nseq = 99")).len();
         for cut in last_start..whole {
-            let got = parse_archive(&bytes[..cut], false);
-            assert_eq!(got.len(), 2, "cut at {cut}");
+            let torn = &bytes[..cut];
+            let got = parse_archive(torn, false);
+            // Only the final newline missing: the entry is complete.
+            assert_eq!(got.len(), if cut == whole - 1 { 3 } else { 2 }, "cut at {cut}");
+            // The next append starts on a new line, after the torn entry.
+            let mut resumed = torn.to_vec();
+            if !resumed.ends_with(b"\n") {
+                resumed.push(b'\n');
+            }
+            resumed.extend_from_slice(archive_entry(2, &ev(2, "again \"quoted\"")).as_bytes());
+            let got = parse_archive(&resumed, false);
+            if cut < whole - 1 {
+                assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![0, 1, 2], "cut at {cut}");
+                assert_eq!(got[2].1, ev(2, "again \"quoted\""), "cut at {cut}");
+            }
         }
     }
 

@@ -136,6 +136,15 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         theme,
         shutdown: Some(shutdown_signal()),
         watch: true,
+        presence: Some(cutover::progress::presence::Presence {
+            user: app.settings.user.clone(),
+            host: cutover::paths::host_name(),
+            tty: cutover::paths::tty_name(),
+            role: if g.observe { "observer".into() } else { "driver".into() },
+            since: env.clock.now(),
+            pid: std::process::id(),
+            refreshed: env.clock.now(),
+        }),
         clipboard: Some(Box::new(|seq: &str| {
             let mut out = std::io::stdout();
             let _ = out.write_all(seq.as_bytes());

@@ -83,3 +83,16 @@ pub fn user_name(as_name: Option<&str>, env: &dyn Fn(&str) -> Option<String>) ->
         None => format!("uid-{}", unsafe { libc::getuid() }),
     }
 }
+
+/// This machine's name, for presence ("alice@build-01").
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| crate::sanitize::line(s.trim()))
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// The terminal this instance runs on (`/dev/pts/3`), for presence.
+pub fn tty_name() -> String {
+    std::fs::read_link("/proc/self/fd/0").map(|p| p.display().to_string()).unwrap_or_else(|_| "?".into())
+}

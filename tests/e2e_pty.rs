@@ -40,6 +40,12 @@ fn sighup_saves_the_note_being_typed_and_exits() {
     p.wait_exit();
     let state = std::fs::read_to_string(sb.state_file()).unwrap();
     assert!(state.contains("typed before the link dropped"), "{state}");
+    // The lock is free and the presence entry is gone.
+    let lock = std::fs::OpenOptions::new().write(true).open(sb.state_file().with_file_name("state.toml.lock")).unwrap();
+    assert!(lock.try_lock().is_ok(), "the lock is still held");
+    let dir = sb.state_file().with_file_name("state.toml.presence");
+    let left: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "presence entries left: {left:?}");
 }
 
 #[test]

@@ -41,6 +41,8 @@ pub struct Context {
     pub shutdown: Option<BoxFuture<'static, ()>>,
     /// Watch the state file for other instances' changes.
     pub watch: bool,
+    /// This instance, to announce beside the state file. None: no presence.
+    pub presence: Option<crate::progress::presence::Presence>,
     /// Where OSC 52 clipboard sequences go (the terminal). None: no copy.
     pub clipboard: Option<Box<dyn Fn(&str) + Send + Sync>>,
 }
@@ -88,6 +90,11 @@ where
         drop(changed_tx);
         None
     };
+
+    let presence_stop = CancellationToken::new();
+    let presence_task = ctx.presence.take().map(|p| {
+        spawn_presence(ctx.store.path().to_path_buf(), p, ctx.clock.clone(), tx.clone(), presence_stop.clone())
+    });
 
     terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
     loop {
@@ -149,10 +156,74 @@ where
             terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
         }
     }
-    // Let queued saves finish before leaving.
+    // Let queued saves finish, and take our presence entry away, before
+    // leaving.
     drop(saver.ops);
     let _ = saver.task.await;
+    presence_stop.cancel();
+    if let Some(t) = presence_task {
+        let _ = t.await;
+    }
     Ok(())
+}
+
+/// How often this instance refreshes its presence entry and looks at the
+/// others'; entries not refreshed for `PRESENCE_STALE` are gone.
+const PRESENCE_EVERY: Duration = Duration::from_secs(5);
+const PRESENCE_STALE: Duration = Duration::from_secs(45);
+
+/// Announces this instance, keeps the entry fresh, and reports who else is
+/// here when that changes. An instance that cannot write there still runs.
+fn spawn_presence(
+    state: std::path::PathBuf,
+    me: crate::progress::presence::Presence,
+    clock: Arc<dyn Clock>,
+    tx: mpsc::UnboundedSender<Action>,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    use crate::progress::presence;
+    tokio::spawn(async move {
+        let my_pid = me.pid;
+        let st = state.clone();
+        let mut handle = tokio::task::spawn_blocking(move || presence::announce(&st, me).ok()).await.ok().flatten();
+        let mut last: Option<Vec<String>> = None;
+        loop {
+            let st = state.clone();
+            let now = clock.now();
+            let (h, others) = tokio::task::spawn_blocking(move || {
+                let mut h = handle;
+                if let Some(h) = h.as_mut() {
+                    let _ = h.refresh(now);
+                }
+                let others: Vec<String> = presence::list(&st, now, PRESENCE_STALE)
+                    .into_iter()
+                    .filter(|p| p.pid != my_pid)
+                    .map(|p| {
+                        if p.role == "driver" {
+                            format!("{}@{}", p.user, p.host)
+                        } else {
+                            format!("{}@{} ({})", p.user, p.host, p.role)
+                        }
+                    })
+                    .collect();
+                (h, others)
+            })
+            .await
+            .unwrap_or((None, Vec::new()));
+            handle = h;
+            if last.as_ref() != Some(&others) {
+                let _ = tx.send(Action::PresenceChanged(others.clone()));
+                last = Some(others);
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(PRESENCE_EVERY) => {}
+            }
+        }
+        if let Some(h) = handle {
+            let _ = tokio::task::spawn_blocking(move || h.remove()).await;
+        }
+    })
 }
 
 struct Saver {

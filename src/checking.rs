@@ -296,7 +296,7 @@ pub fn start_demo(env: &Env, lang: &str, state_path: &Path) -> Result<Demo, Stri
     let secrets = SecretStore::load(&|k| keys.get(k).cloned(), None)?;
     let secrets = Arc::new(RwLock::new(secrets));
     let demo_config: Config = Config::parse(DEMO_CONFIG, "demo config").map_err(|e| e.to_string())?;
-    let url_vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync> = Arc::new(move |k: &str| urls.get(k).cloned());
+    let url_vars: crate::check::runner::EnvVars = Arc::new(move |k: &str| urls.get(k).cloned());
     let deps = RunnerDeps {
         config: demo_config,
         secrets: secrets.clone(),

@@ -24,13 +24,13 @@ pub mod exit {
 /// Everything a command needs from the outside world.
 pub struct Env {
     pub paths: Paths,
-    pub vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub vars: crate::check::runner::EnvVars,
     pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl Env {
     pub fn from_process() -> Env {
-        let vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync> = Arc::new(|k: &str| std::env::var(k).ok());
+        let vars: crate::check::runner::EnvVars = Arc::new(|k: &str| std::env::var(k).ok());
         let clock = crate::clock::from_env(vars("CUTOVER_NOW"));
         Env { paths: Paths::resolve(), vars, clock }
     }
@@ -186,6 +186,7 @@ pub fn status(
     exit::OK
 }
 
+#[allow(clippy::too_many_arguments)] // the command's arguments, as the CLI gives them
 pub fn mark(
     env: &Env,
     g: &Global,

@@ -54,10 +54,10 @@ fn run_and_kill(path: &Path, round: u64) -> u64 {
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(n) = line.strip_prefix("saved ").and_then(|n| n.trim().parse::<u64>().ok()) {
-                if tx.send(n).is_err() {
-                    break;
-                }
+            if let Some(n) = line.strip_prefix("saved ").and_then(|n| n.trim().parse::<u64>().ok())
+                && tx.send(n).is_err()
+            {
+                break;
             }
         }
     });

@@ -576,10 +576,8 @@ fn on_picker(app: &mut App, intent: Intent) -> Vec<Effect> {
         Intent::Down => app.picker = (app.picker + 1).min(n.saturating_sub(1)),
         Intent::Top => app.picker = 0,
         Intent::Bottom => app.picker = n.saturating_sub(1),
-        Intent::Open | Intent::ToggleDone => {
-            if app.picker < n {
-                open_guide(app, app.picker);
-            }
+        Intent::Open | Intent::ToggleDone if app.picker < n => {
+            open_guide(app, app.picker);
         }
         Intent::Help => app.mode = Mode::Help { scroll: 0 },
         Intent::Quit | Intent::Back => return quit(app),

@@ -155,6 +155,7 @@ fn encode_segment(s: &str) -> String {
 
 /// Replaces `{name}` placeholders with values from `vars`. The key is never
 /// allowed here (paths, queries and bodies end up in evidence and logs).
+#[allow(clippy::result_large_err)] // the error is the Outcome the runner records as it is
 fn fill(
     template: &str,
     vars: &BTreeMap<String, String>,
@@ -195,6 +196,7 @@ fn fill(
 
 /// Builds the request for `req` on `base_url` (the resolved base URL of the
 /// environment `key` belongs to).
+#[allow(clippy::result_large_err)] // the error is the Outcome the runner records as it is
 pub fn prepare(
     base_url: &str,
     req: &RequestSpec,

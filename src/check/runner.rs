@@ -248,6 +248,7 @@ impl Runner {
         records
     }
 
+    #[allow(clippy::too_many_arguments)] // every part of the record it stamps
     fn stamp(
         &self,
         guide: &Guide,

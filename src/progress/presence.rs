@@ -101,12 +101,11 @@ fn ensure_presence_dir(dir: &Path, state: Option<&Metadata>) -> Result<(), Store
         .open(dir)
         .map_err(|e| StoreError::io(dir, &e))?;
     let have = d.metadata().map_err(|e| StoreError::io(dir, &e))?;
-    if let Some(m) = state {
-        if have.gid() != m.gid() {
-            if let Err(e) = std::os::unix::fs::fchown(&d, None, Some(m.gid())) {
-                tracing::warn!(dir = %shown(dir), error = %e, "cannot give the presence directory the state file's group");
-            }
-        }
+    if let Some(m) = state
+        && have.gid() != m.gid()
+        && let Err(e) = std::os::unix::fs::fchown(&d, None, Some(m.gid()))
+    {
+        tracing::warn!(dir = %shown(dir), error = %e, "cannot give the presence directory the state file's group");
     }
     // Keep a setgid bit the directory inherited from a shared parent.
     let setgid = have.mode() & 0o2000;

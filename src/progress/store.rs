@@ -194,10 +194,10 @@ fn schema_error(src: &str, file: &str) -> Option<StoreError> {
     if found == i64::from(STATE_SCHEMA) {
         return None;
     }
-    if found > i64::from(STATE_SCHEMA) {
-        if let Ok(found) = u32::try_from(found) {
-            return Some(StoreError::NewerSchema { file: file.to_string(), found, supported: STATE_SCHEMA });
-        }
+    if found > i64::from(STATE_SCHEMA)
+        && let Ok(found) = u32::try_from(found)
+    {
+        return Some(StoreError::NewerSchema { file: file.to_string(), found, supported: STATE_SCHEMA });
     }
     Some(parse_error(
         src,
@@ -550,10 +550,10 @@ pub(crate) fn set_mode_and_group(
 ) -> Result<(), StoreError> {
     if let Some(m) = state {
         let have = file.metadata().map_err(|e| StoreError::io(path, &e))?;
-        if have.gid() != m.gid() {
-            if let Err(e) = std::os::unix::fs::fchown(file, None, Some(m.gid())) {
-                tracing::warn!(file = %shown(path), gid = m.gid(), error = %e, "cannot keep the state file's group");
-            }
+        if have.gid() != m.gid()
+            && let Err(e) = std::os::unix::fs::fchown(file, None, Some(m.gid()))
+        {
+            tracing::warn!(file = %shown(path), gid = m.gid(), error = %e, "cannot keep the state file's group");
         }
     }
     file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| StoreError::io(path, &e))

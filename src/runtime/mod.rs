@@ -31,6 +31,9 @@ pub trait Checks: Send + Sync + 'static {
     fn set_key(&self, guide: &str, env: &str, key: ApiKey);
 }
 
+/// Where clipboard escape sequences are written.
+pub type ClipboardSink = Box<dyn Fn(&str) + Send + Sync>;
+
 pub struct Context {
     pub store: Store,
     pub checks: Option<Arc<dyn Checks>>,
@@ -44,7 +47,7 @@ pub struct Context {
     /// This instance, to announce beside the state file. None: no presence.
     pub presence: Option<crate::progress::presence::Presence>,
     /// Where OSC 52 clipboard sequences go (the terminal). None: no copy.
-    pub clipboard: Option<Box<dyn Fn(&str) + Send + Sync>>,
+    pub clipboard: Option<ClipboardSink>,
 }
 
 /// The OSC 52 sequence that puts `text` on the clipboard. The payload is

@@ -48,26 +48,27 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let top = Rect { height: 1, ..area };
     frame.render_widget(Paragraph::new(Line::from(spans)), top);
 
-    if app.screen == Screen::Checklist && area.height >= 2 {
-        if let Some(g) = app.guide() {
-            let (done, total) = app.counts(g);
-            let ratio = if total == 0 { 0.0 } else { done as f64 / total as f64 };
-            let label = format!("{done}/{total} steps done");
-            let gauge_area = Rect { y: area.y + 1, height: 1, ..area };
-            if theme.ascii {
-                // Gauge draws block characters; in ASCII mode draw a bar of '#'.
-                let w = (area.width as usize).saturating_sub(label.len() + 3).min(60);
-                let filled = ((w as f64) * ratio).round() as usize;
-                let bar = format!("[{}{}] {label}", "#".repeat(filled), "-".repeat(w - filled));
-                frame.render_widget(Paragraph::new(bar), gauge_area);
+    if app.screen == Screen::Checklist
+        && area.height >= 2
+        && let Some(g) = app.guide()
+    {
+        let (done, total) = app.counts(g);
+        let ratio = if total == 0 { 0.0 } else { done as f64 / total as f64 };
+        let label = format!("{done}/{total} steps done");
+        let gauge_area = Rect { y: area.y + 1, height: 1, ..area };
+        if theme.ascii {
+            // Gauge draws block characters; in ASCII mode draw a bar of '#'.
+            let w = (area.width as usize).saturating_sub(label.len() + 3).min(60);
+            let filled = ((w as f64) * ratio).round() as usize;
+            let bar = format!("[{}{}] {label}", "#".repeat(filled), "-".repeat(w - filled));
+            frame.render_widget(Paragraph::new(bar), gauge_area);
+        } else {
+            let gauge = Gauge::default().ratio(ratio).label(label).use_unicode(true).gauge_style(if theme.color {
+                theme.ok()
             } else {
-                let gauge = Gauge::default().ratio(ratio).label(label).use_unicode(true).gauge_style(if theme.color {
-                    theme.ok()
-                } else {
-                    ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)
-                });
-                frame.render_widget(gauge, gauge_area);
-            }
+                ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)
+            });
+            frame.render_widget(gauge, gauge_area);
         }
     }
 }

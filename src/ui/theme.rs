@@ -138,7 +138,6 @@ impl Theme {
             .replace('↓', "Dn")
             .replace('•', "*")
             .replace('…', "...")
-            .replace('—', "-")
-            .replace('–', "-")
+            .replace(['—', '–'], "-")
     }
 }

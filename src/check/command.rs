@@ -12,18 +12,7 @@ use tokio_util::sync::CancellationToken;
 /// Name of the environment variable that carries the key to the command.
 pub const KEY_VAR: &str = "CUTOVER_API_KEY";
 
-pub async fn run(
-    name: &str,
-    cfg: &CommandConfig,
-    key: Option<&ApiKey>,
-    default_timeout: Duration,
-    redact: &(dyn Fn(&str) -> String + Sync),
-    cancel: CancellationToken,
-) -> Outcome {
+pub async fn run(name: &str, cfg: &CommandConfig, key: Option<&ApiKey>, default_timeout: Duration, redact: &(dyn Fn(&str) -> String + Sync), cancel: CancellationToken) -> Outcome {
     let _ = (name, cfg, key, default_timeout, redact, cancel);
-    Outcome {
-        verdict: Some(crate::progress::Verdict::Error),
-        message: "command checks are not built yet".into(),
-        ..Outcome::default()
-    }
+    Outcome { verdict: Some(crate::progress::Verdict::Error), message: "command checks are not built yet".into(), ..Outcome::default() }
 }

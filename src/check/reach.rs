@@ -10,11 +10,7 @@ use std::time::Duration;
 
 /// Name resolution, injectable.
 pub trait Resolve: Send + Sync + std::fmt::Debug {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>;
+    fn resolve(&self, host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>;
 }
 
 /// The system resolver (getaddrinfo through tokio).
@@ -22,11 +18,7 @@ pub trait Resolve: Send + Sync + std::fmt::Debug {
 pub struct SystemResolver;
 
 impl Resolve for SystemResolver {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
+    fn resolve(&self, host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
         let target = format!("{host}:{port}");
         Box::pin(async move { Ok(tokio::net::lookup_host(target).await?.collect()) })
     }
@@ -37,24 +29,11 @@ impl Resolve for SystemResolver {
 pub struct StaticResolver(pub std::collections::BTreeMap<String, Vec<std::net::IpAddr>>);
 
 impl Resolve for StaticResolver {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
-        let found = self.0.get(host).map(|ips| {
-            ips.iter()
-                .map(|ip| SocketAddr::new(*ip, port))
-                .collect::<Vec<_>>()
-        });
+    fn resolve(&self, host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
+        let found = self.0.get(host).map(|ips| ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect::<Vec<_>>());
         let host = host.to_string();
         Box::pin(async move {
-            found.ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("{host}: name does not resolve"),
-                )
-            })
+            found.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("{host}: name does not resolve")))
         })
     }
 }
@@ -71,15 +50,7 @@ pub struct ReachSpec {
 
 /// Resolves, connects and (if asked) shakes hands; details carry the timing
 /// of each phase. `tls_config` None means the platform's trust roots.
-pub async fn check(
-    spec: &ReachSpec,
-    resolver: Arc<dyn Resolve>,
-    tls_config: Option<Arc<rustls::ClientConfig>>,
-) -> Outcome {
+pub async fn check(spec: &ReachSpec, resolver: Arc<dyn Resolve>, tls_config: Option<Arc<rustls::ClientConfig>>) -> Outcome {
     let _ = (spec, resolver, tls_config);
-    Outcome {
-        verdict: Some(crate::progress::Verdict::Error),
-        message: "reachability checks are not built yet".into(),
-        ..Outcome::default()
-    }
+    Outcome { verdict: Some(crate::progress::Verdict::Error), message: "reachability checks are not built yet".into(), ..Outcome::default() }
 }

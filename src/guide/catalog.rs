@@ -4,15 +4,12 @@
 //! reported and skipped; the others still load.
 
 use super::model::Guide;
-use super::parse::{GuideError, parse_guide};
+use super::parse::{parse_guide, GuideError};
 use std::path::{Path, PathBuf};
 
 /// The guides shipped in the binary: (file name, text).
 pub const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "postnl.toml",
-        include_str!("../../assets/guides/postnl.toml"),
-    ),
+    ("postnl.toml", include_str!("../../assets/guides/postnl.toml")),
     ("posti.toml", include_str!("../../assets/guides/posti.toml")),
 ];
 
@@ -52,11 +49,7 @@ impl Catalog {
         let mut c = Catalog::default();
         for (name, src) in BUILT_IN {
             match parse_guide(src, &format!("built-in:{name}")) {
-                Ok(g) => c.guides.push(LoadedGuide {
-                    guide: g,
-                    source: GuideSource::BuiltIn,
-                    overrides_built_in: false,
-                }),
+                Ok(g) => c.guides.push(LoadedGuide { guide: g, source: GuideSource::BuiltIn, overrides_built_in: false }),
                 Err(e) => c.errors.extend(e),
             }
         }
@@ -69,11 +62,7 @@ impl Catalog {
         let mut c = Self::built_in();
         let Some(dir) = user_dir else { return c };
         let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect(),
+            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect(),
             Err(_) => return c,
         };
         files.sort();
@@ -83,26 +72,13 @@ impl Catalog {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(s) => s,
                     Err(e) => {
-                        let (line, col) = super::parse::line_col(
-                            &String::from_utf8_lossy(e.as_bytes()),
-                            e.utf8_error().valid_up_to(),
-                        );
-                        c.errors.push(GuideError {
-                            file: shown,
-                            line,
-                            col,
-                            message: "file is not valid UTF-8".into(),
-                        });
+                        let (line, col) = super::parse::line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
+                        c.errors.push(GuideError { file: shown, line, col, message: "file is not valid UTF-8".into() });
                         continue;
                     }
                 },
                 Err(e) => {
-                    c.errors.push(GuideError {
-                        file: shown,
-                        line: 1,
-                        col: 1,
-                        message: format!("cannot read: {e}"),
-                    });
+                    c.errors.push(GuideError { file: shown, line: 1, col: 1, message: format!("cannot read: {e}") });
                     continue;
                 }
             };
@@ -116,19 +92,10 @@ impl Catalog {
 
     fn insert(&mut self, guide: Guide, source: GuideSource) {
         if let Some(existing) = self.guides.iter_mut().find(|l| l.guide.id() == guide.id()) {
-            let overrides_built_in =
-                existing.source == GuideSource::BuiltIn || existing.overrides_built_in;
-            *existing = LoadedGuide {
-                guide,
-                source,
-                overrides_built_in,
-            };
+            let overrides_built_in = existing.source == GuideSource::BuiltIn || existing.overrides_built_in;
+            *existing = LoadedGuide { guide, source, overrides_built_in };
         } else {
-            self.guides.push(LoadedGuide {
-                guide,
-                source,
-                overrides_built_in: false,
-            });
+            self.guides.push(LoadedGuide { guide, source, overrides_built_in: false });
         }
     }
 

@@ -421,10 +421,7 @@ impl Guide {
                 return l.clone();
             }
         }
-        self.languages
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "en".to_string())
+        self.languages.first().cloned().unwrap_or_else(|| "en".to_string())
     }
 }
 
@@ -445,17 +442,11 @@ impl CheckSpec {
             return true;
         }
         let method_writes = |r: &RequestSpec| {
-            r.method
-                .as_deref()
-                .map(|m| !m.eq_ignore_ascii_case("GET") && !m.eq_ignore_ascii_case("HEAD"))
-                .unwrap_or(false)
+            r.method.as_deref().map(|m| !m.eq_ignore_ascii_case("GET") && !m.eq_ignore_ascii_case("HEAD")).unwrap_or(false)
         };
         match self.kind() {
             CheckKind::Http => method_writes(&self.request()),
-            CheckKind::Probes => self
-                .probes
-                .iter()
-                .any(|p| method_writes(&p.request()) || p.writes_in.iter().any(|e| e == env)),
+            CheckKind::Probes => self.probes.iter().any(|p| method_writes(&p.request()) || p.writes_in.iter().any(|e| e == env)),
             _ => false,
         }
     }

@@ -748,3 +748,139 @@ async fn the_key_appears_nowhere() {
     );
     assert_eq!(log_text.matches(LEAK_KEY).count(), 0, "key in logs");
 }
+
+#[tokio::test]
+async fn single_environment_guide_names_the_short_variable() {
+    let src = r#"
+schema = 1
+id = "posti"
+version = "test"
+title = { en = "Posti" }
+languages = ["en"]
+
+[environments.production]
+base_url = "https://gateway.posti.fi/shippingapi/api"
+
+[[steps]]
+id = "key"
+number = 1
+title = { en = "Key" }
+
+[[steps.checks]]
+kind = "http"
+method = "GET"
+path = "/v1/ping"
+headers = { Authorization = "{api_key}" }
+"#;
+    let g = parse_guide(src, "posti.toml").unwrap_or_else(|e| panic!("{e:?}"));
+    let env = |n: &str| (n == "POSTI_API_KEY").then(|| "posti-env-key-123456".to_string());
+    let targets = vec![("posti".to_string(), vec!["production".to_string()])];
+    let loaded = SecretStore::load_for(&env, None, &targets).unwrap_or_default();
+    assert_eq!(
+        loaded.source("posti", "production"),
+        Some("environment variable POSTI_API_KEY")
+    );
+
+    let r = runner(Opts {
+        sandbox: None,
+        production: None,
+        keys: &[],
+        config: Config::default(),
+    });
+    let recs = r
+        .run_step(
+            &g,
+            "key",
+            "production",
+            RunOptions::default(),
+            "alice",
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(recs[0].verdict, Verdict::Error, "{recs:?}");
+    assert_eq!(
+        recs[0].message,
+        "no key for posti production: set POSTI_API_KEY, add it to secrets.toml, or type it in with k"
+    );
+}
+
+#[tokio::test]
+async fn run_all_waits_for_the_budget_instead_of_giving_up() {
+    let server = ok_server().await;
+    let manual = ManualClock::new(
+        jiff::Timestamp::from_second(1_800_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+    );
+    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
+    let mut store = SecretStore::empty();
+    store.set("postnl", "sandbox", ApiKey::new("run-all-key-3b7e9d1c"));
+    let uri = server.uri();
+    let config: Config =
+        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n")
+            .unwrap_or_default();
+    let deps = RunnerDeps {
+        config,
+        secrets: Arc::new(RwLock::new(store)),
+        clock: clock.clone(),
+        resolver: Arc::new(SystemResolver) as Arc<dyn Resolve>,
+        rate_limiter: RateLimiter::new(None, clock),
+        env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
+        lang: "en".into(),
+    };
+    let r = Runner::new(deps).unwrap_or_else(|e| panic!("{e}"));
+    let only_http = RunOptions {
+        only: Some(1),
+        ..RunOptions::default()
+    };
+    let first = r
+        .run_step(
+            &guide(),
+            "key-works",
+            "sandbox",
+            only_http.clone(),
+            "alice",
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(first[0].verdict, Verdict::Pass, "{first:?}");
+    let limited = r
+        .run_step(
+            &guide(),
+            "key-works",
+            "sandbox",
+            only_http.clone(),
+            "alice",
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(limited[0].verdict, Verdict::Indeterminate, "{limited:?}");
+
+    let task = {
+        let r = r.clone();
+        tokio::spawn(async move {
+            let opts = RunOptions {
+                run_all: true,
+                ..only_http
+            };
+            r.run_step(
+                &guide(),
+                "key-works",
+                "sandbox",
+                opts,
+                "alice",
+                CancellationToken::new(),
+            )
+            .await
+        })
+    };
+    // A minute later the budget is free again; the waiting run goes ahead.
+    manual.advance_secs(61);
+    let recs = tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .unwrap_or_else(|_| panic!("run all did not go ahead"))
+        .unwrap_or_default();
+    assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        2
+    );
+}

@@ -127,13 +127,13 @@ pub struct Prepared {
     pub request_line: String,
 }
 
-fn error(message: impl Into<String>, hint: Option<String>) -> Outcome {
-    Outcome {
+fn error(message: impl Into<String>, hint: Option<String>) -> Box<Outcome> {
+    Box::new(Outcome {
         verdict: Some(Verdict::Error),
         message: message.into(),
         hint,
         ..Outcome::default()
-    }
+    })
 }
 
 fn indeterminate(message: impl Into<String>, hint: Option<&str>) -> Outcome {
@@ -173,7 +173,7 @@ fn fill(
     guide: &str,
     where_: &str,
     encode: bool,
-) -> Result<String, Outcome> {
+) -> Result<String, Box<Outcome>> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('{') {
@@ -224,7 +224,7 @@ pub fn prepare(
     vars: &BTreeMap<String, String>,
     key: Option<&ApiKey>,
     guide: &str,
-) -> Result<Prepared, Outcome> {
+) -> Result<Prepared, Box<Outcome>> {
     let base = Url::parse(base_url.trim()).map_err(|_| {
         error(
             format!(
@@ -373,11 +373,6 @@ pub struct Fetched {
     pub truncated: bool,
 }
 
-/// Everything that can stop a request, as data.
-enum FetchError {
-    Failed(Outcome),
-}
-
 impl Http {
     /// Whether to bypass proxies: the host is loopback, or resolves only to
     /// loopback addresses through our resolver.
@@ -420,7 +415,7 @@ impl Http {
             let mut resp = rb
                 .send()
                 .await
-                .map_err(|e| FetchError::Failed(describe(&e, &host, port, timeout)))?;
+                .map_err(|e| describe(&e, &host, port, timeout))?;
             let status = resp.status().as_u16();
             let headers: Vec<(String, String)> = resp
                 .headers()
@@ -462,7 +457,7 @@ impl Http {
                             )
                         };
                         o.http_status = Some(status);
-                        return Err(FetchError::Failed(o));
+                        return Err(o);
                     }
                 }
             }
@@ -474,17 +469,16 @@ impl Http {
                 truncated,
             })
         };
-        let outcome = tokio::select! {
-            _ = cancel.cancelled() => Err(FetchError::Failed(indeterminate("cancelled", None))),
+        tokio::select! {
+            _ = cancel.cancelled() => Err(indeterminate("cancelled", None)),
             r = tokio::time::timeout(timeout, work) => match r {
                 Ok(r) => r,
-                Err(_) => Err(FetchError::Failed(indeterminate(
+                Err(_) => Err(indeterminate(
                     format!("no complete answer from {host} within {} s", timeout.as_secs_f32()),
                     Some("The server is slow or unreachable; try again later."),
-                ))),
+                )),
             },
-        };
-        outcome.map_err(|FetchError::Failed(o)| o)
+        }
     }
 
     /// Sends, reads and classifies: the whole of one HTTP check or probe.

@@ -296,6 +296,7 @@ impl Runner {
         records
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn stamp(
         &self,
         guide: &Guide,
@@ -349,27 +350,20 @@ impl Runner {
         }
     }
 
+    /// "no key for postnl sandbox: set POSTNL_SANDBOX_API_KEY, ..."; a guide
+    /// with a single environment names the short variable (POSTI_API_KEY).
     fn no_key(&self, guide: &Guide, env: &str, verdict: Verdict) -> Outcome {
-        let single = guide.environments.len() <= 1;
-        let var = env_var_names(guide.id(), env, single)
-            .pop()
-            .unwrap_or_default();
-        let first = env_var_names(guide.id(), env, single)
-            .into_iter()
-            .next()
-            .unwrap_or(var);
+        let gid = guide.id();
+        let names = env_var_names(gid, env, guide.environments.len() == 1);
+        let var = names.last().cloned().unwrap_or_default();
         let msg = format!(
-            "no key for {} {env}: set {first}, add it to secrets.toml, or type it in with k",
-            guide.id()
+            "no key for {gid} {env}: set {var}, add it to secrets.toml, or type it in with k"
         );
-        outcome(
-            verdict,
-            msg,
-            Some(format!(
-                "cutover looks for the {env} key in {first}, then in secrets.toml [{}] {env}, then asks (k).",
-                guide.id()
-            )),
-        )
+        let hint = format!(
+            "cutover looks for the key in {}, then in secrets.toml [{gid}] {env}; a key typed in (k) wins over both.",
+            names.join(" or ")
+        );
+        outcome(verdict, msg, Some(hint))
     }
 
     fn timeout(&self, spec: &CheckSpec) -> Duration {
@@ -442,9 +436,11 @@ impl Runner {
                         });
                     }
                     tracing::debug!(secs, "waiting for the call budget");
+                    // Look again at least every second: another process may
+                    // free the budget, or the clock may be moved (tests).
                     tokio::select! {
                         _ = cancel.cancelled() => return Err(outcome(Verdict::Indeterminate, "cancelled", None)),
-                        _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
+                        _ = tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(1))) => {}
                     }
                 }
             }
@@ -627,7 +623,7 @@ impl Runner {
         let vars = self.inner.deps.config.guide(guide.id()).vars;
         let prepared = match http::prepare(base, req, &vars, key, guide.id()) {
             Ok(p) => p,
-            Err(o) => return o,
+            Err(o) => return *o,
         };
         if let Err(mut o) = self
             .take_budget(guide, env, &prepared.url, key, opts, cancel)

@@ -786,13 +786,11 @@ fn probe_writes(p: &Probe, env: &str) -> bool {
 fn bound_env(s: &Step) -> Option<String> {
     let mut found: Option<&str> = None;
     for c in &s.checks {
-        if c.envs.is_empty() {
-            continue;
-        }
-        if c.envs.len() != 1 {
-            return None;
-        }
-        let e = c.envs[0].get_ref().as_str();
+        let e = match c.envs.as_slice() {
+            [] => continue,
+            [only] => only.get_ref().as_str(),
+            _ => return None,
+        };
         match found {
             None => found = Some(e),
             Some(f) if f == e => {}

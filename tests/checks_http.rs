@@ -77,9 +77,7 @@ struct Setup {
 }
 
 fn clock() -> Arc<dyn Clock> {
-    Arc::new(ManualClock::new(
-        jiff::Timestamp::from_second(1_700_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    ))
+    Arc::new(ManualClock::new(jiff::Timestamp::from_second(1_700_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH)))
 }
 
 fn setup(sandbox_url: &str, resolver: Arc<dyn Resolve>, key: Option<&str>) -> Setup {
@@ -87,10 +85,8 @@ fn setup(sandbox_url: &str, resolver: Arc<dyn Resolve>, key: Option<&str>) -> Se
     if let Some(k) = key {
         store.set("postnl", "sandbox", ApiKey::new(k));
     }
-    let vars: BTreeMap<String, String> = BTreeMap::from([(
-        "CUTOVER_POSTNL_SANDBOX_URL".to_string(),
-        sandbox_url.to_string(),
-    )]);
+    let vars: BTreeMap<String, String> =
+        BTreeMap::from([("CUTOVER_POSTNL_SANDBOX_URL".to_string(), sandbox_url.to_string())]);
     let clock = clock();
     let deps = RunnerDeps {
         config: Config::default(),
@@ -110,28 +106,16 @@ fn setup(sandbox_url: &str, resolver: Arc<dyn Resolve>, key: Option<&str>) -> Se
 async fn run(s: &Setup, g: &Guide) -> CheckRecord {
     let recs = s
         .runner
-        .run_step(
-            g,
-            "sandbox-key",
-            "production",
-            RunOptions::default(),
-            "tester",
-            CancellationToken::new(),
-        )
+        .run_step(g, "sandbox-key", "production", RunOptions::default(), "tester", CancellationToken::new())
         .await;
     assert_eq!(recs.len(), 1, "{recs:?}");
-    recs.into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no record"))
+    recs.into_iter().next().unwrap_or_else(|| panic!("no record"))
 }
 
 fn assert_no_key(rec: &CheckRecord, key: &str) {
     let json = serde_json::to_string(rec).unwrap_or_default();
     let toml = toml::to_string(rec).unwrap_or_default();
-    assert!(
-        !json.contains(key) && !toml.contains(key),
-        "key leaked into {json}"
-    );
+    assert!(!json.contains(key) && !toml.contains(key), "key leaked into {json}");
 }
 
 fn assert_clean(rec: &CheckRecord) {
@@ -140,16 +124,10 @@ fn assert_clean(rec: &CheckRecord) {
     texts.extend(rec.request.clone());
     texts.extend(rec.details.clone());
     for t in &texts {
-        assert!(
-            !t.chars().any(char::is_control),
-            "control character in {t:?}"
-        );
+        assert!(!t.chars().any(char::is_control), "control character in {t:?}");
     }
     if let Some(e) = &rec.excerpt {
-        assert!(
-            !e.chars().any(|c| c.is_control() && c != '\n'),
-            "control character in excerpt {e:?}"
-        );
+        assert!(!e.chars().any(|c| c.is_control() && c != '\n'), "control character in excerpt {e:?}");
     }
 }
 
@@ -172,10 +150,12 @@ async fn valid_key_passes_with_and_without_warnings() {
         .await;
     Mock::given(method("GET"))
         .and(path("/shipment/v2/status/barcode/3SDEVC000000000"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            r#"{"CurrentStatus":{"Shipment":{"Customer":{"Name":"Jan Jansen"}}}}"#,
-            "application/json",
-        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                r#"{"CurrentStatus":{"Shipment":{"Customer":{"Name":"Jan Jansen"}}}}"#,
+                "application/json",
+            ),
+        )
         .mount(&server)
         .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
@@ -184,34 +164,15 @@ async fn valid_key_passes_with_and_without_warnings() {
     let first = run(&s, &g).await;
     assert_eq!(first.verdict, Verdict::Pass, "{first:?}");
     assert_eq!(first.http_status, Some(200));
-    assert_eq!(
-        first.env.as_deref(),
-        Some("sandbox"),
-        "a step bound to sandbox runs there whatever the active env"
-    );
-    assert_eq!(
-        first.excerpt.as_deref(),
-        Some("/Warnings/0/Message = No shipment found")
-    );
+    assert_eq!(first.env.as_deref(), Some("sandbox"), "a step bound to sandbox runs there whatever the active env");
+    assert_eq!(first.excerpt.as_deref(), Some("/Warnings/0/Message = No shipment found"));
     assert_eq!(first.check, "Sandbox key works");
     assert_eq!(first.by, "tester");
-    assert_eq!(
-        first.proved.as_deref(),
-        Some("PostNL accepts the sandbox key.")
-    );
-    assert_eq!(
-        first.not_proved.as_deref(),
-        Some("That any API group is enabled.")
-    );
+    assert_eq!(first.proved.as_deref(), Some("PostNL accepts the sandbox key."));
+    assert_eq!(first.not_proved.as_deref(), Some("That any API group is enabled."));
     assert_eq!(
         first.request.as_deref(),
-        Some(
-            format!(
-                "GET {}/shipment/v2/status/barcode/3SDEVC000000000",
-                server.uri()
-            )
-            .as_str()
-        )
+        Some(format!("GET {}/shipment/v2/status/barcode/3SDEVC000000000", server.uri()).as_str())
     );
     assert_no_key(&first, SANDBOX_KEY);
 
@@ -236,10 +197,7 @@ async fn invalid_key_fails_with_the_guides_hint() {
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Fail, "{rec:?}");
     assert_eq!(rec.message, "PostNL refused the sandbox key");
-    assert_eq!(
-        rec.hint.as_deref(),
-        Some("Copy the sandbox key again from the API overview.")
-    );
+    assert_eq!(rec.hint.as_deref(), Some("Copy the sandbox key again from the API overview."));
     assert_eq!(rec.http_status, Some(401));
 }
 
@@ -257,10 +215,7 @@ async fn missing_key_header_body_fails_by_default() {
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Fail, "{rec:?}");
     assert!(rec.message.contains("the key was refused (401)"), "{rec:?}");
-    assert!(
-        rec.message.contains("Failed to resolve API Key variable"),
-        "{rec:?}"
-    );
+    assert!(rec.message.contains("Failed to resolve API Key variable"), "{rec:?}");
     assert!(rec.hint.is_some());
 }
 
@@ -270,9 +225,7 @@ async fn rate_limited_by_server_is_indeterminate_with_retry_after() {
     let body = r#"{"message": "Too many requests. Rate limit exceeded!", "http_status_code": 429}"#;
     Mock::given(method("GET"))
         .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("Retry-After", "42")
-                .set_body_raw(body, "application/json"),
+            ResponseTemplate::new(429).insert_header("Retry-After", "42").set_body_raw(body, "application/json"),
         )
         .up_to_n_times(1)
         .mount(&server)
@@ -319,10 +272,7 @@ async fn timeout_is_indeterminate() {
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Indeterminate, "{rec:?}");
     assert!(rec.message.contains("within 1 s"), "{rec:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "the 1 s timeout was not applied"
-    );
+    assert!(started.elapsed() < Duration::from_secs(8), "the 1 s timeout was not applied");
 }
 
 #[tokio::test]
@@ -332,11 +282,7 @@ async fn connection_refused_is_indeterminate() {
         Err(e) => panic!("bind: {e}"),
     };
     // The listener is dropped here: nothing listens on `dead` any more.
-    let s = setup(
-        &format!("http://127.0.0.1:{dead}"),
-        system(),
-        Some(SANDBOX_KEY),
-    );
+    let s = setup(&format!("http://127.0.0.1:{dead}"), system(), Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Indeterminate, "{rec:?}");
     assert!(rec.message.contains("connection refused"), "{rec:?}");
@@ -348,31 +294,24 @@ async fn unresolvable_host_is_indeterminate() {
     let s = setup("https://api-sandbox.invalid", resolver, Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Indeterminate, "{rec:?}");
-    assert!(
-        rec.message.contains("cannot resolve api-sandbox.invalid"),
-        "{rec:?}"
-    );
+    assert!(rec.message.contains("cannot resolve api-sandbox.invalid"), "{rec:?}");
 }
 
 /// A TLS server with a self-signed certificate for `tls.test`; counts the
 /// handshakes that completed (none should).
 async fn self_signed_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
-    let certified = rcgen::generate_simple_self_signed(vec!["tls.test".to_string()])
-        .unwrap_or_else(|e| panic!("rcgen: {e}"));
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["tls.test".to_string()]).unwrap_or_else(|e| panic!("rcgen: {e}"));
     let cert = certified.cert.der().clone();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap_or_else(|e| panic!("tls versions: {e}"))
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap_or_else(|e| panic!("tls cert: {e}"));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|e| panic!("tls versions: {e}"))
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap_or_else(|e| panic!("tls cert: {e}"));
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let completed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let done = completed.clone();
@@ -395,29 +334,14 @@ async fn self_signed_server() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
 #[tokio::test]
 async fn self_signed_certificate_is_indeterminate_and_gets_no_key() {
     let (port, completed) = self_signed_server().await;
-    let resolver: Arc<dyn Resolve> = Arc::new(StaticResolver(BTreeMap::from([(
-        "tls.test".to_string(),
-        vec![IpAddr::from([127, 0, 0, 1])],
-    )])));
-    let s = setup(
-        &format!("https://tls.test:{port}"),
-        resolver,
-        Some(SANDBOX_KEY),
-    );
+    let resolver: Arc<dyn Resolve> =
+        Arc::new(StaticResolver(BTreeMap::from([("tls.test".to_string(), vec![IpAddr::from([127, 0, 0, 1])])])));
+    let s = setup(&format!("https://tls.test:{port}"), resolver, Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Indeterminate, "{rec:?}");
     assert!(rec.message.contains("TLS"), "{rec:?}");
-    assert!(
-        rec.hint
-            .as_deref()
-            .is_some_and(|h| h.contains("the key was not sent")),
-        "{rec:?}"
-    );
-    assert_eq!(
-        completed.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "the handshake must not complete"
-    );
+    assert!(rec.hint.as_deref().is_some_and(|h| h.contains("the key was not sent")), "{rec:?}");
+    assert_eq!(completed.load(std::sync::atomic::Ordering::SeqCst), 0, "the handshake must not complete");
     assert_no_key(&rec, SANDBOX_KEY);
 }
 
@@ -428,9 +352,7 @@ where
     F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let body = Arc::new(body);
     tokio::spawn(async move {
@@ -469,11 +391,7 @@ async fn slow_body_is_bounded_by_the_deadline() {
         },
     )
     .await;
-    let s = setup(
-        &format!("http://127.0.0.1:{port}"),
-        system(),
-        Some(SANDBOX_KEY),
-    );
+    let s = setup(&format!("http://127.0.0.1:{port}"), system(), Some(SANDBOX_KEY));
     let started = std::time::Instant::now();
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Indeterminate, "{rec:?}");
@@ -491,28 +409,13 @@ async fn endless_body_is_capped() {
         },
     )
     .await;
-    let s = setup(
-        &format!("http://127.0.0.1:{port}"),
-        system(),
-        Some(SANDBOX_KEY),
-    );
+    let s = setup(&format!("http://127.0.0.1:{port}"), system(), Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Pass, "{rec:?}");
-    assert!(
-        rec.details
-            .iter()
-            .any(|d| d.contains("only that much was read")),
-        "{rec:?}"
-    );
+    assert!(rec.details.iter().any(|d| d.contains("only that much was read")), "{rec:?}");
     assert_eq!(
         rec.excerpt.as_deref(),
-        Some(
-            format!(
-                "(non-JSON body, {} bytes, not kept)",
-                cutover::check::http::BODY_CAP
-            )
-            .as_str()
-        )
+        Some(format!("(non-JSON body, {} bytes, not kept)", cutover::check::http::BODY_CAP).as_str())
     );
 }
 
@@ -529,10 +432,7 @@ async fn ok_status_with_errors_member_fails() {
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Fail, "{rec:?}");
-    assert!(
-        rec.message.contains("Contract 612345 is not linked"),
-        "{rec:?}"
-    );
+    assert!(rec.message.contains("Contract 612345 is not linked"), "{rec:?}");
 }
 
 #[tokio::test]
@@ -540,32 +440,19 @@ async fn redirect_is_not_followed_and_the_key_goes_nowhere() {
     let elsewhere = MockServer::start().await;
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(302).insert_header(
-            "Location",
-            format!("{}/collect?from=cutover", elsewhere.uri()).as_str(),
-        ))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/collect?from=cutover", elsewhere.uri()).as_str()),
+        )
         .mount(&server)
         .await;
     let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Indeterminate, "{rec:?}");
     let other_host = elsewhere.address().to_string();
-    assert_eq!(
-        rec.message,
-        format!("redirect (302) to {other_host} not followed; the key was not sent there")
-    );
-    assert!(
-        elsewhere
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty(),
-        "the redirect target got a request"
-    );
-    assert_eq!(
-        server.received_requests().await.unwrap_or_default().len(),
-        1
-    );
+    assert_eq!(rec.message, format!("redirect (302) to {other_host} not followed; the key was not sent there"));
+    assert!(elsewhere.received_requests().await.unwrap_or_default().is_empty(), "the redirect target got a request");
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
     assert_no_key(&rec, SANDBOX_KEY);
 }
 
@@ -590,11 +477,7 @@ async fn plain_http_to_a_real_host_is_refused_without_a_call() {
     let s = setup("http://api-sandbox.postnl.nl", system(), Some(SANDBOX_KEY));
     let rec = run(&s, &guide("")).await;
     assert_eq!(rec.verdict, Verdict::Error, "{rec:?}");
-    assert!(
-        rec.message
-            .contains("refusing plain http:// to api-sandbox.postnl.nl"),
-        "{rec:?}"
-    );
+    assert!(rec.message.contains("refusing plain http:// to api-sandbox.postnl.nl"), "{rec:?}");
 }
 
 #[tokio::test]
@@ -604,15 +487,6 @@ async fn missing_config_var_is_an_error_naming_the_fix() {
     let g = guide(r#"query = { CustomerCode = "{customer_code}" }"#);
     let rec = run(&s, &g).await;
     assert_eq!(rec.verdict, Verdict::Error, "{rec:?}");
-    assert_eq!(
-        rec.message,
-        "set customer_code in config.toml [guides.postnl.vars]"
-    );
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_eq!(rec.message, "set customer_code in config.toml [guides.postnl.vars]");
+    assert!(server.received_requests().await.unwrap_or_default().is_empty());
 }

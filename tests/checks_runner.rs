@@ -133,9 +133,7 @@ fn guide() -> Guide {
 }
 
 fn clock() -> Arc<dyn Clock> {
-    Arc::new(ManualClock::new(
-        jiff::Timestamp::from_second(1_700_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    ))
+    Arc::new(ManualClock::new(jiff::Timestamp::from_second(1_700_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH)))
 }
 
 struct Opts<'a> {
@@ -183,30 +181,17 @@ async fn ok_server() -> MockServer {
 }
 
 fn apikeys_received(reqs: &[wiremock::Request]) -> Vec<String> {
-    reqs.iter()
-        .filter_map(|r| {
-            r.headers
-                .get("apikey")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .collect()
+    reqs.iter().filter_map(|r| r.headers.get("apikey").and_then(|v| v.to_str().ok()).map(str::to_string)).collect()
 }
 
 async fn step(r: &Runner, step: &str, env: &str, opts: RunOptions) -> Vec<CheckRecord> {
-    r.run_step(&guide(), step, env, opts, "alice", CancellationToken::new())
-        .await
+    r.run_step(&guide(), step, env, opts, "alice", CancellationToken::new()).await
 }
 
 #[tokio::test]
 async fn missing_key_is_an_error_and_nothing_is_sent() {
     let server = ok_server().await;
-    let r = runner(Opts {
-        sandbox: Some(&server.uri()),
-        production: None,
-        keys: &[],
-        config: Config::default(),
-    });
+    let r = runner(Opts { sandbox: Some(&server.uri()), production: None, keys: &[], config: Config::default() });
     let recs = step(&r, "key-works", "sandbox", RunOptions::default()).await;
     assert_eq!(recs.len(), 3, "{recs:?}");
     assert_eq!(recs[0].verdict, Verdict::Fail, "{recs:?}");
@@ -217,25 +202,13 @@ async fn missing_key_is_an_error_and_nothing_is_sent() {
     );
     assert_eq!(recs[2].verdict, Verdict::Skipped);
     assert_eq!(recs[2].message, "manual: needs a person");
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty(),
-        "a request was sent without a key"
-    );
+    assert!(server.received_requests().await.unwrap_or_default().is_empty(), "a request was sent without a key");
 }
 
 #[tokio::test]
 async fn typed_in_key_is_used_at_once() {
     let server = ok_server().await;
-    let r = runner(Opts {
-        sandbox: Some(&server.uri()),
-        production: None,
-        keys: &[],
-        config: Config::default(),
-    });
+    let r = runner(Opts { sandbox: Some(&server.uri()), production: None, keys: &[], config: Config::default() });
     if let Ok(mut s) = r.secrets().write() {
         s.set("postnl", "sandbox", ApiKey::new(SANDBOX_KEY));
     }
@@ -244,10 +217,7 @@ async fn typed_in_key_is_used_at_once() {
     assert!(recs[0].message.contains("typed in"), "{recs:?}");
     assert!(recs[0].message.contains("••••0001"), "{recs:?}");
     assert_eq!(recs[1].verdict, Verdict::Pass, "{recs:?}");
-    assert_eq!(
-        apikeys_received(&server.received_requests().await.unwrap_or_default()),
-        vec![SANDBOX_KEY.to_string()]
-    );
+    assert_eq!(apikeys_received(&server.received_requests().await.unwrap_or_default()), vec![SANDBOX_KEY.to_string()]);
 }
 
 #[tokio::test]
@@ -263,20 +233,11 @@ async fn each_key_goes_only_to_its_own_environment() {
     let recs = step(&r, "key-works", "sandbox", RunOptions::default()).await;
     assert_eq!(recs[1].verdict, Verdict::Pass, "{recs:?}");
     assert_eq!(recs[1].env.as_deref(), Some("sandbox"));
-    assert!(
-        production
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert!(production.received_requests().await.unwrap_or_default().is_empty());
     let recs = step(&r, "key-works", "production", RunOptions::default()).await;
     assert_eq!(recs[1].verdict, Verdict::Pass, "{recs:?}");
     assert_eq!(recs[1].env.as_deref(), Some("production"));
-    assert_eq!(
-        apikeys_received(&sandbox.received_requests().await.unwrap_or_default()),
-        vec![SANDBOX_KEY.to_string()]
-    );
+    assert_eq!(apikeys_received(&sandbox.received_requests().await.unwrap_or_default()), vec![SANDBOX_KEY.to_string()]);
     assert_eq!(
         apikeys_received(&production.received_requests().await.unwrap_or_default()),
         vec![PRODUCTION_KEY.to_string()]
@@ -292,24 +253,12 @@ async fn each_key_goes_only_to_its_own_environment() {
     let recs = step(&r, "key-works", "production", RunOptions::default()).await;
     assert_eq!(recs[1].verdict, Verdict::Error, "{recs:?}");
     assert!(recs[1].message.contains("POSTNL_PRODUCTION_API_KEY"));
-    assert_eq!(
-        production
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .len(),
-        1
-    );
+    assert_eq!(production.received_requests().await.unwrap_or_default().len(), 1);
 }
 
 #[test]
 fn plan_skips_manual_on_request_writes_and_other_envs() {
-    let r = runner(Opts {
-        sandbox: None,
-        production: None,
-        keys: &[],
-        config: Config::default(),
-    });
+    let r = runner(Opts { sandbox: None, production: None, keys: &[], config: Config::default() });
     let g = guide();
     let prod = r.plan(&g, "mixed", "production", &RunOptions::default());
     assert_eq!(
@@ -317,14 +266,8 @@ fn plan_skips_manual_on_request_writes_and_other_envs() {
         vec![
             (0, Planned::Skip("manual: needs a person".into())),
             (1, Planned::Skip("on request only".into())),
-            (
-                2,
-                Planned::Skip("creates data: needs confirmation / --allow-writes".into())
-            ),
-            (
-                3,
-                Planned::Skip("creates data: needs confirmation / --allow-writes".into())
-            ),
+            (2, Planned::Skip("creates data: needs confirmation / --allow-writes".into())),
+            (3, Planned::Skip("creates data: needs confirmation / --allow-writes".into())),
             (4, Planned::Run),
         ]
     );
@@ -339,42 +282,21 @@ fn plan_skips_manual_on_request_writes_and_other_envs() {
         evidence: Some("T-1".into()),
         ..RunOptions::default()
     };
-    assert!(
-        r.plan(&g, "mixed", "production", &all)
-            .iter()
-            .all(|(_, p)| *p == Planned::Run)
-    );
+    assert!(r.plan(&g, "mixed", "production", &all).iter().all(|(_, p)| *p == Planned::Run));
     // Asking for one check by index runs it even if it is on request only.
-    let only = RunOptions {
-        only: Some(1),
-        ..RunOptions::default()
-    };
-    assert_eq!(
-        r.plan(&g, "mixed", "production", &only),
-        vec![(1, Planned::Run)]
-    );
+    let only = RunOptions { only: Some(1), ..RunOptions::default() };
+    assert_eq!(r.plan(&g, "mixed", "production", &only), vec![(1, Planned::Run)]);
     // A check bound to other environments.
     let test_env = r.plan(&g, "mixed", "test", &RunOptions::default());
     assert_eq!(test_env[4], (4, Planned::Skip("not for env test".into())));
     // Probes: only the writing one is left out in production, not the check.
-    assert_eq!(
-        r.plan(&g, "groups", "production", &RunOptions::default()),
-        vec![(0, Planned::Run)]
-    );
-    assert!(
-        r.plan(&g, "no-such-step", "production", &RunOptions::default())
-            .is_empty()
-    );
+    assert_eq!(r.plan(&g, "groups", "production", &RunOptions::default()), vec![(0, Planned::Run)]);
+    assert!(r.plan(&g, "no-such-step", "production", &RunOptions::default()).is_empty());
 }
 
 #[tokio::test]
 async fn skipped_checks_are_listed_with_their_reason() {
-    let r = runner(Opts {
-        sandbox: None,
-        production: None,
-        keys: &[],
-        config: Config::default(),
-    });
+    let r = runner(Opts { sandbox: None, production: None, keys: &[], config: Config::default() });
     let recs = step(&r, "mixed", "production", RunOptions::default()).await;
     let got: Vec<(Verdict, &str)> = recs.iter().map(|r| (r.verdict, r.check.as_str())).collect();
     assert_eq!(
@@ -394,79 +316,50 @@ async fn skipped_checks_are_listed_with_their_reason() {
 #[test]
 fn base_url_sources() {
     let g = guide();
-    let r = runner(Opts {
-        sandbox: Some("http://127.0.0.1:9/"),
-        production: None,
-        keys: &[],
-        config: Config::default(),
-    });
-    assert_eq!(
-        r.base_url(&g, "sandbox").as_deref(),
-        Some("http://127.0.0.1:9")
-    );
+    let r =
+        runner(Opts { sandbox: Some("http://127.0.0.1:9/"), production: None, keys: &[], config: Config::default() });
+    assert_eq!(r.base_url(&g, "sandbox").as_deref(), Some("http://127.0.0.1:9"));
     assert!(r.base_url_overridden(&g, "sandbox"));
-    assert_eq!(
-        r.base_url(&g, "production").as_deref(),
-        Some("https://api.postnl.nl")
-    );
+    assert_eq!(r.base_url(&g, "production").as_deref(), Some("https://api.postnl.nl"));
     assert!(!r.base_url_overridden(&g, "production"));
     assert_eq!(r.env_for(&g, "key-works", "production"), "production");
 }
 
 #[tokio::test]
 async fn manual_evidence_is_kept_but_never_a_key() {
-    let r = runner(Opts {
-        sandbox: None,
-        production: None,
-        keys: &[("sandbox", SANDBOX_KEY)],
-        config: Config::default(),
-    });
-    let opts = RunOptions {
-        only: Some(2),
-        evidence: Some("ticket CIT-1234\u{1b}[31m".into()),
-        ..RunOptions::default()
-    };
+    let r =
+        runner(Opts { sandbox: None, production: None, keys: &[("sandbox", SANDBOX_KEY)], config: Config::default() });
+    let opts =
+        RunOptions { only: Some(2), evidence: Some("ticket CIT-1234\u{1b}[31m".into()), ..RunOptions::default() };
     let recs = step(&r, "key-works", "sandbox", opts).await;
     assert_eq!(recs.len(), 1);
     assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");
     assert_eq!(recs[0].message, "confirmed by alice");
     assert_eq!(recs[0].excerpt.as_deref(), Some("ticket CIT-1234"));
 
-    let opts = RunOptions {
-        only: Some(2),
-        evidence: Some(format!("my key is {SANDBOX_KEY}")),
-        ..RunOptions::default()
-    };
+    let opts =
+        RunOptions { only: Some(2), evidence: Some(format!("my key is {SANDBOX_KEY}")), ..RunOptions::default() };
     let recs = step(&r, "key-works", "sandbox", opts).await;
     assert_eq!(recs[0].verdict, Verdict::Error, "{recs:?}");
     assert_eq!(recs[0].excerpt, None);
-    assert!(
-        !serde_json::to_string(&recs)
-            .unwrap_or_default()
-            .contains(SANDBOX_KEY)
-    );
+    assert!(!serde_json::to_string(&recs).unwrap_or_default().contains(SANDBOX_KEY));
 }
 
 async fn probe_server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/shipment/v2/status/barcode/3SDEVC000000000"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(r#"{"CurrentStatus":{}}"#, "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"CurrentStatus":{}}"#, "application/json"))
         .mount(&server)
         .await;
     Mock::given(path("/shipment/v2_1/locations/nearest"))
-        .respond_with(ResponseTemplate::new(403).set_body_raw(
-            r#"{"fault":{"faultstring":"Invalid ApiKey for given resource"}}"#,
-            "application/json",
-        ))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_raw(r#"{"fault":{"faultstring":"Invalid ApiKey for given resource"}}"#, "application/json"),
+        )
         .mount(&server)
         .await;
     Mock::given(path("/shipment/v1_1/barcode"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(r#"{"Barcode":"3SDEVC903942795"}"#, "application/json"),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"Barcode":"3SDEVC903942795"}"#, "application/json"))
         .mount(&server)
         .await;
     server
@@ -483,10 +376,7 @@ async fn probes_make_a_table_and_respect_groups_and_writes() {
     });
     let recs = step(&r, "groups", "sandbox", RunOptions::default()).await;
     assert_eq!(recs[0].verdict, Verdict::Fail, "{recs:?}");
-    assert_eq!(
-        recs[0].message,
-        "2 of 3 API groups enabled; not: Delivery Options"
-    );
+    assert_eq!(recs[0].message, "2 of 3 API groups enabled; not: Delivery Options");
     assert_eq!(
         recs[0].details,
         vec![
@@ -499,24 +389,12 @@ async fn probes_make_a_table_and_respect_groups_and_writes() {
     // In production the barcode probe would reserve a real barcode: skipped.
     let before = server.received_requests().await.unwrap_or_default().len();
     let recs = step(&r, "groups", "production", RunOptions::default()).await;
-    assert_eq!(
-        recs[0].details[2],
-        "Shipping          skipped (creates data)"
-    );
-    assert_eq!(
-        server.received_requests().await.unwrap_or_default().len(),
-        before + 2
-    );
+    assert_eq!(recs[0].details[2], "Shipping          skipped (creates data)");
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), before + 2);
 
     // Only the groups the config names.
-    let config: Config =
-        toml::from_str("[guides.postnl]\napi_groups = [\"track & trace\"]\n").unwrap_or_default();
-    let r = runner(Opts {
-        sandbox: Some(&server.uri()),
-        production: None,
-        keys: &[("sandbox", SANDBOX_KEY)],
-        config,
-    });
+    let config: Config = toml::from_str("[guides.postnl]\napi_groups = [\"track & trace\"]\n").unwrap_or_default();
+    let r = runner(Opts { sandbox: Some(&server.uri()), production: None, keys: &[("sandbox", SANDBOX_KEY)], config });
     let recs = step(&r, "groups", "sandbox", RunOptions::default()).await;
     assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");
     assert_eq!(recs[0].message, "1 of 1 API groups enabled");
@@ -524,12 +402,8 @@ async fn probes_make_a_table_and_respect_groups_and_writes() {
 
 #[tokio::test]
 async fn command_missing_from_config_is_an_error() {
-    let r = runner(Opts {
-        sandbox: None,
-        production: None,
-        keys: &[("sandbox", SANDBOX_KEY)],
-        config: Config::default(),
-    });
+    let r =
+        runner(Opts { sandbox: None, production: None, keys: &[("sandbox", SANDBOX_KEY)], config: Config::default() });
     let recs = step(&r, "smoke", "sandbox", RunOptions::default()).await;
     assert_eq!(recs[0].verdict, Verdict::Error);
     assert_eq!(recs[0].message, "config.toml has no [commands.smoke-test]");
@@ -539,28 +413,14 @@ async fn command_missing_from_config_is_an_error() {
 async fn own_rate_limit_gives_indeterminate_with_the_wait() {
     let server = ok_server().await;
     let config: Config =
-        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n")
-            .unwrap_or_default();
-    let r = runner(Opts {
-        sandbox: Some(&server.uri()),
-        production: None,
-        keys: &[("sandbox", SANDBOX_KEY)],
-        config,
-    });
-    let only_http = RunOptions {
-        only: Some(1),
-        ..RunOptions::default()
-    };
+        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n").unwrap_or_default();
+    let r = runner(Opts { sandbox: Some(&server.uri()), production: None, keys: &[("sandbox", SANDBOX_KEY)], config });
+    let only_http = RunOptions { only: Some(1), ..RunOptions::default() };
     let first = step(&r, "key-works", "sandbox", only_http.clone()).await;
     assert_eq!(first[0].verdict, Verdict::Pass, "{first:?}");
     let second = step(&r, "key-works", "sandbox", only_http).await;
     assert_eq!(second[0].verdict, Verdict::Indeterminate, "{second:?}");
-    assert!(
-        second[0]
-            .message
-            .starts_with("rate limit: next call possible in "),
-        "{second:?}"
-    );
+    assert!(second[0].message.starts_with("rate limit: next call possible in "), "{second:?}");
     let secs: u64 = second[0]
         .message
         .trim_start_matches("rate limit: next call possible in ")
@@ -568,11 +428,7 @@ async fn own_rate_limit_gives_indeterminate_with_the_wait() {
         .parse()
         .unwrap_or(0);
     assert!((1..=60).contains(&secs), "{second:?}");
-    assert_eq!(
-        server.received_requests().await.unwrap_or_default().len(),
-        1,
-        "the limited call must not be sent"
-    );
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1, "the limited call must not be sent");
 }
 
 #[tokio::test]
@@ -593,29 +449,13 @@ async fn cancel_stops_a_running_check() {
         let r = r.clone();
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            r.run_step(
-                &guide(),
-                "key-works",
-                "sandbox",
-                RunOptions::default(),
-                "alice",
-                cancel,
-            )
-            .await
+            r.run_step(&guide(), "key-works", "sandbox", RunOptions::default(), "alice", cancel).await
         })
     };
     // Wait until the request has arrived, then cancel.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the request never arrived"
-        );
+    while server.received_requests().await.unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the request never arrived");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     cancel.cancel();
@@ -661,24 +501,25 @@ async fn the_key_appears_nowhere() {
     let server = MockServer::start().await;
     Mock::given(path("/shipment/v2/status/barcode/3SDEVC000000000"))
         .and(header("apikey", LEAK_KEY))
-        .respond_with(ResponseTemplate::new(401).set_body_raw(
-            format!(r#"{{"fault":{{"faultstring":"Invalid ApiKey {LEAK_KEY}"}}}}"#),
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(path("/shipment/v2_1/locations/nearest"))
         .respond_with(
-            ResponseTemplate::new(302)
-                .insert_header("Location", format!("{}/x", elsewhere.uri()).as_str()),
+            ResponseTemplate::new(401).set_body_raw(
+                format!(r#"{{"fault":{{"faultstring":"Invalid ApiKey {LEAK_KEY}"}}}}"#),
+                "application/json",
+            ),
         )
         .mount(&server)
         .await;
+    Mock::given(path("/shipment/v2_1/locations/nearest"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", format!("{}/x", elsewhere.uri()).as_str()))
+        .mount(&server)
+        .await;
     Mock::given(path("/shipment/v1_1/barcode"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            format!(r#"{{"errors":[{{"message":"key {LEAK_KEY} not allowed"}}]}}"#),
-            "application/json",
-        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                format!(r#"{{"errors":[{{"message":"key {LEAK_KEY} not allowed"}}]}}"#),
+                "application/json",
+            ),
+        )
         .mount(&server)
         .await;
     let r = runner(Opts {
@@ -697,31 +538,16 @@ async fn the_key_appears_nowhere() {
             &r,
             "key-works",
             "sandbox",
-            RunOptions {
-                only: Some(2),
-                evidence: Some(LEAK_KEY.into()),
-                ..RunOptions::default()
-            },
+            RunOptions { only: Some(2), evidence: Some(LEAK_KEY.into()), ..RunOptions::default() },
         )
         .await,
     );
     assert!(records.len() >= 6, "{records:?}");
-    assert!(
-        server.received_requests().await.unwrap_or_default().len() >= 4,
-        "the checks did not run"
-    );
-    assert!(
-        elsewhere
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert!(server.received_requests().await.unwrap_or_default().len() >= 4, "the checks did not run");
+    assert!(elsewhere.received_requests().await.unwrap_or_default().is_empty());
     // The server echoed the key in its answers; the records must not.
     assert!(
-        records
-            .iter()
-            .any(|r| r.message.contains("••••9a7c-zz") || r.message.contains("Invalid ApiKey")),
+        records.iter().any(|r| r.message.contains("••••9a7c-zz") || r.message.contains("Invalid ApiKey")),
         "{records:?}"
     );
 
@@ -732,20 +558,9 @@ async fn the_key_appears_nowhere() {
         haystack.push_str(&format!("{rec:?}"));
     }
     haystack.push_str(&format!("{:?}", r.secrets()));
-    let log_text = logs
-        .0
-        .lock()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    assert!(
-        log_text.contains("check finished"),
-        "the log scan saw no log at all"
-    );
-    assert_eq!(
-        haystack.matches(LEAK_KEY).count(),
-        0,
-        "key in records: {haystack}"
-    );
+    let log_text = logs.0.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    assert!(log_text.contains("check finished"), "the log scan saw no log at all");
+    assert_eq!(haystack.matches(LEAK_KEY).count(), 0, "key in records: {haystack}");
     assert_eq!(log_text.matches(LEAK_KEY).count(), 0, "key in logs");
 }
 
@@ -776,27 +591,10 @@ headers = { Authorization = "{api_key}" }
     let env = |n: &str| (n == "POSTI_API_KEY").then(|| "posti-env-key-123456".to_string());
     let targets = vec![("posti".to_string(), vec!["production".to_string()])];
     let loaded = SecretStore::load_for(&env, None, &targets).unwrap_or_default();
-    assert_eq!(
-        loaded.source("posti", "production"),
-        Some("environment variable POSTI_API_KEY")
-    );
+    assert_eq!(loaded.source("posti", "production"), Some("environment variable POSTI_API_KEY"));
 
-    let r = runner(Opts {
-        sandbox: None,
-        production: None,
-        keys: &[],
-        config: Config::default(),
-    });
-    let recs = r
-        .run_step(
-            &g,
-            "key",
-            "production",
-            RunOptions::default(),
-            "alice",
-            CancellationToken::new(),
-        )
-        .await;
+    let r = runner(Opts { sandbox: None, production: None, keys: &[], config: Config::default() });
+    let recs = r.run_step(&g, "key", "production", RunOptions::default(), "alice", CancellationToken::new()).await;
     assert_eq!(recs[0].verdict, Verdict::Error, "{recs:?}");
     assert_eq!(
         recs[0].message,
@@ -807,16 +605,13 @@ headers = { Authorization = "{api_key}" }
 #[tokio::test]
 async fn run_all_waits_for_the_budget_instead_of_giving_up() {
     let server = ok_server().await;
-    let manual = ManualClock::new(
-        jiff::Timestamp::from_second(1_800_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    );
+    let manual = ManualClock::new(jiff::Timestamp::from_second(1_800_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH));
     let clock: Arc<dyn Clock> = Arc::new(manual.clone());
     let mut store = SecretStore::empty();
     store.set("postnl", "sandbox", ApiKey::new("run-all-key-3b7e9d1c"));
     let uri = server.uri();
     let config: Config =
-        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n")
-            .unwrap_or_default();
+        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n").unwrap_or_default();
     let deps = RunnerDeps {
         config,
         secrets: Arc::new(RwLock::new(store)),
@@ -827,49 +622,19 @@ async fn run_all_waits_for_the_budget_instead_of_giving_up() {
         lang: "en".into(),
     };
     let r = Runner::new(deps).unwrap_or_else(|e| panic!("{e}"));
-    let only_http = RunOptions {
-        only: Some(1),
-        ..RunOptions::default()
-    };
-    let first = r
-        .run_step(
-            &guide(),
-            "key-works",
-            "sandbox",
-            only_http.clone(),
-            "alice",
-            CancellationToken::new(),
-        )
-        .await;
+    let only_http = RunOptions { only: Some(1), ..RunOptions::default() };
+    let first =
+        r.run_step(&guide(), "key-works", "sandbox", only_http.clone(), "alice", CancellationToken::new()).await;
     assert_eq!(first[0].verdict, Verdict::Pass, "{first:?}");
-    let limited = r
-        .run_step(
-            &guide(),
-            "key-works",
-            "sandbox",
-            only_http.clone(),
-            "alice",
-            CancellationToken::new(),
-        )
-        .await;
+    let limited =
+        r.run_step(&guide(), "key-works", "sandbox", only_http.clone(), "alice", CancellationToken::new()).await;
     assert_eq!(limited[0].verdict, Verdict::Indeterminate, "{limited:?}");
 
     let task = {
         let r = r.clone();
         tokio::spawn(async move {
-            let opts = RunOptions {
-                run_all: true,
-                ..only_http
-            };
-            r.run_step(
-                &guide(),
-                "key-works",
-                "sandbox",
-                opts,
-                "alice",
-                CancellationToken::new(),
-            )
-            .await
+            let opts = RunOptions { run_all: true, ..only_http };
+            r.run_step(&guide(), "key-works", "sandbox", opts, "alice", CancellationToken::new()).await
         })
     };
     // A minute later the budget is free again; the waiting run goes ahead.
@@ -879,8 +644,5 @@ async fn run_all_waits_for_the_budget_instead_of_giving_up() {
         .unwrap_or_else(|_| panic!("run all did not go ahead"))
         .unwrap_or_default();
     assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");
-    assert_eq!(
-        server.received_requests().await.unwrap_or_default().len(),
-        2
-    );
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 2);
 }

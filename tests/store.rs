@@ -387,7 +387,9 @@ const WRITER_ENV: &str = "CUTOVER_TEST_WRITER";
 /// started by re-running this test binary with the env var set.
 #[test]
 fn writer_child() {
-    let Ok(path) = std::env::var(WRITER_ENV) else { return };
+    let Ok(path) = std::env::var(WRITER_ENV) else {
+        return;
+    };
     let id: usize = std::env::var("CUTOVER_TEST_WRITER_ID").unwrap().parse().unwrap();
     let ops: usize = std::env::var("CUTOVER_TEST_WRITER_OPS").unwrap().parse().unwrap();
     let store = Store::new(path);

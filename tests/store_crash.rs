@@ -29,7 +29,9 @@ fn op(round: u64, n: u64) -> Op {
 /// prints "saved N" after each save returned.
 #[test]
 fn crash_child() {
-    let Ok(path) = std::env::var(CHILD_ENV) else { return };
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let round: u64 = std::env::var("CUTOVER_CRASH_ROUND").unwrap().parse().unwrap();
     let store = Store::new(path);
     for n in 1.. {
@@ -110,7 +112,9 @@ fn killed_writers_never_lose_a_reported_save() {
 
         // Each step holds this round's latest write to it, or a later one.
         for k in 0..STEPS {
-            let Some(last) = (1..=saved).rev().find(|n| n % STEPS == k) else { continue };
+            let Some(last) = (1..=saved).rev().find(|n| n % STEPS == k) else {
+                continue;
+            };
             let note = p.step("g", &format!("s{k}")).map(|r| r.note.clone()).unwrap_or_default();
             let n: u64 = note
                 .strip_prefix(&format!("r{round}-"))

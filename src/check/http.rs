@@ -62,13 +62,13 @@ impl reqwest::dns::Resolve for DnsAdapter {
         let fut = self.0.resolve(&host, 0);
         Box::pin(async move {
             match fut.await {
-                Ok(addrs) if !addrs.is_empty() => {
-                    Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+                Ok(addrs) if !addrs.is_empty() => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+                Ok(_) => {
+                    Err(Box::new(DnsError(format!("{host}: no address"))) as Box<dyn std::error::Error + Send + Sync>)
                 }
-                Ok(_) => Err(Box::new(DnsError(format!("{host}: no address")))
-                    as Box<dyn std::error::Error + Send + Sync>),
-                Err(e) => Err(Box::new(DnsError(format!("{host}: {}", e.kind())))
-                    as Box<dyn std::error::Error + Send + Sync>),
+                Err(e) => {
+                    Err(Box::new(DnsError(format!("{host}: {}", e.kind()))) as Box<dyn std::error::Error + Send + Sync>)
+                }
             }
         })
     }
@@ -85,9 +85,7 @@ pub struct Http {
 
 impl std::fmt::Debug for Http {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Http")
-            .field("resolver", &self.resolver)
-            .finish_non_exhaustive()
+        f.debug_struct("Http").field("resolver", &self.resolver).finish_non_exhaustive()
     }
 }
 
@@ -104,14 +102,9 @@ impl Http {
             if no_proxy {
                 b = b.no_proxy();
             }
-            b.build()
-                .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))
+            b.build().map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))
         };
-        Ok(Http {
-            direct: build(true)?,
-            proxied: build(false)?,
-            resolver,
-        })
+        Ok(Http { direct: build(true)?, proxied: build(false)?, resolver })
     }
 }
 
@@ -128,12 +121,7 @@ pub struct Prepared {
 }
 
 fn error(message: impl Into<String>, hint: Option<String>) -> Box<Outcome> {
-    Box::new(Outcome {
-        verdict: Some(Verdict::Error),
-        message: message.into(),
-        hint,
-        ..Outcome::default()
-    })
+    Box::new(Outcome { verdict: Some(Verdict::Error), message: message.into(), hint, ..Outcome::default() })
 }
 
 fn indeterminate(message: impl Into<String>, hint: Option<&str>) -> Outcome {
@@ -181,10 +169,7 @@ fn fill(
             break;
         };
         let name = &rest[start + 1..start + len];
-        let is_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         out.push_str(&rest[..start]);
         if !is_name {
             out.push_str(&rest[start..=start + len]);
@@ -195,17 +180,11 @@ fn fill(
             ));
         } else {
             match vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-                Some(v) => out.push_str(&if encode {
-                    encode_segment(v)
-                } else {
-                    v.to_string()
-                }),
+                Some(v) => out.push_str(&if encode { encode_segment(v) } else { v.to_string() }),
                 None => {
                     return Err(error(
                         format!("set {name} in config.toml [guides.{guide}.vars]"),
-                        Some(format!(
-                            "The check needs {name}: add it under [guides.{guide}.vars] in config.toml."
-                        )),
+                        Some(format!("The check needs {name}: add it under [guides.{guide}.vars] in config.toml.")),
                     ));
                 }
             }
@@ -225,15 +204,8 @@ pub fn prepare(
     key: Option<&ApiKey>,
     guide: &str,
 ) -> Result<Prepared, Box<Outcome>> {
-    let base = Url::parse(base_url.trim()).map_err(|_| {
-        error(
-            format!(
-                "the base URL {:?} is not a URL",
-                crate::sanitize::line(base_url)
-            ),
-            None,
-        )
-    })?;
+    let base = Url::parse(base_url.trim())
+        .map_err(|_| error(format!("the base URL {:?} is not a URL", crate::sanitize::line(base_url)), None))?;
     let host = base.host_str().unwrap_or("").to_string();
     match base.scheme() {
         "https" => {}
@@ -241,57 +213,34 @@ pub fn prepare(
         "http" => {
             return Err(error(
                 format!("refusing plain http:// to {host}: the key would travel unencrypted"),
-                Some(
-                    "Use an https:// base URL (plain http is allowed only to a loopback address)."
-                        .into(),
-                ),
+                Some("Use an https:// base URL (plain http is allowed only to a loopback address).".into()),
             ));
         }
         other => {
-            return Err(error(
-                format!("the base URL uses {other}://; only https:// is supported"),
-                None,
-            ));
+            return Err(error(format!("the base URL uses {other}://; only https:// is supported"), None));
         }
     }
     let method_name = req.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
     let method = Method::from_bytes(method_name.as_bytes())
         .map_err(|_| error(format!("method {method_name:?} is not valid"), None))?;
 
-    let path = fill(
-        req.path.as_deref().unwrap_or("/"),
-        vars,
-        guide,
-        "path",
-        true,
-    )?;
+    let path = fill(req.path.as_deref().unwrap_or("/"), vars, guide, "path", true)?;
     let joined = format!(
         "{}{}",
         base.as_str().trim_end_matches('/'),
-        if path.starts_with('/') {
-            path.clone()
-        } else {
-            format!("/{path}")
-        }
+        if path.starts_with('/') { path.clone() } else { format!("/{path}") }
     );
-    let mut url = Url::parse(&joined)
-        .map_err(|_| error("the check's path does not make a valid URL", None))?;
+    let mut url = Url::parse(&joined).map_err(|_| error("the check's path does not make a valid URL", None))?;
     if url.host_str() != base.host_str()
         || url.port_or_known_default() != base.port_or_known_default()
         || url.scheme() != base.scheme()
     {
-        return Err(error(
-            "the check's path leaves the environment's host",
-            None,
-        ));
+        return Err(error("the check's path leaves the environment's host", None));
     }
     if !req.query.is_empty() {
         let mut pairs = Vec::with_capacity(req.query.len());
         for (k, v) in &req.query {
-            pairs.push((
-                fill(k, vars, guide, "query", false)?,
-                fill(v, vars, guide, "query", false)?,
-            ));
+            pairs.push((fill(k, vars, guide, "query", false)?, fill(v, vars, guide, "query", false)?));
         }
         let mut q = url.query_pairs_mut();
         for (k, v) in &pairs {
@@ -301,66 +250,41 @@ pub fn prepare(
 
     let mut headers = HeaderMap::new();
     for (name, template) in &req.headers {
-        let hn = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-            error(
-                format!("header name {:?} is not valid", crate::sanitize::line(name)),
-                None,
-            )
-        })?;
+        let hn = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| error(format!("header name {:?} is not valid", crate::sanitize::line(name)), None))?;
         let with_key = template.contains(KEY_PLACEHOLDER);
         let mut value = template.clone();
         if with_key {
             let Some(k) = key else {
-                return Err(error(
-                    format!("no key for {guide}: the header {name} needs one"),
-                    None,
-                ));
+                return Err(error(format!("no key for {guide}: the header {name} needs one"), None));
             };
             value = value.replace(KEY_PLACEHOLDER, k.expose());
         }
         let value = fill(&value, vars, guide, "header", false)?;
         // The message never quotes the value: it may hold the key.
-        let mut hv = HeaderValue::from_str(&value).map_err(|_| {
-            error(
-                format!("the value of header {name} is not valid in HTTP"),
-                None,
-            )
-        })?;
+        let mut hv = HeaderValue::from_str(&value)
+            .map_err(|_| error(format!("the value of header {name} is not valid in HTTP"), None))?;
         if with_key {
             hv.set_sensitive(true);
         }
         headers.insert(hn, hv);
     }
     if !headers.contains_key(reqwest::header::ACCEPT) {
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
     }
     let body = match &req.body {
         Some(b) => {
             let b = fill(b, vars, guide, "body", false)?;
             let t = b.trim_start();
-            if !headers.contains_key(reqwest::header::CONTENT_TYPE)
-                && (t.starts_with('{') || t.starts_with('['))
-            {
-                headers.insert(
-                    reqwest::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
+            if !headers.contains_key(reqwest::header::CONTENT_TYPE) && (t.starts_with('{') || t.starts_with('[')) {
+                headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             }
             Some(b)
         }
         None => None,
     };
     let request_line = format!("{} {}", method.as_str(), url);
-    Ok(Prepared {
-        method,
-        url,
-        headers,
-        body,
-        request_line,
-    })
+    Ok(Prepared { method, url, headers, body, request_line })
 }
 
 /// A response as read: at most [`BODY_CAP`] bytes of body.
@@ -390,42 +314,22 @@ impl Http {
 
     /// Sends `p` and reads the answer within `timeout` (connect, headers and
     /// body together), or until `cancel`.
-    pub async fn fetch(
-        &self,
-        p: &Prepared,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> Result<Fetched, Outcome> {
+    pub async fn fetch(&self, p: &Prepared, timeout: Duration, cancel: &CancellationToken) -> Result<Fetched, Outcome> {
         let host = p.url.host_str().unwrap_or("").to_string();
         let port = p.url.port_or_known_default().unwrap_or(443);
         let work = async {
-            let client = if self.is_local(&p.url, timeout).await {
-                &self.direct
-            } else {
-                &self.proxied
-            };
-            let mut rb = client
-                .request(p.method.clone(), p.url.clone())
-                .headers(p.headers.clone())
-                .timeout(timeout);
+            let client = if self.is_local(&p.url, timeout).await { &self.direct } else { &self.proxied };
+            let mut rb = client.request(p.method.clone(), p.url.clone()).headers(p.headers.clone()).timeout(timeout);
             if let Some(b) = &p.body {
                 rb = rb.body(b.clone());
             }
             tracing::debug!(request = %p.request_line, "sending");
-            let mut resp = rb
-                .send()
-                .await
-                .map_err(|e| describe(&e, &host, port, timeout))?;
+            let mut resp = rb.send().await.map_err(|e| describe(&e, &host, port, timeout))?;
             let status = resp.status().as_u16();
             let headers: Vec<(String, String)> = resp
                 .headers()
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .collect();
             let mut body = Vec::new();
             let mut truncated = false;
@@ -444,10 +348,7 @@ impl Http {
                     Err(e) => {
                         let mut o = if e.is_timeout() {
                             indeterminate(
-                                format!(
-                                    "the answer from {host} did not complete within {} s",
-                                    timeout.as_secs_f32()
-                                ),
+                                format!("the answer from {host} did not complete within {} s", timeout.as_secs_f32()),
                                 Some("The server is slow; try again later."),
                             )
                         } else {
@@ -462,12 +363,7 @@ impl Http {
                 }
             }
             tracing::debug!(status, bytes = body.len(), truncated, "answer read");
-            Ok(Fetched {
-                status,
-                headers,
-                body,
-                truncated,
-            })
+            Ok(Fetched { status, headers, body, truncated })
         };
         tokio::select! {
             _ = cancel.cancelled() => Err(indeterminate("cancelled", None)),
@@ -501,10 +397,7 @@ impl Http {
                 let c = classify::classify(&resp, expect);
                 let mut details = Vec::new();
                 if f.truncated {
-                    details.push(format!(
-                        "the body was longer than {} KB; only that much was read",
-                        BODY_CAP / 1024
-                    ));
+                    details.push(format!("the body was longer than {} KB; only that much was read", BODY_CAP / 1024));
                 }
                 Outcome {
                     verdict: Some(c.verdict),
@@ -525,10 +418,7 @@ impl Http {
 }
 
 /// Every error in the chain, including what an `io::Error` wraps.
-fn walk<'a>(
-    e: &'a (dyn std::error::Error + 'static),
-    f: &mut dyn FnMut(&'a (dyn std::error::Error + 'static)),
-) {
+fn walk<'a>(e: &'a (dyn std::error::Error + 'static), f: &mut dyn FnMut(&'a (dyn std::error::Error + 'static))) {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut depth = 0;
     while let Some(err) = cur {
@@ -550,9 +440,7 @@ fn walk<'a>(
 /// no request), sanitized.
 fn error_chain(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
-    walk(e, &mut |err| {
-        parts.push(crate::sanitize::line(&err.to_string()))
-    });
+    walk(e, &mut |err| parts.push(crate::sanitize::line(&err.to_string())));
     parts.dedup();
     parts.join(": ")
 }
@@ -607,10 +495,7 @@ fn describe(e: &reqwest::Error, host: &str, port: u16, timeout: Duration) -> Out
             Some("Check the network, proxy settings and base URL."),
         )
     } else {
-        indeterminate(
-            format!("the request to {host} failed before an answer came"),
-            Some("Try again later."),
-        )
+        indeterminate(format!("the request to {host} failed before an answer came"), Some("Try again later."))
     }
 }
 
@@ -619,17 +504,11 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn spec(path: &str) -> RequestSpec {
-        RequestSpec {
-            path: Some(path.into()),
-            ..RequestSpec::default()
-        }
+        RequestSpec { path: Some(path.into()), ..RequestSpec::default() }
     }
 
     #[test]
@@ -647,9 +526,7 @@ mod tests {
         let v = vars(&[]);
         assert!(prepare("http://127.0.0.1:8080", &spec("/x"), &v, None, "g").is_ok());
         assert!(prepare("http://localhost:8080", &spec("/x"), &v, None, "g").is_ok());
-        let err = prepare("http://api.example.com", &spec("/x"), &v, None, "g")
-            .err()
-            .unwrap_or_default();
+        let err = prepare("http://api.example.com", &spec("/x"), &v, None, "g").err().unwrap_or_default();
         assert_eq!(err.verdict, Some(Verdict::Error));
         assert!(err.message.contains("refusing plain http://"), "{err:?}");
         assert!(prepare("ftp://x", &spec("/x"), &v, None, "g").is_err());
@@ -659,46 +536,23 @@ mod tests {
     fn placeholders_from_config_and_key_only_in_headers() {
         let v = vars(&[("customer_code", "DE VC"), ("customer_number", "11223344")]);
         let mut s = spec("/shipment/{customer_code}/x");
-        s.query
-            .insert("CustomerNumber".into(), "{customer_number}".into());
+        s.query.insert("CustomerNumber".into(), "{customer_number}".into());
         s.headers.insert("apikey".into(), "{api_key}".into());
         let key = ApiKey::new("the-secret-key-123456");
         let p = prepare("https://api.test/", &s, &v, Some(&key), "postnl").ok();
         let Some(p) = p else { panic!("prepare failed") };
-        assert_eq!(
-            p.request_line,
-            "GET https://api.test/shipment/DE%20VC/x?CustomerNumber=11223344"
-        );
+        assert_eq!(p.request_line, "GET https://api.test/shipment/DE%20VC/x?CustomerNumber=11223344");
         assert!(p.headers.get("apikey").is_some_and(|h| h.is_sensitive()));
         assert!(!format!("{p:?}").contains("the-secret-key"));
 
-        let missing = prepare(
-            "https://api.test",
-            &spec("/x/{customer_code}"),
-            &vars(&[]),
-            None,
-            "postnl",
-        )
-        .err()
-        .unwrap_or_default();
-        assert_eq!(
-            missing.message,
-            "set customer_code in config.toml [guides.postnl.vars]"
-        );
+        let missing = prepare("https://api.test", &spec("/x/{customer_code}"), &vars(&[]), None, "postnl")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(missing.message, "set customer_code in config.toml [guides.postnl.vars]");
 
-        let in_path = prepare(
-            "https://api.test",
-            &spec("/x/{api_key}"),
-            &v,
-            Some(&key),
-            "postnl",
-        )
-        .err()
-        .unwrap_or_default();
-        assert!(
-            in_path.message.contains("only go in a header"),
-            "{in_path:?}"
-        );
+        let in_path =
+            prepare("https://api.test", &spec("/x/{api_key}"), &v, Some(&key), "postnl").err().unwrap_or_default();
+        assert!(in_path.message.contains("only go in a header"), "{in_path:?}");
         let mut q = spec("/x");
         q.query.insert("k".into(), "{api_key}".into());
         assert!(prepare("https://api.test", &q, &v, Some(&key), "postnl").is_err());
@@ -713,10 +567,7 @@ mod tests {
         let v = vars(&[("c", "a/../../b")]);
         // Config values are encoded, so they cannot add segments.
         let p = prepare("https://api.test", &spec("/x/{c}"), &v, None, "g").ok();
-        assert_eq!(
-            p.map(|p| p.request_line),
-            Some("GET https://api.test/x/a%2F..%2F..%2Fb".to_string())
-        );
+        assert_eq!(p.map(|p| p.request_line), Some("GET https://api.test/x/a%2F..%2F..%2Fb".to_string()));
         assert!(
             prepare("https://api.test", &spec("//evil.test/x"), &v, None, "g")
                 .is_ok_and(|p| p.url.host_str() == Some("api.test"))
@@ -728,9 +579,7 @@ mod tests {
         let mut s = spec("/x");
         s.headers.insert("apikey".into(), "{api_key}".into());
         let key = ApiKey::new("bad\u{1}key-secret-123");
-        let e = prepare("https://api.test", &s, &vars(&[]), Some(&key), "g")
-            .err()
-            .unwrap_or_default();
+        let e = prepare("https://api.test", &s, &vars(&[]), Some(&key), "g").err().unwrap_or_default();
         assert!(!e.message.contains("secret"), "{e:?}");
     }
 }

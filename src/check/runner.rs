@@ -51,9 +51,7 @@ pub struct Runner {
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runner")
-            .field("lang", &self.inner.deps.lang)
-            .finish_non_exhaustive()
+        f.debug_struct("Runner").field("lang", &self.inner.deps.lang).finish_non_exhaustive()
     }
 }
 
@@ -85,12 +83,7 @@ pub const SKIP_ON_REQUEST: &str = "on request only";
 pub const SKIP_WRITES: &str = "creates data: needs confirmation / --allow-writes";
 
 fn outcome(verdict: Verdict, message: impl Into<String>, hint: Option<String>) -> Outcome {
-    Outcome {
-        verdict: Some(verdict),
-        message: message.into(),
-        hint,
-        ..Outcome::default()
-    }
+    Outcome { verdict: Some(verdict), message: message.into(), hint, ..Outcome::default() }
 }
 
 fn uses_key(r: &RequestSpec) -> bool {
@@ -111,9 +104,7 @@ fn severity(v: Verdict) -> u8 {
 impl Runner {
     pub fn new(deps: RunnerDeps) -> Result<Runner, String> {
         let http = Http::new(deps.resolver.clone())?;
-        Ok(Runner {
-            inner: Arc::new(Inner { deps, http }),
-        })
+        Ok(Runner { inner: Arc::new(Inner { deps, http }) })
     }
 
     /// The shared key store (the TUI adds typed-in keys here).
@@ -126,11 +117,7 @@ impl Runner {
     }
 
     fn store(&self) -> std::sync::RwLockReadGuard<'_, SecretStore> {
-        self.inner
-            .deps
-            .secrets
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.deps.secrets.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn key(&self, guide: &Guide, env: &str) -> Option<ApiKey> {
@@ -155,19 +142,13 @@ impl Runner {
     /// else the guide's.
     pub fn base_url(&self, guide: &Guide, env: &str) -> Option<String> {
         let vars = self.inner.deps.env_vars.clone();
-        self.inner
-            .deps
-            .config
-            .base_url(guide, env, &move |n: &str| vars(n))
+        self.inner.deps.config.base_url(guide, env, &move |n: &str| vars(n))
     }
 
     /// True if the base URL in use is not the guide's own (shown, so that
     /// nobody sends a production key to a test server unknowingly).
     pub fn base_url_overridden(&self, guide: &Guide, env: &str) -> bool {
-        let own = guide
-            .environments
-            .get(env)
-            .map(|e| e.base_url.trim_end_matches('/').to_string());
+        let own = guide.environments.get(env).map(|e| e.base_url.trim_end_matches('/').to_string());
         match (self.base_url(guide, env), own) {
             (Some(u), Some(o)) => u != o,
             (Some(_), None) => true,
@@ -181,13 +162,7 @@ impl Runner {
 
     /// Which of the step's checks would run now, and why the others would
     /// not. `env` is the active environment.
-    pub fn plan(
-        &self,
-        guide: &Guide,
-        step: &str,
-        env: &str,
-        opts: &RunOptions,
-    ) -> Vec<(usize, Planned)> {
+    pub fn plan(&self, guide: &Guide, step: &str, env: &str, opts: &RunOptions) -> Vec<(usize, Planned)> {
         let Some(s) = guide.item(step) else {
             return Vec::new();
         };
@@ -200,14 +175,7 @@ impl Runner {
             .collect()
     }
 
-    fn plan_one(
-        &self,
-        guide: &Guide,
-        c: &CheckSpec,
-        env: &str,
-        opts: &RunOptions,
-        asked: bool,
-    ) -> Planned {
+    fn plan_one(&self, guide: &Guide, c: &CheckSpec, env: &str, opts: &RunOptions, asked: bool) -> Planned {
         if !c.envs.is_empty() && !c.envs.iter().any(|e| e.get_ref() == env) {
             return Planned::Skip(format!("not for env {env}"));
         }
@@ -239,12 +207,7 @@ impl Runner {
         let groups = self.inner.deps.config.guide(guide.id()).api_groups;
         c.probes
             .iter()
-            .filter(|p| {
-                groups.is_empty()
-                    || groups
-                        .iter()
-                        .any(|g| g.trim().eq_ignore_ascii_case(p.group.trim()))
-            })
+            .filter(|p| groups.is_empty() || groups.iter().any(|g| g.trim().eq_ignore_ascii_case(p.group.trim())))
             .collect()
     }
 
@@ -273,9 +236,7 @@ impl Runner {
             let started = Instant::now();
             let out = match planned {
                 Planned::Skip(why) => outcome(Verdict::Skipped, why, None),
-                Planned::Run if cancel.is_cancelled() => {
-                    outcome(Verdict::Indeterminate, "cancelled", None)
-                }
+                Planned::Run if cancel.is_cancelled() => outcome(Verdict::Indeterminate, "cancelled", None),
                 Planned::Run => {
                     let c = cancel.clone();
                     tokio::select! {
@@ -284,8 +245,7 @@ impl Runner {
                     }
                 }
             };
-            let cancelled =
-                out.verdict == Some(Verdict::Indeterminate) && out.message == "cancelled";
+            let cancelled = out.verdict == Some(Verdict::Indeterminate) && out.message == "cancelled";
             let record = self.stamp(guide, spec, &env, by, at, started.elapsed(), out);
             tracing::info!(guide = guide.id(), step, env = %env, check = %record.check, verdict = %record.verdict, message = %record.message, "check finished");
             records.push(record);
@@ -324,18 +284,12 @@ impl Runner {
             .filter(|s| !s.trim().is_empty())
             .unwrap_or(spec.kind().as_str());
         let text = |t: &Option<crate::guide::Text>| {
-            t.as_ref()
-                .map(|t| clean_multi(t.get(lang, langs)))
-                .filter(|s| !s.trim().is_empty())
+            t.as_ref().map(|t| clean_multi(t.get(lang, langs))).filter(|s| !s.trim().is_empty())
         };
         CheckRecord {
             at,
             by: clean_line(by),
-            env: if env.is_empty() {
-                None
-            } else {
-                Some(clean_line(env))
-            },
+            env: if env.is_empty() { None } else { Some(clean_line(env)) },
             check: clean_line(label),
             verdict: o.verdict.unwrap_or(Verdict::Error),
             message: clean_line(&o.message),
@@ -356,9 +310,7 @@ impl Runner {
         let gid = guide.id();
         let names = env_var_names(gid, env, guide.environments.len() == 1);
         let var = names.last().cloned().unwrap_or_default();
-        let msg = format!(
-            "no key for {gid} {env}: set {var}, add it to secrets.toml, or type it in with k"
-        );
+        let msg = format!("no key for {gid} {env}: set {var}, add it to secrets.toml, or type it in with k");
         let hint = format!(
             "cutover looks for the key in {}, then in secrets.toml [{gid}] {env}; a key typed in (k) wins over both.",
             names.join(" or ")
@@ -367,11 +319,7 @@ impl Runner {
     }
 
     fn timeout(&self, spec: &CheckSpec) -> Duration {
-        Duration::from_secs(
-            spec.timeout_secs
-                .unwrap_or(self.inner.deps.config.checks.timeout_secs)
-                .max(1),
-        )
+        Duration::from_secs(spec.timeout_secs.unwrap_or(self.inner.deps.config.checks.timeout_secs).max(1))
     }
 
     fn per_minute(&self, guide: &Guide, env: &str) -> Option<u32> {
@@ -382,12 +330,7 @@ impl Runner {
             .get(guide.id())
             .and_then(|g| g.environments.get(env))
             .and_then(|e| e.rate_limit_per_minute)
-            .or_else(|| {
-                guide
-                    .environments
-                    .get(env)
-                    .and_then(|e| e.rate_limit_per_minute)
-            })
+            .or_else(|| guide.environments.get(env).and_then(|e| e.rate_limit_per_minute))
     }
 
     /// Takes one call from the budget of `host` and `key`; waits (cancellably)
@@ -404,23 +347,10 @@ impl Runner {
         let Some(per_minute) = self.per_minute(guide, env) else {
             return Ok(());
         };
-        let host = format!(
-            "{}:{}",
-            url.host_str().unwrap_or(""),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let bucket = format!(
-            "{host}/{}",
-            key.map(SecretStore::fingerprint)
-                .unwrap_or_else(|| "no-key".into())
-        );
+        let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
+        let bucket = format!("{host}/{}", key.map(SecretStore::fingerprint).unwrap_or_else(|| "no-key".into()));
         loop {
-            match self
-                .inner
-                .deps
-                .rate_limiter
-                .try_acquire(&bucket, per_minute)
-            {
+            match self.inner.deps.rate_limiter.try_acquire(&bucket, per_minute) {
                 Ok(()) => return Ok(()),
                 Err(wait) => {
                     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -483,22 +413,10 @@ impl Runner {
                     return self.no_key(guide, env, Verdict::Fail);
                 };
                 if let Err(why) = SecretStore::plausible(key.expose()) {
-                    return outcome(
-                        Verdict::Fail,
-                        format!("the key for {gid} {env} cannot be right: {why}"),
-                        None,
-                    );
+                    return outcome(Verdict::Fail, format!("the key for {gid} {env} cannot be right: {why}"), None);
                 }
-                let source = self
-                    .store()
-                    .source(gid, env)
-                    .unwrap_or("unknown source")
-                    .to_string();
-                outcome(
-                    Verdict::Pass,
-                    format!("a key for {gid} {env} is set ({source}): {}", key.masked()),
-                    None,
-                )
+                let source = self.store().source(gid, env).unwrap_or("unknown source").to_string();
+                outcome(Verdict::Pass, format!("a key for {gid} {env} is set ({source}): {}", key.masked()), None)
             }
             CheckKind::Http => {
                 let req = spec.request();
@@ -507,23 +425,9 @@ impl Runner {
                     return self.no_key(guide, env, Verdict::Error);
                 }
                 let Some(base) = self.base_url(guide, env) else {
-                    return outcome(
-                        Verdict::Error,
-                        format!("guide {gid} has no environment {env:?}"),
-                        None,
-                    );
+                    return outcome(Verdict::Error, format!("guide {gid} has no environment {env:?}"), None);
                 };
-                self.one_request(
-                    guide,
-                    env,
-                    &base,
-                    &req,
-                    key.as_ref(),
-                    self.timeout(spec),
-                    opts,
-                    &cancel,
-                )
-                .await
+                self.one_request(guide, env, &base, &req, key.as_ref(), self.timeout(spec), opts, &cancel).await
             }
             CheckKind::Probes => self.probes(guide, spec, env, opts, &cancel).await,
             CheckKind::Reachability => {
@@ -532,49 +436,29 @@ impl Runner {
                         let port = spec.port.unwrap_or(443);
                         Some((h.clone(), port, port != 80))
                     }
-                    None => self
-                        .base_url(guide, env)
-                        .and_then(|b| Url::parse(&b).ok())
-                        .and_then(|u| {
-                            let host = u
-                                .host_str()?
-                                .trim_start_matches('[')
-                                .trim_end_matches(']')
-                                .to_string();
-                            let port = spec.port.or(u.port_or_known_default())?;
-                            Some((host, port, u.scheme() == "https"))
-                        }),
+                    None => self.base_url(guide, env).and_then(|b| Url::parse(&b).ok()).and_then(|u| {
+                        let host = u.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
+                        let port = spec.port.or(u.port_or_known_default())?;
+                        Some((host, port, u.scheme() == "https"))
+                    }),
                 };
                 let Some((host, port, tls)) = target else {
                     return outcome(
                         Verdict::Error,
-                        format!(
-                            "no host to reach: the check names none and {gid} has no base URL for {env:?}"
-                        ),
+                        format!("no host to reach: the check names none and {gid} has no base URL for {env:?}"),
                         None,
                     );
                 };
-                let rs = reach::ReachSpec {
-                    host,
-                    port,
-                    tls,
-                    timeout: self.timeout(spec),
-                };
+                let rs = reach::ReachSpec { host, port, tls, timeout: self.timeout(spec) };
                 reach::check(&rs, self.inner.deps.resolver.clone(), None).await
             }
             CheckKind::Command => {
-                let name = spec
-                    .command
-                    .as_ref()
-                    .map(|c| c.get_ref().clone())
-                    .unwrap_or_default();
+                let name = spec.command.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
                 let Some(cfg) = self.inner.deps.config.commands.get(&name) else {
                     return outcome(
                         Verdict::Error,
                         format!("config.toml has no [commands.{name}]"),
-                        Some(format!(
-                            "Add [commands.{name}] with argv = [\"program\", \"arg\"] to config.toml."
-                        )),
+                        Some(format!("Add [commands.{name}] with argv = [\"program\", \"arg\"] to config.toml.")),
                     );
                 };
                 let key = if spec.pass_key {
@@ -587,20 +471,11 @@ impl Runner {
                 };
                 let snapshot = self.store().clone();
                 let redact = move |s: &str| snapshot.redact(s);
-                command::run(
-                    &name,
-                    cfg,
-                    key.as_ref(),
-                    self.timeout(spec),
-                    &redact,
-                    cancel,
-                )
-                .await
+                command::run(&name, cfg, key.as_ref(), self.timeout(spec), &redact, cancel).await
             }
-            CheckKind::Versions => offline::versions(
-                &spec.current_versions,
-                &self.inner.deps.config.guide(gid).versions,
-            ),
+            CheckKind::Versions => {
+                offline::versions(&spec.current_versions, &self.inner.deps.config.guide(gid).versions)
+            }
             CheckKind::Contracts => {
                 let g = self.inner.deps.config.guide(gid);
                 offline::contracts(&g.logistics_contracts, &g.transport_ids)
@@ -625,10 +500,7 @@ impl Runner {
             Ok(p) => p,
             Err(o) => return *o,
         };
-        if let Err(mut o) = self
-            .take_budget(guide, env, &prepared.url, key, opts, cancel)
-            .await
-        {
+        if let Err(mut o) = self.take_budget(guide, env, &prepared.url, key, opts, cancel).await {
             o.request = Some(prepared.request_line.clone());
             return o;
         }
@@ -640,16 +512,7 @@ impl Runner {
             lang: &self.inner.deps.lang,
             fallbacks: &fallbacks,
         };
-        self.inner
-            .http
-            .run(
-                &prepared,
-                &expect,
-                timeout,
-                self.inner.deps.clock.as_ref(),
-                cancel,
-            )
-            .await
+        self.inner.http.run(&prepared, &expect, timeout, self.inner.deps.clock.as_ref(), cancel).await
     }
 
     async fn probes(
@@ -666,9 +529,7 @@ impl Runner {
             return outcome(
                 Verdict::Skipped,
                 "no probe for the API groups in config.toml",
-                Some(format!(
-                    "[guides.{gid}] api_groups lists the groups to probe."
-                )),
+                Some(format!("[guides.{gid}] api_groups lists the groups to probe.")),
             );
         }
         let key = self.key(guide, env);
@@ -676,19 +537,10 @@ impl Runner {
             return self.no_key(guide, env, Verdict::Error);
         }
         let Some(base) = self.base_url(guide, env) else {
-            return outcome(
-                Verdict::Error,
-                format!("guide {gid} has no environment {env:?}"),
-                None,
-            );
+            return outcome(Verdict::Error, format!("guide {gid} has no environment {env:?}"), None);
         };
         let may_write = opts.allow_writes || self.is_sandbox(guide, env);
-        let width = probes
-            .iter()
-            .map(|p| p.group.chars().count())
-            .max()
-            .unwrap_or(0)
-            + 2;
+        let width = probes.iter().map(|p| p.group.chars().count()).max().unwrap_or(0) + 2;
         let mut rows = Vec::new();
         let mut worst: Option<Outcome> = None;
         let (mut ran, mut passed) = (0usize, 0usize);
@@ -700,18 +552,8 @@ impl Runner {
                 rows.push(format!("{group}{pad}skipped (creates data)"));
                 continue;
             }
-            let o = self
-                .one_request(
-                    guide,
-                    env,
-                    &base,
-                    &p.request(),
-                    key.as_ref(),
-                    self.timeout(spec),
-                    opts,
-                    cancel,
-                )
-                .await;
+            let o =
+                self.one_request(guide, env, &base, &p.request(), key.as_ref(), self.timeout(spec), opts, cancel).await;
             ran += 1;
             let v = o.verdict.unwrap_or(Verdict::Error);
             let status = o.http_status.map(|s| format!(" ({s})")).unwrap_or_default();
@@ -728,10 +570,7 @@ impl Runner {
             } else {
                 not_passed.push(group.clone());
             }
-            if worst
-                .as_ref()
-                .is_none_or(|w| severity(v) > severity(w.verdict.unwrap_or(Verdict::Error)))
-            {
+            if worst.as_ref().is_none_or(|w| severity(v) > severity(w.verdict.unwrap_or(Verdict::Error))) {
                 worst = Some(o);
             }
             if cancel.is_cancelled() {
@@ -747,27 +586,16 @@ impl Runner {
             };
         }
         let worst = worst.unwrap_or_default();
-        let verdict = if passed == ran {
-            Verdict::Pass
-        } else {
-            worst.verdict.unwrap_or(Verdict::Error)
-        };
+        let verdict = if passed == ran { Verdict::Pass } else { worst.verdict.unwrap_or(Verdict::Error) };
         let message = if verdict == Verdict::Pass {
             format!("{passed} of {ran} API groups enabled")
         } else {
-            format!(
-                "{passed} of {ran} API groups enabled; not: {}",
-                not_passed.join(", ")
-            )
+            format!("{passed} of {ran} API groups enabled; not: {}", not_passed.join(", "))
         };
         Outcome {
             verdict: Some(verdict),
             message,
-            hint: if verdict == Verdict::Pass {
-                None
-            } else {
-                worst.hint
-            },
+            hint: if verdict == Verdict::Pass { None } else { worst.hint },
             retry_after: worst.retry_after,
             details: rows,
             ..Outcome::default()
@@ -777,8 +605,7 @@ impl Runner {
 
 fn probe_writes(p: &Probe, env: &str) -> bool {
     let m = p.method.as_deref().unwrap_or("GET");
-    !(m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"))
-        || p.writes_in.iter().any(|e| e == env)
+    !(m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD")) || p.writes_in.iter().any(|e| e == env)
 }
 
 /// The one environment every environment-bound check of `s` names, if they

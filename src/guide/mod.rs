@@ -7,7 +7,7 @@ pub mod parse;
 
 pub use catalog::{Catalog, GuideSource, LoadedGuide};
 pub use model::*;
-pub use parse::{parse_guide, GuideError};
+pub use parse::{GuideError, parse_guide};
 
 use sha2::{Digest, Sha256};
 

@@ -92,7 +92,9 @@ fn ensure_presence_dir(dir: &Path, state: Option<&Metadata>) -> Result<(), Store
     match fs::create_dir(dir) {
         Ok(()) => {}
         // Someone else made it first.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return ensure_presence_dir(dir, state),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return ensure_presence_dir(dir, state);
+        }
         Err(e) => return Err(StoreError::io(dir, &e)),
     }
     let d = OpenOptions::new()
@@ -265,7 +267,9 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
         if name.starts_with('.') {
             // A temp file from a refresh that died: delete once it is old.
             if meta.is_file() && name.ends_with(".tmp") && is_old(&meta, now, stale_ms) {
@@ -295,6 +299,8 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
 }
 
 fn is_old(meta: &Metadata, now: Timestamp, stale_ms: i64) -> bool {
-    let Ok(modified) = Timestamp::from_second(meta.mtime()) else { return false };
+    let Ok(modified) = Timestamp::from_second(meta.mtime()) else {
+        return false;
+    };
     now.as_millisecond().saturating_sub(modified.as_millisecond()) > stale_ms
 }

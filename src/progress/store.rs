@@ -7,7 +7,7 @@
 //!   (`<name>.lock`): a lock on the state file itself would die at the
 //!   rename. Under the lock, [`Store::apply`] re-reads the file fresh and
 //!   applies the ops to what is on disk, so no one's change is lost.
-//! - Events beyond [`EVENTS_KEPT`] move to `<stem>.archive.toml`, which is
+//! - Events beyond [`EVENTS_KEPT`](super::model::EVENTS_KEPT) move to `<stem>.archive.toml`, which is
 //!   only ever appended to. Each archived event carries its sequence number
 //!   and the state file counts how many were archived (`events_archived`),
 //!   so an append that was interrupted before the state was saved is
@@ -280,7 +280,7 @@ impl Store {
     }
 
     /// Under the exclusive lock: re-reads the file, applies every op, moves
-    /// events beyond [`EVENTS_KEPT`] to the archive, saves atomically.
+    /// events beyond [`EVENTS_KEPT`](super::model::EVENTS_KEPT) to the archive, saves atomically.
     /// Returns the new state and the events made. If the file cannot be
     /// read, nothing is written.
     pub fn apply(&self, ops: &[Op], by: &str, at: Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
@@ -472,7 +472,9 @@ impl Store {
     /// when no other writer can be between creating and renaming one.
     fn remove_stale_temps(&self) {
         let prefix = temp_prefix(&self.file_name());
-        let Ok(entries) = fs::read_dir(self.dir()) else { return };
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
@@ -732,7 +734,9 @@ fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
                 a.seq,
                 Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail },
             )),
-            Err(e) => tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry"),
+            Err(e) => {
+                tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry")
+            }
         }
     }
     out

@@ -56,7 +56,11 @@ fn round_trip_keeps_everything_and_reads_as_toml() {
     let ops = vec![
         status("postnl", "sandbox-api-key", Status::Done),
         note("postnl", "sandbox-api-key", TRICKY),
-        Op::RecordCheck { guide: "postnl".into(), step: "sandbox-api-key".into(), record: Box::new(check("key refused: \"Invalid ApiKey\"")) },
+        Op::RecordCheck {
+            guide: "postnl".into(),
+            step: "sandbox-api-key".into(),
+            record: Box::new(check("key refused: \"Invalid ApiKey\"")),
+        },
         status("posti", "order-key", Status::Blocked),
         Op::Acknowledge { guide: "posti".into(), step: "order-key".into(), hash: "deadbeef".into() },
     ];
@@ -383,7 +387,9 @@ const WRITER_ENV: &str = "CUTOVER_TEST_WRITER";
 /// started by re-running this test binary with the env var set.
 #[test]
 fn writer_child() {
-    let Ok(path) = std::env::var(WRITER_ENV) else { return };
+    let Ok(path) = std::env::var(WRITER_ENV) else {
+        return;
+    };
     let id: usize = std::env::var("CUTOVER_TEST_WRITER_ID").unwrap().parse().unwrap();
     let ops: usize = std::env::var("CUTOVER_TEST_WRITER_OPS").unwrap().parse().unwrap();
     let store = Store::new(path);
@@ -429,7 +435,10 @@ fn concurrent_writers(writers: usize, ops: usize, seed: usize) {
             if i % 10 == 9 {
                 continue;
             }
-            assert_eq!(p.step("g", &format!("w{id}-s{i}")).map(|r| r.note.as_str()), Some(format!("w{id}-{i}").as_str()));
+            assert_eq!(
+                p.step("g", &format!("w{id}-s{i}")).map(|r| r.note.as_str()),
+                Some(format!("w{id}-{i}").as_str())
+            );
         }
         if let Some(i) = (0..ops).rev().find(|i| i % 10 == 9) {
             last_shared.insert(format!("w{id}-{i}"));
@@ -490,7 +499,15 @@ fn threads_in_one_process_do_not_lose_changes() {
 // ---- presence ----
 
 fn someone(user: &str, at: Timestamp) -> Presence {
-    Presence { user: user.into(), host: "laptop".into(), tty: "/dev/pts/3".into(), role: "driver".into(), since: at, pid: 4242, refreshed: at }
+    Presence {
+        user: user.into(),
+        host: "laptop".into(),
+        tty: "/dev/pts/3".into(),
+        role: "driver".into(),
+        since: at,
+        pid: 4242,
+        refreshed: at,
+    }
 }
 
 fn presence_dir(state: &Path) -> PathBuf {
@@ -586,4 +603,3 @@ fn presence_dir_as_symlink_is_refused() {
     assert!(presence::list(&state, t(1), Duration::from_secs(60)).is_empty());
     assert_eq!(dir_names(&elsewhere).len(), 1);
 }
-

@@ -29,7 +29,9 @@ fn op(round: u64, n: u64) -> Op {
 /// prints "saved N" after each save returned.
 #[test]
 fn crash_child() {
-    let Ok(path) = std::env::var(CHILD_ENV) else { return };
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let round: u64 = std::env::var("CUTOVER_CRASH_ROUND").unwrap().parse().unwrap();
     let store = Store::new(path);
     for n in 1.. {
@@ -54,10 +56,10 @@ fn run_and_kill(path: &Path, round: u64) -> u64 {
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(n) = line.strip_prefix("saved ").and_then(|n| n.trim().parse::<u64>().ok()) {
-                if tx.send(n).is_err() {
-                    break;
-                }
+            if let Some(n) = line.strip_prefix("saved ").and_then(|n| n.trim().parse::<u64>().ok())
+                && tx.send(n).is_err()
+            {
+                break;
             }
         }
     });
@@ -104,14 +106,20 @@ fn killed_writers_never_lose_a_reported_save() {
         if raw_archive.matches("\n[[events]]\n").count() > store.archived_events().unwrap().len() {
             archive_ahead += 1;
         }
-        let p: Progress = store.load().unwrap_or_else(|e| panic!("round {round}: the state does not parse after a kill: {e}"));
+        let p: Progress =
+            store.load().unwrap_or_else(|e| panic!("round {round}: the state does not parse after a kill: {e}"));
         let all = store.all_events().unwrap_or_else(|e| panic!("round {round}: the archive does not read: {e}"));
 
         // Each step holds this round's latest write to it, or a later one.
         for k in 0..STEPS {
-            let Some(last) = (1..=saved).rev().find(|n| n % STEPS == k) else { continue };
+            let Some(last) = (1..=saved).rev().find(|n| n % STEPS == k) else {
+                continue;
+            };
             let note = p.step("g", &format!("s{k}")).map(|r| r.note.clone()).unwrap_or_default();
-            let n: u64 = note.strip_prefix(&format!("r{round}-")).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("round {round}: step s{k} has {note:?}"));
+            let n: u64 = note
+                .strip_prefix(&format!("r{round}-"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("round {round}: step s{k} has {note:?}"));
             assert!(n >= last, "round {round}: step s{k} has r{round}-{n}, but r{round}-{last} was reported saved");
         }
         // Every reported save has its event, and no event is there twice.
@@ -140,5 +148,8 @@ fn killed_writers_never_lose_a_reported_save() {
 }
 
 fn tmp_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".tmp"))).count()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".tmp")))
+        .count()
 }

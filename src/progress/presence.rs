@@ -48,7 +48,8 @@ impl Presence {
 
 /// `<state file name>.presence/` beside the state file.
 pub fn presence_dir(state_path: &Path) -> PathBuf {
-    let name = state_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state.toml".to_string());
+    let name =
+        state_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state.toml".to_string());
     let dir = match state_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -91,17 +92,22 @@ fn ensure_presence_dir(dir: &Path, state: Option<&Metadata>) -> Result<(), Store
     match fs::create_dir(dir) {
         Ok(()) => {}
         // Someone else made it first.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return ensure_presence_dir(dir, state),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return ensure_presence_dir(dir, state);
+        }
         Err(e) => return Err(StoreError::io(dir, &e)),
     }
-    let d = OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW).open(dir).map_err(|e| StoreError::io(dir, &e))?;
+    let d = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)
+        .map_err(|e| StoreError::io(dir, &e))?;
     let have = d.metadata().map_err(|e| StoreError::io(dir, &e))?;
-    if let Some(m) = state {
-        if have.gid() != m.gid() {
-            if let Err(e) = std::os::unix::fs::fchown(&d, None, Some(m.gid())) {
-                tracing::warn!(dir = %shown(dir), error = %e, "cannot give the presence directory the state file's group");
-            }
-        }
+    if let Some(m) = state
+        && have.gid() != m.gid()
+        && let Err(e) = std::os::unix::fs::fchown(&d, None, Some(m.gid()))
+    {
+        tracing::warn!(dir = %shown(dir), error = %e, "cannot give the presence directory the state file's group");
     }
     // Keep a setgid bit the directory inherited from a shared parent.
     let setgid = have.mode() & 0o2000;
@@ -133,7 +139,8 @@ fn create_random(dir: &Path, prefix: &str, suffix: &str, mode: u32) -> Result<(F
 }
 
 fn to_text(p: &Presence, path: &Path) -> Result<String, StoreError> {
-    let body = toml::to_string(p).map_err(|e| StoreError::io_msg(path, format!("cannot write presence as TOML: {e}")))?;
+    let body =
+        toml::to_string(p).map_err(|e| StoreError::io_msg(path, format!("cannot write presence as TOML: {e}")))?;
     Ok(format!("# cutover presence: who has this state file open. Deleted when that cutover stops.\n{body}"))
 }
 
@@ -260,7 +267,9 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
         if name.starts_with('.') {
             // A temp file from a refresh that died: delete once it is old.
             if meta.is_file() && name.ends_with(".tmp") && is_old(&meta, now, stale_ms) {
@@ -277,7 +286,9 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
             continue;
         }
         match read_entry(&path) {
-            Some(p) if now.as_millisecond().saturating_sub(p.refreshed.as_millisecond()) <= stale_ms => out.push(p.sanitized()),
+            Some(p) if now.as_millisecond().saturating_sub(p.refreshed.as_millisecond()) <= stale_ms => {
+                out.push(p.sanitized())
+            }
             _ => {
                 let _ = fs::remove_file(&path);
             }
@@ -288,6 +299,8 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
 }
 
 fn is_old(meta: &Metadata, now: Timestamp, stale_ms: i64) -> bool {
-    let Ok(modified) = Timestamp::from_second(meta.mtime()) else { return false };
+    let Ok(modified) = Timestamp::from_second(meta.mtime()) else {
+        return false;
+    };
     now.as_millisecond().saturating_sub(modified.as_millisecond()) > stale_ms
 }

@@ -7,7 +7,7 @@
 //!   (`<name>.lock`): a lock on the state file itself would die at the
 //!   rename. Under the lock, [`Store::apply`] re-reads the file fresh and
 //!   applies the ops to what is on disk, so no one's change is lost.
-//! - Events beyond [`EVENTS_KEPT`] move to `<stem>.archive.toml`, which is
+//! - Events beyond [`EVENTS_KEPT`](super::model::EVENTS_KEPT) move to `<stem>.archive.toml`, which is
 //!   only ever appended to. Each archived event carries its sequence number
 //!   and the state file counts how many were archived (`events_archived`),
 //!   so an append that was interrupted before the state was saved is
@@ -17,8 +17,8 @@
 //! - A symlink where the state, the lock or the archive should be is
 //!   refused: cutover never follows a link it did not expect there.
 
-use super::model::{Event, GuideProgress, Progress, STATE_SCHEMA};
 use super::Op;
+use super::model::{Event, GuideProgress, Progress, STATE_SCHEMA};
 use crate::guide::parse::line_col;
 use crate::sanitize;
 use jiff::Timestamp;
@@ -32,7 +32,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The first line of every state file.
-pub const HEADER: &str = "# cutover progress state: written by cutover, format documented in docs/json.md and the README.\n";
+pub const HEADER: &str =
+    "# cutover progress state: written by cutover, format documented in docs/json.md and the README.\n";
 const ARCHIVE_HEADER: &str = "# cutover event archive: events moved out of the state file, oldest first. Appended by cutover, never rewritten.\n";
 /// A state file larger than this is refused rather than read into memory.
 const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
@@ -61,7 +62,10 @@ impl StoreError {
     /// The file the error is about.
     pub fn file(&self) -> &str {
         match self {
-            StoreError::Parse { file, .. } | StoreError::NewerSchema { file, .. } | StoreError::Io { file, .. } | StoreError::Unsafe { file, .. } => file,
+            StoreError::Parse { file, .. }
+            | StoreError::NewerSchema { file, .. }
+            | StoreError::Io { file, .. }
+            | StoreError::Unsafe { file, .. } => file,
         }
     }
 
@@ -141,7 +145,8 @@ pub fn to_toml(p: &Progress) -> Result<String, StoreError> {
 
 fn to_toml_with(p: &Progress, events_archived: u64, file: &str) -> Result<String, StoreError> {
     let out = DiskOut { schema: p.schema, events_archived, guides: &p.guides, events: &p.events };
-    let body = toml::to_string_pretty(&out).map_err(|e| StoreError::Io { file: file.to_string(), message: format!("cannot write state as TOML: {e}") })?;
+    let body = toml::to_string_pretty(&out)
+        .map_err(|e| StoreError::Io { file: file.to_string(), message: format!("cannot write state as TOML: {e}") })?;
     Ok(format!("{HEADER}{body}"))
 }
 
@@ -163,7 +168,9 @@ fn parse_disk(src: &str, file: &str) -> Result<(Progress, u64), StoreError> {
     match toml::from_str::<DiskIn>(body) {
         Ok(d) => {
             if d.schema != STATE_SCHEMA {
-                return Err(schema_error(body, file).unwrap_or_else(|| parse_error(body, file, 0, format!("state schema {} is not supported", d.schema))));
+                return Err(schema_error(body, file).unwrap_or_else(|| {
+                    parse_error(body, file, 0, format!("state schema {} is not supported", d.schema))
+                }));
             }
             let p = Progress { schema: d.schema, guides: d.guides, events: d.events };
             Ok((p, d.events_archived))
@@ -187,12 +194,17 @@ fn schema_error(src: &str, file: &str) -> Option<StoreError> {
     if found == i64::from(STATE_SCHEMA) {
         return None;
     }
-    if found > i64::from(STATE_SCHEMA) {
-        if let Ok(found) = u32::try_from(found) {
-            return Some(StoreError::NewerSchema { file: file.to_string(), found, supported: STATE_SCHEMA });
-        }
+    if found > i64::from(STATE_SCHEMA)
+        && let Ok(found) = u32::try_from(found)
+    {
+        return Some(StoreError::NewerSchema { file: file.to_string(), found, supported: STATE_SCHEMA });
     }
-    Some(parse_error(src, file, schema.span().start, format!("state schema {found} is not supported (this build reads schema {STATE_SCHEMA})")))
+    Some(parse_error(
+        src,
+        file,
+        schema.span().start,
+        format!("state schema {found} is not supported (this build reads schema {STATE_SCHEMA})"),
+    ))
 }
 
 /// Decodes the bytes of a state file.
@@ -206,7 +218,10 @@ fn decode(bytes: &[u8], file: &str) -> Result<(Progress, u64), StoreError> {
                 file: file.to_string(),
                 line,
                 col,
-                message: format!("not valid UTF-8 (byte {}): this is not a state file written by cutover", e.valid_up_to() + 1),
+                message: format!(
+                    "not valid UTF-8 (byte {}): this is not a state file written by cutover",
+                    e.valid_up_to() + 1
+                ),
             })
         }
     }
@@ -245,7 +260,8 @@ impl Store {
 
     /// `<stem>.archive.toml` beside the state.
     pub fn archive_path(&self) -> PathBuf {
-        let stem = self.path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state".to_string());
+        let stem =
+            self.path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state".to_string());
         self.dir().join(format!("{stem}.archive.toml"))
     }
 
@@ -264,7 +280,7 @@ impl Store {
     }
 
     /// Under the exclusive lock: re-reads the file, applies every op, moves
-    /// events beyond [`EVENTS_KEPT`] to the archive, saves atomically.
+    /// events beyond [`EVENTS_KEPT`](super::model::EVENTS_KEPT) to the archive, saves atomically.
     /// Returns the new state and the events made. If the file cannot be
     /// read, nothing is written.
     pub fn apply(&self, ops: &[Op], by: &str, at: Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
@@ -302,7 +318,9 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::io(&self.path, &e)),
             Ok(m) if m.file_type().is_symlink() => return Err(symlink_refused(&self.path)),
-            Ok(m) if !m.is_file() => return Err(StoreError::unsafe_path(&self.path, "is not a regular file; cutover leaves it alone")),
+            Ok(m) if !m.is_file() => {
+                return Err(StoreError::unsafe_path(&self.path, "is not a regular file; cutover leaves it alone"));
+            }
             Ok(_) => {}
         }
         let base = format!("{}.broken-{}", self.file_name(), at.strftime("%Y%m%dT%H%M%SZ"));
@@ -385,7 +403,13 @@ impl Store {
                 Ok(()) => return Ok(file),
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if Instant::now() >= deadline {
-                        return Err(StoreError::io_msg(&lock_path, format!("another cutover has held the lock for over {}s; is one stuck?", LOCK_WAIT.as_secs())));
+                        return Err(StoreError::io_msg(
+                            &lock_path,
+                            format!(
+                                "another cutover has held the lock for over {}s; is one stuck?",
+                                LOCK_WAIT.as_secs()
+                            ),
+                        ));
                     }
                     std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
                     pause = (pause * 2).min(Duration::from_millis(20));
@@ -397,7 +421,12 @@ impl Store {
 
     /// Appends `overflow` to the archive. `archived` is the state's count of
     /// events already archived (None: no state file). Returns the new count.
-    fn append_archive(&self, archived: Option<u64>, overflow: &[Event], state_meta: Option<&Metadata>) -> Result<u64, StoreError> {
+    fn append_archive(
+        &self,
+        archived: Option<u64>,
+        overflow: &[Event],
+        state_meta: Option<&Metadata>,
+    ) -> Result<u64, StoreError> {
         let path = self.archive_path();
         let mut file = open_or_create(&path, state_meta, OpenMode::Append)?;
         let first = archived.unwrap_or(0);
@@ -443,7 +472,9 @@ impl Store {
     /// when no other writer can be between creating and renaming one.
     fn remove_stale_temps(&self) {
         let prefix = temp_prefix(&self.file_name());
-        let Ok(entries) = fs::read_dir(self.dir()) else { return };
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
@@ -513,13 +544,18 @@ pub(crate) fn file_mode(state: Option<&Metadata>) -> u32 {
 
 /// Gives `file` its mode and, when it follows an existing state, the
 /// state's group. A group we may not give (not a member) is left as is.
-pub(crate) fn set_mode_and_group(file: &File, path: &Path, mode: u32, state: Option<&Metadata>) -> Result<(), StoreError> {
+pub(crate) fn set_mode_and_group(
+    file: &File,
+    path: &Path,
+    mode: u32,
+    state: Option<&Metadata>,
+) -> Result<(), StoreError> {
     if let Some(m) = state {
         let have = file.metadata().map_err(|e| StoreError::io(path, &e))?;
-        if have.gid() != m.gid() {
-            if let Err(e) = std::os::unix::fs::fchown(file, None, Some(m.gid())) {
-                tracing::warn!(file = %shown(path), gid = m.gid(), error = %e, "cannot keep the state file's group");
-            }
+        if have.gid() != m.gid()
+            && let Err(e) = std::os::unix::fs::fchown(file, None, Some(m.gid()))
+        {
+            tracing::warn!(file = %shown(path), gid = m.gid(), error = %e, "cannot keep the state file's group");
         }
     }
     file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| StoreError::io(path, &e))
@@ -581,13 +617,19 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
 
 /// Fsyncs a directory, so that a rename in it survives a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    let d = OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(dir).map_err(|e| StoreError::io(dir, &e))?;
+    let d =
+        OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(dir).map_err(|e| StoreError::io(dir, &e))?;
     d.sync_all().map_err(|e| StoreError::io(dir, &e))
 }
 
 /// Replaces `path` with `bytes` atomically: temp file beside it (random
 /// name, exclusive), write, fsync, mode and group, rename, fsync the dir.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], existing: Option<&Metadata>, prefix: &str) -> Result<(), StoreError> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    existing: Option<&Metadata>,
+    prefix: &str,
+) -> Result<(), StoreError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -688,8 +730,13 @@ fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
             None => text,
         };
         match toml::from_str::<ArchivedEvent>(text) {
-            Ok(a) => out.push((a.seq, Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail })),
-            Err(e) => tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry"),
+            Ok(a) => out.push((
+                a.seq,
+                Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail },
+            )),
+            Err(e) => {
+                tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry")
+            }
         }
     }
     out
@@ -738,12 +785,27 @@ mod tests {
     }
 
     fn ev(i: u64, detail: &str) -> Event {
-        Event { at: t(i as i64), by: format!("u{i}"), guide: "g".into(), step: "s".into(), what: "note".into(), detail: detail.into() }
+        Event {
+            at: t(i as i64),
+            by: format!("u{i}"),
+            guide: "g".into(),
+            step: "s".into(),
+            what: "note".into(),
+            detail: detail.into(),
+        }
     }
 
     #[test]
     fn quote_round_trips_through_toml() {
-        for s in ["plain", "with \"quotes\" and \\back", "new\nline\r\n", "tab\there", "\u{1b}[31mred\u{7f}", "ünïcødé ✓", ""] {
+        for s in [
+            "plain",
+            "with \"quotes\" and \\back",
+            "new\nline\r\n",
+            "tab\there",
+            "\u{1b}[31mred\u{7f}",
+            "ünïcødé ✓",
+            "",
+        ] {
             let text = format!("v = {}\n", quote(s));
             assert!(!text.trim_end().contains('\n'), "{text}");
             let table: toml::Table = toml::from_str(&text).unwrap_or_default();
@@ -813,7 +875,10 @@ mod tests {
     #[test]
     fn newer_schema_with_unknown_fields_is_newer_schema() {
         let src = "schema = 7\nfuture = true\n";
-        assert!(matches!(from_toml(src, "s.toml"), Err(StoreError::NewerSchema { found: 7, supported: STATE_SCHEMA, .. })));
+        assert!(matches!(
+            from_toml(src, "s.toml"),
+            Err(StoreError::NewerSchema { found: 7, supported: STATE_SCHEMA, .. })
+        ));
         let src = "schema = 2\n";
         let err = from_toml(src, "s.toml").unwrap_err();
         assert!(err.to_string().contains("update cutover") || err.to_string().contains("Update cutover"), "{err}");
@@ -829,7 +894,11 @@ mod tests {
     #[test]
     fn to_toml_shows_step_tables() {
         let mut p = Progress::default();
-        p.apply(&Op::SetStatus { guide: "postnl".into(), step: "sandbox-api-key".into(), status: Status::Done, hash: None }, "a", t(0));
+        p.apply(
+            &Op::SetStatus { guide: "postnl".into(), step: "sandbox-api-key".into(), status: Status::Done, hash: None },
+            "a",
+            t(0),
+        );
         let text = to_toml(&p).unwrap();
         assert!(text.starts_with(HEADER));
         assert!(text.contains("[guides.postnl.steps.sandbox-api-key]"), "{text}");

@@ -60,12 +60,19 @@ pub fn load_config(env: &Env, path: Option<&Path>) -> Result<Config, String> {
 /// Everything the runner needs, from the real environment.
 pub fn real_runner(
     env: &Env,
+    catalog: &Catalog,
     config: Config,
     lang: &str,
     state_path: &Path,
 ) -> Result<(Runner, Arc<RwLock<SecretStore>>), String> {
     let vars = env.vars.clone();
-    let secrets = SecretStore::load(&move |k| vars(k), Some(&env.paths.secrets_file()))?;
+    // Keys for every guide's environments, the user's own guides included.
+    let targets: Vec<(String, Vec<String>)> = catalog
+        .guides
+        .iter()
+        .map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect()))
+        .collect();
+    let secrets = SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets)?;
     let secrets = Arc::new(RwLock::new(secrets));
     let limiter = RateLimiter::new(Some(crate::paths::beside(state_path, "ratelimit.toml")), env.clock.clone());
     let deps = RunnerDeps {
@@ -144,7 +151,7 @@ pub async fn check_command(
     };
     let prefs = env.lang_pref(g);
     let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
-    let (runner, _) = match real_runner(env, config, &lang, store.path()) {
+    let (runner, _) = match real_runner(env, &catalog, config, &lang, store.path()) {
         Ok(x) => x,
         Err(e) => {
             let _ = writeln!(err, "cutover: {e}");

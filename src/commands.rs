@@ -356,18 +356,17 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
         let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", catalog.ids().join(", "));
         return exit::USAGE;
     }
-    let (store, progress) = match open_store(env, g, err) {
+    let (store, _) = match open_store(env, g, err) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let mut events = match store.archived_events() {
+    let mut events = match store.all_events() {
         Ok(e) => e,
         Err(e) => {
-            let _ = writeln!(err, "cutover: cannot read the event archive: {e}");
+            let _ = writeln!(err, "cutover: cannot read the event log: {e}");
             return exit::STATE;
         }
     };
-    events.extend(progress.events);
     events.retain(|e| e.guide == guide);
     if json_out {
         let list: Vec<serde_json::Value> = events
@@ -421,11 +420,7 @@ pub fn run_headless(cli: &Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Wri
         Command::Guides { action, json } => guides(env, action.as_ref(), *json, out, err),
         Command::Completions { shell } => completions(*shell, out),
         Command::Man => man(out),
-        Command::Open { .. } | Command::Demo => return None,
+        Command::Open { .. } | Command::Demo | Command::Check { .. } => return None,
         Command::Log { guide, json } => log(env, g, guide, *json, out, err),
-        Command::Check { .. } => {
-            let _ = writeln!(err, "cutover: this command is not available in this build yet");
-            exit::USAGE
-        }
     })
 }

@@ -97,7 +97,7 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
                 return exit::USAGE;
             }
         };
-        match checking::real_runner(&env, config, &lang, store.path()) {
+        match checking::real_runner(&env, &catalog, config, &lang, store.path()) {
             Ok((runner, secrets)) => {
                 app.overridden_urls = checking::overridden_urls(&runner, &catalog);
                 Some(Arc::new(TuiChecks { runner, guides, secrets }))

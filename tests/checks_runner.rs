@@ -271,9 +271,10 @@ fn plan_skips_manual_on_request_writes_and_other_envs() {
             (4, Planned::Run),
         ]
     );
-    // A sandbox may receive test data.
+    // In a sandbox a POST still creates data and needs the user's say-so;
+    // a GET that reserves data only in production runs.
     let sbx = r.plan(&g, "mixed", "sandbox", &RunOptions::default());
-    assert_eq!(sbx[2], (2, Planned::Run));
+    assert_eq!(sbx[2], (2, Planned::Skip("creates data: needs confirmation / --allow-writes".into())));
     assert_eq!(sbx[3], (3, Planned::Run));
     // Confirmed writes, on-request checks and evidence.
     let all = RunOptions {

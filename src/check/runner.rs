@@ -156,10 +156,6 @@ impl Runner {
         }
     }
 
-    fn is_sandbox(&self, guide: &Guide, env: &str) -> bool {
-        guide.environments.get(env).is_some_and(|e| e.sandbox)
-    }
-
     /// Which of the step's checks would run now, and why the others would
     /// not. `env` is the active environment.
     pub fn plan(&self, guide: &Guide, step: &str, env: &str, opts: &RunOptions) -> Vec<(usize, Planned)> {
@@ -185,8 +181,9 @@ impl Runner {
         if c.on_request && !opts.include_on_request && !asked {
             return Planned::Skip(SKIP_ON_REQUEST.into());
         }
-        // A sandbox may receive test data freely.
-        if !opts.allow_writes && !self.is_sandbox(guide, env) {
+        // Creating data needs the user's say-so, in a sandbox too: the TUI's
+        // typed confirmation or the command line's --allow-writes.
+        if !opts.allow_writes {
             let writes = match c.kind() {
                 // Probes that write are skipped one by one; the check as a
                 // whole only if every probe it would run writes.
@@ -539,7 +536,7 @@ impl Runner {
         let Some(base) = self.base_url(guide, env) else {
             return outcome(Verdict::Error, format!("guide {gid} has no environment {env:?}"), None);
         };
-        let may_write = opts.allow_writes || self.is_sandbox(guide, env);
+        let may_write = opts.allow_writes;
         let width = probes.iter().map(|p| p.group.chars().count()).max().unwrap_or(0) + 2;
         let mut rows = Vec::new();
         let mut worst: Option<Outcome> = None;

@@ -17,7 +17,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(step) = app.selected_step() else {
         return;
     };
-    let lines = lines(app, theme, g, step);
+    let lines = lines(app, theme, g, step, area.width.saturating_sub(2) as usize);
     let title = match step.number {
         Some(n) => format!(" Step {n} "),
         None => " Troubleshooting ".to_string(),
@@ -35,7 +35,7 @@ fn heading(theme: &Theme, text: &str) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), theme.heading()))
 }
 
-pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'static>> {
+pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> Vec<Line<'static>> {
     let gid = g.id();
     let sid = step.id();
     let mut out: Vec<Line<'static>> = Vec::new();
@@ -75,18 +75,18 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     if app.selected == 0 {
         for n in &g.notices {
             out.push(Line::default());
-            let (label, style) = match n.kind {
-                NoticeKind::Status => ("Current status", theme.warn()),
-                NoticeKind::Warning => ("Warning", theme.bad()),
-                NoticeKind::Info => ("Note", theme.dim()),
+            // The notice's own text says what it is ("Current status: ...").
+            let style = match n.kind {
+                NoticeKind::Status => theme.warn(),
+                NoticeKind::Warning => theme.bad(),
+                NoticeKind::Info => ratatui::style::Style::new(),
             };
-            out.push(Line::from(Span::styled(format!("{label}:"), style.add_modifier(Modifier::BOLD))));
-            push_text(&mut out, app.text(g, &n.text), theme, ratatui::style::Style::new());
+            push_text(&mut out, width, app.text(g, &n.text), theme, style);
         }
     }
 
     out.push(Line::default());
-    push_text(&mut out, app.text(g, &step.body), theme, ratatui::style::Style::new());
+    push_text(&mut out, width, app.text(g, &step.body), theme, ratatui::style::Style::new());
 
     if !step.contacts.is_empty() {
         out.push(Line::default());
@@ -116,7 +116,7 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     for n in &step.notes {
         out.push(Line::default());
         out.push(Line::from(Span::styled("Note from cutover:", theme.warn().add_modifier(Modifier::BOLD))));
-        push_text(&mut out, app.text(g, &n.text), theme, theme.dim());
+        push_text(&mut out, width, app.text(g, &n.text), theme, theme.dim());
     }
     if !step.troubleshoot.is_empty() {
         out.push(Line::default());
@@ -136,7 +136,7 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     if note.is_empty() {
         out.push(Line::from(Span::styled("  (none: press e to write one)", theme.dim())));
     } else {
-        push_text(&mut out, &sanitize::multiline(note), theme, ratatui::style::Style::new());
+        push_text(&mut out, width, &sanitize::multiline(note), theme, ratatui::style::Style::new());
     }
     out
 }
@@ -238,16 +238,39 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
 }
 
 /// Paragraphs and "- " list items, as lines for a wrapping paragraph.
-fn push_text(out: &mut Vec<Line<'static>>, text: &str, theme: &Theme, style: ratatui::style::Style) {
+fn push_text(out: &mut Vec<Line<'static>>, width: usize, text: &str, theme: &Theme, style: ratatui::style::Style) {
     for line in text.lines() {
         let line = line.trim_end();
         if let Some(item) = line.strip_prefix("- ") {
-            out.push(Line::from(vec![
-                Span::raw(format!("  {} ", theme.bullet())),
-                Span::styled(item.to_string(), style),
-            ]));
+            // List items wrap with a hanging indent, under their first word.
+            let bullet = format!("  {} ", theme.bullet());
+            let indent = unicode_width::UnicodeWidthStr::width(bullet.as_str());
+            for (i, piece) in wrap(item, width.saturating_sub(indent).max(10)).into_iter().enumerate() {
+                let lead = if i == 0 { bullet.clone() } else { " ".repeat(indent) };
+                out.push(Line::from(vec![Span::raw(lead), Span::styled(piece, style)]));
+            }
         } else {
             out.push(Line::from(Span::styled(line.to_string(), style)));
         }
     }
+}
+
+/// Greedy word wrap to `width` display cells; a word longer than the width
+/// is left for the paragraph to break.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let needed = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
+        if needed > width && !cur.is_empty() {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    lines.push(cur);
+    lines
 }

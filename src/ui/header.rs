@@ -37,8 +37,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     if left_w + right_w + 1 > width {
         // Too narrow for both: shorten the title.
+        let others: usize = spans.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, s)| s.width()).sum();
         if let Some(last) = spans.get_mut(2) {
-            let keep = width.saturating_sub(right_w + 12);
+            let keep = width.saturating_sub(right_w + others + 1);
             *last = Span::styled(super::fit(&last.content, keep, theme), last.style);
         }
     }

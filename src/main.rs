@@ -97,6 +97,11 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
                 return exit::USAGE;
             }
         };
+        for (gid, gc) in &config.guides {
+            if let Some(secs) = gc.fresh_for.as_deref().and_then(cutover::guide::parse_duration) {
+                app.fresh_override.insert(gid.clone(), secs);
+            }
+        }
         match checking::real_runner(&env, &catalog, config, &lang, store.path()) {
             Ok((runner, secrets)) => {
                 app.overridden_urls = checking::overridden_urls(&runner, &catalog);

@@ -147,6 +147,9 @@ pub struct App {
     pub last_search: String,
     /// Which of the step's copyable items `y` copies next.
     pub copy_cursor: usize,
+    /// Freshness window per guide from the user's config, overriding the
+    /// guide's own `fresh_for`, in seconds.
+    pub fresh_override: BTreeMap<String, u64>,
 }
 
 /// One row of the step list.
@@ -192,6 +195,7 @@ impl App {
             overridden_urls: BTreeMap::new(),
             last_search: String::new(),
             copy_cursor: 0,
+            fresh_override: BTreeMap::new(),
         }
     }
 
@@ -276,6 +280,23 @@ impl App {
     /// The latest verdict of a step's checks, if any ran.
     pub fn last_verdict(&self, guide: &str, step: &str) -> Option<(Verdict, Timestamp)> {
         self.progress.step(guide, step).and_then(|r| r.last_check()).map(|c| (c.verdict, c.at))
+    }
+
+    /// The freshness window of a step's verdicts in seconds: the config's
+    /// override, else the shortest `fresh_for` of its checks; None: verdicts
+    /// never go stale.
+    pub fn fresh_window(&self, guide: &str, step: &Step) -> Option<u64> {
+        self.fresh_override.get(guide).copied().or_else(|| {
+            step.checks.iter().filter_map(|c| c.fresh_for.as_deref()).filter_map(crate::guide::parse_duration).min()
+        })
+    }
+
+    /// The latest verdict is older than the step's freshness window.
+    pub fn is_stale(&self, guide: &str, step: &Step) -> bool {
+        match (self.last_verdict(guide, step.id()), self.fresh_window(guide, step)) {
+            (Some((_, at)), Some(window)) => self.now.as_second() - at.as_second() > window as i64,
+            _ => false,
+        }
     }
 
     pub fn is_running(&self, guide: &str, step: &str) -> bool {

@@ -387,6 +387,12 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
         Intent::PageDown | Intent::ScrollDetailDown => app.detail_scroll = app.detail_scroll.saturating_add(5),
         Intent::Open => {}
         Intent::Back => {
+            // Esc first cancels a check running on this step.
+            let key = (app.guide_id().to_string(), app.selected_step().map(|s| s.id().to_string()).unwrap_or_default());
+            if let Some(r) = app.running.remove(&key) {
+                app.say(Tone::Info, "check cancelled");
+                return vec![Effect::CancelCheck { run_id: r.run_id }];
+            }
             app.screen = Screen::Picker;
             app.picker = app.current;
         }

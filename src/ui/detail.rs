@@ -204,6 +204,19 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
     }
     out.push(Line::default());
     out.push(heading(theme, "Latest verdicts"));
+    if app.is_stale(gid, step) {
+        let window = app
+            .fresh_window(gid, step)
+            .map(|w| crate::clock::ago(app.now - jiff::SignedDuration::from_secs(w as i64), app.now))
+            .unwrap_or_default();
+        out.push(Line::from(Span::styled(
+            format!(
+                "  stale: older than the freshness window ({}); press c to re-check",
+                window.trim_end_matches(" ago")
+            ),
+            theme.warn(),
+        )));
+    }
     for c in latest.into_iter().rev() {
         let env = c.env.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
         out.push(Line::from(vec![

@@ -3,7 +3,6 @@
 
 use super::Theme;
 use crate::app::App;
-use crate::clock::ago;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -72,16 +71,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(list, area, &mut state);
 }
 
-/// " stale" when the last verdict is older than the check's freshness window.
-fn stale_suffix(app: &App, step: &crate::guide::Step, at: jiff::Timestamp) -> String {
-    let window =
-        step.checks.iter().filter_map(|c| c.fresh_for.as_deref()).filter_map(crate::guide::parse_duration).min();
-    match window {
-        Some(secs) if app.now.as_second() - at.as_second() > secs as i64 => {
-            format!(" {}", ago(at, app.now))
-        }
-        _ => String::new(),
-    }
+/// " re-check" when the last verdict is older than its freshness window.
+fn stale_suffix(app: &App, step: &crate::guide::Step, _at: jiff::Timestamp) -> String {
+    if app.is_stale(app.guide_id(), step) { " re-check".to_string() } else { String::new() }
 }
 
 pub(crate) fn ascii_border() -> ratatui::symbols::border::Set<'static> {

@@ -234,6 +234,21 @@ pub fn mark(
             let _ = writeln!(err, "cutover: warning: {step} needs {} first (marked anyway)", missing.join(", "));
         }
     }
+    if let Some(n) = note {
+        let vars = env.vars.clone();
+        let targets: Vec<(String, Vec<String>)> = catalog
+            .guides
+            .iter()
+            .map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect()))
+            .collect();
+        let secrets =
+            crate::check::secret::SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets)
+                .unwrap_or_else(|_| crate::check::secret::SecretStore::empty());
+        if secrets.contains_secret(n) {
+            let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
+            return exit::USAGE;
+        }
+    }
     let mut ops =
         vec![Op::SetStatus { guide: guide.into(), step: step.into(), status, hash: Some(crate::guide::step_hash(st)) }];
     if let Some(n) = note {

@@ -80,6 +80,10 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
     let checks: Option<Arc<dyn Checks>> = if demo {
         match checking::start_demo(&env, &lang, store.path()) {
             Ok(d) => {
+                let guard = d.secrets.clone();
+                app.secret_guard = cutover::app::SecretGuard(Some(Arc::new(move |text: &str| {
+                    guard.read().map(|s| s.contains_secret(text)).unwrap_or(false)
+                })));
                 let c = TuiChecks { runner: d.runner.clone(), guides, secrets: d.secrets.clone() };
                 _demo_guard = Some(d);
                 Some(Arc::new(c))
@@ -105,6 +109,10 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         match checking::real_runner(&env, &catalog, config, &lang, store.path()) {
             Ok((runner, secrets)) => {
                 app.overridden_urls = checking::overridden_urls(&runner, &catalog);
+                let guard = secrets.clone();
+                app.secret_guard = cutover::app::SecretGuard(Some(Arc::new(move |text: &str| {
+                    guard.read().map(|s| s.contains_secret(text)).unwrap_or(false)
+                })));
                 Some(Arc::new(TuiChecks { runner, guides, secrets }))
             }
             Err(e) => {

@@ -164,6 +164,15 @@ fn mark_warns_on_stderr_when_a_step_is_ticked_ahead() {
     assert_eq!(out.status.code(), Some(2));
     let out = sb.command(&["mark", "nope", "go-live", "done"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // A note holding a configured key is refused, and the key not echoed.
+    let out = sb
+        .command(&["mark", "postnl", "go-live", "done", "--note", "key: canary-key-998877"])
+        .env("POSTNL_PRODUCTION_API_KEY", "canary-key-998877")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("canary-key-998877"));
+    assert!(!std::fs::read_to_string(sb.state_file()).unwrap().contains("canary-key-998877"));
     let status = sb.command(&["status", "postnl", "--json"]).output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     let steps = json["guides"][0]["steps"].as_array().unwrap();

@@ -241,3 +241,19 @@ fn y_copies_the_steps_items_in_turn_through_osc52() {
     );
     assert_eq!(cutover::runtime::osc52("hi\x07\x1b"), "\x1b]52;c;aGkHGw==\x07");
 }
+
+#[test]
+fn a_note_holding_a_configured_key_is_refused_and_the_draft_kept() {
+    let mut a = app();
+    a.secret_guard = cutover::app::SecretGuard(Some(std::sync::Arc::new(|t: &str| t.contains("sk-live-123456"))));
+    open(&mut a, "postnl");
+    press(&mut a, 'e');
+    for c in "key is sk-live-123456".chars() {
+        press(&mut a, c);
+    }
+    let effects = key(&mut a, Key::ctrl('s'));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(a.mode, Mode::EditNote { .. }), "the editor stays open");
+    assert!(a.message.as_ref().is_some_and(|m| m.text.contains("API key") && !m.text.contains("sk-live")));
+    assert_eq!(a.progress.step("postnl", "servicedesk-access").map(|r| r.note.clone()).unwrap_or_default(), "");
+}

@@ -72,6 +72,23 @@ pub enum Mode {
     },
 }
 
+/// A check for configured keys in text, given by the runtime (the app
+/// itself holds no key).
+#[derive(Clone, Default)]
+pub struct SecretGuard(pub Option<Arc<dyn Fn(&str) -> bool + Send + Sync>>);
+
+impl SecretGuard {
+    pub fn holds_key(&self, text: &str) -> bool {
+        self.0.as_ref().is_some_and(|f| f(text))
+    }
+}
+
+impl std::fmt::Debug for SecretGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "SecretGuard(on)" } else { "SecretGuard(off)" })
+    }
+}
+
 /// Text typed into the key prompt: never shown by Debug.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct SecretInput(pub String);
@@ -147,6 +164,9 @@ pub struct App {
     pub last_search: String,
     /// Which of the step's copyable items `y` copies next.
     pub copy_cursor: usize,
+    /// Tells whether a text holds a configured API key; such a note is
+    /// refused, not saved.
+    pub secret_guard: SecretGuard,
     /// Freshness window per guide from the user's config, overriding the
     /// guide's own `fresh_for`, in seconds.
     pub fresh_override: BTreeMap<String, u64>,
@@ -196,6 +216,7 @@ impl App {
             last_search: String::new(),
             copy_cursor: 0,
             fresh_override: BTreeMap::new(),
+            secret_guard: SecretGuard::default(),
         }
     }
 

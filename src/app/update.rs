@@ -259,6 +259,12 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                     return vec![];
                 }
                 let note = editor.text();
+                if app.secret_guard.holds_key(&note) {
+                    // Keep the editor open so nothing typed is lost.
+                    app.mode = Mode::EditNote { guide, step, editor };
+                    app.say(Tone::Error, "not saved: the note contains an API key; remove it first");
+                    return vec![];
+                }
                 let ops = vec![Op::SetNote { guide, step, note }];
                 apply_local(app, &ops);
                 app.say(Tone::Success, "note saved");

@@ -75,7 +75,10 @@ pub enum Mode {
 /// A check for configured keys in text, given by the runtime (the app
 /// itself holds no key).
 #[derive(Clone, Default)]
-pub struct SecretGuard(pub Option<Arc<dyn Fn(&str) -> bool + Send + Sync>>);
+pub struct SecretGuard(pub Option<KeyDetector>);
+
+/// True if the text holds a configured key.
+pub type KeyDetector = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl SecretGuard {
     pub fn holds_key(&self, text: &str) -> bool {

@@ -67,11 +67,7 @@ pub fn real_runner(
 ) -> Result<(Runner, Arc<RwLock<SecretStore>>), String> {
     let vars = env.vars.clone();
     // Keys for every guide's environments, the user's own guides included.
-    let targets: Vec<(String, Vec<String>)> = catalog
-        .guides
-        .iter()
-        .map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect()))
-        .collect();
+    let targets = catalog.environments();
     let secrets = SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets)?;
     let secrets = Arc::new(RwLock::new(secrets));
     let limiter = RateLimiter::new(Some(crate::paths::beside(state_path, "ratelimit.toml")), env.clock.clone());
@@ -120,9 +116,9 @@ pub async fn check_command(
         return exit::USAGE;
     }
     let catalog = env.catalog();
-    let Some(lg) = catalog.get(guide) else {
-        let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", catalog.ids().join(", "));
-        return exit::USAGE;
+    let lg = match crate::commands::find_guide(&catalog, guide, err) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
     let gd = Arc::new(lg.guide.clone());
     for s in steps {

@@ -60,6 +60,19 @@ impl Env {
     }
 }
 
+/// The guide named on the command line, or a usage error that lists the
+/// known ones.
+pub fn find_guide<'a>(
+    catalog: &'a Catalog,
+    id: &str,
+    err: &mut dyn Write,
+) -> Result<&'a crate::guide::LoadedGuide, i32> {
+    catalog.get(id).ok_or_else(|| {
+        let _ = writeln!(err, "cutover: unknown guide {id:?}; known: {}", catalog.ids().join(", "));
+        exit::USAGE
+    })
+}
+
 /// Opens the state for a command, honouring --reset-state.
 pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
     let store = Store::new(env.state_path(g));
@@ -119,10 +132,9 @@ pub fn status(
 ) -> i32 {
     let catalog = env.catalog();
     if let Some(id) = guide
-        && catalog.get(id).is_none()
+        && let Err(code) = find_guide(&catalog, id, err)
     {
-        let _ = writeln!(err, "cutover: unknown guide {id:?}; known: {}", catalog.ids().join(", "));
-        return exit::USAGE;
+        return code;
     }
     let (_, progress) = match open_store(env, g, err) {
         Ok(x) => x,
@@ -202,9 +214,9 @@ pub fn mark(
         return exit::USAGE;
     }
     let catalog = env.catalog();
-    let Some(lg) = catalog.get(guide) else {
-        let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", catalog.ids().join(", "));
-        return exit::USAGE;
+    let lg = match find_guide(&catalog, guide, err) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
     let gd = &lg.guide;
     let Some(st) = gd.item(step) else {
@@ -236,11 +248,7 @@ pub fn mark(
     }
     if let Some(n) = note {
         let vars = env.vars.clone();
-        let targets: Vec<(String, Vec<String>)> = catalog
-            .guides
-            .iter()
-            .map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect()))
-            .collect();
+        let targets = catalog.environments();
         let secrets =
             crate::check::secret::SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets)
                 .unwrap_or_else(|_| crate::check::secret::SecretStore::empty());
@@ -367,9 +375,8 @@ pub fn guides(
 /// oldest first.
 pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let catalog = env.catalog();
-    if catalog.get(guide).is_none() {
-        let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", catalog.ids().join(", "));
-        return exit::USAGE;
+    if let Err(code) = find_guide(&catalog, guide, err) {
+        return code;
     }
     let (store, _) = match open_store(env, g, err) {
         Ok(x) => x,

@@ -112,6 +112,11 @@ impl Catalog {
         self.guides.iter().find(|l| l.guide.id() == id)
     }
 
+    /// Each guide's id with its environment names (for finding keys).
+    pub fn environments(&self) -> Vec<(String, Vec<String>)> {
+        self.guides.iter().map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect())).collect()
+    }
+
     pub fn ids(&self) -> Vec<&str> {
         self.guides.iter().map(|l| l.guide.id()).collect()
     }

@@ -16,6 +16,7 @@ pub mod guide;
 pub mod logging;
 pub mod paths;
 pub mod progress;
+pub mod report;
 pub mod runtime;
 pub mod sanitize;
 pub mod ui;

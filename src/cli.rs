@@ -72,6 +72,20 @@ pub enum Command {
         #[arg(long)]
         allow_writes: bool,
     },
+    /// The hand-off report: every step, who and when, verdicts with redacted evidence, blockers.
+    Report {
+        guide: String,
+        #[arg(long, value_enum, default_value = "md")]
+        format: Format,
+        /// Write to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Your own request/response files for the validation set (redacted of configured keys on the way in).
+    Evidence {
+        #[command(subcommand)]
+        action: EvidenceAction,
+    },
     /// The event log of a guide: who changed what, when.
     Log {
         guide: String,
@@ -97,6 +111,18 @@ pub enum Command {
 pub enum GuidesAction {
     /// Check a guide file: every problem with file:line:col; exit 1 if any.
     Validate { files: Vec<PathBuf> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceAction {
+    /// Attach files to a step.
+    Add { guide: String, step: String, files: Vec<PathBuf> },
+    /// The files attached to a guide's steps.
+    List {
+        guide: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -247,12 +247,7 @@ pub fn mark(
         }
     }
     if let Some(n) = note {
-        let vars = env.vars.clone();
-        let targets = catalog.environments();
-        let secrets =
-            crate::check::secret::SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets)
-                .unwrap_or_else(|_| crate::check::secret::SecretStore::empty());
-        if secrets.contains_secret(n) {
+        if known_secrets(env, &catalog).contains_secret(n) {
             let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
             return exit::USAGE;
         }
@@ -419,6 +414,178 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
     exit::OK
 }
 
+/// The keys cutover knows about, for redacting files and notes.
+pub fn known_secrets(env: &Env, catalog: &Catalog) -> crate::check::secret::SecretStore {
+    let vars = env.vars.clone();
+    crate::check::secret::SecretStore::load_for(
+        &move |k| vars(k),
+        Some(&env.paths.secrets_file()),
+        &catalog.environments(),
+    )
+    .unwrap_or_else(|_| crate::check::secret::SecretStore::empty())
+}
+
+/// Renders the hand-off report of `guide` from the saved state.
+pub fn render_report(
+    guide: &crate::guide::Guide,
+    lang: &str,
+    progress: &crate::progress::Progress,
+    state_path: &std::path::Path,
+    by: &str,
+    now: jiff::Timestamp,
+    format: crate::report::Format,
+) -> Result<String, String> {
+    let hashes: std::collections::BTreeMap<String, String> =
+        guide.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
+    let evidence = crate::report::evidence::list(state_path, guide.id())?;
+    let shown = state_path.display().to_string();
+    let input = crate::report::ReportInput {
+        guide,
+        lang,
+        progress,
+        hashes: &hashes,
+        evidence: &evidence,
+        now,
+        generated_by: by,
+        state_path: &shown,
+    };
+    Ok(crate::report::render(&input, format))
+}
+
+pub fn report(
+    env: &Env,
+    g: &Global,
+    guide: &str,
+    format: crate::cli::Format,
+    output: Option<&std::path::Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let catalog = env.catalog();
+    let lg = match find_guide(&catalog, guide, err) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (store, progress) = match open_store(env, g, err) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let prefs = env.lang_pref(g);
+    let lang = lg.guide.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
+    let format = match format {
+        crate::cli::Format::Md => crate::report::Format::Markdown,
+        crate::cli::Format::Json => crate::report::Format::Json,
+        crate::cli::Format::Html => crate::report::Format::Html,
+    };
+    let text = match render_report(&lg.guide, &lang, &progress, store.path(), &env.user(g), env.clock.now(), format) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "cutover: {e}");
+            return exit::STATE;
+        }
+    };
+    match output {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => {
+                let _ = writeln!(err, "cutover: report written to {}", path.display());
+                exit::OK
+            }
+            Err(e) => {
+                let _ = writeln!(err, "cutover: cannot write {}: {e}", path.display());
+                exit::STATE
+            }
+        },
+        None => {
+            let _ = write!(out, "{text}");
+            exit::OK
+        }
+    }
+}
+
+pub fn evidence(
+    env: &Env,
+    g: &Global,
+    action: &crate::cli::EvidenceAction,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let catalog = env.catalog();
+    let state = env.state_path(g);
+    match action {
+        crate::cli::EvidenceAction::Add { guide, step, files } => {
+            if g.observe {
+                let _ = writeln!(err, "cutover: read-only (--observe): nothing was attached");
+                return exit::USAGE;
+            }
+            let lg = match find_guide(&catalog, guide, err) {
+                Ok(l) => l,
+                Err(code) => return code,
+            };
+            if lg.guide.item(step).is_none() {
+                let _ = writeln!(err, "cutover: guide {guide} has no step {step:?}");
+                return exit::USAGE;
+            }
+            if files.is_empty() {
+                let _ = writeln!(err, "cutover: name at least one file");
+                return exit::USAGE;
+            }
+            let secrets = known_secrets(env, &catalog);
+            let by = env.user(g);
+            let mut code = exit::OK;
+            for f in files {
+                match crate::report::evidence::add(&state, guide, step, f, &by, env.clock.now(), &|t: &str| {
+                    secrets.redact(t)
+                }) {
+                    Ok(a) => {
+                        let cut = if a.truncated { " (cut to the size limit)" } else { "" };
+                        let _ = writeln!(out, "{guide} {step}: attached {}{cut}", crate::sanitize::line(&a.name));
+                    }
+                    Err(e) => {
+                        let _ = writeln!(err, "cutover: {}: {e}", f.display());
+                        code = exit::FAIL;
+                    }
+                }
+            }
+            code
+        }
+        crate::cli::EvidenceAction::List { guide, json } => {
+            if let Err(code) = find_guide(&catalog, guide, err) {
+                return code;
+            }
+            let list = match crate::report::evidence::list(&state, guide) {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = writeln!(err, "cutover: {e}");
+                    return exit::STATE;
+                }
+            };
+            if *json {
+                let items: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|a| json!({"guide": guide, "step": a.step, "name": a.name, "at": a.added_at.to_string(), "by": a.added_by, "bytes": a.content.len(), "truncated": a.truncated}))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"guide": guide, "evidence": items})).unwrap_or_default()
+                );
+            } else {
+                for a in &list {
+                    let _ = writeln!(
+                        out,
+                        "{:<24} {:<30} {} {}",
+                        a.step,
+                        crate::sanitize::line(&a.name),
+                        a.added_at,
+                        crate::sanitize::line(&a.added_by)
+                    );
+                }
+            }
+            exit::OK
+        }
+    }
+}
+
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> i32 {
     let mut cmd = <Cli as clap::CommandFactory>::command();
     clap_complete::generate(shell, &mut cmd, "cutover", out);
@@ -444,5 +611,7 @@ pub fn run_headless(cli: &Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Wri
         Command::Man => man(out),
         Command::Open { .. } | Command::Demo | Command::Check { .. } => return None,
         Command::Log { guide, json } => log(env, g, guide, *json, out, err),
+        Command::Report { guide, format, output } => report(env, g, guide, *format, output.as_deref(), out, err),
+        Command::Evidence { action } => evidence(env, g, action, out, err),
     })
 }

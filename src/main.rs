@@ -149,6 +149,7 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         theme,
         shutdown: Some(shutdown_signal()),
         watch: true,
+        report_fallback_dir: Some(env.paths.data_dir.join("reports")),
         presence: Some(cutover::progress::presence::Presence {
             user: app.settings.user.clone(),
             host: cutover::paths::host_name(),

@@ -35,6 +35,7 @@ pub enum Intent {
     Acknowledge,
     Copy,
     Log,
+    Report,
     Help,
     Quit,
 }
@@ -112,6 +113,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "p",
         intent: Intent::EnterKey,
         help: "type the API key for the active environment (memory only)",
+    },
+    Binding {
+        keys: &[c('R')],
+        label: "R",
+        intent: Intent::Report,
+        help: "write the hand-off report (Markdown) next to the state file",
     },
     Binding {
         keys: &[c('H')],

@@ -54,6 +54,10 @@ pub enum Effect {
     CancelCheck {
         run_id: u64,
     },
+    /// Write the guide's hand-off report beside the state file.
+    WriteReport {
+        guide: String,
+    },
     /// Put text on the clipboard of the terminal the user sits at (OSC 52).
     Copy(String),
     /// Keep a typed key in memory for this guide and environment.
@@ -514,6 +518,12 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
         }
         Intent::Help => app.mode = Mode::Help { scroll: 0 },
         Intent::Log => app.mode = Mode::Log { scroll: 0 },
+        Intent::Report => {
+            // Observers may write reports too: it changes nothing shared.
+            let guide = app.guide_id().to_string();
+            app.say(Tone::Info, "writing the report…");
+            return vec![Effect::WriteReport { guide }];
+        }
         Intent::Copy => {
             let choices = copyable(app);
             if choices.is_empty() {

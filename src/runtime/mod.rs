@@ -44,6 +44,9 @@ pub struct Context {
     pub shutdown: Option<BoxFuture<'static, ()>>,
     /// Watch the state file for other instances' changes.
     pub watch: bool,
+    /// Where reports go when the state's directory is not writable (an
+    /// observer's own data dir).
+    pub report_fallback_dir: Option<std::path::PathBuf>,
     /// This instance, to announce beside the state file. None: no presence.
     pub presence: Option<crate::progress::presence::Presence>,
     /// Where OSC 52 clipboard sequences go (the terminal). None: no copy.
@@ -304,10 +307,46 @@ fn dispatch(
                     sink(&osc52(&text));
                 }
             }
+            Effect::WriteReport { guide } => write_report(app, &guide, ctx),
             Effect::Quit => {}
         }
     }
     true
+}
+
+/// Writes the Markdown hand-off report beside the state file, or in the
+/// fallback dir, and says where.
+fn write_report(app: &mut App, guide: &str, ctx: &Context) {
+    let Some(entry) = app.guides.iter().find(|e| e.guide.id() == guide) else { return };
+    let g = entry.guide.clone();
+    let lang = app.lang.get(guide).cloned().unwrap_or_else(|| "en".into());
+    let now = ctx.clock.now();
+    let text = match crate::commands::render_report(
+        &g,
+        &lang,
+        &app.progress,
+        ctx.store.path(),
+        &app.settings.user,
+        now,
+        crate::report::Format::Markdown,
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            app.say(crate::app::Tone::Error, format!("report not written: {e}"));
+            return;
+        }
+    };
+    let name = format!("{guide}-report-{}.md", now.strftime("%Y%m%dT%H%M%SZ"));
+    let mut dirs: Vec<std::path::PathBuf> = vec![crate::paths::beside(ctx.store.path(), "")];
+    dirs.extend(ctx.report_fallback_dir.clone());
+    for dir in dirs {
+        let path = dir.join(&name);
+        if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&path, &text).is_ok() {
+            app.say(crate::app::Tone::Success, format!("report written to {}", path.display()));
+            return;
+        }
+    }
+    app.say(crate::app::Tone::Error, "report not written: no writable directory");
 }
 
 /// A fingerprint of every relative time on screen ("3 min ago"), so the

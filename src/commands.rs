@@ -24,20 +24,15 @@ pub mod exit {
 /// Everything a command needs from the outside world.
 pub struct Env {
     pub paths: Paths,
-    pub vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub vars: crate::check::runner::EnvVars,
     pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl Env {
     pub fn from_process() -> Env {
-        let vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync> =
-            Arc::new(|k: &str| std::env::var(k).ok());
+        let vars: crate::check::runner::EnvVars = Arc::new(|k: &str| std::env::var(k).ok());
         let clock = crate::clock::from_env(vars("CUTOVER_NOW"));
-        Env {
-            paths: Paths::resolve(),
-            vars,
-            clock,
-        }
+        Env { paths: Paths::resolve(), vars, clock }
     }
 
     pub fn var(&self, k: &str) -> Option<String> {
@@ -45,9 +40,7 @@ impl Env {
     }
 
     pub fn state_path(&self, g: &Global) -> PathBuf {
-        g.state
-            .clone()
-            .unwrap_or_else(|| self.paths.default_state())
+        g.state.clone().unwrap_or_else(|| self.paths.default_state())
     }
 
     pub fn user(&self, g: &Global) -> String {
@@ -67,21 +60,26 @@ impl Env {
     }
 }
 
-/// Opens the state for a command, honouring --reset-state.
-pub fn open_store(
-    env: &Env,
-    g: &Global,
+/// The guide named on the command line, or a usage error that lists the
+/// known ones.
+pub fn find_guide<'a>(
+    catalog: &'a Catalog,
+    id: &str,
     err: &mut dyn Write,
-) -> Result<(Store, crate::progress::Progress), i32> {
+) -> Result<&'a crate::guide::LoadedGuide, i32> {
+    catalog.get(id).ok_or_else(|| {
+        let _ = writeln!(err, "cutover: unknown guide {id:?}; known: {}", catalog.ids().join(", "));
+        exit::USAGE
+    })
+}
+
+/// Opens the state for a command, honouring --reset-state.
+pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
     let store = Store::new(env.state_path(g));
     if g.reset_state {
         match store.reset(env.clock.now()) {
             Ok(Some(backup)) => {
-                let _ = writeln!(
-                    err,
-                    "cutover: moved the old state aside to {}",
-                    backup.display()
-                );
+                let _ = writeln!(err, "cutover: moved the old state aside to {}", backup.display());
             }
             Ok(None) => {}
             Err(e) => {
@@ -99,10 +97,7 @@ pub fn open_store(
                 "cutover: nothing was changed. Fix the file by hand, or run with --reset-state to move it aside and start fresh."
             );
             if matches!(e, StoreError::NewerSchema { .. }) {
-                let _ = writeln!(
-                    err,
-                    "cutover: (a newer cutover wrote it: updating cutover is the better fix)"
-                );
+                let _ = writeln!(err, "cutover: (a newer cutover wrote it: updating cutover is the better fix)");
             }
             Err(exit::STATE)
         }
@@ -110,21 +105,11 @@ pub fn open_store(
 }
 
 pub fn entries(catalog: &Catalog) -> Vec<GuideEntry> {
-    catalog
-        .guides
-        .iter()
-        .map(|l| GuideEntry::new(l.guide.clone(), l.source.describe()))
-        .collect()
+    catalog.guides.iter().map(|l| GuideEntry::new(l.guide.clone(), l.source.describe())).collect()
 }
 
 /// Builds the app for the TUI.
-pub fn build_app(
-    env: &Env,
-    g: &Global,
-    catalog: &Catalog,
-    progress: crate::progress::Progress,
-    demo: bool,
-) -> App {
+pub fn build_app(env: &Env, g: &Global, catalog: &Catalog, progress: crate::progress::Progress, demo: bool) -> App {
     let settings = Settings {
         lang_pref: env.lang_pref(g),
         user: env.user(g),
@@ -147,24 +132,16 @@ pub fn status(
 ) -> i32 {
     let catalog = env.catalog();
     if let Some(id) = guide
-        && catalog.get(id).is_none()
+        && let Err(code) = find_guide(&catalog, id, err)
     {
-        let _ = writeln!(
-            err,
-            "cutover: unknown guide {id:?}; known: {}",
-            catalog.ids().join(", ")
-        );
-        return exit::USAGE;
+        return code;
     }
     let (_, progress) = match open_store(env, g, err) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let wanted: Vec<&crate::guide::LoadedGuide> = catalog
-        .guides
-        .iter()
-        .filter(|l| guide.is_none_or(|id| l.guide.id() == id))
-        .collect();
+    let wanted: Vec<&crate::guide::LoadedGuide> =
+        catalog.guides.iter().filter(|l| guide.is_none_or(|id| l.guide.id() == id)).collect();
     let prefs = env.lang_pref(g);
     if json_out {
         let guides: Vec<serde_json::Value> = wanted
@@ -193,37 +170,22 @@ pub fn status(
                 json!({"id": gd.id(), "title": gd.title.get(&lang, &gd.languages), "version": gd.version, "done": done, "total": total, "steps": steps})
             })
             .collect();
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&json!({ "guides": guides })).unwrap_or_default()
-        );
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json!({ "guides": guides })).unwrap_or_default());
         return exit::OK;
     }
     for l in wanted {
         let gd = &l.guide;
         let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
         let (done, total) = progress.counts(gd.id(), gd.steps.iter().map(|s| s.id()));
-        let _ = writeln!(
-            out,
-            "{} — {} ({done}/{total} done)",
-            gd.id(),
-            gd.title.get(&lang, &gd.languages)
-        );
+        let _ = writeln!(out, "{} — {} ({done}/{total} done)", gd.id(), gd.title.get(&lang, &gd.languages));
         for s in gd.all_items() {
             let r = progress.step(gd.id(), s.id()).cloned().unwrap_or_default();
-            let num = s
-                .number
-                .map(|n| format!("{n:>2}"))
-                .unwrap_or_else(|| " -".into());
+            let num = s.number.map(|n| format!("{n:>2}")).unwrap_or_else(|| " -".into());
             let who = match (&r.by, r.at) {
                 (Some(b), Some(at)) => format!("  ({} {})", crate::sanitize::line(b), at),
                 _ => String::new(),
             };
-            let verdict = r
-                .last_check()
-                .map(|c| format!("  [{}]", c.verdict))
-                .unwrap_or_default();
+            let verdict = r.last_check().map(|c| format!("  [{}]", c.verdict)).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {num} {:<11} {:<26} {}{verdict}{who}",
@@ -236,6 +198,7 @@ pub fn status(
     exit::OK
 }
 
+#[allow(clippy::too_many_arguments)] // the command's arguments, as the CLI gives them
 pub fn mark(
     env: &Env,
     g: &Global,
@@ -251,22 +214,14 @@ pub fn mark(
         return exit::USAGE;
     }
     let catalog = env.catalog();
-    let Some(lg) = catalog.get(guide) else {
-        let _ = writeln!(
-            err,
-            "cutover: unknown guide {guide:?}; known: {}",
-            catalog.ids().join(", ")
-        );
-        return exit::USAGE;
+    let lg = match find_guide(&catalog, guide, err) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
     let gd = &lg.guide;
     let Some(st) = gd.item(step) else {
         let ids: Vec<&str> = gd.all_items().map(|s| s.id()).collect();
-        let _ = writeln!(
-            err,
-            "cutover: guide {guide} has no step {step:?}; its steps: {}",
-            ids.join(", ")
-        );
+        let _ = writeln!(err, "cutover: guide {guide} has no step {step:?}; its steps: {}", ids.join(", "));
         return exit::USAGE;
     };
     let status: Status = match status.parse() {
@@ -288,25 +243,24 @@ pub fn mark(
             .filter(|r| !progress.status(guide, r).is_closed())
             .collect();
         if !missing.is_empty() {
-            let _ = writeln!(
-                err,
-                "cutover: warning: {step} needs {} first (marked anyway)",
-                missing.join(", ")
-            );
+            let _ = writeln!(err, "cutover: warning: {step} needs {} first (marked anyway)", missing.join(", "));
         }
     }
-    let mut ops = vec![Op::SetStatus {
-        guide: guide.into(),
-        step: step.into(),
-        status,
-        hash: Some(crate::guide::step_hash(st)),
-    }];
     if let Some(n) = note {
-        ops.push(Op::SetNote {
-            guide: guide.into(),
-            step: step.into(),
-            note: n.to_string(),
-        });
+        let vars = env.vars.clone();
+        let targets = catalog.environments();
+        let secrets =
+            crate::check::secret::SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets)
+                .unwrap_or_else(|_| crate::check::secret::SecretStore::empty());
+        if secrets.contains_secret(n) {
+            let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
+            return exit::USAGE;
+        }
+    }
+    let mut ops =
+        vec![Op::SetStatus { guide: guide.into(), step: step.into(), status, hash: Some(crate::guide::step_hash(st)) }];
+    if let Some(n) = note {
+        ops.push(Op::SetNote { guide: guide.into(), step: step.into(), note: n.to_string() });
     }
     match store.apply(&ops, &env.user(g), env.clock.now()) {
         Ok(_) => {
@@ -387,8 +341,7 @@ pub fn guides(
                 let _ = writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&json!({"guides": list, "errors": errors}))
-                        .unwrap_or_default()
+                    serde_json::to_string_pretty(&json!({"guides": list, "errors": errors})).unwrap_or_default()
                 );
             } else {
                 for l in &catalog.guides {
@@ -397,11 +350,7 @@ pub fn guides(
                         GuideSource::File(p) => format!(
                             "{}{}",
                             p.display(),
-                            if l.overrides_built_in {
-                                " (overrides the built-in)"
-                            } else {
-                                ""
-                            }
+                            if l.overrides_built_in { " (overrides the built-in)" } else { "" }
                         ),
                     };
                     let _ = writeln!(
@@ -417,13 +366,57 @@ pub fn guides(
                     let _ = writeln!(err, "skipped: {e}");
                 }
             }
-            if catalog.errors.is_empty() {
-                exit::OK
-            } else {
-                exit::FAIL
-            }
+            if catalog.errors.is_empty() { exit::OK } else { exit::FAIL }
         }
     }
+}
+
+/// `cutover log <guide>`: every event of a guide, archived ones included,
+/// oldest first.
+pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let catalog = env.catalog();
+    if let Err(code) = find_guide(&catalog, guide, err) {
+        return code;
+    }
+    let (store, _) = match open_store(env, g, err) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let mut events = match store.all_events() {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = writeln!(err, "cutover: cannot read the event log: {e}");
+            return exit::STATE;
+        }
+    };
+    events.retain(|e| e.guide == guide);
+    if json_out {
+        let list: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| json!({"at": e.at.to_string(), "by": e.by, "guide": e.guide, "step": e.step, "what": e.what, "detail": e.detail}))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json!({"guide": guide, "events": list})).unwrap_or_default()
+        );
+    } else {
+        for e in &events {
+            let line = format!(
+                "{}  {:<12} {:<24} {:<7} {}",
+                e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                e.by,
+                e.step,
+                e.what,
+                e.detail
+            );
+            let _ = writeln!(out, "{}", crate::sanitize::line(&line));
+        }
+        if events.is_empty() {
+            let _ = writeln!(out, "no events yet for {guide}");
+        }
+    }
+    exit::OK
 }
 
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> i32 {
@@ -445,22 +438,11 @@ pub fn run_headless(cli: &Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Wri
     let g = &cli.global;
     Some(match cli.command.as_ref()? {
         Command::Status { guide, json } => status(env, g, guide.as_deref(), *json, out, err),
-        Command::Mark {
-            guide,
-            step,
-            status: st,
-            note,
-        } => mark(env, g, guide, step, st, note.as_deref(), out, err),
+        Command::Mark { guide, step, status: st, note } => mark(env, g, guide, step, st, note.as_deref(), out, err),
         Command::Guides { action, json } => guides(env, action.as_ref(), *json, out, err),
         Command::Completions { shell } => completions(*shell, out),
         Command::Man => man(out),
-        Command::Open { .. } | Command::Demo => return None,
-        Command::Check { .. } | Command::Log { .. } => {
-            let _ = writeln!(
-                err,
-                "cutover: this command is not available in this build yet"
-            );
-            exit::USAGE
-        }
+        Command::Open { .. } | Command::Demo | Command::Check { .. } => return None,
+        Command::Log { guide, json } => log(env, g, guide, *json, out, err),
     })
 }

@@ -78,9 +78,7 @@ pub struct ChecksConfig {
 
 impl Default for ChecksConfig {
     fn default() -> Self {
-        ChecksConfig {
-            timeout_secs: default_timeout(),
-        }
+        ChecksConfig { timeout_secs: default_timeout() }
     }
 }
 
@@ -104,10 +102,7 @@ impl Config {
     /// Parses config text; errors name `file:line:col`.
     pub fn parse(src: &str, file: &str) -> Result<Config, ConfigError> {
         toml::from_str(src).map_err(|e| {
-            let (line, col) = e
-                .span()
-                .map(|s| crate::guide::parse::line_col(src, s.start))
-                .unwrap_or((1, 1));
+            let (line, col) = e.span().map(|s| crate::guide::parse::line_col(src, s.start)).unwrap_or((1, 1));
             ConfigError(format!("{file}:{line}:{col}: {}", e.message().trim()))
         })
     }
@@ -137,30 +132,16 @@ impl Config {
         if let Some(v) = env_vars(&var).filter(|v| !v.trim().is_empty()) {
             return Some(v.trim().trim_end_matches('/').to_string());
         }
-        if let Some(u) = self
-            .guides
-            .get(guide.id())
-            .and_then(|g| g.environments.get(env))
-            .and_then(|e| e.base_url.clone())
+        if let Some(u) =
+            self.guides.get(guide.id()).and_then(|g| g.environments.get(env)).and_then(|e| e.base_url.clone())
         {
             return Some(u.trim_end_matches('/').to_string());
         }
-        guide
-            .environments
-            .get(env)
-            .map(|e| e.base_url.trim_end_matches('/').to_string())
+        guide.environments.get(env).map(|e| e.base_url.trim_end_matches('/').to_string())
     }
 }
 
 /// `postnl` -> `POSTNL`, `my-guide` -> `MY_GUIDE`.
 pub fn env_key(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
 }

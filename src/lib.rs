@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod check;
+pub mod checking;
 pub mod cli;
 pub mod clock;
 pub mod commands;

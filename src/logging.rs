@@ -20,9 +20,8 @@ pub fn init(dir: &Path, filter: Option<String>) -> bool {
     let Ok(file) = opts.open(&path) else {
         return false;
     };
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(filter.unwrap_or_else(|| "info".to_string()))
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(filter.unwrap_or_else(|| "info".to_string()))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

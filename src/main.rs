@@ -1,14 +1,17 @@
-//! The cutover binary: parse the command line, then either run a headless
-//! command or the checklist in the terminal.
+//! The cutover binary: parse the command line, then either run a command or
+//! the checklist in the terminal.
 
 use clap::Parser;
-use cutover::app::{App, Screen};
+use cutover::app::App;
+use cutover::checking::{self, TuiChecks};
 use cutover::cli::{Cli, Command};
 use cutover::commands::{self, Env, exit};
-use cutover::runtime::{self, Context, terminal};
+use cutover::runtime::{self, Checks, Context, terminal};
 use cutover::ui::Theme;
 use futures::future::BoxFuture;
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 fn main() {
     let cli = Cli::parse();
@@ -19,50 +22,118 @@ fn main() {
         let _ = out.flush();
         std::process::exit(code);
     }
-    let code = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt.block_on(tui(cli, env)),
+    let code = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt.block_on(async_main(cli, env)),
         Err(e) => {
             let _ = writeln!(err, "cutover: cannot start: {e}");
             exit::FAIL
         }
     };
+    let _ = std::io::stdout().flush();
     std::process::exit(code);
 }
 
-async fn tui(cli: Cli, env: Env) -> i32 {
-    let g = cli.global.clone();
+async fn async_main(cli: Cli, env: Env) -> i32 {
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    match &cli.command {
+        Some(Command::Check { guide, steps, env: env_name, json, allow_writes }) => {
+            cutover::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
+            checking::check_command(
+                &env,
+                &cli.global,
+                guide,
+                steps,
+                env_name.as_deref(),
+                *json,
+                *allow_writes,
+                &mut out,
+                &mut err,
+            )
+            .await
+        }
+        Some(Command::Demo) => tui(cli, env, true).await,
+        _ => tui(cli, env, false).await,
+    }
+}
+
+async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
+    let mut g = cli.global.clone();
     let mut err = std::io::stderr();
     cutover::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
+    if demo && g.state.is_none() {
+        // The demo keeps its own progress, apart from the real one.
+        g.state = Some(env.paths.data_dir.join("demo-state.toml"));
+    }
     let catalog = env.catalog();
     let (store, progress) = match commands::open_store(&env, &g, &mut err) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let mut app: App = commands::build_app(&env, &g, &catalog, progress, false);
+    let mut app: App = commands::build_app(&env, &g, &catalog, progress, demo);
+    let guides: BTreeMap<String, Arc<cutover::guide::Guide>> =
+        app.guides.iter().map(|e| (e.guide.id().to_string(), e.guide.clone())).collect();
+    let lang = app.lang.values().next().cloned().unwrap_or_else(|| "en".into());
+
+    // The check engine: the real carriers, or the demo's fakes.
+    let mut _demo_guard = None;
+    let checks: Option<Arc<dyn Checks>> = if demo {
+        match checking::start_demo(&env, &lang, store.path()) {
+            Ok(d) => {
+                let guard = d.secrets.clone();
+                app.secret_guard = cutover::app::SecretGuard(Some(Arc::new(move |text: &str| {
+                    guard.read().map(|s| s.contains_secret(text)).unwrap_or(false)
+                })));
+                let c = TuiChecks { runner: d.runner.clone(), guides, secrets: d.secrets.clone() };
+                _demo_guard = Some(d);
+                Some(Arc::new(c))
+            }
+            Err(e) => {
+                let _ = writeln!(err, "cutover: {e}");
+                return exit::FAIL;
+            }
+        }
+    } else {
+        let config = match checking::load_config(&env, g.config.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = writeln!(err, "cutover: {e}");
+                return exit::USAGE;
+            }
+        };
+        for (gid, gc) in &config.guides {
+            if let Some(secs) = gc.fresh_for.as_deref().and_then(cutover::guide::parse_duration) {
+                app.fresh_override.insert(gid.clone(), secs);
+            }
+        }
+        match checking::real_runner(&env, &catalog, config, &lang, store.path()) {
+            Ok((runner, secrets)) => {
+                app.overridden_urls = checking::overridden_urls(&runner, &catalog);
+                let guard = secrets.clone();
+                app.secret_guard = cutover::app::SecretGuard(Some(Arc::new(move |text: &str| {
+                    guard.read().map(|s| s.contains_secret(text)).unwrap_or(false)
+                })));
+                Some(Arc::new(TuiChecks { runner, guides, secrets }))
+            }
+            Err(e) => {
+                // Checks cannot run (a secrets file with loose permissions):
+                // the checklist still works, and says why checks do not.
+                app.say(cutover::app::Tone::Error, format!("checks are off: {e}"));
+                None
+            }
+        }
+    };
+
     if let Some(Command::Open { guide }) = &cli.command {
         match app.guides.iter().position(|e| e.guide.id() == guide) {
-            Some(i) => {
-                app.picker = i;
-                open(&mut app, i);
-            }
+            Some(i) => cutover::app::open_guide(&mut app, i),
             None => {
-                let _ = writeln!(
-                    err,
-                    "cutover: unknown guide {guide:?}; known: {}",
-                    catalog.ids().join(", ")
-                );
+                let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", catalog.ids().join(", "));
                 return exit::USAGE;
             }
         }
     }
-    let theme = Theme {
-        color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()),
-        ascii: g.ascii,
-    };
+    let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii: g.ascii };
     let mut term = match terminal::enter(g.mouse) {
         Ok(t) => t,
         Err(e) => {
@@ -73,11 +144,20 @@ async fn tui(cli: Cli, env: Env) -> i32 {
     };
     let ctx = Context {
         store,
-        checks: None,
+        checks,
         clock: env.clock.clone(),
         theme,
         shutdown: Some(shutdown_signal()),
         watch: true,
+        presence: Some(cutover::progress::presence::Presence {
+            user: app.settings.user.clone(),
+            host: cutover::paths::host_name(),
+            tty: cutover::paths::tty_name(),
+            role: if g.observe { "observer".into() } else { "driver".into() },
+            since: env.clock.now(),
+            pid: std::process::id(),
+            refreshed: env.clock.now(),
+        }),
         clipboard: Some(Box::new(|seq: &str| {
             let mut out = std::io::stdout();
             let _ = out.write_all(seq.as_bytes());
@@ -96,27 +176,13 @@ async fn tui(cli: Cli, env: Env) -> i32 {
     }
 }
 
-fn open(app: &mut App, idx: usize) {
-    // Same as pressing Enter on the picker.
-    app.picker = idx;
-    app.screen = Screen::Picker;
-    cutover::app::update(
-        app,
-        cutover::app::Action::Key(cutover::app::input::Key::plain(
-            cutover::app::input::Code::Enter,
-        )),
-    );
-}
-
 /// Resolves on SIGTERM, SIGHUP (an SSH connection dropping) or SIGINT.
 fn shutdown_signal() -> BoxFuture<'static, ()> {
     Box::pin(async {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::interrupt()),
-        ) else {
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::hangup()), signal(SignalKind::interrupt()))
+        else {
             return futures::future::pending().await;
         };
         tokio::select! {

@@ -13,10 +13,7 @@ impl Paths {
     /// The platform's directories for cutover; None if there is no home.
     pub fn platform() -> Option<Paths> {
         let dirs = directories::ProjectDirs::from("", "", "cutover")?;
-        Some(Paths {
-            config_dir: dirs.config_dir().to_path_buf(),
-            data_dir: dirs.data_dir().to_path_buf(),
-        })
+        Some(Paths { config_dir: dirs.config_dir().to_path_buf(), data_dir: dirs.data_dir().to_path_buf() })
     }
 
     /// The platform's, else `./.cutover`.
@@ -50,10 +47,7 @@ impl Paths {
 
 /// The directory that holds `state`, for files that live beside it.
 pub fn beside(state: &Path, name: &str) -> PathBuf {
-    state
-        .parent()
-        .map(|p| p.join(name))
-        .unwrap_or_else(|| PathBuf::from(name))
+    state.parent().map(|p| p.join(name)).unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// Languages in order of preference from the locale variables
@@ -62,11 +56,8 @@ pub fn locale_languages(env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
     let mut out = Vec::new();
     for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
         if let Some(v) = env(var) {
-            let lang: String = v
-                .chars()
-                .take_while(|c| c.is_ascii_alphabetic())
-                .collect::<String>()
-                .to_ascii_lowercase();
+            let lang: String =
+                v.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
             if lang.len() == 2 && !out.contains(&lang) {
                 out.push(lang);
             }
@@ -91,4 +82,17 @@ pub fn user_name(as_name: Option<&str>, env: &dyn Fn(&str) -> Option<String>) ->
         // SAFETY: getuid has no preconditions and cannot fail.
         None => format!("uid-{}", unsafe { libc::getuid() }),
     }
+}
+
+/// This machine's name, for presence ("alice@build-01").
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| crate::sanitize::line(s.trim()))
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// The terminal this instance runs on (`/dev/pts/3`), for presence.
+pub fn tty_name() -> String {
+    std::fs::read_link("/proc/self/fd/0").map(|p| p.display().to_string()).unwrap_or_else(|_| "?".into())
 }

@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn strips_csi_osc_and_controls() {
-        let hostile = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\ \u{9b}31mred\u{0}\u{8}!";
+        let hostile =
+            "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\ \u{9b}31mred\u{0}\u{8}!";
         assert_eq!(line(hostile), "oklink red!");
     }
 

@@ -13,10 +13,7 @@ fn a_step_marked_done_is_still_done_after_a_restart() {
     p.send(b"q");
     assert_eq!(p.wait_exit(), 0);
     let state = std::fs::read_to_string(sb.state_file()).unwrap();
-    assert!(
-        state.contains("[guides.postnl.steps.servicedesk-access]"),
-        "{state}"
-    );
+    assert!(state.contains("[guides.postnl.steps.servicedesk-access]"), "{state}");
     assert!(state.contains("status = \"done\""), "{state}");
     assert!(state.contains("by = \"tester\""), "{state}");
 
@@ -43,6 +40,12 @@ fn sighup_saves_the_note_being_typed_and_exits() {
     p.wait_exit();
     let state = std::fs::read_to_string(sb.state_file()).unwrap();
     assert!(state.contains("typed before the link dropped"), "{state}");
+    // The lock is free and the presence entry is gone.
+    let lock = std::fs::OpenOptions::new().write(true).open(sb.state_file().with_file_name("state.toml.lock")).unwrap();
+    assert!(lock.try_lock().is_ok(), "the lock is still held");
+    let dir = sb.state_file().with_file_name("state.toml.presence");
+    let left: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "presence entries left: {left:?}");
 }
 
 #[test]
@@ -57,23 +60,11 @@ fn an_unreadable_state_file_is_reported_with_its_line_and_left_alone() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("state.toml:3:"), "no line:col in {err}");
     assert!(err.contains("--reset-state"), "{err}");
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        broken,
-        "the file was changed"
-    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), broken, "the file was changed");
 
     // --reset-state moves it aside and starts fresh.
-    let out = sb
-        .command(&["--reset-state", "mark", "postnl", "go-live", "done"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.command(&["--reset-state", "mark", "postnl", "go-live", "done"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let backups: Vec<_> = std::fs::read_dir(file.parent().unwrap())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -81,9 +72,5 @@ fn an_unreadable_state_file_is_reported_with_its_line_and_left_alone() {
         .collect();
     assert_eq!(backups.len(), 1);
     assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), broken);
-    wait_until("state written", || {
-        std::fs::read_to_string(&file)
-            .map(|s| s.contains("done"))
-            .unwrap_or(false)
-    });
+    wait_until("state written", || std::fs::read_to_string(&file).map(|s| s.contains("done")).unwrap_or(false));
 }

@@ -4,34 +4,25 @@
 
 use cutover::guide::catalog::BUILT_IN;
 use cutover::guide::{
-    Catalog, CheckKind, CheckSpec, Guide, GuideSource, NoticeKind, Rule, RuleVerdict, Step, Text,
-    parse_guide,
+    Catalog, CheckKind, CheckSpec, Guide, GuideSource, NoticeKind, Rule, RuleVerdict, Step, Text, parse_guide,
 };
 use serde_json::{Value, json};
 
 const RUNBOOK: &str = include_str!("../docs/examples/runbook.toml");
 
 fn built_in(name: &str) -> Guide {
-    let (file, src) = BUILT_IN
-        .iter()
-        .find(|(f, _)| *f == name)
-        .copied()
-        .unwrap_or_else(|| panic!("no built-in {name}"));
+    let (file, src) =
+        BUILT_IN.iter().find(|(f, _)| *f == name).copied().unwrap_or_else(|| panic!("no built-in {name}"));
     match parse_guide(src, file) {
         Ok(g) => g,
-        Err(errs) => panic!(
-            "{name} does not validate:\n{}",
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
+        Err(errs) => {
+            panic!("{name} does not validate:\n{}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+        }
     }
 }
 
 fn step<'a>(g: &'a Guide, id: &str) -> &'a Step {
-    g.item(id)
-        .unwrap_or_else(|| panic!("{} has no item {id}", g.id()))
+    g.item(id).unwrap_or_else(|| panic!("{} has no item {id}", g.id()))
 }
 
 fn checks_of(s: &Step, kind: CheckKind) -> Vec<&CheckSpec> {
@@ -40,13 +31,7 @@ fn checks_of(s: &Step, kind: CheckKind) -> Vec<&CheckSpec> {
 
 fn one_check(s: &Step, kind: CheckKind) -> &CheckSpec {
     let found = checks_of(s, kind);
-    assert_eq!(
-        found.len(),
-        1,
-        "step {} should have exactly one {} check",
-        s.id(),
-        kind.as_str()
-    );
+    assert_eq!(found.len(), 1, "step {} should have exactly one {} check", s.id(), kind.as_str());
     found[0]
 }
 
@@ -65,23 +50,10 @@ fn all_text(g: &Guide, lang: &str) -> String {
         out.push(t(&s.title, lang).to_string());
         out.push(t(&s.body, lang).to_string());
         out.extend(s.notes.iter().map(|n| t(&n.text, lang).to_string()));
-        out.extend(
-            s.contacts
-                .iter()
-                .filter_map(|c| c.label.as_ref())
-                .map(|l| t(l, lang).to_string()),
-        );
-        out.extend(
-            s.links
-                .iter()
-                .filter_map(|l| l.label.as_ref())
-                .map(|l| t(l, lang).to_string()),
-        );
+        out.extend(s.contacts.iter().filter_map(|c| c.label.as_ref()).map(|l| t(l, lang).to_string()));
+        out.extend(s.links.iter().filter_map(|l| l.label.as_ref()).map(|l| t(l, lang).to_string()));
         for c in &s.checks {
-            for x in [&c.label, &c.proves, &c.does_not_prove, &c.evidence]
-                .into_iter()
-                .flatten()
-            {
+            for x in [&c.label, &c.proves, &c.does_not_prove, &c.evidence].into_iter().flatten() {
                 out.push(t(x, lang).to_string());
             }
             for r in all_rules(c) {
@@ -96,10 +68,7 @@ fn all_text(g: &Guide, lang: &str) -> String {
 }
 
 fn all_rules(c: &CheckSpec) -> Vec<&Rule> {
-    c.rules
-        .iter()
-        .chain(c.probes.iter().flat_map(|p| p.rules.iter()))
-        .collect()
+    c.rules.iter().chain(c.probes.iter().flat_map(|p| p.rules.iter())).collect()
 }
 
 // ---- a reading of the rule semantics documented in docs/guide-format.md,
@@ -167,11 +136,7 @@ fn verdict_of(rules: &[Rule], status: u16, body: &str) -> Option<RuleVerdict> {
 fn every_built_in_guide_parses_and_validates() {
     let c = Catalog::built_in();
     let shown: Vec<String> = c.errors.iter().map(|e| e.to_string()).collect();
-    assert!(
-        c.errors.is_empty(),
-        "built-in guides have errors:\n{}",
-        shown.join("\n")
-    );
+    assert!(c.errors.is_empty(), "built-in guides have errors:\n{}", shown.join("\n"));
     let mut ids = c.ids();
     ids.sort();
     assert_eq!(ids, vec!["posti", "postnl"]);
@@ -198,11 +163,7 @@ fn postnl_steps_have_the_stable_ids_in_order() {
         "production-api-key",
         "go-live",
     ];
-    let want: Vec<(&str, Option<u32>)> = want
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, Some(i as u32 + 1)))
-        .collect();
+    let want: Vec<(&str, Option<u32>)> = want.iter().enumerate().map(|(i, id)| (*id, Some(i as u32 + 1))).collect();
     assert_eq!(ids, want);
     assert!(g.troubleshooting.is_empty());
     assert_eq!(g.languages, vec!["nl", "en"]);
@@ -223,21 +184,12 @@ fn posti_steps_and_troubleshooting_have_the_stable_ids_in_order() {
         "copy-api-key",
         "current-api-keys",
     ];
-    let want: Vec<(&str, Option<u32>)> = want
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, Some(i as u32 + 1)))
-        .collect();
+    let want: Vec<(&str, Option<u32>)> = want.iter().enumerate().map(|(i, id)| (*id, Some(i as u32 + 1))).collect();
     assert_eq!(ids, want);
     let trouble: Vec<&str> = g.troubleshooting.iter().map(|s| s.id()).collect();
     assert_eq!(
         trouble,
-        vec![
-            "check-user-rights",
-            "check-contract-numbers",
-            "grant-manage-integrations",
-            "assign-contract-numbers"
-        ]
+        vec!["check-user-rights", "check-contract-numbers", "grant-manage-integrations", "assign-contract-numbers"]
     );
     assert!(g.troubleshooting.iter().all(|s| s.number.is_none()));
     assert_eq!(g.languages, vec!["en", "sv"]);
@@ -247,13 +199,7 @@ fn posti_steps_and_troubleshooting_have_the_stable_ids_in_order() {
 #[test]
 fn posti_troubleshooting_is_reachable_from_the_steps_it_belongs_to() {
     let g = built_in("posti.toml");
-    let links = |id: &str| -> Vec<String> {
-        step(&g, id)
-            .troubleshoot
-            .iter()
-            .map(|t| t.get_ref().clone())
-            .collect()
-    };
+    let links = |id: &str| -> Vec<String> { step(&g, id).troubleshoot.iter().map(|t| t.get_ref().clone()).collect() };
     let integrations = links("integrations-page");
     assert!(integrations.contains(&"check-user-rights".to_string()));
     assert!(integrations.contains(&"grant-manage-integrations".to_string()));
@@ -264,9 +210,7 @@ fn posti_troubleshooting_is_reachable_from_the_steps_it_belongs_to() {
     }
     for item in &g.troubleshooting {
         assert!(
-            g.steps
-                .iter()
-                .any(|s| s.troubleshoot.iter().any(|t| t.get_ref() == item.id())),
+            g.steps.iter().any(|s| s.troubleshoot.iter().any(|t| t.get_ref() == item.id())),
             "troubleshooting item {} is linked from no step",
             item.id()
         );
@@ -279,29 +223,13 @@ fn requires_are_few_and_point_backwards() {
         let g = built_in(name);
         for (i, s) in g.steps.iter().enumerate() {
             for r in &s.requires {
-                let pos = g
-                    .steps
-                    .iter()
-                    .position(|x| x.id() == r.get_ref())
-                    .unwrap_or(usize::MAX);
-                assert!(
-                    pos < i,
-                    "{}: {} requires {}, which is not an earlier step",
-                    g.id(),
-                    s.id(),
-                    r.get_ref()
-                );
+                let pos = g.steps.iter().position(|x| x.id() == r.get_ref()).unwrap_or(usize::MAX);
+                assert!(pos < i, "{}: {} requires {}, which is not an earlier step", g.id(), s.id(), r.get_ref());
             }
         }
     }
     let g = built_in("postnl.toml");
-    let req = |id: &str| -> Vec<String> {
-        step(&g, id)
-            .requires
-            .iter()
-            .map(|r| r.get_ref().clone())
-            .collect()
-    };
+    let req = |id: &str| -> Vec<String> { step(&g, id).requires.iter().map(|r| r.get_ref().clone()).collect() };
     assert_eq!(req("production-api-key"), vec!["sandbox-integration"]);
     assert_eq!(req("go-live"), vec!["production-api-key"]);
 }
@@ -312,70 +240,25 @@ fn every_item_has_title_and_body_in_every_language_and_clean_formatting() {
         let g = built_in(name);
         for s in g.all_items() {
             for lang in &g.languages {
-                assert!(
-                    !t(&s.title, lang).trim().is_empty(),
-                    "{}: {} has no {lang} title",
-                    g.id(),
-                    s.id()
-                );
+                assert!(!t(&s.title, lang).trim().is_empty(), "{}: {} has no {lang} title", g.id(), s.id());
                 let body = t(&s.body, lang);
-                assert!(
-                    !body.trim().is_empty(),
-                    "{}: {} has no {lang} body",
-                    g.id(),
-                    s.id()
-                );
-                assert_eq!(
-                    body,
-                    body.trim(),
-                    "{}: {} {lang} body has leading/trailing blank",
-                    g.id(),
-                    s.id()
-                );
+                assert!(!body.trim().is_empty(), "{}: {} has no {lang} body", g.id(), s.id());
+                assert_eq!(body, body.trim(), "{}: {} {lang} body has leading/trailing blank", g.id(), s.id());
                 for line in body.lines() {
-                    assert_eq!(
-                        line,
-                        line.trim_end(),
-                        "{}: {} {lang}: trailing space",
-                        g.id(),
-                        s.id()
-                    );
+                    assert_eq!(line, line.trim_end(), "{}: {} {lang}: trailing space", g.id(), s.id());
                 }
-                assert!(
-                    !body.contains("\n\n\n"),
-                    "{}: {} {lang}: double blank line",
-                    g.id(),
-                    s.id()
-                );
+                assert!(!body.contains("\n\n\n"), "{}: {} {lang}: double blank line", g.id(), s.id());
                 for n in &s.notes {
-                    assert!(
-                        !t(&n.text, lang).trim().is_empty(),
-                        "{}: {} note lacks {lang}",
-                        g.id(),
-                        s.id()
-                    );
+                    assert!(!t(&n.text, lang).trim().is_empty(), "{}: {} note lacks {lang}", g.id(), s.id());
                 }
             }
             for c in &s.checks {
-                for x in [&c.label, &c.proves, &c.does_not_prove, &c.evidence]
-                    .into_iter()
-                    .flatten()
-                {
+                for x in [&c.label, &c.proves, &c.does_not_prove, &c.evidence].into_iter().flatten() {
                     for lang in &g.languages {
-                        assert!(
-                            !t(x, lang).trim().is_empty(),
-                            "{}: {} check text lacks {lang}",
-                            g.id(),
-                            s.id()
-                        );
+                        assert!(!t(x, lang).trim().is_empty(), "{}: {} check text lacks {lang}", g.id(), s.id());
                     }
                 }
-                assert!(
-                    c.label.is_some(),
-                    "{}: {} has a check without label",
-                    g.id(),
-                    s.id()
-                );
+                assert!(c.label.is_some(), "{}: {} has a check without label", g.id(), s.id());
                 for r in all_rules(c) {
                     for lang in &g.languages {
                         assert!(
@@ -411,20 +294,14 @@ fn postnl_keeps_the_seed_contacts_and_mentions_both_email_spellings() {
         let s = step(&g, id);
         for lang in ["nl", "en"] {
             let body = t(&s.body, lang);
-            assert!(
-                body.contains("citservicesdesk@postnl.nl"),
-                "{id} {lang}: the seed's spelling stays in the body"
-            );
+            assert!(body.contains("citservicesdesk@postnl.nl"), "{id} {lang}: the seed's spelling stays in the body");
             assert!(body.contains("088 225 5651"), "{id} {lang}");
         }
         let values: Vec<&str> = s.contacts.iter().map(|c| c.value.as_str()).collect();
         assert!(values.contains(&"088 225 5651"), "{id}");
         assert!(values.contains(&"citservicesdesk@postnl.nl"), "{id}");
         assert!(values.contains(&"citservicedesk@postnl.nl"), "{id}");
-        assert!(
-            !s.notes.is_empty(),
-            "{id}: a note explains the two spellings"
-        );
+        assert!(!s.notes.is_empty(), "{id}: a note explains the two spellings");
     }
     let first = step(&g, "servicedesk-access");
     assert!(t(&first.body, "nl").contains("naam en e-mailadres"));
@@ -437,10 +314,7 @@ fn postnl_carries_the_facts_of_each_step() {
     let body = |id: &str, lang: &str| t(&step(&g, id).body, lang).to_string();
     assert!(body("versioning", "nl").contains("asterisk (*)"));
     assert!(body("versioning", "en").contains("asterisk (*)"));
-    assert!(
-        body("versioning", "nl").contains("Let op:"),
-        "the upgrade warning"
-    );
+    assert!(body("versioning", "nl").contains("Let op:"), "the upgrade warning");
     assert!(body("versioning", "en").contains("an upgrade follows"));
     assert!(body("production-api-key", "nl").contains("Show API’s"));
     assert!(body("production-api-key", "nl").contains("endpoints voor de Productie omgeving"));
@@ -449,11 +323,7 @@ fn postnl_carries_the_facts_of_each_step() {
     assert!(body("manage-apis", "en").contains("Shipping, Delivery Options and Track & Trace"));
     assert!(body("go-live", "nl").contains("Klik hier voor meer achtergrondinformatie en tips."));
 
-    let status: Vec<_> = g
-        .notices
-        .iter()
-        .filter(|n| n.kind == NoticeKind::Status)
-        .collect();
+    let status: Vec<_> = g.notices.iter().filter(|n| n.kind == NoticeKind::Status).collect();
     assert_eq!(status.len(), 1, "one current-status notice");
     for lang in ["nl", "en"] {
         assert!(t(&status[0].text, lang).contains("MijnPostNL"), "{lang}");
@@ -464,15 +334,9 @@ fn postnl_carries_the_facts_of_each_step() {
         go_live
             .links
             .iter()
-            .any(|l| l.url.contains("developer.postnl.nl")
-                && l.url.contains("migration-guide/background-information"))
+            .any(|l| l.url.contains("developer.postnl.nl") && l.url.contains("migration-guide/background-information"))
     );
-    assert!(
-        go_live
-            .notes
-            .iter()
-            .any(|n| t(&n.text, "en").contains("restores"))
-    );
+    assert!(go_live.notes.iter().any(|n| t(&n.text, "en").contains("restores")));
 }
 
 #[test]
@@ -486,11 +350,7 @@ fn postnl_environments_and_key_checks() {
     assert_eq!(prod.base_url, "https://api.postnl.nl");
     assert!(!prod.sandbox);
 
-    for (id, env) in [
-        ("sandbox-api-key", "sandbox"),
-        ("production-api-key", "production"),
-        ("go-live", "production"),
-    ] {
+    for (id, env) in [("sandbox-api-key", "sandbox"), ("production-api-key", "production"), ("go-live", "production")] {
         let s = step(&g, id);
         let kinds: Vec<CheckKind> = s.checks.iter().map(|c| c.kind()).collect();
         assert_eq!(kinds, vec![CheckKind::Secret, CheckKind::Http], "{id}");
@@ -501,36 +361,16 @@ fn postnl_environments_and_key_checks() {
         let req = http.request();
         assert_eq!(req.method.as_deref(), Some("GET"));
         let path = req.path.as_deref().unwrap_or("");
-        let barcode = path
-            .strip_prefix("/shipment/v2/status/barcode/")
-            .unwrap_or_else(|| panic!("{id}: {path}"));
-        assert!(
-            barcode.starts_with("3S") && (barcode.len() == 13 || barcode.len() == 15),
-            "{id}: {barcode}"
-        );
-        assert_eq!(
-            req.headers.get("apikey").map(String::as_str),
-            Some("{api_key}")
-        );
-        assert_eq!(
-            req.headers.get("Accept").map(String::as_str),
-            Some("application/json")
-        );
+        let barcode = path.strip_prefix("/shipment/v2/status/barcode/").unwrap_or_else(|| panic!("{id}: {path}"));
+        assert!(barcode.starts_with("3S") && (barcode.len() == 13 || barcode.len() == 15), "{id}: {barcode}");
+        assert_eq!(req.headers.get("apikey").map(String::as_str), Some("{api_key}"));
+        assert_eq!(req.headers.get("Accept").map(String::as_str), Some("application/json"));
         assert_eq!(req.expect_status, vec![200]);
-        assert!(
-            !http.creates_data_in(env),
-            "{id}: a status lookup creates nothing"
-        );
+        assert!(!http.creates_data_in(env), "{id}: a status lookup creates nothing");
         assert!(!http.on_request);
-        assert!(
-            http.proves.is_some() && http.does_not_prove.is_some(),
-            "{id}"
-        );
+        assert!(http.proves.is_some() && http.does_not_prove.is_some(), "{id}");
         for p in &req.keep {
-            assert!(
-                !p.to_lowercase().contains("name") && !p.to_lowercase().contains("address"),
-                "{id}: keeps {p}"
-            );
+            assert!(!p.to_lowercase().contains("name") && !p.to_lowercase().contains("address"), "{id}: keeps {p}");
         }
     }
 }
@@ -542,22 +382,17 @@ fn postnl_status_rules_classify_every_documented_body() {
         let rules = &one_check(step(&g, id), CheckKind::Http).rules;
         let v = |status: u16, body: Value| verdict_of(rules, status, &body.to_string());
         assert_eq!(
-            v(
-                200,
-                json!({"CurrentStatus": {}, "Warnings": [{"Message": "No shipment found", "Code": "2"}]})
-            ),
+            v(200, json!({"CurrentStatus": {}, "Warnings": [{"Message": "No shipment found", "Code": "2"}]})),
             Some(RuleVerdict::Pass),
             "{id}"
         );
         assert_eq!(
-            v(
-                200,
-                json!({"CurrentStatus": {"Shipment": {"MainBarcode": "3SDEVC288882229"}}})
-            ),
+            v(200, json!({"CurrentStatus": {"Shipment": {"MainBarcode": "3SDEVC288882229"}}})),
             Some(RuleVerdict::Pass),
             "{id}"
         );
-        let invalid = json!({"fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}});
+        let invalid =
+            json!({"fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}});
         assert_eq!(v(401, invalid.clone()), Some(RuleVerdict::Fail), "{id}");
         let hint = first_match(rules, 401, &invalid.to_string())
             .and_then(|r| r.hint.as_ref())
@@ -569,15 +404,12 @@ fn postnl_status_rules_classify_every_documented_body() {
         } else {
             assert!(hint.contains("step 9"), "{hint}");
         }
-        let missing = json!({"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401});
+        let missing =
+            json!({"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401});
         assert_eq!(v(401, missing.clone()), Some(RuleVerdict::Error), "{id}");
-        let msg = first_match(rules, 401, &missing.to_string())
-            .map(|r| t(&r.message, "en").to_string())
-            .unwrap_or_default();
-        assert!(
-            msg.contains("cutover sent no key") && msg.contains("not your fault"),
-            "{msg}"
-        );
+        let msg =
+            first_match(rules, 401, &missing.to_string()).map(|r| t(&r.message, "en").to_string()).unwrap_or_default();
+        assert!(msg.contains("cutover sent no key") && msg.contains("not your fault"), "{msg}");
         assert_eq!(
             v(
                 401,
@@ -585,34 +417,21 @@ fn postnl_status_rules_classify_every_documented_body() {
             ),
             Some(RuleVerdict::Fail)
         );
+        assert_eq!(v(401, json!({"something": "else"})), Some(RuleVerdict::Fail), "{id}: any 401 fails");
         assert_eq!(
-            v(401, json!({"something": "else"})),
-            Some(RuleVerdict::Fail),
-            "{id}: any 401 fails"
-        );
-        assert_eq!(
-            v(
-                429,
-                json!({"message": "Too many requests. Rate limit exceeded!", "http_status_code": 429})
-            ),
+            v(429, json!({"message": "Too many requests. Rate limit exceeded!", "http_status_code": 429})),
             Some(RuleVerdict::Indeterminate)
         );
         assert_eq!(v(429, json!({})), Some(RuleVerdict::Indeterminate));
         for s in [500, 502, 503, 504] {
             assert_eq!(
-                v(
-                    s,
-                    json!({"fault": {"faultstring": "boom", "detail": {"errorcode": "x"}}})
-                ),
+                v(s, json!({"fault": {"faultstring": "boom", "detail": {"errorcode": "x"}}})),
                 Some(RuleVerdict::Indeterminate),
                 "{id} {s}"
             );
         }
         assert_eq!(
-            v(
-                405,
-                json!({"message": "Only GET & POST requests allowed", "http_status_code": 405})
-            ),
+            v(405, json!({"message": "Only GET & POST requests allowed", "http_status_code": 405})),
             Some(RuleVerdict::Error)
         );
         assert_eq!(
@@ -630,57 +449,23 @@ fn postnl_manage_apis_probes_one_request_per_group() {
     let g = built_in("postnl.toml");
     let c = one_check(step(&g, "manage-apis"), CheckKind::Probes);
     let groups: Vec<&str> = c.probes.iter().map(|p| p.group.as_str()).collect();
-    assert_eq!(
-        groups,
-        vec!["Track & Trace", "Delivery Options", "Shipping"]
-    );
-    let p = |group: &str| {
-        c.probes
-            .iter()
-            .find(|p| p.group == group)
-            .map(|p| p.request())
-            .unwrap_or_default()
-    };
+    assert_eq!(groups, vec!["Track & Trace", "Delivery Options", "Shipping"]);
+    let p = |group: &str| c.probes.iter().find(|p| p.group == group).map(|p| p.request()).unwrap_or_default();
 
     let tt = p("Track & Trace");
-    assert!(
-        tt.path
-            .as_deref()
-            .unwrap_or("")
-            .starts_with("/shipment/v2/status/barcode/3S")
-    );
+    assert!(tt.path.as_deref().unwrap_or("").starts_with("/shipment/v2/status/barcode/3S"));
     let dopt = p("Delivery Options");
-    assert_eq!(
-        dopt.path.as_deref(),
-        Some("/shipment/v2_1/locations/nearest")
-    );
-    assert_eq!(
-        dopt.query.get("CountryCode").map(String::as_str),
-        Some("NL")
-    );
+    assert_eq!(dopt.path.as_deref(), Some("/shipment/v2_1/locations/nearest"));
+    assert_eq!(dopt.query.get("CountryCode").map(String::as_str), Some("NL"));
     assert!(dopt.query.contains_key("PostalCode"));
     let ship = p("Shipping");
     assert_eq!(ship.path.as_deref(), Some("/shipment/v1_1/barcode"));
-    assert_eq!(
-        ship.query.get("CustomerCode").map(String::as_str),
-        Some("{customer_code}")
-    );
-    assert_eq!(
-        ship.query.get("CustomerNumber").map(String::as_str),
-        Some("{customer_number}")
-    );
+    assert_eq!(ship.query.get("CustomerCode").map(String::as_str), Some("{customer_code}"));
+    assert_eq!(ship.query.get("CustomerNumber").map(String::as_str), Some("{customer_number}"));
     assert_eq!(ship.query.get("Type").map(String::as_str), Some("3S"));
-    assert_eq!(
-        ship.query.get("Serie").map(String::as_str),
-        Some("000000000-999999999")
-    );
+    assert_eq!(ship.query.get("Serie").map(String::as_str), Some("000000000-999999999"));
     for probe in &c.probes {
-        assert_eq!(
-            probe.headers.get("apikey").map(String::as_str),
-            Some("{api_key}"),
-            "{}",
-            probe.group
-        );
+        assert_eq!(probe.headers.get("apikey").map(String::as_str), Some("{api_key}"), "{}", probe.group);
     }
 
     // The barcode reservation uses up a number in production only.
@@ -689,37 +474,27 @@ fn postnl_manage_apis_probes_one_request_per_group() {
 
     let ship_rules = &c.probes[2].rules;
     assert_eq!(
-        verdict_of(
-            ship_rules,
-            200,
-            &json!({"Barcode": "3SDEVC903942795"}).to_string()
-        ),
+        verdict_of(ship_rules, 200, &json!({"Barcode": "3SDEVC903942795"}).to_string()),
         Some(RuleVerdict::Pass)
     );
     assert_eq!(
         verdict_of(
             ship_rules,
             400,
-            &json!({"errors": [{"ErrorMsg": "Too many numbers in series", "ErrorNumber": "8"}]})
-                .to_string()
+            &json!({"errors": [{"ErrorMsg": "Too many numbers in series", "ErrorNumber": "8"}]}).to_string()
         ),
         Some(RuleVerdict::Fail)
     );
     let loc_rules = &c.probes[1].rules;
     assert_eq!(
-        verdict_of(
-            loc_rules,
-            200,
-            &json!({"GetLocationsResult": {"ResponseLocation": []}}).to_string()
-        ),
+        verdict_of(loc_rules, 200, &json!({"GetLocationsResult": {"ResponseLocation": []}}).to_string()),
         Some(RuleVerdict::Pass)
     );
     assert_eq!(
         verdict_of(
             loc_rules,
             400,
-            &json!({"Error": {"ErrorCode": "3000", "ErrorMessage": "Request format is invalid"}})
-                .to_string()
+            &json!({"Error": {"ErrorCode": "3000", "ErrorMessage": "Request format is invalid"}}).to_string()
         ),
         Some(RuleVerdict::Error)
     );
@@ -739,39 +514,21 @@ fn postnl_offline_and_local_checks() {
         ("confirming", "v2"),
         ("checkout", "v1"),
     ] {
-        assert_eq!(
-            v.current_versions.get(api).map(String::as_str),
-            Some(ver),
-            "{api}"
-        );
+        assert_eq!(v.current_versions.get(api).map(String::as_str), Some(ver), "{api}");
     }
 
     let reach = one_check(step(&g, "api-manager-login"), CheckKind::Reachability);
     assert_eq!(reach.host.as_deref(), Some("developer.postnl.nl"));
-    let dnp = reach
-        .does_not_prove
-        .as_ref()
-        .map(|x| t(x, "en"))
-        .unwrap_or("");
-    assert!(
-        dnp.contains("login"),
-        "honest about what reachability proves: {dnp}"
-    );
+    let dnp = reach.does_not_prove.as_ref().map(|x| t(x, "en")).unwrap_or("");
+    assert!(dnp.contains("login"), "honest about what reachability proves: {dnp}");
 
     let s8 = step(&g, "sandbox-integration");
     let cmd = one_check(s8, CheckKind::Command);
-    assert_eq!(
-        cmd.command.as_ref().map(|c| c.get_ref().as_str()),
-        Some("smoke-test")
-    );
+    assert_eq!(cmd.command.as_ref().map(|c| c.get_ref().as_str()), Some("smoke-test"));
     assert!(cmd.pass_key);
     assert_eq!(cmd.env_names(&g), vec!["sandbox"]);
     assert!(one_check(s8, CheckKind::Manual).evidence.is_some());
-    assert!(
-        one_check(step(&g, "servicedesk-access"), CheckKind::Manual)
-            .evidence
-            .is_some()
-    );
+    assert!(one_check(step(&g, "servicedesk-access"), CheckKind::Manual).evidence.is_some());
 }
 
 // ------------------------------------------------------------------ Posti content
@@ -838,32 +595,19 @@ fn posti_swedish_text_is_restored_not_ocr_damaged() {
         "Stang",
     ];
     for bad in damage {
-        assert!(
-            !sv.contains(bad),
-            "Swedish text still has OCR damage {bad:?}"
-        );
+        assert!(!sv.contains(bad), "Swedish text still has OCR damage {bad:?}");
     }
 }
 
 #[test]
 fn posti_text_carries_the_facts_that_matter() {
     let g = built_in("posti.toml");
-    let intro_en: String = g
-        .notices
-        .iter()
-        .map(|n| t(&n.text, "en"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let intro_en: String = g.notices.iter().map(|n| t(&n.text, "en")).collect::<Vec<_>>().join("\n");
     assert!(intro_en.contains("self-service"));
     assert!(intro_en.contains("avoids sending the secret API key via email"));
     assert!(intro_en.contains("main user"));
     assert!(intro_en.contains("only for the contract numbers in question"));
-    let intro_sv: String = g
-        .notices
-        .iter()
-        .map(|n| t(&n.text, "sv"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let intro_sv: String = g.notices.iter().map(|n| t(&n.text, "sv")).collect::<Vec<_>>().join("\n");
     assert!(intro_sv.contains("självbetjäning") && intro_sv.contains("huvudanvändare"));
 
     let en = all_text(&g, "en");
@@ -886,10 +630,7 @@ fn posti_text_carries_the_facts_that_matter() {
 #[test]
 fn posti_key_checks_post_no_order_and_classify_the_documented_bodies() {
     let g = built_in("posti.toml");
-    assert_eq!(
-        g.environments.keys().collect::<Vec<_>>(),
-        vec!["production"]
-    );
+    assert_eq!(g.environments.keys().collect::<Vec<_>>(), vec!["production"]);
     let prod = &g.environments["production"];
     assert!(!prod.sandbox);
     assert!(prod.base_url.starts_with("https://gateway.posti.fi/"));
@@ -901,109 +642,52 @@ fn posti_key_checks_post_no_order_and_classify_the_documented_bodies() {
         assert_eq!(reach.host.as_deref(), Some("gateway.posti.fi"));
         let http = one_check(s, CheckKind::Http);
         assert!(http.on_request, "{id}: the POST runs only when asked for");
-        assert!(
-            http.creates_data_in("production"),
-            "{id}: a POST needs typed confirmation"
-        );
+        assert!(http.creates_data_in("production"), "{id}: a POST needs typed confirmation");
         let req = http.request();
         assert_eq!(req.method.as_deref(), Some("POST"));
-        assert!(
-            req.path
-                .as_deref()
-                .unwrap_or("")
-                .ends_with("/shipping/order")
-        );
-        assert_eq!(
-            req.headers.get("Authorization").map(String::as_str),
-            Some("{api_key}"),
-            "raw key, no Bearer"
-        );
-        let body: Value =
-            serde_json::from_str(req.body.as_deref().unwrap_or("null")).unwrap_or(Value::Null);
+        assert!(req.path.as_deref().unwrap_or("").ends_with("/shipping/order"));
+        assert_eq!(req.headers.get("Authorization").map(String::as_str), Some("{api_key}"), "raw key, no Bearer");
+        let body: Value = serde_json::from_str(req.body.as_deref().unwrap_or("null")).unwrap_or(Value::Null);
         assert!(body.is_object(), "{id}: body is a JSON object");
-        assert!(
-            body.get("shipment").is_none(),
-            "{id}: the body can never be an order"
-        );
-        let dnp = http
-            .does_not_prove
-            .as_ref()
-            .map(|x| t(x, "en"))
-            .unwrap_or("");
-        assert!(
-            dnp.contains("place orders") && dnp.contains("contracts"),
-            "{id}: {dnp}"
-        );
+        assert!(body.get("shipment").is_none(), "{id}: the body can never be an order");
+        let dnp = http.does_not_prove.as_ref().map(|x| t(x, "en")).unwrap_or("");
+        assert!(dnp.contains("place orders") && dnp.contains("contracts"), "{id}: {dnp}");
 
         let rules = &http.rules;
         let v = |status: u16, body: &str| verdict_of(rules, status, body);
         assert_eq!(v(401, "{}"), Some(RuleVerdict::Fail));
         assert_eq!(
-            v(
-                401,
-                &json!({"errorCode": "UNAUTHORIZED", "message": "x", "details": null}).to_string()
-            ),
+            v(401, &json!({"errorCode": "UNAUTHORIZED", "message": "x", "details": null}).to_string()),
             Some(RuleVerdict::Fail)
         );
         assert_eq!(
-            v(
-                401,
-                &json!({"errorCode": "INVALID_TOKEN", "message": "x", "details": null}).to_string()
-            ),
+            v(401, &json!({"errorCode": "INVALID_TOKEN", "message": "x", "details": null}).to_string()),
             Some(RuleVerdict::Fail)
         );
         assert_eq!(
-            v(
-                403,
-                &json!({"errorCode": "FORBIDDEN", "message": "x", "details": null}).to_string()
-            ),
+            v(403, &json!({"errorCode": "FORBIDDEN", "message": "x", "details": null}).to_string()),
             Some(RuleVerdict::Fail)
         );
         assert_eq!(
-            v(
-                403,
-                "<HTML><BODY><H1>403 ERROR</H1>Request blocked. Generated by cloudfront (CloudFront)</BODY></HTML>"
-            ),
+            v(403, "<HTML><BODY><H1>403 ERROR</H1>Request blocked. Generated by cloudfront (CloudFront)</BODY></HTML>"),
             Some(RuleVerdict::Fail)
         );
-        assert_eq!(
-            v(200, &json!({"errors": [{"message": "x"}]}).to_string()),
-            Some(RuleVerdict::Fail)
-        );
+        assert_eq!(v(200, &json!({"errors": [{"message": "x"}]}).to_string()), Some(RuleVerdict::Fail));
         assert_eq!(v(429, "{}"), Some(RuleVerdict::Indeterminate));
         assert_eq!(
-            v(
-                500,
-                &json!({"errorCode": "INTERNAL_SERVER_ERROR", "message": "x", "details": null})
-                    .to_string()
-            ),
+            v(500, &json!({"errorCode": "INTERNAL_SERVER_ERROR", "message": "x", "details": null}).to_string()),
             Some(RuleVerdict::Indeterminate)
         );
         assert_eq!(v(503, "gateway down"), Some(RuleVerdict::Indeterminate));
-        assert_eq!(
-            v(404, "{}"),
-            Some(RuleVerdict::Indeterminate),
-            "an unknown endpoint says nothing about the key"
-        );
+        assert_eq!(v(404, "{}"), Some(RuleVerdict::Indeterminate), "an unknown endpoint says nothing about the key");
         for (status, body) in [
-            (
-                400,
-                json!({"errorCode": "VALIDATION_ERROR", "message": "x", "details": null}),
-            ),
+            (400, json!({"errorCode": "VALIDATION_ERROR", "message": "x", "details": null})),
             (422, json!({"message": "shipment missing"})),
             (200, json!([])),
         ] {
             let r = first_match(rules, status, &body.to_string());
-            assert_eq!(
-                r.map(|r| r.verdict),
-                Some(RuleVerdict::Pass),
-                "{id}: {status} {body}"
-            );
-            assert!(
-                r.map(|r| t(&r.message, "en"))
-                    .unwrap_or("")
-                    .contains("Key not refused")
-            );
+            assert_eq!(r.map(|r| r.verdict), Some(RuleVerdict::Pass), "{id}: {status} {body}");
+            assert!(r.map(|r| t(&r.message, "en")).unwrap_or("").contains("Key not refused"));
         }
     }
     let contracts = one_check(step(&g, "check-contract-numbers"), CheckKind::Contracts);
@@ -1016,29 +700,12 @@ fn posti_key_checks_post_no_order_and_classify_the_documented_bodies() {
 fn the_example_runbook_validates() {
     let g = match parse_guide(RUNBOOK, "docs/examples/runbook.toml") {
         Ok(g) => g,
-        Err(errs) => panic!(
-            "{}",
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
+        Err(errs) => panic!("{}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")),
     };
     assert!((3..=5).contains(&g.steps.len()));
-    let kinds: Vec<CheckKind> = g
-        .all_items()
-        .flat_map(|s| s.checks.iter().map(|c| c.kind()))
-        .collect();
-    for k in [
-        CheckKind::Manual,
-        CheckKind::Reachability,
-        CheckKind::Command,
-    ] {
-        assert!(
-            kinds.contains(&k),
-            "the example shows a {} check",
-            k.as_str()
-        );
+    let kinds: Vec<CheckKind> = g.all_items().flat_map(|s| s.checks.iter().map(|c| c.kind())).collect();
+    for k in [CheckKind::Manual, CheckKind::Reachability, CheckKind::Command] {
+        assert!(kinds.contains(&k), "the example shows a {} check", k.as_str());
     }
 }
 
@@ -1059,33 +726,20 @@ fn line_of(src: &str, needle: &str, nth: usize) -> usize {
 fn a_duplicate_step_id_and_a_bad_reference_are_reported_together_with_their_lines() {
     let broken = RUNBOOK
         .replace("id = \"reach-endpoint\"", "id = \"change-window\"")
-        .replace(
-            "requires = [\"smoke-test\"]",
-            "requires = [\"no-such-step\"]",
-        );
+        .replace("requires = [\"smoke-test\"]", "requires = [\"no-such-step\"]");
     let errs = match parse_guide(&broken, "broken.toml") {
         Ok(_) => panic!("a broken copy must not validate"),
         Err(e) => e,
     };
     let dup_line = line_of(&broken, "id = \"change-window\"", 2);
-    let dup = errs
-        .iter()
-        .find(|e| e.message.contains("duplicate step id"))
-        .unwrap_or_else(|| panic!("{errs:?}"));
+    let dup = errs.iter().find(|e| e.message.contains("duplicate step id")).unwrap_or_else(|| panic!("{errs:?}"));
     assert_eq!(dup.file, "broken.toml");
     assert_eq!(dup.line, dup_line);
     assert_eq!(dup.col, "id = ".len() + 1);
-    assert!(
-        dup.to_string()
-            .starts_with(&format!("broken.toml:{dup_line}:6: ")),
-        "{dup}"
-    );
+    assert!(dup.to_string().starts_with(&format!("broken.toml:{dup_line}:6: ")), "{dup}");
 
     let req_line = line_of(&broken, "no-such-step", 1);
-    let req = errs
-        .iter()
-        .find(|e| e.message.contains("no-such-step"))
-        .unwrap_or_else(|| panic!("{errs:?}"));
+    let req = errs.iter().find(|e| e.message.contains("no-such-step")).unwrap_or_else(|| panic!("{errs:?}"));
     assert_eq!(req.line, req_line);
 }
 
@@ -1097,50 +751,27 @@ fn an_unknown_key_is_reported_at_its_line() {
         Err(e) => e,
     };
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert_eq!(
-        errs[0].line,
-        line_of(&broken, "colour = \"red\"", 1),
-        "{}",
-        errs[0]
-    );
+    assert_eq!(errs[0].line, line_of(&broken, "colour = \"red\"", 1), "{}", errs[0]);
     assert!(errs[0].message.contains("colour"), "{}", errs[0]);
 }
 
 #[test]
 fn a_wrong_field_for_the_kind_and_a_troubleshooting_number_are_located() {
     let mut broken = built_in_src("posti.toml").to_string();
-    broken = broken.replacen(
-        "id = \"check-user-rights\"\n",
-        "id = \"check-user-rights\"\nnumber = 9\n",
-        1,
-    );
-    broken = broken.replacen(
-        "kind = \"contracts\"\n",
-        "kind = \"contracts\"\nhost = \"example.com\"\n",
-        1,
-    );
+    broken = broken.replacen("id = \"check-user-rights\"\n", "id = \"check-user-rights\"\nnumber = 9\n", 1);
+    broken = broken.replacen("kind = \"contracts\"\n", "kind = \"contracts\"\nhost = \"example.com\"\n", 1);
     let errs = match parse_guide(&broken, "posti-copy.toml") {
         Ok(_) => panic!("must not validate"),
         Err(e) => e,
     };
-    let num = errs
-        .iter()
-        .find(|e| e.message.contains("must not have a number"))
-        .unwrap_or_else(|| panic!("{errs:?}"));
+    let num = errs.iter().find(|e| e.message.contains("must not have a number")).unwrap_or_else(|| panic!("{errs:?}"));
     assert_eq!(num.line, line_of(&broken, "id = \"check-user-rights\"", 1));
-    let host = errs
-        .iter()
-        .find(|e| e.message.contains("`host` does not apply"))
-        .unwrap_or_else(|| panic!("{errs:?}"));
+    let host = errs.iter().find(|e| e.message.contains("`host` does not apply")).unwrap_or_else(|| panic!("{errs:?}"));
     assert_eq!(host.line, line_of(&broken, "kind = \"contracts\"", 1));
 }
 
 fn built_in_src(name: &str) -> &'static str {
-    BUILT_IN
-        .iter()
-        .find(|(f, _)| *f == name)
-        .map(|(_, s)| *s)
-        .unwrap_or_else(|| panic!("no built-in {name}"))
+    BUILT_IN.iter().find(|(f, _)| *f == name).map(|(_, s)| *s).unwrap_or_else(|| panic!("no built-in {name}"))
 }
 
 #[test]
@@ -1149,20 +780,14 @@ fn a_user_guide_with_a_built_in_id_overrides_it_and_a_broken_file_is_skipped() {
     let mine = RUNBOOK.replace("id = \"label-service-cutover\"", "id = \"postnl\"");
     std::fs::write(dir.path().join("a-postnl.toml"), mine).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.path().join("b-runbook.toml"), RUNBOOK).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(
-        dir.path().join("c-broken.toml"),
-        "schema = 1\nid = \"x\"\nnope = 1\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("c-broken.toml"), "schema = 1\nid = \"x\"\nnope = 1\n")
+        .unwrap_or_else(|e| panic!("{e}"));
     let c = Catalog::load(Some(dir.path()));
     let postnl = c.get("postnl").unwrap_or_else(|| panic!("postnl missing"));
     assert!(postnl.overrides_built_in);
     assert!(matches!(postnl.source, GuideSource::File(_)));
     assert_eq!(postnl.guide.steps[0].id(), "change-window");
-    assert!(
-        c.get("posti")
-            .is_some_and(|g| g.source == GuideSource::BuiltIn)
-    );
+    assert!(c.get("posti").is_some_and(|g| g.source == GuideSource::BuiltIn));
     assert!(c.get("label-service-cutover").is_some());
     assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
     assert!(c.errors[0].file.ends_with("c-broken.toml"));

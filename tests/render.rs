@@ -29,12 +29,7 @@ fn progressed() -> Progress {
     let mut p = Progress::default();
     let t = fixed_now() - jiff::SignedDuration::from_mins(5);
     p.apply(
-        &Op::SetStatus {
-            guide: "postnl".into(),
-            step: "servicedesk-access".into(),
-            status: Status::Done,
-            hash: None,
-        },
+        &Op::SetStatus { guide: "postnl".into(), step: "servicedesk-access".into(), status: Status::Done, hash: None },
         "alice",
         t,
     );
@@ -91,20 +86,9 @@ fn help() {
 fn ascii_mode_uses_only_ascii() {
     let mut a = app_with(progressed(), "en");
     open(&mut a, "postnl");
-    let s = screen(
-        &a,
-        Theme {
-            color: false,
-            ascii: true,
-        },
-        100,
-        30,
-    );
+    let s = screen(&a, Theme { color: false, ascii: true }, 100, 30);
     // Guide text may hold non-ASCII letters; the interface itself may not.
-    let ui_only: String = s
-        .lines()
-        .map(|l| l.chars().filter(|c| !c.is_alphabetic()).collect::<String>())
-        .collect();
+    let ui_only: String = s.lines().map(|l| l.chars().filter(|c| !c.is_alphabetic()).collect::<String>()).collect();
     assert!(ui_only.is_ascii(), "non-ASCII interface characters:\n{s}");
 }
 
@@ -112,15 +96,7 @@ fn ascii_mode_uses_only_ascii() {
 fn tiny_and_odd_sizes_do_not_panic() {
     let mut a = app_with(progressed(), "en");
     open(&mut a, "posti");
-    for (w, h) in [
-        (10, 3),
-        (20, 5),
-        (40, 10),
-        (79, 24),
-        (80, 7),
-        (300, 80),
-        (1, 1),
-    ] {
+    for (w, h) in [(10, 3), (20, 5), (40, 10), (79, 24), (80, 7), (300, 80), (1, 1)] {
         let s = screen(&a, Theme::default(), w, h);
         assert_eq!(s.lines().count(), h as usize);
     }

@@ -10,12 +10,7 @@ use cutover::progress::{Op, Progress, Status};
 fn opening_a_guide_lands_on_its_first_open_step() {
     let mut p = Progress::default();
     p.apply(
-        &Op::SetStatus {
-            guide: "postnl".into(),
-            step: "servicedesk-access".into(),
-            status: Status::Done,
-            hash: None,
-        },
+        &Op::SetStatus { guide: "postnl".into(), step: "servicedesk-access".into(), status: Status::Done, hash: None },
         "bob",
         fixed_now(),
     );
@@ -24,10 +19,7 @@ fn opening_a_guide_lands_on_its_first_open_step() {
     open(&mut a, "postnl");
     assert_eq!(a.screen, Screen::Checklist);
     assert_eq!(a.guide_id(), "postnl");
-    assert_eq!(
-        a.selected_step().map(|s| s.id()),
-        Some("account-verification")
-    );
+    assert_eq!(a.selected_step().map(|s| s.id()), Some("account-verification"));
 }
 
 #[test]
@@ -35,26 +27,11 @@ fn space_marks_done_and_asks_to_save_that_op() {
     let mut a = app();
     open(&mut a, "postnl");
     let effects = press(&mut a, ' ');
-    let [Effect::Apply(ops)] = effects.as_slice() else {
-        panic!("expected one Apply, got {effects:?}")
-    };
+    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("expected one Apply, got {effects:?}") };
     match ops.as_slice() {
-        [
-            Op::SetStatus {
-                guide,
-                step,
-                status,
-                hash,
-            },
-        ] => {
-            assert_eq!(
-                (guide.as_str(), step.as_str(), *status),
-                ("postnl", "servicedesk-access", Status::Done)
-            );
-            assert!(
-                hash.is_some(),
-                "the step's content hash is recorded when ticked"
-            );
+        [Op::SetStatus { guide, step, status, hash }] => {
+            assert_eq!((guide.as_str(), step.as_str(), *status), ("postnl", "servicedesk-access", Status::Done));
+            assert!(hash.is_some(), "the step's content hash is recorded when ticked");
         }
         other => panic!("unexpected ops {other:?}"),
     }
@@ -103,10 +80,7 @@ fn typing_a_note_fires_no_commands_and_saves_on_ctrl_s() {
     assert!(matches!(a.mode, Mode::EditNote { .. }));
     // Every letter here is also a command in normal mode.
     for c in "quit dbs jk ticket 4711".chars() {
-        assert!(
-            press(&mut a, c).is_empty(),
-            "{c} fired an effect while typing"
-        );
+        assert!(press(&mut a, c).is_empty(), "{c} fired an effect while typing");
     }
     key(&mut a, Key::plain(Code::Enter));
     press(&mut a, 'x');
@@ -114,9 +88,7 @@ fn typing_a_note_fires_no_commands_and_saves_on_ctrl_s() {
     assert_eq!(a.status("postnl", "servicedesk-access"), Status::Todo);
     let effects = key(&mut a, Key::ctrl('s'));
     assert!(matches!(a.mode, Mode::Normal));
-    let [Effect::Apply(ops)] = effects.as_slice() else {
-        panic!("{effects:?}")
-    };
+    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(
         ops,
         &vec![Op::SetNote {
@@ -135,17 +107,8 @@ fn ctrl_c_discards_a_note_draft() {
     press(&mut a, 'z');
     let effects = key(&mut a, Key::ctrl('c'));
     assert!(effects.is_empty());
-    assert!(
-        !a.quit,
-        "Ctrl-C in the editor discards the draft, it does not quit"
-    );
-    assert_eq!(
-        a.progress
-            .step("postnl", "servicedesk-access")
-            .map(|r| r.note.clone())
-            .unwrap_or_default(),
-        ""
-    );
+    assert!(!a.quit, "Ctrl-C in the editor discards the draft, it does not quit");
+    assert_eq!(a.progress.step("postnl", "servicedesk-access").map(|r| r.note.clone()).unwrap_or_default(), "");
 }
 
 #[test]
@@ -170,14 +133,8 @@ fn search_jumps_to_a_matching_step_and_esc_returns() {
     for c in "production".chars() {
         press(&mut a, c);
     }
-    let found = a
-        .selected_step()
-        .map(|s| s.id().to_string())
-        .unwrap_or_default();
-    assert!(
-        found.starts_with("production") || found == "go-live",
-        "search landed on {found}"
-    );
+    let found = a.selected_step().map(|s| s.id().to_string()).unwrap_or_default();
+    assert!(found.starts_with("production") || found == "go-live", "search landed on {found}");
     key(&mut a, Key::plain(Code::Esc));
     assert_eq!(a.selected, 0);
     press(&mut a, '/');
@@ -215,20 +172,10 @@ fn observer_cannot_change_anything() {
     open(&mut a, "postnl");
     for c in [' ', 'd', 'i', 'b', 's', 'u', 'e', 'c', 'C', 'p', 'a'] {
         let effects = press(&mut a, c);
-        assert!(
-            effects.is_empty(),
-            "{c} produced {effects:?} for an observer"
-        );
-        assert!(
-            matches!(a.mode, Mode::Normal),
-            "{c} opened a prompt for an observer"
-        );
+        assert!(effects.is_empty(), "{c} produced {effects:?} for an observer");
+        assert!(matches!(a.mode, Mode::Normal), "{c} opened a prompt for an observer");
     }
-    assert!(
-        a.message
-            .as_ref()
-            .is_some_and(|m| m.text.contains("read-only"))
-    );
+    assert!(a.message.as_ref().is_some_and(|m| m.text.contains("read-only")));
     assert_eq!(a.status("postnl", "servicedesk-access"), Status::Todo);
 }
 
@@ -257,33 +204,15 @@ fn a_state_from_another_instance_replaces_ours_and_says_who() {
     open(&mut a, "postnl");
     let mut p = Progress::default();
     p.apply(
-        &Op::SetStatus {
-            guide: "postnl".into(),
-            step: "versioning".into(),
-            status: Status::Blocked,
-            hash: None,
-        },
+        &Op::SetStatus { guide: "postnl".into(), step: "versioning".into(), status: Status::Blocked, hash: None },
         "bob",
         fixed_now(),
     );
-    update(
-        &mut a,
-        Action::StateLoaded {
-            progress: p,
-            external: true,
-        },
-    );
+    update(&mut a, Action::StateLoaded { progress: p, external: true });
     assert_eq!(a.status("postnl", "versioning"), Status::Blocked);
     assert_eq!(a.selected, 0, "the cursor stays where it was");
-    let msg = a
-        .message
-        .as_ref()
-        .map(|m| m.text.clone())
-        .unwrap_or_default();
-    assert!(
-        msg.contains("bob") && msg.contains("versioning") && msg.contains("blocked"),
-        "footer says {msg:?}"
-    );
+    let msg = a.message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(msg.contains("bob") && msg.contains("versioning") && msg.contains("blocked"), "footer says {msg:?}");
 }
 
 #[test]
@@ -301,21 +230,30 @@ fn y_copies_the_steps_items_in_turn_through_osc52() {
     let mut a = app();
     open(&mut a, "postnl");
     let first = press(&mut a, 'y');
-    let [Effect::Copy(text)] = first.as_slice() else {
-        panic!("{first:?}")
-    };
+    let [Effect::Copy(text)] = first.as_slice() else { panic!("{first:?}") };
     assert!(!text.is_empty());
     let seq = cutover::runtime::osc52(text);
     assert!(seq.starts_with("\x1b]52;c;") && seq.ends_with('\x07'));
     let payload = &seq[7..seq.len() - 1];
     assert!(
-        payload
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='),
+        payload.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='),
         "payload cannot end the sequence early"
     );
-    assert_eq!(
-        cutover::runtime::osc52("hi\x07\x1b"),
-        "\x1b]52;c;aGkHGw==\x07"
-    );
+    assert_eq!(cutover::runtime::osc52("hi\x07\x1b"), "\x1b]52;c;aGkHGw==\x07");
+}
+
+#[test]
+fn a_note_holding_a_configured_key_is_refused_and_the_draft_kept() {
+    let mut a = app();
+    a.secret_guard = cutover::app::SecretGuard(Some(std::sync::Arc::new(|t: &str| t.contains("sk-live-123456"))));
+    open(&mut a, "postnl");
+    press(&mut a, 'e');
+    for c in "key is sk-live-123456".chars() {
+        press(&mut a, c);
+    }
+    let effects = key(&mut a, Key::ctrl('s'));
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(a.mode, Mode::EditNote { .. }), "the editor stays open");
+    assert!(a.message.as_ref().is_some_and(|m| m.text.contains("API key") && !m.text.contains("sk-live")));
+    assert_eq!(a.progress.step("postnl", "servicedesk-access").map(|r| r.note.clone()).unwrap_or_default(), "");
 }

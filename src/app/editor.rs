@@ -19,20 +19,11 @@ impl Editor {
         }
         let row = lines.len() - 1;
         let col = lines[row].len();
-        Editor {
-            lines,
-            row,
-            col,
-            original: text.to_string(),
-        }
+        Editor { lines, row, col, original: text.to_string() }
     }
 
     pub fn text(&self) -> String {
-        self.lines
-            .iter()
-            .map(|l| l.iter().collect::<String>())
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.lines.iter().map(|l| l.iter().collect::<String>()).collect::<Vec<_>>().join("\n")
     }
 
     pub fn changed(&self) -> bool {
@@ -170,11 +161,7 @@ mod tests {
 
     fn typed(e: &mut Editor, s: &str) {
         for c in s.chars() {
-            let k = if c == '\n' {
-                Key::plain(Code::Enter)
-            } else {
-                Key::ch(c)
-            };
+            let k = if c == '\n' { Key::plain(Code::Enter) } else { Key::ch(c) };
             e.key(&k);
         }
     }

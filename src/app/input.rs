@@ -31,11 +31,7 @@ pub struct Key {
 
 impl Key {
     pub const fn plain(code: Code) -> Self {
-        Key {
-            code,
-            ctrl: false,
-            alt: false,
-        }
+        Key { code, ctrl: false, alt: false }
     }
 
     pub const fn ch(c: char) -> Self {
@@ -43,10 +39,6 @@ impl Key {
     }
 
     pub const fn ctrl(c: char) -> Self {
-        Key {
-            code: Code::Char(c),
-            ctrl: true,
-            alt: false,
-        }
+        Key { code: Code::Char(c), ctrl: true, alt: false }
     }
 }

@@ -34,6 +34,7 @@ pub enum Intent {
     EnterKey,
     Acknowledge,
     Copy,
+    Log,
     Help,
     Quit,
 }
@@ -46,11 +47,7 @@ pub struct Binding {
 }
 
 const fn k(code: Code) -> Key {
-    Key {
-        code,
-        ctrl: false,
-        alt: false,
-    }
+    Key { code, ctrl: false, alt: false }
 }
 const fn c(ch: char) -> Key {
     k(Code::Char(ch))
@@ -58,30 +55,10 @@ const fn c(ch: char) -> Key {
 
 /// Every binding of the normal mode, in help order.
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: &[k(Code::Up), c('k')],
-        label: "↑/k",
-        intent: Intent::Up,
-        help: "previous step",
-    },
-    Binding {
-        keys: &[k(Code::Down), c('j')],
-        label: "↓/j",
-        intent: Intent::Down,
-        help: "next step",
-    },
-    Binding {
-        keys: &[k(Code::Home), c('g')],
-        label: "g/Home",
-        intent: Intent::Top,
-        help: "first step",
-    },
-    Binding {
-        keys: &[k(Code::End), c('G'), c('G')],
-        label: "G/End",
-        intent: Intent::Bottom,
-        help: "last item",
-    },
+    Binding { keys: &[k(Code::Up), c('k')], label: "↑/k", intent: Intent::Up, help: "previous step" },
+    Binding { keys: &[k(Code::Down), c('j')], label: "↓/j", intent: Intent::Down, help: "next step" },
+    Binding { keys: &[k(Code::Home), c('g')], label: "g/Home", intent: Intent::Top, help: "first step" },
+    Binding { keys: &[k(Code::End), c('G'), c('G')], label: "G/End", intent: Intent::Bottom, help: "last item" },
     Binding {
         keys: &[k(Code::Enter), k(Code::Right), c('l')],
         label: "Enter",
@@ -94,72 +71,22 @@ pub const BINDINGS: &[Binding] = &[
         intent: Intent::Back,
         help: "back (to the guide list)",
     },
-    Binding {
-        keys: &[c(' '), c('x')],
-        label: "Space/x",
-        intent: Intent::ToggleDone,
-        help: "toggle done",
-    },
-    Binding {
-        keys: &[c('d')],
-        label: "d",
-        intent: Intent::SetDone,
-        help: "mark done",
-    },
-    Binding {
-        keys: &[c('i')],
-        label: "i",
-        intent: Intent::SetInProgress,
-        help: "mark in progress",
-    },
-    Binding {
-        keys: &[c('b')],
-        label: "b",
-        intent: Intent::SetBlocked,
-        help: "mark blocked",
-    },
-    Binding {
-        keys: &[c('s')],
-        label: "s",
-        intent: Intent::SetSkipped,
-        help: "mark skipped",
-    },
-    Binding {
-        keys: &[c('u')],
-        label: "u",
-        intent: Intent::SetTodo,
-        help: "mark todo (undo)",
-    },
-    Binding {
-        keys: &[c('e')],
-        label: "e",
-        intent: Intent::EditNote,
-        help: "edit the step's note",
-    },
-    Binding {
-        keys: &[c('/')],
-        label: "/",
-        intent: Intent::Search,
-        help: "search steps",
-    },
-    Binding {
-        keys: &[c('n')],
-        label: "n",
-        intent: Intent::NextMatch,
-        help: "next search match",
-    },
+    Binding { keys: &[c(' '), c('x')], label: "Space/x", intent: Intent::ToggleDone, help: "toggle done" },
+    Binding { keys: &[c('d')], label: "d", intent: Intent::SetDone, help: "mark done" },
+    Binding { keys: &[c('i')], label: "i", intent: Intent::SetInProgress, help: "mark in progress" },
+    Binding { keys: &[c('b')], label: "b", intent: Intent::SetBlocked, help: "mark blocked" },
+    Binding { keys: &[c('s')], label: "s", intent: Intent::SetSkipped, help: "mark skipped" },
+    Binding { keys: &[c('u')], label: "u", intent: Intent::SetTodo, help: "mark todo (undo)" },
+    Binding { keys: &[c('e')], label: "e", intent: Intent::EditNote, help: "edit the step's note" },
+    Binding { keys: &[c('/')], label: "/", intent: Intent::Search, help: "search steps" },
+    Binding { keys: &[c('n')], label: "n", intent: Intent::NextMatch, help: "next search match" },
     Binding {
         keys: &[c('L'), c('L')],
         label: "L",
         intent: Intent::SwitchLanguage,
         help: "switch the guide's language",
     },
-    Binding {
-        keys: &[c('t')],
-        label: "t",
-        intent: Intent::Troubleshoot,
-        help: "jump to the step's troubleshooting",
-    },
+    Binding { keys: &[c('t')], label: "t", intent: Intent::Troubleshoot, help: "jump to the step's troubleshooting" },
     Binding {
         keys: &[k(Code::PageDown), c('J'), c('J')],
         label: "PgDn/J",
@@ -172,18 +99,8 @@ pub const BINDINGS: &[Binding] = &[
         intent: Intent::ScrollDetailUp,
         help: "scroll the detail up",
     },
-    Binding {
-        keys: &[c('c')],
-        label: "c",
-        intent: Intent::RunCheck,
-        help: "run the step's check",
-    },
-    Binding {
-        keys: &[c('C'), c('C')],
-        label: "C",
-        intent: Intent::RunAllChecks,
-        help: "run all checks of the guide",
-    },
+    Binding { keys: &[c('c')], label: "c", intent: Intent::RunCheck, help: "run the step's check" },
+    Binding { keys: &[c('C'), c('C')], label: "C", intent: Intent::RunAllChecks, help: "run all checks of the guide" },
     Binding {
         keys: &[c('E'), c('E')],
         label: "E",
@@ -197,32 +114,21 @@ pub const BINDINGS: &[Binding] = &[
         help: "type the API key for the active environment (memory only)",
     },
     Binding {
+        keys: &[c('H')],
+        label: "H",
+        intent: Intent::Log,
+        help: "history: the event log of this guide (who changed what, when)",
+    },
+    Binding {
         keys: &[c('y')],
         label: "y",
         intent: Intent::Copy,
         help: "copy the step's link, email, phone or check as curl (again: next); OSC 52, in tmux needs set-clipboard on",
     },
+    Binding { keys: &[c('a')], label: "a", intent: Intent::Acknowledge, help: "acknowledge a changed step as read" },
+    Binding { keys: &[c('?'), c('?'), k(Code::F(1))], label: "?", intent: Intent::Help, help: "this help" },
     Binding {
-        keys: &[c('a')],
-        label: "a",
-        intent: Intent::Acknowledge,
-        help: "acknowledge a changed step as read",
-    },
-    Binding {
-        keys: &[c('?'), c('?'), k(Code::F(1))],
-        label: "?",
-        intent: Intent::Help,
-        help: "this help",
-    },
-    Binding {
-        keys: &[
-            c('q'),
-            Key {
-                code: Code::Char('c'),
-                ctrl: true,
-                alt: false,
-            },
-        ],
+        keys: &[c('q'), Key { code: Code::Char('c'), ctrl: true, alt: false }],
         label: "q",
         intent: Intent::Quit,
         help: "quit",
@@ -231,10 +137,7 @@ pub const BINDINGS: &[Binding] = &[
 
 /// The intent of `key` in normal mode, if any.
 pub fn intent_for(key: &Key) -> Option<Intent> {
-    BINDINGS
-        .iter()
-        .find(|b| b.keys.contains(key))
-        .map(|b| b.intent)
+    BINDINGS.iter().find(|b| b.keys.contains(key)).map(|b| b.intent)
 }
 
 /// The short hints in the footer, by screen.

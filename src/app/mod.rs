@@ -8,4 +8,4 @@ pub mod state;
 mod update;
 
 pub use state::*;
-pub use update::{Action, CheckRequest, Effect, update};
+pub use update::{Action, CheckRequest, Effect, open_guide, update};

@@ -19,15 +19,8 @@ pub struct GuideEntry {
 
 impl GuideEntry {
     pub fn new(guide: Guide, source: String) -> Self {
-        let hashes = guide
-            .all_items()
-            .map(|s| (s.id().to_string(), step_hash(s)))
-            .collect();
-        GuideEntry {
-            guide: Arc::new(guide),
-            source,
-            hashes,
-        }
+        let hashes = guide.all_items().map(|s| (s.id().to_string(), step_hash(s))).collect();
+        GuideEntry { guide: Arc::new(guide), source, hashes }
     }
 }
 
@@ -42,6 +35,10 @@ pub enum Screen {
 pub enum Mode {
     Normal,
     Help {
+        scroll: u16,
+    },
+    /// The event log of the current guide, newest first.
+    Log {
         scroll: u16,
     },
     Search {
@@ -73,6 +70,26 @@ pub enum Mode {
         env: String,
         typed: SecretInput,
     },
+}
+
+/// A check for configured keys in text, given by the runtime (the app
+/// itself holds no key).
+#[derive(Clone, Default)]
+pub struct SecretGuard(pub Option<KeyDetector>);
+
+/// True if the text holds a configured key.
+pub type KeyDetector = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+impl SecretGuard {
+    pub fn holds_key(&self, text: &str) -> bool {
+        self.0.as_ref().is_some_and(|f| f(text))
+    }
+}
+
+impl std::fmt::Debug for SecretGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "SecretGuard(on)" } else { "SecretGuard(off)" })
+    }
 }
 
 /// Text typed into the key prompt: never shown by Debug.
@@ -150,6 +167,12 @@ pub struct App {
     pub last_search: String,
     /// Which of the step's copyable items `y` copies next.
     pub copy_cursor: usize,
+    /// Tells whether a text holds a configured API key; such a note is
+    /// refused, not saved.
+    pub secret_guard: SecretGuard,
+    /// Freshness window per guide from the user's config, overriding the
+    /// guide's own `fresh_for`, in seconds.
+    pub fresh_override: BTreeMap<String, u64>,
 }
 
 /// One row of the step list.
@@ -160,23 +183,14 @@ pub struct Item<'a> {
 }
 
 impl App {
-    pub fn new(
-        guides: Vec<GuideEntry>,
-        progress: Progress,
-        settings: Settings,
-        now: Timestamp,
-    ) -> Self {
+    pub fn new(guides: Vec<GuideEntry>, progress: Progress, settings: Settings, now: Timestamp) -> Self {
         let mut lang = BTreeMap::new();
         let mut env = BTreeMap::new();
         for g in &guides {
             let wanted: Vec<&str> = settings.lang_pref.iter().map(String::as_str).collect();
             lang.insert(g.guide.id().to_string(), g.guide.pick_language(&wanted));
-            let first_env = g
-                .guide
-                .environments
-                .iter()
-                .find(|(_, e)| e.sandbox)
-                .or_else(|| g.guide.environments.iter().next());
+            let first_env =
+                g.guide.environments.iter().find(|(_, e)| e.sandbox).or_else(|| g.guide.environments.iter().next());
             if let Some((name, _)) = first_env {
                 env.insert(g.guide.id().to_string(), name.clone());
             }
@@ -204,6 +218,8 @@ impl App {
             overridden_urls: BTreeMap::new(),
             last_search: String::new(),
             copy_cursor: 0,
+            fresh_override: BTreeMap::new(),
+            secret_guard: SecretGuard::default(),
         }
     }
 
@@ -221,11 +237,7 @@ impl App {
 
     /// The language the current guide is shown in, and the fallbacks.
     pub fn lang_of<'a>(&'a self, guide: &'a Guide) -> (&'a str, &'a [String]) {
-        let l = self
-            .lang
-            .get(guide.id())
-            .map(String::as_str)
-            .unwrap_or("en");
+        let l = self.lang.get(guide.id()).map(String::as_str).unwrap_or("en");
         (l, &guide.languages)
     }
 
@@ -245,14 +257,8 @@ impl App {
             Some(g) => g
                 .steps
                 .iter()
-                .map(|s| Item {
-                    step: s,
-                    troubleshooting: false,
-                })
-                .chain(g.troubleshooting.iter().map(|s| Item {
-                    step: s,
-                    troubleshooting: true,
-                }))
+                .map(|s| Item { step: s, troubleshooting: false })
+                .chain(g.troubleshooting.iter().map(|s| Item { step: s, troubleshooting: true }))
                 .collect(),
             None => Vec::new(),
         }
@@ -279,11 +285,7 @@ impl App {
         if rec.status == Status::Todo {
             return false;
         }
-        let current = self
-            .guides
-            .iter()
-            .find(|e| e.guide.id() == guide)
-            .and_then(|e| e.hashes.get(step));
+        let current = self.guides.iter().find(|e| e.guide.id() == guide).and_then(|e| e.hashes.get(step));
         match (&rec.hash, current) {
             (Some(saved), Some(now)) => saved != now,
             _ => false,
@@ -301,21 +303,31 @@ impl App {
 
     /// The latest verdict of a step's checks, if any ran.
     pub fn last_verdict(&self, guide: &str, step: &str) -> Option<(Verdict, Timestamp)> {
-        self.progress
-            .step(guide, step)
-            .and_then(|r| r.last_check())
-            .map(|c| (c.verdict, c.at))
+        self.progress.step(guide, step).and_then(|r| r.last_check()).map(|c| (c.verdict, c.at))
+    }
+
+    /// The freshness window of a step's verdicts in seconds: the config's
+    /// override, else the shortest `fresh_for` of its checks; None: verdicts
+    /// never go stale.
+    pub fn fresh_window(&self, guide: &str, step: &Step) -> Option<u64> {
+        self.fresh_override.get(guide).copied().or_else(|| {
+            step.checks.iter().filter_map(|c| c.fresh_for.as_deref()).filter_map(crate::guide::parse_duration).min()
+        })
+    }
+
+    /// The latest verdict is older than the step's freshness window.
+    pub fn is_stale(&self, guide: &str, step: &Step) -> bool {
+        match (self.last_verdict(guide, step.id()), self.fresh_window(guide, step)) {
+            (Some((_, at)), Some(window)) => self.now.as_second() - at.as_second() > window as i64,
+            _ => false,
+        }
     }
 
     pub fn is_running(&self, guide: &str, step: &str) -> bool {
-        self.running
-            .contains_key(&(guide.to_string(), step.to_string()))
+        self.running.contains_key(&(guide.to_string(), step.to_string()))
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
-        self.message = Some(Message {
-            text: text.into(),
-            tone,
-        });
+        self.message = Some(Message { text: text.into(), tone });
     }
 }

@@ -100,12 +100,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.say(Tone::Error, format!("not saved: {err}"));
             vec![]
         }
-        Action::CheckFinished {
-            run_id,
-            guide,
-            step,
-            records,
-        } => {
+        Action::CheckFinished { run_id, guide, step, records } => {
             let key = (guide.clone(), step.clone());
             if app.running.get(&key).map(|r| r.run_id) != Some(run_id) {
                 return vec![]; // stale: a newer run replaced it, or it was cancelled
@@ -115,19 +110,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 app.say(Tone::Info, format!("{step}: nothing to run"));
                 return vec![];
             }
-            let worst = records
-                .iter()
-                .map(|r| r.verdict)
-                .filter(|v| *v != Verdict::Skipped)
-                .max_by_key(|v| verdict_rank(*v));
-            let last = records
-                .iter()
-                .rev()
-                .find(|r| r.verdict != Verdict::Skipped)
-                .or(records.last());
-            let text = last
-                .map(|r| format!("{step}: {} — {}", worst.unwrap_or(r.verdict), r.message))
-                .unwrap_or_default();
+            let worst =
+                records.iter().map(|r| r.verdict).filter(|v| *v != Verdict::Skipped).max_by_key(|v| verdict_rank(*v));
+            let last = records.iter().rev().find(|r| r.verdict != Verdict::Skipped).or(records.last());
+            let text =
+                last.map(|r| format!("{step}: {} — {}", worst.unwrap_or(r.verdict), r.message)).unwrap_or_default();
             let tone = match worst {
                 Some(Verdict::Pass) => Tone::Success,
                 Some(Verdict::Fail) | Some(Verdict::Error) => Tone::Error,
@@ -136,11 +123,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.say(tone, text);
             let ops: Vec<Op> = records
                 .into_iter()
-                .map(|r| Op::RecordCheck {
-                    guide: guide.clone(),
-                    step: step.clone(),
-                    record: Box::new(r),
-                })
+                .map(|r| Op::RecordCheck { guide: guide.clone(), step: step.clone(), record: Box::new(r) })
                 .collect();
             apply_local(app, &ops);
             vec![Effect::Apply(ops)]
@@ -151,19 +134,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Shutdown => {
             let mut effects = Vec::new();
-            if let Mode::EditNote {
-                guide,
-                step,
-                editor,
-            } = &app.mode
+            if let Mode::EditNote { guide, step, editor } = &app.mode
                 && editor.changed()
                 && !app.settings.observe
             {
-                let ops = vec![Op::SetNote {
-                    guide: guide.clone(),
-                    step: step.clone(),
-                    note: editor.text(),
-                }];
+                let ops = vec![Op::SetNote { guide: guide.clone(), step: step.clone(), note: editor.text() }];
                 apply_local(app, &ops);
                 effects.push(Effect::Apply(ops));
             }
@@ -179,31 +154,24 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 
 /// "bob: versioning → blocked" for what another instance just did.
 pub fn describe_new_events(old: &Progress, new: &Progress) -> Option<String> {
+    // Compared without the time: our own change, applied here a moment
+    // before the store stamped it, is not news.
+    let same = |a: &crate::progress::Event, b: &crate::progress::Event| {
+        a.by == b.by && a.guide == b.guide && a.step == b.step && a.what == b.what && a.detail == b.detail
+    };
     let known: Vec<&crate::progress::Event> = old.events.iter().rev().take(200).collect();
-    let fresh: Vec<&crate::progress::Event> = new
-        .events
-        .iter()
-        .rev()
-        .take(50)
-        .filter(|e| !known.contains(e))
-        .collect();
+    let fresh: Vec<&crate::progress::Event> =
+        new.events.iter().rev().take(50).filter(|e| !known.iter().any(|k| same(k, e))).collect();
     let latest = fresh.first()?;
     let by = crate::sanitize::line(&latest.by);
     let step = crate::sanitize::line(&latest.step);
     let what = match latest.what.as_str() {
         "status" => format!("{by}: {step} → {}", crate::sanitize::line(&latest.detail)),
         "note" => format!("{by} edited the note of {step}"),
-        "check" => format!(
-            "{by} ran the check of {step}: {}",
-            crate::sanitize::line(&latest.detail)
-        ),
+        "check" => format!("{by} ran the check of {step}: {}", crate::sanitize::line(&latest.detail)),
         _ => format!("{by}: {step} {}", crate::sanitize::line(&latest.detail)),
     };
-    Some(if fresh.len() > 1 {
-        format!("{what} (+{} more changes)", fresh.len() - 1)
-    } else {
-        what
-    })
+    Some(if fresh.len() > 1 { format!("{what} (+{} more changes)", fresh.len() - 1) } else { what })
 }
 
 fn verdict_rank(v: Verdict) -> u8 {
@@ -232,24 +200,25 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
         Mode::Help { scroll } => {
             match key.code {
                 Code::Down | Code::Char('j') | Code::PageDown => {
-                    app.mode = Mode::Help {
-                        scroll: scroll.saturating_add(if key.code == Code::PageDown {
-                            10
-                        } else {
-                            1
-                        }),
-                    }
+                    app.mode =
+                        Mode::Help { scroll: scroll.saturating_add(if key.code == Code::PageDown { 10 } else { 1 }) }
                 }
                 Code::Up | Code::Char('k') | Code::PageUp => {
-                    app.mode = Mode::Help {
-                        scroll: scroll.saturating_sub(if key.code == Code::PageUp {
-                            10
-                        } else {
-                            1
-                        }),
-                    }
+                    app.mode =
+                        Mode::Help { scroll: scroll.saturating_sub(if key.code == Code::PageUp { 10 } else { 1 }) }
                 }
                 Code::Char('q') if !key.ctrl => app.mode = Mode::Normal,
+                _ if key == Key::ctrl('c') => return quit(app),
+                _ => app.mode = Mode::Normal,
+            }
+            vec![]
+        }
+        Mode::Log { scroll } => {
+            match key.code {
+                Code::Down | Code::Char('j') => app.mode = Mode::Log { scroll: scroll.saturating_add(1) },
+                Code::PageDown => app.mode = Mode::Log { scroll: scroll.saturating_add(10) },
+                Code::Up | Code::Char('k') => app.mode = Mode::Log { scroll: scroll.saturating_sub(1) },
+                Code::PageUp => app.mode = Mode::Log { scroll: scroll.saturating_sub(10) },
                 _ if key == Key::ctrl('c') => return quit(app),
                 _ => app.mode = Mode::Normal,
             }
@@ -283,17 +252,19 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
             }
             vec![]
         }
-        Mode::EditNote {
-            guide,
-            step,
-            mut editor,
-        } => {
+        Mode::EditNote { guide, step, mut editor } => {
             if key == Key::ctrl('s') || key.code == Code::Esc {
                 app.mode = Mode::Normal;
                 if !editor.changed() {
                     return vec![];
                 }
                 let note = editor.text();
+                if app.secret_guard.holds_key(&note) {
+                    // Keep the editor open so nothing typed is lost.
+                    app.mode = Mode::EditNote { guide, step, editor };
+                    app.say(Tone::Error, "not saved: the note contains an API key; remove it first");
+                    return vec![];
+                }
                 let ops = vec![Op::SetNote { guide, step, note }];
                 apply_local(app, &ops);
                 app.say(Tone::Success, "note saved");
@@ -305,19 +276,10 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                 return vec![];
             }
             editor.key(&key);
-            app.mode = Mode::EditNote {
-                guide,
-                step,
-                editor,
-            };
+            app.mode = Mode::EditNote { guide, step, editor };
             vec![]
         }
-        Mode::Confirm {
-            prompt,
-            expected,
-            mut typed,
-            then,
-        } => {
+        Mode::Confirm { prompt, expected, mut typed, then } => {
             match key.code {
                 Code::Esc => {
                     app.mode = Mode::Normal;
@@ -328,28 +290,15 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                     if typed.trim() == expected {
                         return start_effect(app, *then);
                     }
-                    app.say(
-                        Tone::Warning,
-                        format!("you typed {typed:?}, not {expected:?}: nothing was sent"),
-                    );
+                    app.say(Tone::Warning, format!("you typed {typed:?}, not {expected:?}: nothing was sent"));
                 }
                 Code::Backspace => {
                     typed.pop();
-                    app.mode = Mode::Confirm {
-                        prompt,
-                        expected,
-                        typed,
-                        then,
-                    };
+                    app.mode = Mode::Confirm { prompt, expected, typed, then };
                 }
                 Code::Char(c) if !key.ctrl => {
                     typed.push(c);
-                    app.mode = Mode::Confirm {
-                        prompt,
-                        expected,
-                        typed,
-                        then,
-                    };
+                    app.mode = Mode::Confirm { prompt, expected, typed, then };
                 }
                 _ if key == Key::ctrl('c') => {
                     app.mode = Mode::Normal;
@@ -359,12 +308,7 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
             }
             vec![]
         }
-        Mode::Evidence {
-            prompt,
-            mut typed,
-            then,
-            confirm_writes,
-        } => {
+        Mode::Evidence { prompt, mut typed, then, confirm_writes } => {
             match key.code {
                 Code::Esc => {
                     app.mode = Mode::Normal;
@@ -381,32 +325,18 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                 }
                 Code::Backspace => {
                     typed.pop();
-                    app.mode = Mode::Evidence {
-                        prompt,
-                        typed,
-                        then,
-                        confirm_writes,
-                    };
+                    app.mode = Mode::Evidence { prompt, typed, then, confirm_writes };
                 }
                 Code::Char(c) if !key.ctrl => {
                     typed.push(c);
-                    app.mode = Mode::Evidence {
-                        prompt,
-                        typed,
-                        then,
-                        confirm_writes,
-                    };
+                    app.mode = Mode::Evidence { prompt, typed, then, confirm_writes };
                 }
                 _ if key == Key::ctrl('c') => app.mode = Mode::Normal,
                 _ => {}
             }
             vec![]
         }
-        Mode::KeyPrompt {
-            guide,
-            env,
-            mut typed,
-        } => {
+        Mode::KeyPrompt { guide, env, mut typed } => {
             match key.code {
                 Code::Esc => app.mode = Mode::Normal,
                 Code::Enter => {
@@ -418,10 +348,7 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                     }
                     app.say(
                         Tone::Success,
-                        format!(
-                            "key {} kept in memory for {guide} {env} (never saved)",
-                            key.masked()
-                        ),
+                        format!("key {} kept in memory for {guide} {env} (never saved)", key.masked()),
                     );
                     return vec![Effect::SetKey { guide, env, key }];
                 }
@@ -442,11 +369,7 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
 }
 
 fn quit(app: &mut App) -> Vec<Effect> {
-    let mut effects: Vec<Effect> = app
-        .running
-        .values()
-        .map(|r| Effect::CancelCheck { run_id: r.run_id })
-        .collect();
+    let mut effects: Vec<Effect> = app.running.values().map(|r| Effect::CancelCheck { run_id: r.run_id }).collect();
     app.quit = true;
     effects.push(Effect::Quit);
     effects
@@ -466,14 +389,16 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
         Intent::Down => select(app, (app.selected + 1).min(n.saturating_sub(1))),
         Intent::Top => select(app, 0),
         Intent::Bottom => select(app, n.saturating_sub(1)),
-        Intent::PageUp | Intent::ScrollDetailUp => {
-            app.detail_scroll = app.detail_scroll.saturating_sub(5)
-        }
-        Intent::PageDown | Intent::ScrollDetailDown => {
-            app.detail_scroll = app.detail_scroll.saturating_add(5)
-        }
+        Intent::PageUp | Intent::ScrollDetailUp => app.detail_scroll = app.detail_scroll.saturating_sub(5),
+        Intent::PageDown | Intent::ScrollDetailDown => app.detail_scroll = app.detail_scroll.saturating_add(5),
         Intent::Open => {}
         Intent::Back => {
+            // Esc first cancels a check running on this step.
+            let key = (app.guide_id().to_string(), app.selected_step().map(|s| s.id().to_string()).unwrap_or_default());
+            if let Some(r) = app.running.remove(&key) {
+                app.say(Tone::Info, "check cancelled");
+                return vec![Effect::CancelCheck { run_id: r.run_id }];
+            }
             app.screen = Screen::Picker;
             app.picker = app.current;
         }
@@ -481,11 +406,7 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
             let Some(step) = app.selected_step() else {
                 return vec![];
             };
-            let next = if app.status(app.guide_id(), step.id()) == Status::Done {
-                Status::Todo
-            } else {
-                Status::Done
-            };
+            let next = if app.status(app.guide_id(), step.id()) == Status::Done { Status::Todo } else { Status::Done };
             return set_status(app, next);
         }
         Intent::SetTodo => return set_status(app, Status::Todo),
@@ -500,23 +421,14 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
             let Some(step) = app.selected_step() else {
                 return vec![];
             };
-            let note = app
-                .progress
-                .step(app.guide_id(), step.id())
-                .map(|r| r.note.clone())
-                .unwrap_or_default();
+            let note = app.progress.step(app.guide_id(), step.id()).map(|r| r.note.clone()).unwrap_or_default();
             app.mode = Mode::EditNote {
                 guide: app.guide_id().to_string(),
                 step: step.id().to_string(),
                 editor: Editor::new(&note),
             };
         }
-        Intent::Search => {
-            app.mode = Mode::Search {
-                query: String::new(),
-                from: app.selected,
-            }
-        }
+        Intent::Search => app.mode = Mode::Search { query: String::new(), from: app.selected },
         Intent::NextMatch => {
             let q = app.last_search.clone();
             if q.is_empty() {
@@ -542,26 +454,16 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
             let Some(step) = app.selected_step() else {
                 return vec![];
             };
-            let targets: Vec<String> = step
-                .troubleshoot
-                .iter()
-                .map(|t| t.get_ref().clone())
-                .collect();
+            let targets: Vec<String> = step.troubleshoot.iter().map(|t| t.get_ref().clone()).collect();
             if targets.is_empty() {
                 app.say(Tone::Info, "this step has no troubleshooting items");
                 return vec![];
             }
             let items = app.items();
             // Cycle through the linked items: the first one after the selection.
-            let positions: Vec<usize> = targets
-                .iter()
-                .filter_map(|t| items.iter().position(|i| i.step.id() == t))
-                .collect();
-            let next = positions
-                .iter()
-                .copied()
-                .find(|p| *p > app.selected)
-                .or(positions.first().copied());
+            let positions: Vec<usize> =
+                targets.iter().filter_map(|t| items.iter().position(|i| i.step.id() == t)).collect();
+            let next = positions.iter().copied().find(|p| *p > app.selected).or(positions.first().copied());
             if let Some(p) = next {
                 select(app, p);
             }
@@ -591,11 +493,7 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
                 app.say(Tone::Info, "this guide has no environments, so no key");
                 return vec![];
             };
-            app.mode = Mode::KeyPrompt {
-                guide: app.guide_id().to_string(),
-                env,
-                typed: Default::default(),
-            };
+            app.mode = Mode::KeyPrompt { guide: app.guide_id().to_string(), env, typed: Default::default() };
         }
         Intent::Acknowledge => {
             if refuse_observer(app) {
@@ -609,20 +507,13 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
                 app.say(Tone::Info, "this step has not changed since it was ticked");
                 return vec![];
             }
-            let hash = app
-                .entry()
-                .and_then(|e| e.hashes.get(&sid))
-                .cloned()
-                .unwrap_or_default();
-            let ops = vec![Op::Acknowledge {
-                guide: gid,
-                step: sid,
-                hash,
-            }];
+            let hash = app.entry().and_then(|e| e.hashes.get(&sid)).cloned().unwrap_or_default();
+            let ops = vec![Op::Acknowledge { guide: gid, step: sid, hash }];
             apply_local(app, &ops);
             return vec![Effect::Apply(ops)];
         }
         Intent::Help => app.mode = Mode::Help { scroll: 0 },
+        Intent::Log => app.mode = Mode::Log { scroll: 0 },
         Intent::Copy => {
             let choices = copyable(app);
             if choices.is_empty() {
@@ -670,10 +561,7 @@ fn copyable(app: &App) -> Vec<(String, String)> {
             continue;
         }
         let r = c.request();
-        let mut cmd = format!(
-            "curl -sS -X {}",
-            r.method.as_deref().unwrap_or("GET").to_ascii_uppercase()
-        );
+        let mut cmd = format!("curl -sS -X {}", r.method.as_deref().unwrap_or("GET").to_ascii_uppercase());
         for (k, v) in &r.headers {
             let v = v.replace("{api_key}", "$API_KEY");
             cmd.push_str(&format!(" -H '{k}: {v}'"));
@@ -681,11 +569,7 @@ fn copyable(app: &App) -> Vec<(String, String)> {
         if let Some(b) = &r.body {
             cmd.push_str(&format!(" --data '{}'", b.replace('\'', "")));
         }
-        let mut url = format!(
-            "{}{}",
-            base.trim_end_matches('/'),
-            r.path.as_deref().unwrap_or("")
-        );
+        let mut url = format!("{}{}", base.trim_end_matches('/'), r.path.as_deref().unwrap_or(""));
         if !r.query.is_empty() {
             let q: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
             url.push('?');
@@ -704,10 +588,8 @@ fn on_picker(app: &mut App, intent: Intent) -> Vec<Effect> {
         Intent::Down => app.picker = (app.picker + 1).min(n.saturating_sub(1)),
         Intent::Top => app.picker = 0,
         Intent::Bottom => app.picker = n.saturating_sub(1),
-        Intent::Open | Intent::ToggleDone => {
-            if app.picker < n {
-                open_guide(app, app.picker);
-            }
+        Intent::Open | Intent::ToggleDone if app.picker < n => {
+            open_guide(app, app.picker);
         }
         Intent::Help => app.mode = Mode::Help { scroll: 0 },
         Intent::Quit | Intent::Back => return quit(app),
@@ -717,16 +599,13 @@ fn on_picker(app: &mut App, intent: Intent) -> Vec<Effect> {
 }
 
 /// Opens guide `idx` at its first step that is not closed.
-pub(crate) fn open_guide(app: &mut App, idx: usize) {
+pub fn open_guide(app: &mut App, idx: usize) {
     app.current = idx;
     app.screen = Screen::Checklist;
     app.detail_scroll = 0;
     let gid = app.guide_id().to_string();
-    let first_open = app.guide().and_then(|g| {
-        g.steps
-            .iter()
-            .position(|s| !app.progress.status(&gid, s.id()).is_closed())
-    });
+    let first_open =
+        app.guide().and_then(|g| g.steps.iter().position(|s| !app.progress.status(&gid, s.id()).is_closed()));
     app.selected = first_open.unwrap_or(0);
 }
 
@@ -740,10 +619,7 @@ fn select(app: &mut App, idx: usize) {
 
 fn refuse_observer(app: &mut App) -> bool {
     if app.settings.observe {
-        app.say(
-            Tone::Warning,
-            "read-only: you are observing (--observe); nothing can be changed from here",
-        );
+        app.say(Tone::Warning, "read-only: you are observing (--observe); nothing can be changed from here");
     }
     app.settings.observe
 }
@@ -758,26 +634,14 @@ fn set_status(app: &mut App, status: Status) -> Vec<Effect> {
     };
     let gid = g.id().to_string();
     let sid = step.id().to_string();
-    let missing = if status == Status::Done {
-        app.missing_requirements(g, step)
-    } else {
-        Vec::new()
-    };
+    let missing = if status == Status::Done { app.missing_requirements(g, step) } else { Vec::new() };
     let hash = app.entry().and_then(|e| e.hashes.get(&sid)).cloned();
-    let ops = vec![Op::SetStatus {
-        guide: gid,
-        step: sid.clone(),
-        status,
-        hash,
-    }];
+    let ops = vec![Op::SetStatus { guide: gid, step: sid.clone(), status, hash }];
     apply_local(app, &ops);
     if missing.is_empty() {
         app.say(Tone::Success, format!("{sid}: {status}"));
     } else {
-        app.say(
-            Tone::Warning,
-            format!("{sid}: {status}, but it needs {} first", missing.join(", ")),
-        );
+        app.say(Tone::Warning, format!("{sid}: {status}, but it needs {} first", missing.join(", ")));
     }
     vec![Effect::Apply(ops)]
 }
@@ -805,20 +669,9 @@ fn find_match(app: &App, q: &str, from: usize, wrap: bool) -> Option<usize> {
     if q.is_empty() || n == 0 {
         return None;
     }
-    let order: Vec<usize> = if wrap {
-        (0..n).map(|i| (from + i) % n).collect()
-    } else {
-        (from..n).collect()
-    };
-    let ranks: Vec<(usize, u8)> = order
-        .into_iter()
-        .map(|i| (i, match_rank(app, i, q)))
-        .collect();
-    ranks
-        .iter()
-        .find(|(_, r)| *r == 2)
-        .or_else(|| ranks.iter().find(|(_, r)| *r == 1))
-        .map(|(i, _)| *i)
+    let order: Vec<usize> = if wrap { (0..n).map(|i| (from + i) % n).collect() } else { (from..n).collect() };
+    let ranks: Vec<(usize, u8)> = order.into_iter().map(|i| (i, match_rank(app, i, q))).collect();
+    ranks.iter().find(|(_, r)| *r == 2).or_else(|| ranks.iter().find(|(_, r)| *r == 1)).map(|(i, _)| *i)
 }
 
 fn jump_to_match(app: &mut App, q: &str, from: usize) {
@@ -837,20 +690,13 @@ fn run_check(app: &mut App) -> Vec<Effect> {
         return vec![];
     };
     if step.checks.is_empty() {
-        app.say(
-            Tone::Info,
-            "this step has no check: tick it by hand (Space)",
-        );
+        app.say(Tone::Info, "this step has no check: tick it by hand (Space)");
         return vec![];
     }
     let gid = g.id().to_string();
     let sid = step.id().to_string();
     if app.is_running(&gid, &sid) {
-        let run_id = app
-            .running
-            .get(&(gid.clone(), sid.clone()))
-            .map(|r| r.run_id)
-            .unwrap_or(0);
+        let run_id = app.running.get(&(gid.clone(), sid.clone())).map(|r| r.run_id).unwrap_or(0);
         app.running.remove(&(gid, sid));
         app.say(Tone::Info, "check cancelled");
         return vec![Effect::CancelCheck { run_id }];
@@ -872,20 +718,12 @@ fn run_check(app: &mut App) -> Vec<Effect> {
         .checks
         .iter()
         .find(|c| c.kind() == CheckKind::Manual)
-        .map(|c| {
-            c.evidence
-                .as_ref()
-                .map(|t| app.text(g, t).to_string())
-                .unwrap_or_default()
-        });
+        .map(|c| c.evidence.as_ref().map(|t| app.text(g, t).to_string()).unwrap_or_default());
     if let Some(prompt) = evidence_prompt {
         // A manual check is a person's confirmation, with what they can show
         // for it (a ticket number). Empty runs only the automated checks.
-        let prompt = if prompt.is_empty() {
-            "Confirm this step by hand: what shows it is done?".to_string()
-        } else {
-            prompt
-        };
+        let prompt =
+            if prompt.is_empty() { "Confirm this step by hand: what shows it is done?".to_string() } else { prompt };
         let hint = if only_manual {
             "Enter confirm · Esc cancel"
         } else {
@@ -907,15 +745,10 @@ fn confirm_or_start(app: &mut App, req: CheckRequest, writes: bool) -> Vec<Effec
     if writes {
         let env = req.env.clone();
         app.mode = Mode::Confirm {
-            prompt: format!(
-                "This check creates data at the carrier in {env}. Type {env} to send it"
-            ),
+            prompt: format!("This check creates data at the carrier in {env}. Type {env} to send it"),
             expected: env,
             typed: String::new(),
-            then: Box::new(Effect::RunCheck(CheckRequest {
-                allow_writes: true,
-                ..req
-            })),
+            then: Box::new(Effect::RunCheck(CheckRequest { allow_writes: true, ..req })),
         };
         return vec![];
     }
@@ -936,11 +769,7 @@ fn step_env(app: &App, g: &crate::guide::Guide, step: &crate::guide::Step) -> St
             }
         }
     }
-    if bound.len() == 1 && bound[0] != active {
-        bound[0].to_string()
-    } else {
-        active
-    }
+    if bound.len() == 1 && bound[0] != active { bound[0].to_string() } else { active }
 }
 
 fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
@@ -948,17 +777,8 @@ fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
         Effect::RunCheck(mut req) => {
             req.run_id = app.next_run_id;
             app.next_run_id += 1;
-            app.running.insert(
-                (req.guide.clone(), req.step.clone()),
-                Running {
-                    run_id: req.run_id,
-                    started: app.now,
-                },
-            );
-            app.say(
-                Tone::Info,
-                format!("checking {} in {}… (c again cancels)", req.step, req.env),
-            );
+            app.running.insert((req.guide.clone(), req.step.clone()), Running { run_id: req.run_id, started: app.now });
+            app.say(Tone::Info, format!("checking {} in {}… (c again cancels)", req.step, req.env));
             vec![Effect::RunCheck(req)]
         }
         other => vec![other],
@@ -974,10 +794,7 @@ fn run_all(app: &mut App) -> Vec<Effect> {
     };
     let mut effects = Vec::new();
     for step in &g.steps {
-        let automatic = step
-            .checks
-            .iter()
-            .any(|c| c.kind() != CheckKind::Manual && !c.on_request);
+        let automatic = step.checks.iter().any(|c| c.kind() != CheckKind::Manual && !c.on_request);
         if !automatic || app.is_running(g.id(), step.id()) {
             continue;
         }
@@ -999,10 +816,7 @@ fn run_all(app: &mut App) -> Vec<Effect> {
     } else {
         app.say(
             Tone::Info,
-            format!(
-                "running {} checks (manual steps and data-creating checks are left out)",
-                effects.len()
-            ),
+            format!("running {} checks (manual steps and data-creating checks are left out)", effects.len()),
         );
     }
     effects

@@ -1,16 +1,38 @@
 //! Call budgets per host and key (PostNL sandbox: 15 calls a minute), kept
 //! in a file beside the state so that several cutover processes share them.
+//!
+//! The budget file is a cache, not user data: a file that cannot be parsed
+//! is replaced by an empty budget, and a file that cannot be used at all
+//! falls back to this process's own budget (with a warning in the log).
 
 use crate::clock::Clock;
-use std::path::PathBuf;
-use std::sync::Arc;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
+
+/// The sliding window.
+const WINDOW_MS: i64 = 60_000;
 
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     /// The shared budget file; None keeps the budget in this process only.
     pub path: Option<PathBuf>,
     pub clock: Arc<dyn Clock>,
+}
+
+/// Budgets of limiters without a file: shared by every such limiter in this
+/// process, as the file is shared by every process.
+static IN_PROCESS: LazyLock<Mutex<HashMap<String, Vec<i64>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// What the budget file holds: bucket -> times of the calls in the window,
+/// in milliseconds since the Unix epoch.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct BudgetFile {
+    #[serde(default)]
+    buckets: BTreeMap<String, Vec<i64>>,
 }
 
 impl RateLimiter {
@@ -20,9 +42,128 @@ impl RateLimiter {
 
     /// Takes one call from `bucket`'s budget of `per_minute` if one is free
     /// now (Ok), else says how long until one is (Err). `bucket` names a host
-    /// and a key fingerprint, never a key.
+    /// and a key fingerprint, never a key. A budget of 0 means no limit.
     pub fn try_acquire(&self, bucket: &str, per_minute: u32) -> Result<(), Duration> {
-        let _ = (bucket, per_minute);
-        Ok(())
+        if per_minute == 0 {
+            return Ok(());
+        }
+        let now = self.clock.now().as_millisecond();
+        if let Some(path) = &self.path {
+            match acquire_in_file(path, bucket, per_minute, now) {
+                Ok(result) => return result,
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "call budget file unusable; keeping the budget in this process")
+                }
+            }
+        }
+        let mut map = match IN_PROCESS.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let calls = map.entry(bucket.to_string()).or_default();
+        take(calls, per_minute, now)
+    }
+}
+
+/// The sliding-window rule on one bucket's call times: drop the calls that
+/// left the window, then take a call if fewer than `per_minute` remain, else
+/// say when enough of them will have left.
+fn take(calls: &mut Vec<i64>, per_minute: u32, now: i64) -> Result<(), Duration> {
+    // A call stamped more than a window ahead comes from a clock that was
+    // wrong; it must not block the budget forever.
+    calls.retain(|&t| t > now - WINDOW_MS && t <= now + WINDOW_MS);
+    calls.sort_unstable();
+    let limit = per_minute as usize;
+    if calls.len() < limit {
+        calls.push(now);
+        return Ok(());
+    }
+    // For one call to be free, the oldest (len - limit + 1) calls must leave.
+    let frees_at = calls[calls.len() - limit] + WINDOW_MS;
+    let wait = (frees_at - now).clamp(1, WINDOW_MS);
+    Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1)))
+}
+
+/// Read-modify-write of the budget file under an exclusive lock on the
+/// separate, permanent `<path>.lock` (the budget file itself is replaced by
+/// rename, so locking it would lock a different inode each time).
+fn acquire_in_file(path: &Path, bucket: &str, per_minute: u32, now: i64) -> std::io::Result<Result<(), Duration>> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let lock = open_private(&lock_path(path))?;
+    lock.lock()?;
+
+    let mut budget = match std::fs::read_to_string(path) {
+        // A budget file that does not parse is a damaged cache: start afresh.
+        Ok(text) => toml::from_str::<BudgetFile>(&text).unwrap_or_default(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BudgetFile::default(),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => BudgetFile::default(),
+        Err(e) => return Err(e),
+    };
+    let result = take(budget.buckets.entry(bucket.to_string()).or_default(), per_minute, now);
+    // Forget buckets with no call left in the window.
+    budget.buckets.retain(|_, calls| calls.iter().any(|&t| t > now - WINDOW_MS));
+
+    let text = format!(
+        "# cutover call budgets: times (ms since 1970) of recent calls per host and key fingerprint.\n# A cache; safe to delete.\n{}",
+        toml::to_string(&budget).map_err(std::io::Error::other)?
+    );
+    let mode = std::fs::metadata(path)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .unwrap_or(0o600);
+    let mut tmp = tempfile::Builder::new().prefix(".budget-").tempfile_in(&dir)?;
+    tmp.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    // The lock is released when `lock` is dropped.
+    drop(lock);
+    Ok(result)
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_slides() {
+        let mut calls = Vec::new();
+        assert_eq!(take(&mut calls, 2, 0), Ok(()));
+        assert_eq!(take(&mut calls, 2, 10_000), Ok(()));
+        assert_eq!(take(&mut calls, 2, 20_000), Err(Duration::from_secs(40)));
+        // The first call leaves the window at 60 s.
+        assert_eq!(take(&mut calls, 2, 60_000), Ok(()));
+        assert_eq!(take(&mut calls, 2, 60_001), Err(Duration::from_millis(9_999)));
+    }
+
+    #[test]
+    fn take_with_a_lowered_limit_waits_for_enough_calls() {
+        let mut calls = vec![0, 1_000, 2_000, 3_000];
+        assert_eq!(take(&mut calls, 2, 4_000), Err(Duration::from_millis(58_000)));
+    }
+
+    #[test]
+    fn calls_from_a_wrong_clock_do_not_block_forever() {
+        let mut calls = vec![10_000_000];
+        assert_eq!(take(&mut calls, 1, 0), Ok(()));
+    }
+
+    #[test]
+    fn lock_path_is_beside() {
+        assert_eq!(lock_path(Path::new("/x/budget.toml")), PathBuf::from("/x/budget.toml.lock"));
     }
 }

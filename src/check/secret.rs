@@ -1,7 +1,16 @@
 //! API keys as a type: masked in Debug and Display, not serializable, and
 //! exposed only to the code that sends them.
+//!
+//! [`SecretStore`] holds one key per (guide, environment), from, in order of
+//! precedence: a key typed in at runtime (memory only), an environment
+//! variable (`POSTNL_SANDBOX_API_KEY`, or `POSTI_API_KEY` for a guide with a
+//! single environment), and the secrets file (`secrets.toml` in the config
+//! dir, mode 0600 or stricter).
 
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 
 /// An API key. Never printed, never saved.
 #[derive(Clone, PartialEq, Eq)]
@@ -28,6 +37,13 @@ impl ApiKey {
             "••••".to_string()
         }
     }
+
+    /// A short hash of the key, for rate-limit buckets and telling keys
+    /// apart; never the key.
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::digest(self.0.as_bytes());
+        hex::encode(&digest[..6])
+    }
 }
 
 impl fmt::Debug for ApiKey {
@@ -39,5 +55,394 @@ impl fmt::Debug for ApiKey {
 impl fmt::Display for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())
+    }
+}
+
+/// Where a key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    Typed,
+    EnvVar(String),
+    File,
+}
+
+#[derive(Clone)]
+struct Entry {
+    key: ApiKey,
+    /// "typed in", "environment variable POSTNL_SANDBOX_API_KEY", "secrets file"
+    described: String,
+    source: Source,
+}
+
+/// The keys cutover knows, per (guide, environment). Holds them in memory
+/// only; writes nothing.
+#[derive(Clone, Default)]
+pub struct SecretStore {
+    keys: BTreeMap<(String, String), Entry>,
+}
+
+impl fmt::Debug for SecretStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for ((g, e), entry) in &self.keys {
+            m.entry(&format!("{g}/{e}"), &format_args!("{} ({})", entry.key.masked(), entry.described));
+        }
+        m.finish()
+    }
+}
+
+/// Environment variable names that may hold the key of `guide`/`env`, in
+/// order: `POSTNL_SANDBOX_API_KEY`, then (for a guide with a single
+/// environment) `POSTI_API_KEY`.
+pub fn env_var_names(guide: &str, env: &str, single_env: bool) -> Vec<String> {
+    let g = crate::config::env_key(guide);
+    let mut names = vec![format!("{g}_{}_API_KEY", crate::config::env_key(env))];
+    if single_env {
+        names.push(format!("{g}_API_KEY"));
+    }
+    names
+}
+
+impl SecretStore {
+    /// A store with no key at all (`cutover demo`, tests).
+    pub fn empty() -> Self {
+        SecretStore::default()
+    }
+
+    /// Loads the keys for the built-in guides' environments from `env` and
+    /// `secrets_file`. Use [`SecretStore::load_for`] when user guides add
+    /// environments of their own.
+    pub fn load(env: &dyn Fn(&str) -> Option<String>, secrets_file: Option<&Path>) -> Result<SecretStore, String> {
+        let catalog = crate::guide::Catalog::built_in();
+        let targets: Vec<(String, Vec<String>)> = catalog
+            .guides
+            .iter()
+            .map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect()))
+            .collect();
+        Self::load_for(env, secrets_file, &targets)
+    }
+
+    /// Loads keys for `targets` (guide id, its environment names) from the
+    /// environment variables, and every key in the secrets file. A missing
+    /// secrets file is no error; one readable by others is.
+    pub fn load_for(
+        env: &dyn Fn(&str) -> Option<String>,
+        secrets_file: Option<&Path>,
+        targets: &[(String, Vec<String>)],
+    ) -> Result<SecretStore, String> {
+        let mut store = SecretStore::empty();
+        if let Some(path) = secrets_file {
+            for (guide, envs) in read_secrets_file(path)? {
+                for (name, value) in envs {
+                    store.keys.insert(
+                        (guide.clone(), name),
+                        Entry { key: ApiKey::new(value), described: "secrets file".into(), source: Source::File },
+                    );
+                }
+            }
+        }
+        for (guide, envs) in targets {
+            let single = envs.len() == 1;
+            for e in envs {
+                for var in env_var_names(guide, e, single) {
+                    let Some(value) = env(&var) else { continue };
+                    let value = value.trim().to_string();
+                    if value.is_empty() {
+                        continue;
+                    }
+                    if let Err(why) = Self::plausible(&value) {
+                        return Err(format!("environment variable {var}: {why}"));
+                    }
+                    let described = format!("environment variable {var}");
+                    store.keys.insert(
+                        (guide.clone(), e.clone()),
+                        Entry { key: ApiKey::new(value), described, source: Source::EnvVar(var) },
+                    );
+                    break;
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// Sets a key typed in at runtime (memory only); it wins over every other
+    /// source. Check it with [`SecretStore::plausible`] first.
+    pub fn set(&mut self, guide: &str, env: &str, key: ApiKey) {
+        self.keys.insert(
+            (guide.to_string(), env.to_string()),
+            Entry { key, described: "typed in".into(), source: Source::Typed },
+        );
+    }
+
+    /// Forgets a typed-in key (keys from other sources stay until reload).
+    pub fn forget_typed(&mut self, guide: &str, env: &str) {
+        let k = (guide.to_string(), env.to_string());
+        if self.keys.get(&k).is_some_and(|e| e.source == Source::Typed) {
+            self.keys.remove(&k);
+        }
+    }
+
+    pub fn get(&self, guide: &str, env: &str) -> Option<&ApiKey> {
+        self.keys.get(&(guide.to_string(), env.to_string())).map(|e| &e.key)
+    }
+
+    /// Where the key of `guide`/`env` came from: "environment variable
+    /// POSTNL_SANDBOX_API_KEY", "secrets file" or "typed in".
+    pub fn source(&self, guide: &str, env: &str) -> Option<&str> {
+        self.keys.get(&(guide.to_string(), env.to_string())).map(|e| e.described.as_str())
+    }
+
+    /// True if no key is known.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Whether `key` can be a key at all: not empty, no whitespace, no
+    /// quotes, no line breaks. Says nothing about the carrier's format; the
+    /// message never repeats the key.
+    pub fn plausible(key: &str) -> Result<(), String> {
+        if key.is_empty() {
+            return Err("the key is empty".into());
+        }
+        if key.contains(['\n', '\r']) {
+            return Err("the key contains a line break; paste it on one line".into());
+        }
+        if key.chars().any(char::is_whitespace) {
+            return Err("the key contains a space or other whitespace; copy it again without it".into());
+        }
+        if key.contains(['"', '\'', '`']) {
+            return Err("the key contains a quote; copy the key without quotes around it".into());
+        }
+        if key.chars().any(char::is_control) {
+            return Err("the key contains a control character".into());
+        }
+        Ok(())
+    }
+
+    /// A short hash of `key` (for rate-limit buckets); never the key.
+    pub fn fingerprint(key: &ApiKey) -> String {
+        key.fingerprint()
+    }
+
+    /// `text` with every known key replaced by its mask.
+    pub fn redact(&self, text: &str) -> String {
+        let mut keys: Vec<&ApiKey> = self.keys.values().map(|e| &e.key).filter(|k| !k.expose().is_empty()).collect();
+        // Longest first, so that a key containing another is masked whole.
+        keys.sort_by_key(|k| std::cmp::Reverse(k.expose().len()));
+        let mut out = text.to_string();
+        for k in keys {
+            if out.contains(k.expose()) {
+                out = out.replace(k.expose(), &k.masked());
+            }
+        }
+        out
+    }
+
+    /// True if `text` contains any known key.
+    pub fn contains_secret(&self, text: &str) -> bool {
+        self.keys.values().any(|e| !e.key.expose().is_empty() && text.contains(e.key.expose()))
+    }
+}
+
+/// Reads `secrets.toml`: `[guide] env = "key"`. Refuses a file that others
+/// can read or write; never quotes the file's content in an error.
+fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>, String> {
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => {
+            return Err(format!("{shown}: cannot read the secrets file: {}", e.kind()));
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "Permissions {mode:04o} for '{shown}' are too open.\n\
+                 The secrets file holds API keys and must not be accessible by others; it is ignored.\n\
+                 Fix: chmod 600 {shown}"
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = &meta;
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read the secrets file: {}", e.kind()))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{shown}: the secrets file is not valid UTF-8"))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let (line, col) = e.span().map(|s| crate::guide::parse::line_col(&text, s.start)).unwrap_or((1, 1));
+        // The parser's message can quote the text around the error, which may
+        // be a key: say where, not what.
+        format!("{shown}:{line}:{col}: the secrets file is not valid TOML")
+    })?;
+    let mut out = BTreeMap::new();
+    for (guide, v) in table {
+        let Some(envs) = v.as_table() else {
+            return Err(format!("{shown}: `{guide}` must be a table: [{guide}] with lines like production = \"...\""));
+        };
+        let mut m = BTreeMap::new();
+        for (env, value) in envs {
+            let Some(s) = value.as_str() else {
+                return Err(format!("{shown}: [{guide}] {env} must be a string in quotes"));
+            };
+            let s = s.trim();
+            if s.is_empty() {
+                continue;
+            }
+            SecretStore::plausible(s).map_err(|why| format!("{shown}: [{guide}] {env}: {why}"))?;
+            m.insert(env.clone(), s.to_string());
+        }
+        out.insert(guide, m);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "k3y-abcdefghijklmnop-1a2b";
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    fn targets() -> Vec<(String, Vec<String>)> {
+        vec![
+            ("postnl".into(), vec!["production".into(), "sandbox".into()]),
+            ("posti".into(), vec!["production".into()]),
+        ]
+    }
+
+    #[test]
+    fn masks_and_fingerprints_without_the_key() {
+        let k = ApiKey::new(KEY);
+        assert_eq!(k.masked(), "••••1a2b");
+        assert!(!format!("{k:?} {k}").contains("abcdefgh"));
+        let fp = SecretStore::fingerprint(&k);
+        assert_eq!(fp.len(), 12);
+        assert!(!KEY.contains(&fp));
+        assert_ne!(fp, SecretStore::fingerprint(&ApiKey::new("other-key-value-1234")));
+        assert_eq!(ApiKey::new("short").masked(), "••••");
+    }
+
+    #[test]
+    fn env_vars_by_guide_and_env_and_single_env_alias() {
+        let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "sandbox-key-123456"), ("POSTI_API_KEY", "posti-key-abcdef")]);
+        let s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
+        assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("sandbox-key-123456"));
+        assert_eq!(s.source("postnl", "sandbox"), Some("environment variable POSTNL_SANDBOX_API_KEY"));
+        assert!(s.get("postnl", "production").is_none());
+        assert_eq!(s.get("posti", "production").map(|k| k.expose()), Some("posti-key-abcdef"));
+        assert_eq!(s.source("posti", "production"), Some("environment variable POSTI_API_KEY"));
+    }
+
+    #[test]
+    fn multi_env_guide_ignores_the_short_name() {
+        let env = env_of(&[("POSTNL_API_KEY", "whatever-key-1234")]);
+        let s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn typed_key_wins_and_is_reported() {
+        let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "from-env-123456")]);
+        let mut s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
+        s.set("postnl", "sandbox", ApiKey::new("typed-key-abcdef"));
+        assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("typed-key-abcdef"));
+        assert_eq!(s.source("postnl", "sandbox"), Some("typed in"));
+        s.forget_typed("postnl", "sandbox");
+        assert!(s.get("postnl", "sandbox").is_none());
+    }
+
+    #[test]
+    fn implausible_env_key_is_refused_without_echo() {
+        let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "has space-secretpart")]);
+        let err = SecretStore::load_for(&env, None, &targets()).err().unwrap_or_default();
+        assert!(err.contains("POSTNL_SANDBOX_API_KEY"), "{err}");
+        assert!(!err.contains("secretpart"), "{err}");
+    }
+
+    #[test]
+    fn plausible_rules() {
+        assert!(SecretStore::plausible("abc-DEF_123.xyz").is_ok());
+        for bad in ["", "a b", "a\nb", "\"abc\"", "'abc'", "a\tb", "a\u{7}b"] {
+            assert!(SecretStore::plausible(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn redact_and_contains() {
+        let mut s = SecretStore::empty();
+        s.set("postnl", "sandbox", ApiKey::new(KEY));
+        let text = format!("GET /x?apikey={KEY} and again {KEY}");
+        assert!(s.contains_secret(&text));
+        let r = s.redact(&text);
+        assert!(!r.contains(KEY));
+        assert_eq!(r.matches("••••1a2b").count(), 2);
+        assert!(!s.contains_secret("nothing here"));
+        assert!(!format!("{s:?}").contains(KEY));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secrets_file_mode_and_content() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().ok();
+        let Some(dir) = dir else { return };
+        let path = dir.path().join("secrets.toml");
+        let _ = std::fs::write(
+            &path,
+            format!("[postnl]\nsandbox = \"{KEY}\"\n\n[posti]\nproduction = \"posti-file-key-999\"\n"),
+        );
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
+        let none = |_: &str| None;
+        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
+        assert!(err.contains("too open"), "{err}");
+        assert!(err.contains(&format!("chmod 600 {}", path.display())), "{err}");
+        assert!(!err.contains(KEY));
+
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        let s = SecretStore::load_for(&none, Some(&path), &targets()).unwrap_or_default();
+        assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some(KEY));
+        assert_eq!(s.source("postnl", "sandbox"), Some("secrets file"));
+        assert_eq!(s.get("posti", "production").map(|k| k.expose()), Some("posti-file-key-999"));
+
+        // The environment wins over the file.
+        let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "env-key-0000000")]);
+        let s = SecretStore::load_for(&env, Some(&path), &targets()).unwrap_or_default();
+        assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("env-key-0000000"));
+
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400));
+        assert!(SecretStore::load_for(&none, Some(&path), &targets()).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn broken_secrets_file_does_not_quote_keys() {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(dir) = tempfile::tempdir().ok() else {
+            return;
+        };
+        let path = dir.path().join("secrets.toml");
+        let _ = std::fs::write(&path, format!("postnl = \"{KEY}\"\n[posti\nproduction = \"{KEY}"));
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        let none = |_: &str| None;
+        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
+        assert!(err.contains("secrets.toml"), "{err}");
+        assert!(!err.contains("abcdefgh"), "{err}");
+        let _ = std::fs::write(&path, format!("postnl = \"{KEY}\"\n"));
+        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
+        assert!(err.contains("must be a table"), "{err}");
+        assert!(!err.contains("abcdefgh"), "{err}");
+    }
+
+    #[test]
+    fn missing_secrets_file_is_fine() {
+        let none = |_: &str| None;
+        let s = SecretStore::load_for(&none, Some(Path::new("no/such/dir/secrets.toml")), &targets());
+        assert!(s.is_ok_and(|s| s.is_empty()));
     }
 }

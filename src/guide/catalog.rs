@@ -9,10 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The guides shipped in the binary: (file name, text).
 pub const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "postnl.toml",
-        include_str!("../../assets/guides/postnl.toml"),
-    ),
+    ("postnl.toml", include_str!("../../assets/guides/postnl.toml")),
     ("posti.toml", include_str!("../../assets/guides/posti.toml")),
 ];
 
@@ -52,11 +49,9 @@ impl Catalog {
         let mut c = Catalog::default();
         for (name, src) in BUILT_IN {
             match parse_guide(src, &format!("built-in:{name}")) {
-                Ok(g) => c.guides.push(LoadedGuide {
-                    guide: g,
-                    source: GuideSource::BuiltIn,
-                    overrides_built_in: false,
-                }),
+                Ok(g) => {
+                    c.guides.push(LoadedGuide { guide: g, source: GuideSource::BuiltIn, overrides_built_in: false })
+                }
                 Err(e) => c.errors.extend(e),
             }
         }
@@ -87,22 +82,12 @@ impl Catalog {
                             &String::from_utf8_lossy(e.as_bytes()),
                             e.utf8_error().valid_up_to(),
                         );
-                        c.errors.push(GuideError {
-                            file: shown,
-                            line,
-                            col,
-                            message: "file is not valid UTF-8".into(),
-                        });
+                        c.errors.push(GuideError { file: shown, line, col, message: "file is not valid UTF-8".into() });
                         continue;
                     }
                 },
                 Err(e) => {
-                    c.errors.push(GuideError {
-                        file: shown,
-                        line: 1,
-                        col: 1,
-                        message: format!("cannot read: {e}"),
-                    });
+                    c.errors.push(GuideError { file: shown, line: 1, col: 1, message: format!("cannot read: {e}") });
                     continue;
                 }
             };
@@ -116,24 +101,20 @@ impl Catalog {
 
     fn insert(&mut self, guide: Guide, source: GuideSource) {
         if let Some(existing) = self.guides.iter_mut().find(|l| l.guide.id() == guide.id()) {
-            let overrides_built_in =
-                existing.source == GuideSource::BuiltIn || existing.overrides_built_in;
-            *existing = LoadedGuide {
-                guide,
-                source,
-                overrides_built_in,
-            };
+            let overrides_built_in = existing.source == GuideSource::BuiltIn || existing.overrides_built_in;
+            *existing = LoadedGuide { guide, source, overrides_built_in };
         } else {
-            self.guides.push(LoadedGuide {
-                guide,
-                source,
-                overrides_built_in: false,
-            });
+            self.guides.push(LoadedGuide { guide, source, overrides_built_in: false });
         }
     }
 
     pub fn get(&self, id: &str) -> Option<&LoadedGuide> {
         self.guides.iter().find(|l| l.guide.id() == id)
+    }
+
+    /// Each guide's id with its environment names (for finding keys).
+    pub fn environments(&self) -> Vec<(String, Vec<String>)> {
+        self.guides.iter().map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect())).collect()
     }
 
     pub fn ids(&self) -> Vec<&str> {

@@ -421,10 +421,7 @@ impl Guide {
                 return l.clone();
             }
         }
-        self.languages
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "en".to_string())
+        self.languages.first().cloned().unwrap_or_else(|| "en".to_string())
     }
 }
 
@@ -452,10 +449,9 @@ impl CheckSpec {
         };
         match self.kind() {
             CheckKind::Http => method_writes(&self.request()),
-            CheckKind::Probes => self
-                .probes
-                .iter()
-                .any(|p| method_writes(&p.request()) || p.writes_in.iter().any(|e| e == env)),
+            CheckKind::Probes => {
+                self.probes.iter().any(|p| method_writes(&p.request()) || p.writes_in.iter().any(|e| e == env))
+            }
             _ => false,
         }
     }

@@ -17,11 +17,7 @@ pub struct GuideError {
 
 impl fmt::Display for GuideError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.col, self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
     }
 }
 
@@ -32,12 +28,7 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = src.get(..offset).unwrap_or(src);
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, col)
 }
 
@@ -50,23 +41,14 @@ struct Errors<'a> {
 impl Errors<'_> {
     fn at(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
         let (line, col) = span.map(|s| line_col(self.src, s.start)).unwrap_or((1, 1));
-        self.list.push(GuideError {
-            file: self.file.to_string(),
-            line,
-            col,
-            message: message.into(),
-        });
+        self.list.push(GuideError { file: self.file.to_string(), line, col, message: message.into() });
     }
 }
 
 /// Parses and validates a guide. `file` names it in errors. All problems
 /// found are returned, not only the first.
 pub fn parse_guide(src: &str, file: &str) -> Result<Guide, Vec<GuideError>> {
-    let mut errors = Errors {
-        src,
-        file,
-        list: Vec::new(),
-    };
+    let mut errors = Errors { src, file, list: Vec::new() };
     let guide: Guide = match toml::from_str(src) {
         Ok(g) => g,
         Err(e) => {
@@ -75,19 +57,13 @@ pub fn parse_guide(src: &str, file: &str) -> Result<Guide, Vec<GuideError>> {
         }
     };
     validate(&guide, &mut errors);
-    if errors.list.is_empty() {
-        Ok(sanitized(guide))
-    } else {
-        Err(errors.list)
-    }
+    if errors.list.is_empty() { Ok(sanitized(guide)) } else { Err(errors.list) }
 }
 
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !id.starts_with('-')
 }
 
@@ -100,34 +76,19 @@ fn validate(g: &Guide, e: &mut Errors<'_>) {
         };
         e.at(
             span_of(e.src, "schema"),
-            format!(
-                "guide schema {} {what} (this build reads schema {GUIDE_SCHEMA})",
-                g.schema
-            ),
+            format!("guide schema {} {what} (this build reads schema {GUIDE_SCHEMA})", g.schema),
         );
     }
     if !valid_id(g.id()) {
-        e.at(
-            Some(g.id.span()),
-            format!(
-                "guide id {:?} must be lower-case letters, digits and dashes",
-                g.id()
-            ),
-        );
+        e.at(Some(g.id.span()), format!("guide id {:?} must be lower-case letters, digits and dashes", g.id()));
     }
     if g.languages.is_empty() {
-        e.at(
-            span_of(e.src, "languages"),
-            "`languages` must name at least one language",
-        );
+        e.at(span_of(e.src, "languages"), "`languages` must name at least one language");
     }
     let langs: BTreeSet<&str> = g.languages.iter().map(String::as_str).collect();
     for o in &g.originals {
         if !langs.contains(o.as_str()) {
-            e.at(
-                span_of(e.src, "originals"),
-                format!("original language {o:?} is not in `languages`"),
-            );
+            e.at(span_of(e.src, "originals"), format!("original language {o:?} is not in `languages`"));
         }
     }
     check_text(e, &langs, &g.title, "title", None, true);
@@ -141,10 +102,7 @@ fn validate(g: &Guide, e: &mut Errors<'_>) {
         if !(env.base_url.starts_with("https://") || env.base_url.starts_with("http://")) {
             e.at(
                 span_of(e.src, &env.base_url),
-                format!(
-                    "environment {name}: base_url {:?} must start with https://",
-                    env.base_url
-                ),
+                format!("environment {name}: base_url {:?} must start with https://", env.base_url),
             );
         }
     }
@@ -163,25 +121,16 @@ fn validate(g: &Guide, e: &mut Errors<'_>) {
         let is_step = i < g.steps.len();
         let id = s.id();
         if !valid_id(id) {
-            e.at(
-                Some(s.id.span()),
-                format!("step id {id:?} must be lower-case letters, digits and dashes"),
-            );
+            e.at(Some(s.id.span()), format!("step id {id:?} must be lower-case letters, digits and dashes"));
         }
         if !seen.insert(id) {
             e.at(Some(s.id.span()), format!("duplicate step id {id:?}"));
         }
         if let Some(n) = s.number {
             if !is_step {
-                e.at(
-                    Some(s.id.span()),
-                    format!("troubleshooting item {id:?} must not have a number"),
-                );
+                e.at(Some(s.id.span()), format!("troubleshooting item {id:?} must not have a number"));
             } else if !numbers.insert(n) {
-                e.at(
-                    Some(s.id.span()),
-                    format!("step {id:?}: number {n} is used twice"),
-                );
+                e.at(Some(s.id.span()), format!("step {id:?}: number {n} is used twice"));
             }
         }
         check_text(e, &langs, &s.title, "title", Some(s), true);
@@ -190,29 +139,26 @@ fn validate(g: &Guide, e: &mut Errors<'_>) {
             check_text(e, &langs, &n.text, "note", Some(s), true);
         }
         for l in &s.links {
-            if !(l.url.starts_with("https://")
-                || l.url.starts_with("http://")
-                || l.url.starts_with("mailto:"))
-            {
-                e.at(
-                    Some(s.id.span()),
-                    format!("step {id:?}: link {:?} must be an http(s) URL", l.url),
-                );
+            if !(l.url.starts_with("https://") || l.url.starts_with("http://") || l.url.starts_with("mailto:")) {
+                e.at(Some(s.id.span()), format!("step {id:?}: link {:?} must be an http(s) URL", l.url));
             }
         }
         for t in &s.troubleshoot {
             if !trouble_ids.contains(t.get_ref().as_str()) {
-                e.at(Some(t.span()), format!("step {id:?}: troubleshoot names {:?}, which is not a [[troubleshooting]] item", t.get_ref()));
+                e.at(
+                    Some(t.span()),
+                    format!(
+                        "step {id:?}: troubleshoot names {:?}, which is not a [[troubleshooting]] item",
+                        t.get_ref()
+                    ),
+                );
             }
         }
         for r in &s.requires {
             if !step_ids.contains(r.get_ref().as_str()) {
                 e.at(
                     Some(r.span()),
-                    format!(
-                        "step {id:?}: requires {:?}, which is not a step of this guide",
-                        r.get_ref()
-                    ),
+                    format!("step {id:?}: requires {:?}, which is not a step of this guide", r.get_ref()),
                 );
             } else if r.get_ref() == id {
                 e.at(Some(r.span()), format!("step {id:?} requires itself"));
@@ -224,29 +170,15 @@ fn validate(g: &Guide, e: &mut Errors<'_>) {
     }
 }
 
-fn check_text(
-    e: &mut Errors<'_>,
-    langs: &BTreeSet<&str>,
-    t: &Text,
-    what: &str,
-    step: Option<&Step>,
-    required: bool,
-) {
+fn check_text(e: &mut Errors<'_>, langs: &BTreeSet<&str>, t: &Text, what: &str, step: Option<&Step>, required: bool) {
     let at = step.map(|s| s.id.span());
-    let whose = step
-        .map(|s| format!("step {:?}: ", s.id()))
-        .unwrap_or_default();
+    let whose = step.map(|s| format!("step {:?}: ", s.id())).unwrap_or_default();
     if required && t.is_empty() {
         e.at(at.clone(), format!("{whose}{what} is empty"));
     }
     for l in t.langs() {
         if !langs.contains(l) {
-            e.at(
-                at.clone(),
-                format!(
-                    "{whose}{what} has language {l:?}, which is not in the guide's `languages`"
-                ),
-            );
+            e.at(at.clone(), format!("{whose}{what} has language {l:?}, which is not in the guide's `languages`"));
         }
     }
 }
@@ -260,22 +192,13 @@ fn validate_check(g: &Guide, s: &Step, c: &CheckSpec, e: &mut Errors<'_>) {
         if !g.environments.contains_key(env.get_ref()) {
             e.at(
                 Some(env.span()),
-                format!(
-                    "step {id:?}: check names environment {:?}, which the guide does not define",
-                    env.get_ref()
-                ),
+                format!("step {id:?}: check names environment {:?}, which the guide does not define", env.get_ref()),
             );
         }
     }
-    let needs_env = matches!(
-        kind,
-        CheckKind::Http | CheckKind::Probes | CheckKind::Secret
-    );
+    let needs_env = matches!(kind, CheckKind::Http | CheckKind::Probes | CheckKind::Secret);
     if needs_env && g.environments.is_empty() {
-        e.at(
-            at.clone(),
-            format!("step {id:?}: a {name} check needs the guide to define [environments]"),
-        );
+        e.at(at.clone(), format!("step {id:?}: a {name} check needs the guide to define [environments]"));
     }
     let has_request = c.method.is_some()
         || c.path.is_some()
@@ -286,17 +209,11 @@ fn validate_check(g: &Guide, s: &Step, c: &CheckSpec, e: &mut Errors<'_>) {
         || !c.rules.is_empty();
     let mut unused = |field: &str, present: bool| {
         if present {
-            e.at(
-                at.clone(),
-                format!("step {id:?}: `{field}` does not apply to a {name} check"),
-            );
+            e.at(at.clone(), format!("step {id:?}: `{field}` does not apply to a {name} check"));
         }
     };
     if kind != CheckKind::Http {
-        unused(
-            "method/path/query/headers/body/expect_status/rules",
-            has_request,
-        );
+        unused("method/path/query/headers/body/expect_status/rules", has_request);
     }
     if kind != CheckKind::Probes {
         unused("probes", !c.probes.is_empty());
@@ -315,10 +232,7 @@ fn validate_check(g: &Guide, s: &Step, c: &CheckSpec, e: &mut Errors<'_>) {
     if let Some(f) = &c.fresh_for
         && crate::guide::parse_duration(f).is_none()
     {
-        e.at(
-            at.clone(),
-            format!("step {id:?}: fresh_for {f:?} must look like 30m, 12h or 7d"),
-        );
+        e.at(at.clone(), format!("step {id:?}: fresh_for {f:?} must look like 30m, 12h or 7d"));
     }
     match kind {
         CheckKind::Http => {
@@ -368,36 +282,26 @@ fn validate_request(
     rules: &[super::model::Rule],
 ) {
     if let Some(m) = method
-        && !matches!(
-            m.to_ascii_uppercase().as_str(),
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE"
-        )
+        && !matches!(m.to_ascii_uppercase().as_str(), "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE")
     {
-        e.at(
-            at.clone(),
-            format!("step {id:?}: method {m:?} is not one of GET, HEAD, POST, PUT, PATCH, DELETE"),
-        );
+        e.at(at.clone(), format!("step {id:?}: method {m:?} is not one of GET, HEAD, POST, PUT, PATCH, DELETE"));
     }
     if let Some(p) = path
         && !p.starts_with('/')
     {
-        e.at(at.clone(), format!("step {id:?}: path {p:?} must start with / (it is joined to the environment's base URL)"));
+        e.at(
+            at.clone(),
+            format!("step {id:?}: path {p:?} must start with / (it is joined to the environment's base URL)"),
+        );
     }
     for r in rules {
         if let Some(p) = &r.pointer
             && !(p.is_empty() || p.starts_with('/'))
         {
-            e.at(
-                at.clone(),
-                format!("step {id:?}: rule pointer {p:?} must be a JSON pointer starting with /"),
-            );
+            e.at(at.clone(), format!("step {id:?}: rule pointer {p:?} must be a JSON pointer starting with /"));
         }
-        if r.pointer.is_none() && (r.contains.is_some() || r.equals.is_some() || r.exists.is_some())
-        {
-            e.at(
-                at.clone(),
-                format!("step {id:?}: a rule with contains/equals/exists needs `pointer`"),
-            );
+        if r.pointer.is_none() && (r.contains.is_some() || r.equals.is_some() || r.exists.is_some()) {
+            e.at(at.clone(), format!("step {id:?}: a rule with contains/equals/exists needs `pointer`"));
         }
     }
 }
@@ -410,11 +314,7 @@ fn span_of(src: &str, needle: &str) -> Option<Range<usize>> {
 
 fn clean_text(t: &mut Text, multiline: bool) {
     for v in t.0.values_mut() {
-        *v = if multiline {
-            crate::sanitize::multiline(v)
-        } else {
-            crate::sanitize::line(v)
-        };
+        *v = if multiline { crate::sanitize::multiline(v) } else { crate::sanitize::line(v) };
     }
 }
 
@@ -446,15 +346,7 @@ fn sanitized(mut g: Guide) -> Guide {
             }
         }
         for c in &mut s.checks {
-            for t in [
-                &mut c.label,
-                &mut c.proves,
-                &mut c.does_not_prove,
-                &mut c.evidence,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for t in [&mut c.label, &mut c.proves, &mut c.does_not_prove, &mut c.evidence].into_iter().flatten() {
                 clean_text(t, true);
             }
         }

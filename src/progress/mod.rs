@@ -1,7 +1,8 @@
-//! Progress state: the pure model (`model`) and the only code that touches
-//! the state file (`store`).
+//! Progress state: the pure model (`model`), the only code that touches
+//! the state file (`store`), and who else has it open (`presence`).
 
 pub mod model;
+pub mod presence;
 pub mod store;
 
 pub use model::*;

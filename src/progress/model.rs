@@ -17,9 +17,7 @@ pub const CHECK_HISTORY: usize = 20;
 /// Events kept in the state file; older ones move to the archive file.
 pub const EVENTS_KEPT: usize = 1000;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
@@ -31,13 +29,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Todo,
-        Status::InProgress,
-        Status::Done,
-        Status::Blocked,
-        Status::Skipped,
-    ];
+    pub const ALL: [Status; 5] = [Status::Todo, Status::InProgress, Status::Done, Status::Blocked, Status::Skipped];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -70,9 +62,7 @@ impl FromStr for Status {
             "done" => Ok(Status::Done),
             "blocked" => Ok(Status::Blocked),
             "skipped" => Ok(Status::Skipped),
-            _ => Err(format!(
-                "unknown status {s:?}: use todo, in_progress, done, blocked or skipped"
-            )),
+            _ => Err(format!("unknown status {s:?}: use todo, in_progress, done, blocked or skipped")),
         }
     }
 }
@@ -207,11 +197,7 @@ pub struct Progress {
 
 impl Default for Progress {
     fn default() -> Self {
-        Progress {
-            schema: STATE_SCHEMA,
-            guides: BTreeMap::new(),
-            events: Vec::new(),
-        }
+        Progress { schema: STATE_SCHEMA, guides: BTreeMap::new(), events: Vec::new() }
     }
 }
 
@@ -273,24 +259,14 @@ impl Progress {
     }
 
     fn step_mut(&mut self, guide: &str, step: &str) -> &mut StepRecord {
-        self.guides
-            .entry(guide.to_string())
-            .or_default()
-            .steps
-            .entry(step.to_string())
-            .or_default()
+        self.guides.entry(guide.to_string()).or_default().steps.entry(step.to_string()).or_default()
     }
 
     /// Applies `op` as done by `by` at `at`, and returns the event it makes.
     /// Applying the same op twice is harmless (the later write wins).
     pub fn apply(&mut self, op: &Op, by: &str, at: Timestamp) -> Event {
         let (what, detail) = match op {
-            Op::SetStatus {
-                guide,
-                step,
-                status,
-                hash,
-            } => {
+            Op::SetStatus { guide, step, status, hash } => {
                 let r = self.step_mut(guide, step);
                 r.status = *status;
                 r.at = Some(at);
@@ -303,33 +279,15 @@ impl Progress {
             Op::SetNote { guide, step, note } => {
                 let r = self.step_mut(guide, step);
                 r.note = note.clone();
-                (
-                    "note",
-                    if note.is_empty() {
-                        "note cleared".to_string()
-                    } else {
-                        "note edited".to_string()
-                    },
-                )
+                ("note", if note.is_empty() { "note cleared".to_string() } else { "note edited".to_string() })
             }
-            Op::RecordCheck {
-                guide,
-                step,
-                record,
-            } => {
+            Op::RecordCheck { guide, step, record } => {
                 let r = self.step_mut(guide, step);
                 r.checks.push((**record).clone());
                 let excess = r.checks.len().saturating_sub(CHECK_HISTORY);
                 r.checks.drain(..excess);
-                let env = record
-                    .env
-                    .as_deref()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default();
-                (
-                    "check",
-                    format!("{}{env}: {}", record.verdict, record.message),
-                )
+                let env = record.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+                ("check", format!("{}{env}: {}", record.verdict, record.message))
             }
             Op::Acknowledge { guide, step, hash } => {
                 let r = self.step_mut(guide, step);
@@ -357,11 +315,7 @@ impl Progress {
     }
 
     /// (done or skipped, total) over `step_ids`.
-    pub fn counts<'a>(
-        &self,
-        guide: &str,
-        step_ids: impl Iterator<Item = &'a str>,
-    ) -> (usize, usize) {
+    pub fn counts<'a>(&self, guide: &str, step_ids: impl Iterator<Item = &'a str>) -> (usize, usize) {
         let mut done = 0;
         let mut total = 0;
         for id in step_ids {
@@ -386,12 +340,7 @@ mod tests {
     fn apply_records_who_and_when() {
         let mut p = Progress::default();
         let ev = p.apply(
-            &Op::SetStatus {
-                guide: "g".into(),
-                step: "s".into(),
-                status: Status::Done,
-                hash: Some("h".into()),
-            },
+            &Op::SetStatus { guide: "g".into(), step: "s".into(), status: Status::Done, hash: Some("h".into()) },
             "alice",
             t(1),
         );
@@ -424,15 +373,7 @@ mod tests {
                 not_proved: None,
                 details: vec![],
             };
-            p.apply(
-                &Op::RecordCheck {
-                    guide: "g".into(),
-                    step: "s".into(),
-                    record: Box::new(record),
-                },
-                "a",
-                t(i),
-            );
+            p.apply(&Op::RecordCheck { guide: "g".into(), step: "s".into(), record: Box::new(record) }, "a", t(i));
         }
         let r = p.step("g", "s").cloned().unwrap_or_default();
         assert_eq!(r.checks.len(), CHECK_HISTORY);

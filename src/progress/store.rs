@@ -1,57 +1,233 @@
-//! Interim store (replaced by the locked, atomic store).
+//! The only code that touches the state file.
+//!
+//! - The state is human-readable TOML, saved atomically: a temp file with a
+//!   random name beside it (opened exclusively), written, fsynced, given the
+//!   old file's mode and group, renamed over, and the directory fsynced.
+//! - Writers serialize on a separate, permanent lock file
+//!   (`<name>.lock`): a lock on the state file itself would die at the
+//!   rename. Under the lock, [`Store::apply`] re-reads the file fresh and
+//!   applies the ops to what is on disk, so no one's change is lost.
+//! - Events beyond [`EVENTS_KEPT`](super::model::EVENTS_KEPT) move to `<stem>.archive.toml`, which is
+//!   only ever appended to. Each archived event carries its sequence number
+//!   and the state file counts how many were archived (`events_archived`),
+//!   so an append that was interrupted before the state was saved is
+//!   recognised on the next try and not written twice.
+//! - A file that cannot be read (bad TOML, wrong types, not UTF-8, a newer
+//!   schema) is reported with file:line:col and left exactly as it is.
+//! - A symlink where the state, the lock or the archive should be is
+//!   refused: cutover never follows a link it did not expect there.
 
-use super::model::{Event, Op, Progress};
+use super::Op;
+use super::model::{Event, GuideProgress, Progress, STATE_SCHEMA};
+use crate::guide::parse::line_col;
+use crate::sanitize;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-#[derive(Debug)]
+/// The first line of every state file.
+pub const HEADER: &str =
+    "# cutover progress state: written by cutover, format documented in docs/json.md and the README.\n";
+const ARCHIVE_HEADER: &str = "# cutover event archive: events moved out of the state file, oldest first. Appended by cutover, never rewritten.\n";
+/// A state file larger than this is refused rather than read into memory.
+const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
+/// How much of the archive's end is read to find where it stops.
+const ARCHIVE_TAIL_BYTES: u64 = 64 * 1024;
+/// How long a writer waits for the lock before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// Mode of a new state file (and of the lock and archive beside it).
+const NEW_FILE_MODE: u32 = 0o600;
+/// Mode of a directory cutover creates.
+const NEW_DIR_MODE: u32 = 0o700;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
-    Parse {
-        file: String,
-        line: usize,
-        col: usize,
-        message: String,
-    },
-    NewerSchema {
-        file: String,
-        found: u32,
-        supported: u32,
-    },
-    Io {
-        file: String,
-        message: String,
-    },
-    Unsafe {
-        file: String,
-        message: String,
-    },
+    /// The file is not a state file this build can read.
+    Parse { file: String, line: usize, col: usize, message: String },
+    /// The file was written by a newer cutover.
+    NewerSchema { file: String, found: u32, supported: u32 },
+    /// The file system said no.
+    Io { file: String, message: String },
+    /// Something is where cutover did not expect it (a symlink, a directory).
+    Unsafe { file: String, message: String },
 }
 
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl StoreError {
+    /// The file the error is about.
+    pub fn file(&self) -> &str {
         match self {
-            StoreError::Parse {
-                file,
-                line,
-                col,
-                message,
-            } => write!(f, "{file}:{line}:{col}: {message}"),
-            StoreError::NewerSchema {
-                file,
-                found,
-                supported,
-            } => write!(
+            StoreError::Parse { file, .. }
+            | StoreError::NewerSchema { file, .. }
+            | StoreError::Io { file, .. }
+            | StoreError::Unsafe { file, .. } => file,
+        }
+    }
+
+    pub(crate) fn io(path: &Path, e: &io::Error) -> StoreError {
+        StoreError::Io { file: shown(path), message: e.to_string() }
+    }
+
+    pub(crate) fn io_msg(path: &Path, message: impl Into<String>) -> StoreError {
+        StoreError::Io { file: shown(path), message: message.into() }
+    }
+
+    pub(crate) fn unsafe_path(path: &Path, message: impl Into<String>) -> StoreError {
+        StoreError::Unsafe { file: shown(path), message: message.into() }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Parse { file, line, col, message } => write!(f, "{file}:{line}:{col}: {message}"),
+            StoreError::NewerSchema { file, found, supported } => write!(
                 f,
-                "{file}: state schema {found} is newer than this cutover reads ({supported}); update cutover"
+                "{file}: written by a newer cutover (state schema {found}; this build reads schema {supported} and older). Update cutover to open it; the file was left unchanged."
             ),
-            StoreError::Io { file, message } | StoreError::Unsafe { file, message } => {
-                write!(f, "{file}: {message}")
-            }
+            StoreError::Io { file, message } => write!(f, "{file}: {message}"),
+            StoreError::Unsafe { file, message } => write!(f, "{file}: {message}"),
         }
     }
 }
 
 impl std::error::Error for StoreError {}
 
+/// A path as it may be shown on a terminal.
+pub(crate) fn shown(path: &Path) -> String {
+    sanitize::line(&path.display().to_string())
+}
+
+/// The state file as written. `events_archived` is the number of events
+/// moved to the archive so far: the sequence number of `events[0]`.
+#[derive(Serialize)]
+struct DiskOut<'a> {
+    schema: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    events_archived: u64,
+    guides: &'a BTreeMap<String, GuideProgress>,
+    #[serde(skip_serializing_if = "<[Event]>::is_empty")]
+    events: &'a [Event],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiskIn {
+    schema: u32,
+    #[serde(default)]
+    events_archived: u64,
+    #[serde(default)]
+    guides: BTreeMap<String, GuideProgress>,
+    #[serde(default)]
+    events: Vec<Event>,
+}
+
+/// Only the schema, read leniently, to refuse a newer file with the right
+/// message even when its other fields are unknown here.
+#[derive(Deserialize)]
+struct SchemaProbe {
+    schema: Option<toml::Spanned<i64>>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Serializes progress as the state file's text.
+pub fn to_toml(p: &Progress) -> Result<String, StoreError> {
+    to_toml_with(p, 0, "state")
+}
+
+fn to_toml_with(p: &Progress, events_archived: u64, file: &str) -> Result<String, StoreError> {
+    let out = DiskOut { schema: p.schema, events_archived, guides: &p.guides, events: &p.events };
+    let body = toml::to_string_pretty(&out)
+        .map_err(|e| StoreError::Io { file: file.to_string(), message: format!("cannot write state as TOML: {e}") })?;
+    Ok(format!("{HEADER}{body}"))
+}
+
+/// Parses a state file's text. `file` names it in errors.
+pub fn from_toml(src: &str, file: &str) -> Result<Progress, StoreError> {
+    parse_disk(src, file).map(|(p, _)| p)
+}
+
+fn parse_error(src: &str, file: &str, offset: usize, message: impl AsRef<str>) -> StoreError {
+    let (line, col) = line_col(src, offset);
+    StoreError::Parse { file: file.to_string(), line, col, message: sanitize::line(message.as_ref().trim()) }
+}
+
+fn parse_disk(src: &str, file: &str) -> Result<(Progress, u64), StoreError> {
+    let body = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if body.trim().is_empty() {
+        return Ok((Progress::default(), 0));
+    }
+    match toml::from_str::<DiskIn>(body) {
+        Ok(d) => {
+            if d.schema != STATE_SCHEMA {
+                return Err(schema_error(body, file).unwrap_or_else(|| {
+                    parse_error(body, file, 0, format!("state schema {} is not supported", d.schema))
+                }));
+            }
+            let p = Progress { schema: d.schema, guides: d.guides, events: d.events };
+            Ok((p, d.events_archived))
+        }
+        Err(e) => {
+            if let Some(err) = schema_error(body, file) {
+                return Err(err);
+            }
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            Err(parse_error(body, file, offset, e.message()))
+        }
+    }
+}
+
+/// The error for a schema other than this build's, if the file's schema
+/// can be read at all.
+fn schema_error(src: &str, file: &str) -> Option<StoreError> {
+    let probe: SchemaProbe = toml::from_str(src).ok()?;
+    let schema = probe.schema?;
+    let found = *schema.get_ref();
+    if found == i64::from(STATE_SCHEMA) {
+        return None;
+    }
+    if found > i64::from(STATE_SCHEMA)
+        && let Ok(found) = u32::try_from(found)
+    {
+        return Some(StoreError::NewerSchema { file: file.to_string(), found, supported: STATE_SCHEMA });
+    }
+    Some(parse_error(
+        src,
+        file,
+        schema.span().start,
+        format!("state schema {found} is not supported (this build reads schema {STATE_SCHEMA})"),
+    ))
+}
+
+/// Decodes the bytes of a state file.
+fn decode(bytes: &[u8], file: &str) -> Result<(Progress, u64), StoreError> {
+    match std::str::from_utf8(bytes) {
+        Ok(src) => parse_disk(src, file),
+        Err(e) => {
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let (line, col) = line_col(valid, valid.len());
+            Err(StoreError::Parse {
+                file: file.to_string(),
+                line,
+                col,
+                message: format!(
+                    "not valid UTF-8 (byte {}): this is not a state file written by cutover",
+                    e.valid_up_to() + 1
+                ),
+            })
+        }
+    }
+}
+
+/// The state file, and the files beside it.
 #[derive(Debug, Clone)]
 pub struct Store {
     path: PathBuf,
@@ -66,46 +242,665 @@ impl Store {
         &self.path
     }
 
+    fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state.toml".to_string())
+    }
+
+    /// `<state file name>.lock` beside the state: permanent, never replaced.
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir().join(format!("{}.lock", self.file_name()))
+    }
+
+    /// `<stem>.archive.toml` beside the state.
+    pub fn archive_path(&self) -> PathBuf {
+        let stem =
+            self.path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state".to_string());
+        self.dir().join(format!("{stem}.archive.toml"))
+    }
+
+    fn shown(&self) -> String {
+        shown(&self.path)
+    }
+
+    /// Reads the state. A missing file is an empty state. An unparseable
+    /// file or one from a newer schema is an error, and the file is left
+    /// exactly as it is. Reads without the lock: saves are atomic renames.
     pub fn load(&self) -> Result<Progress, StoreError> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(s) => toml::from_str(&s).map_err(|e| StoreError::Parse {
-                file: self.path.display().to_string(),
-                line: 1,
-                col: 1,
-                message: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
-            Err(e) => Err(StoreError::Io {
-                file: self.path.display().to_string(),
-                message: e.to_string(),
-            }),
+        match read_regular(&self.path, MAX_STATE_BYTES)? {
+            None => Ok(Progress::default()),
+            Some((bytes, _)) => decode(&bytes, &self.shown()).map(|(p, _)| p),
         }
     }
 
-    pub fn apply(
+    /// Under the exclusive lock: re-reads the file, applies every op, moves
+    /// events beyond [`EVENTS_KEPT`](super::model::EVENTS_KEPT) to the archive, saves atomically.
+    /// Returns the new state and the events made. If the file cannot be
+    /// read, nothing is written.
+    pub fn apply(&self, ops: &[Op], by: &str, at: Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
+        let _lock = self.lock()?;
+        let current = read_regular(&self.path, MAX_STATE_BYTES)?;
+        let (mut progress, archived) = match &current {
+            None => (Progress::default(), None),
+            Some((bytes, _)) => {
+                let (p, n) = decode(bytes, &self.shown())?;
+                (p, Some(n))
+            }
+        };
+        let existing_meta = current.as_ref().map(|(_, m)| m);
+        if ops.is_empty() {
+            return Ok((progress, Vec::new()));
+        }
+        let events: Vec<Event> = ops.iter().map(|op| progress.apply(op, by, at)).collect();
+        let overflow = progress.take_overflow_events();
+        let mut events_archived = archived.unwrap_or(0);
+        if !overflow.is_empty() {
+            events_archived = self.append_archive(archived, &overflow, existing_meta)?;
+        }
+        self.remove_stale_temps();
+        let text = to_toml_with(&progress, events_archived, &self.shown())?;
+        write_atomic(&self.path, text.as_bytes(), existing_meta, &temp_prefix(&self.file_name()))?;
+        Ok((progress, events))
+    }
+
+    /// Moves an existing (possibly unreadable) state file aside to
+    /// `<name>.broken-<UTC timestamp>` and returns that path; the next load
+    /// starts fresh. `Ok(None)` if there was no file.
+    pub fn reset(&self, at: Timestamp) -> Result<Option<PathBuf>, StoreError> {
+        let _lock = self.lock()?;
+        match fs::symlink_metadata(&self.path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&self.path, &e)),
+            Ok(m) if m.file_type().is_symlink() => return Err(symlink_refused(&self.path)),
+            Ok(m) if !m.is_file() => {
+                return Err(StoreError::unsafe_path(&self.path, "is not a regular file; cutover leaves it alone"));
+            }
+            Ok(_) => {}
+        }
+        let base = format!("{}.broken-{}", self.file_name(), at.strftime("%Y%m%dT%H%M%SZ"));
+        let dir = self.dir();
+        let mut target = dir.join(&base);
+        let mut n = 1;
+        while fs::symlink_metadata(&target).is_ok() {
+            n += 1;
+            target = dir.join(format!("{base}-{n}"));
+        }
+        fs::rename(&self.path, &target).map_err(|e| StoreError::io(&self.path, &e))?;
+        sync_dir(&dir)?;
+        Ok(Some(target))
+    }
+
+    /// The archived events, oldest first (for `cutover log`).
+    pub fn archived_events(&self) -> Result<Vec<Event>, StoreError> {
+        // The state is read first: see `archived_before`. An unreadable state
+        // only means no entry can be recognised as still being in it.
+        let state = match read_regular(&self.path, MAX_STATE_BYTES) {
+            Ok(Some((bytes, _))) => decode(&bytes, &self.shown()).ok(),
+            _ => None,
+        };
+        self.archived_before(state.as_ref().map(|(p, n)| (p.events.as_slice(), *n)))
+    }
+
+    /// Every event, oldest first: the archive, then the state file's. Each
+    /// appears once, also when a save died between appending to the archive
+    /// and replacing the state.
+    pub fn all_events(&self) -> Result<Vec<Event>, StoreError> {
+        let (p, n) = match read_regular(&self.path, MAX_STATE_BYTES)? {
+            None => (Progress::default(), 0),
+            Some((bytes, _)) => decode(&bytes, &self.shown())?,
+        };
+        let mut out = self.archived_before(Some((&p.events, n)))?;
+        out.extend(p.events);
+        Ok(out)
+    }
+
+    /// The archive's events, leaving out those that are also in `state`
+    /// (its events, and the sequence number of the first): a save that died
+    /// after appending to the archive leaves them in both until the next
+    /// save. The state must have been read before the archive: a save in
+    /// between only appends what that state still holds.
+    fn archived_before(&self, state: Option<(&[Event], u64)>) -> Result<Vec<Event>, StoreError> {
+        let path = self.archive_path();
+        let Some((bytes, _)) = read_regular(&path, u64::MAX)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut next: Option<u64> = None;
+        for (seq, event) in parse_archive(&bytes, false) {
+            // A repeated sequence number is an entry written twice; keep the first.
+            if next.is_some_and(|n| seq < n) {
+                continue;
+            }
+            next = Some(seq + 1);
+            let in_state = state.is_some_and(|(events, first)| {
+                seq.checked_sub(first).and_then(|i| usize::try_from(i).ok()).and_then(|i| events.get(i)) == Some(&event)
+            });
+            if !in_state {
+                out.push(event);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes the exclusive lock on the lock file, creating the directory and
+    /// the lock file if needed. Released when the returned file is dropped.
+    fn lock(&self) -> Result<File, StoreError> {
+        let dir = self.dir();
+        ensure_dir(&dir)?;
+        let lock_path = self.lock_path();
+        let state_meta = regular_meta(&self.path)?;
+        let file = open_or_create(&lock_path, state_meta.as_ref(), OpenMode::Read)?;
+        let deadline = Instant::now() + LOCK_WAIT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if Instant::now() >= deadline {
+                        return Err(StoreError::io_msg(
+                            &lock_path,
+                            format!(
+                                "another cutover has held the lock for over {}s; is one stuck?",
+                                LOCK_WAIT.as_secs()
+                            ),
+                        ));
+                    }
+                    std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&lock_path, &e)),
+            }
+        }
+    }
+
+    /// Appends `overflow` to the archive. `archived` is the state's count of
+    /// events already archived (None: no state file). Returns the new count.
+    fn append_archive(
         &self,
-        ops: &[Op],
-        by: &str,
-        at: jiff::Timestamp,
-    ) -> Result<(Progress, Vec<Event>), StoreError> {
-        let mut p = self.load()?;
-        let events = ops.iter().map(|op| p.apply(op, by, at)).collect();
-        let text = toml::to_string(&p).map_err(|e| StoreError::Io {
-            file: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+        archived: Option<u64>,
+        overflow: &[Event],
+        state_meta: Option<&Metadata>,
+    ) -> Result<u64, StoreError> {
+        let path = self.archive_path();
+        let mut file = open_or_create(&path, state_meta, OpenMode::Append)?;
+        let first = archived.unwrap_or(0);
+        let tail = read_archive_tail(&mut file, first).map_err(|e| StoreError::io(&path, &e))?;
+        let k = overflow.len() as u64;
+        // Where the new entries go, and how many of `overflow` are already there.
+        let (skip, first_seq) = match tail.last_seq {
+            None => (0, first),
+            Some(last) if last < first => (0, first),
+            Some(last) => {
+                let upto = last.min(first + k - 1);
+                let same = archived.is_some()
+                    && (first..=upto).all(|seq| {
+                        let i = (seq - first) as usize;
+                        tail.entries.iter().find(|(s, _)| *s == seq).is_some_and(|(_, e)| overflow.get(i) == Some(e))
+                    });
+                if same {
+                    // An earlier save appended these and died before the state was renamed.
+                    ((upto - first + 1) as usize, first)
+                } else {
+                    // The archive belongs to an earlier history (a reset or restored state): continue after it.
+                    (0, last + 1)
+                }
+            }
+        };
+        let mut text = String::new();
+        if tail.len == 0 {
+            text.push_str(ARCHIVE_HEADER);
+        } else if !tail.ends_with_newline {
+            text.push('\n');
         }
-        std::fs::write(&self.path, text).map_err(|e| StoreError::Io {
-            file: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        Ok((p, events))
+        for (i, event) in overflow.iter().enumerate().skip(skip) {
+            text.push_str(&archive_entry(first_seq + i as u64, event));
+        }
+        if skip < overflow.len() || tail.len == 0 {
+            file.write_all(text.as_bytes()).map_err(|e| StoreError::io(&path, &e))?;
+            file.sync_all().map_err(|e| StoreError::io(&path, &e))?;
+        }
+        Ok(first_seq + k)
     }
 
-    pub fn reset(&self, at: jiff::Timestamp) -> Result<Option<PathBuf>, StoreError> {
-        let _ = at;
-        Ok(None)
+    /// Deletes temp files a killed writer left behind. Called under the lock,
+    /// when no other writer can be between creating and renaming one.
+    fn remove_stale_temps(&self) {
+        let prefix = temp_prefix(&self.file_name());
+        let Ok(entries) = fs::read_dir(self.dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") && entry.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.")
+}
+
+pub(crate) fn symlink_refused(path: &Path) -> StoreError {
+    StoreError::unsafe_path(path, "is a symbolic link; cutover does not follow links here (use the real path)")
+}
+
+/// The metadata of `path` if it is a regular file, None if missing, an
+/// error if it is a symlink or anything else.
+pub(crate) fn regular_meta(path: &Path) -> Result<Option<Metadata>, StoreError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(symlink_refused(path)),
+        Ok(m) if !m.is_file() => Err(StoreError::unsafe_path(path, "is not a regular file")),
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, &e)),
+    }
+}
+
+/// Opens a file for reading without following a symlink and without
+/// blocking on a FIFO.
+pub(crate) fn open_nofollow(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+}
+
+fn open_error(path: &Path, e: &io::Error) -> StoreError {
+    if e.raw_os_error() == Some(libc::ELOOP) { symlink_refused(path) } else { StoreError::io(path, e) }
+}
+
+/// Reads a regular file (not through a symlink). None if it is missing.
+pub(crate) fn read_regular(path: &Path, max: u64) -> Result<Option<(Vec<u8>, Metadata)>, StoreError> {
+    if regular_meta(path)?.is_none() {
+        return Ok(None);
+    }
+    let file = match open_nofollow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(open_error(path, &e)),
+    };
+    let meta = file.metadata().map_err(|e| StoreError::io(path, &e))?;
+    if !meta.is_file() {
+        return Err(StoreError::unsafe_path(path, "is not a regular file"));
+    }
+    if meta.len() > max {
+        return Err(StoreError::unsafe_path(path, format!("is {} bytes, larger than a state file can be", meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| StoreError::io(path, &e))?;
+    Ok(Some((bytes, meta)))
+}
+
+/// The permission bits of a file made beside a state file with `meta`.
+pub(crate) fn file_mode(state: Option<&Metadata>) -> u32 {
+    state.map(|m| m.mode() & 0o666).unwrap_or(NEW_FILE_MODE)
+}
+
+/// Gives `file` its mode and, when it follows an existing state, the
+/// state's group. A group we may not give (not a member) is left as is.
+pub(crate) fn set_mode_and_group(
+    file: &File,
+    path: &Path,
+    mode: u32,
+    state: Option<&Metadata>,
+) -> Result<(), StoreError> {
+    if let Some(m) = state {
+        let have = file.metadata().map_err(|e| StoreError::io(path, &e))?;
+        if have.gid() != m.gid()
+            && let Err(e) = std::os::unix::fs::fchown(file, None, Some(m.gid()))
+        {
+            tracing::warn!(file = %shown(path), gid = m.gid(), error = %e, "cannot keep the state file's group");
+        }
+    }
+    file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| StoreError::io(path, &e))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum OpenMode {
+    Read,
+    Append,
+}
+
+/// Opens (never through a symlink) or creates a file beside the state,
+/// creating it with the state's mode and group (0600 without a state).
+pub(crate) fn open_or_create(path: &Path, state: Option<&Metadata>, how: OpenMode) -> Result<File, StoreError> {
+    let mode = file_mode(state);
+    for _ in 0..3 {
+        regular_meta(path)?;
+        let mut create = OpenOptions::new();
+        create.read(true).write(true).create_new(true).mode(mode).custom_flags(libc::O_NOFOLLOW);
+        if how == OpenMode::Append {
+            create.append(true);
+        }
+        match create.open(path) {
+            Ok(f) => {
+                set_mode_and_group(&f, path, mode, state)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(open_error(path, &e)),
+        }
+        let mut open = OpenOptions::new();
+        open.read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        if how == OpenMode::Append {
+            open.append(true);
+        }
+        match open.open(path) {
+            Ok(f) => {
+                let m = f.metadata().map_err(|e| StoreError::io(path, &e))?;
+                if !m.is_file() {
+                    return Err(StoreError::unsafe_path(path, "is not a regular file"));
+                }
+                return Ok(f);
+            }
+            // Removed between the two opens: try again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(open_error(path, &e)),
+        }
+    }
+    Err(StoreError::io_msg(path, "keeps appearing and disappearing; is something else managing this directory?"))
+}
+
+/// Creates `dir` (0700) and its parents if missing.
+pub(crate) fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new().recursive(true).mode(NEW_DIR_MODE).create(dir).map_err(|e| StoreError::io(dir, &e))
+}
+
+/// Fsyncs a directory, so that a rename in it survives a crash.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    let d =
+        OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(dir).map_err(|e| StoreError::io(dir, &e))?;
+    d.sync_all().map_err(|e| StoreError::io(dir, &e))
+}
+
+/// Replaces `path` with `bytes` atomically: temp file beside it (random
+/// name, exclusive), write, fsync, mode and group, rename, fsync the dir.
+pub(crate) fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    existing: Option<&Metadata>,
+    prefix: &str,
+) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    ensure_dir(&dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(NEW_FILE_MODE))
+        .tempfile_in(&dir)
+        .map_err(|e| StoreError::io(&dir, &e))?;
+    let tmp_path = tmp.path().to_path_buf();
+    tmp.write_all(bytes).map_err(|e| StoreError::io(&tmp_path, &e))?;
+    set_mode_and_group(tmp.as_file(), &tmp_path, file_mode(existing), existing)?;
+    tmp.as_file().sync_all().map_err(|e| StoreError::io(&tmp_path, &e))?;
+    // The state may have become a symlink since it was read: do not replace it.
+    regular_meta(path)?;
+    tmp.persist(path).map_err(|e| StoreError::io(path, &e.error))?;
+    sync_dir(&dir)
+}
+
+/// One archive entry: `[[events]]` with every string on one line. A string
+/// comes last: any part of an entry cut short by a crash is either missing
+/// a field or ends in an unterminated string, so it is never read as a
+/// complete entry (a number last could be cut to a shorter number).
+fn archive_entry(seq: u64, e: &Event) -> String {
+    format!(
+        "\n[[events]]\nseq = {seq}\nat = {}\nby = {}\nguide = {}\nstep = {}\nwhat = {}\ndetail = {}\n",
+        quote(&e.at.to_string()),
+        quote(&e.by),
+        quote(&e.guide),
+        quote(&e.step),
+        quote(&e.what),
+        quote(&e.detail)
+    )
+}
+
+/// A TOML basic string on one line.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArchivedEvent {
+    at: Timestamp,
+    by: String,
+    guide: String,
+    step: String,
+    what: String,
+    detail: String,
+    seq: u64,
+}
+
+const ENTRY_HEADER: &[u8] = b"[[events]]\n";
+
+/// The complete entries in archive bytes, in file order. An entry torn by
+/// a crash (or damaged by hand) is skipped: it was never part of a saved
+/// state, and the save that follows writes it again. With `partial_start`,
+/// the bytes start in the middle of the file and everything before the
+/// first entry header is ignored.
+fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = find(&bytes[i..], ENTRY_HEADER) {
+        let at = i + pos;
+        if at == 0 && !partial_start || at > 0 && bytes[at - 1] == b'\n' {
+            starts.push(at + ENTRY_HEADER.len());
+        }
+        i = at + ENTRY_HEADER.len();
+    }
+    let mut out = Vec::new();
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).map(|&s| s - ENTRY_HEADER.len()).unwrap_or(bytes.len());
+        let chunk = &bytes[start..end];
+        let Ok(text) = std::str::from_utf8(chunk) else {
+            tracing::warn!("skipping an archive entry that is not UTF-8");
+            continue;
+        };
+        // An entry ends at its first blank line: what follows it there is a
+        // fragment of a torn header, not part of the entry.
+        let text = match text.find("\n\n") {
+            Some(blank) => &text[..blank + 1],
+            None => text,
+        };
+        match toml::from_str::<ArchivedEvent>(text) {
+            Ok(a) => out.push((
+                a.seq,
+                Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail },
+            )),
+            Err(e) => {
+                tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry")
+            }
+        }
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+struct ArchiveTail {
+    len: u64,
+    ends_with_newline: bool,
+    last_seq: Option<u64>,
+    entries: Vec<(u64, Event)>,
+}
+
+/// Reads the end of the archive: enough to see its last entries from
+/// sequence number `from` on (the whole file if need be).
+fn read_archive_tail(file: &mut File, from: u64) -> io::Result<ArchiveTail> {
+    let len = file.metadata()?.len();
+    let mut start = len.saturating_sub(ARCHIVE_TAIL_BYTES);
+    loop {
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        Read::by_ref(file).take(len - start).read_to_end(&mut bytes)?;
+        let entries = parse_archive(&bytes, start > 0);
+        let enough = start == 0
+            || entries.first().is_some_and(|(s, _)| *s <= from)
+            || entries.last().is_some_and(|(s, _)| *s < from);
+        if enough {
+            let last_seq = entries.iter().map(|(s, _)| *s).max();
+            let ends_with_newline = bytes.last().is_none_or(|b| *b == b'\n');
+            return Ok(ArchiveTail { len, ends_with_newline, last_seq, entries });
+        }
+        start = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::model::Status;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(1_790_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn ev(i: u64, detail: &str) -> Event {
+        Event {
+            at: t(i as i64),
+            by: format!("u{i}"),
+            guide: "g".into(),
+            step: "s".into(),
+            what: "note".into(),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn quote_round_trips_through_toml() {
+        for s in [
+            "plain",
+            "with \"quotes\" and \\back",
+            "new\nline\r\n",
+            "tab\there",
+            "\u{1b}[31mred\u{7f}",
+            "ünïcødé ✓",
+            "",
+        ] {
+            let text = format!("v = {}\n", quote(s));
+            assert!(!text.trim_end().contains('\n'), "{text}");
+            let table: toml::Table = toml::from_str(&text).unwrap_or_default();
+            assert_eq!(table.get("v").and_then(|v| v.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn archive_entries_parse_and_torn_tail_is_skipped() {
+        let mut bytes = ARCHIVE_HEADER.as_bytes().to_vec();
+        for i in 0..3 {
+            bytes.extend_from_slice(archive_entry(i, &ev(i, "line\n[[events]]\nseq = 99")).as_bytes());
+        }
+        let full = parse_archive(&bytes, false);
+        assert_eq!(full.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(full[1].1, ev(1, "line\n[[events]]\nseq = 99"));
+        // Every truncation of the last entry yields exactly the two before it,
+        // or all three once the entry is complete.
+        let whole = bytes.len();
+        let last_start = whole - archive_entry(2, &ev(2, "line\n[[events]]\nseq = 99")).len();
+        for cut in last_start..whole {
+            let torn = &bytes[..cut];
+            let got = parse_archive(torn, false);
+            // Only the final newline missing: the entry is complete.
+            assert_eq!(got.len(), if cut == whole - 1 { 3 } else { 2 }, "cut at {cut}");
+            // The next append starts on a new line, after the torn entry.
+            let mut resumed = torn.to_vec();
+            if !resumed.ends_with(b"\n") {
+                resumed.push(b'\n');
+            }
+            resumed.extend_from_slice(archive_entry(2, &ev(2, "again \"quoted\"")).as_bytes());
+            let got = parse_archive(&resumed, false);
+            if cut < whole - 1 {
+                assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![0, 1, 2], "cut at {cut}");
+                assert_eq!(got[2].1, ev(2, "again \"quoted\""), "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn tail_window_finds_the_last_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.toml");
+        let mut text = ARCHIVE_HEADER.to_string();
+        let long = "x".repeat(500);
+        for i in 0..400 {
+            text.push_str(&archive_entry(i, &ev(i, &long)));
+        }
+        fs::write(&path, &text).unwrap();
+        let mut f = File::open(&path).unwrap();
+        let tail = read_archive_tail(&mut f, 395).unwrap();
+        assert_eq!(tail.last_seq, Some(399));
+        assert!(tail.entries.len() < 400, "read only the end");
+        let whole = read_archive_tail(&mut f, 3).unwrap();
+        assert_eq!(whole.entries.len(), 400);
+    }
+
+    #[test]
+    fn schema_zero_is_located() {
+        let src = "# c\nschema = 0\n";
+        match from_toml(src, "s.toml") {
+            Err(StoreError::Parse { line, .. }) => assert_eq!(line, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn newer_schema_with_unknown_fields_is_newer_schema() {
+        let src = "schema = 7\nfuture = true\n";
+        assert!(matches!(
+            from_toml(src, "s.toml"),
+            Err(StoreError::NewerSchema { found: 7, supported: STATE_SCHEMA, .. })
+        ));
+        let src = "schema = 2\n";
+        let err = from_toml(src, "s.toml").unwrap_err();
+        assert!(err.to_string().contains("update cutover") || err.to_string().contains("Update cutover"), "{err}");
+    }
+
+    #[test]
+    fn whitespace_only_is_empty_state() {
+        assert_eq!(from_toml("", "s").unwrap(), Progress::default());
+        assert_eq!(from_toml(" \n\t\n", "s").unwrap(), Progress::default());
+        assert!(from_toml("# only a comment\n", "s").is_err());
+    }
+
+    #[test]
+    fn to_toml_shows_step_tables() {
+        let mut p = Progress::default();
+        p.apply(
+            &Op::SetStatus { guide: "postnl".into(), step: "sandbox-api-key".into(), status: Status::Done, hash: None },
+            "a",
+            t(0),
+        );
+        let text = to_toml(&p).unwrap();
+        assert!(text.starts_with(HEADER));
+        assert!(text.contains("[guides.postnl.steps.sandbox-api-key]"), "{text}");
     }
 }

@@ -42,12 +42,8 @@ pub fn convert(ev: Event) -> Input {
         Event::Paste(s) => Input::Action(Action::Paste(s)),
         Event::Resize(..) => Input::Resize,
         Event::Mouse(m) => match m.kind {
-            crossterm::event::MouseEventKind::ScrollDown => {
-                Input::Action(Action::Key(Key::plain(Code::Down)))
-            }
-            crossterm::event::MouseEventKind::ScrollUp => {
-                Input::Action(Action::Key(Key::plain(Code::Up)))
-            }
+            crossterm::event::MouseEventKind::ScrollDown => Input::Action(Action::Key(Key::plain(Code::Down))),
+            crossterm::event::MouseEventKind::ScrollUp => Input::Action(Action::Key(Key::plain(Code::Up))),
             _ => Input::Ignore,
         },
         _ => Input::Ignore,

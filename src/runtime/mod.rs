@@ -27,14 +27,12 @@ use tokio_util::sync::CancellationToken;
 /// Runs checks for the TUI. The real one wraps `check::runner::Runner`;
 /// tests can pass their own.
 pub trait Checks: Send + Sync + 'static {
-    fn run(
-        &self,
-        req: CheckRequest,
-        by: String,
-        cancel: CancellationToken,
-    ) -> BoxFuture<'static, Vec<CheckRecord>>;
+    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>>;
     fn set_key(&self, guide: &str, env: &str, key: ApiKey);
 }
+
+/// Where clipboard escape sequences are written.
+pub type ClipboardSink = Box<dyn Fn(&str) + Send + Sync>;
 
 pub struct Context {
     pub store: Store,
@@ -46,8 +44,10 @@ pub struct Context {
     pub shutdown: Option<BoxFuture<'static, ()>>,
     /// Watch the state file for other instances' changes.
     pub watch: bool,
+    /// This instance, to announce beside the state file. None: no presence.
+    pub presence: Option<crate::progress::presence::Presence>,
     /// Where OSC 52 clipboard sequences go (the terminal). None: no copy.
-    pub clipboard: Option<Box<dyn Fn(&str) + Send + Sync>>,
+    pub clipboard: Option<ClipboardSink>,
 }
 
 /// The OSC 52 sequence that puts `text` on the clipboard. The payload is
@@ -62,16 +62,8 @@ pub fn osc52(text: &str) -> String {
             | u32::from(*chunk.get(2).unwrap_or(&0));
         b64.push(A[(n >> 18) as usize & 63] as char);
         b64.push(A[(n >> 12) as usize & 63] as char);
-        b64.push(if chunk.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        b64.push(if chunk.len() > 2 {
-            A[n as usize & 63] as char
-        } else {
-            '='
-        });
+        b64.push(if chunk.len() > 1 { A[(n >> 6) as usize & 63] as char } else { '=' });
+        b64.push(if chunk.len() > 2 { A[n as usize & 63] as char } else { '=' });
     }
     format!("\x1b]52;c;{b64}\x07")
 }
@@ -90,17 +82,9 @@ where
     std::io::Error: From<B::Error>,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let saver = spawn_saver(
-        ctx.store.clone(),
-        app.settings.user.clone(),
-        ctx.clock.clone(),
-        tx.clone(),
-    );
+    let saver = spawn_saver(ctx.store.clone(), app.settings.user.clone(), ctx.clock.clone(), tx.clone());
     let mut cancels: HashMap<u64, CancellationToken> = HashMap::new();
-    let mut shutdown = ctx
-        .shutdown
-        .take()
-        .unwrap_or_else(|| Box::pin(futures::future::pending()));
+    let mut shutdown = ctx.shutdown.take().unwrap_or_else(|| Box::pin(futures::future::pending()));
     let mut last_time_sig = time_signature(app);
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
     let _watch = if ctx.watch {
@@ -110,15 +94,16 @@ where
         None
     };
 
+    let presence_stop = CancellationToken::new();
+    let presence_task = ctx.presence.take().map(|p| {
+        spawn_presence(ctx.store.path().to_path_buf(), p, ctx.clock.clone(), tx.clone(), presence_stop.clone())
+    });
+
     terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
     loop {
         // Tick only while something animates (a spinner), or once a minute
         // for relative times.
-        let tick = if app.running.is_empty() {
-            Duration::from_secs(60)
-        } else {
-            Duration::from_millis(120)
-        };
+        let tick = if app.running.is_empty() { Duration::from_secs(60) } else { Duration::from_millis(120) };
         let mut dirty = false;
         let mut resized = false;
         tokio::select! {
@@ -174,10 +159,74 @@ where
             terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
         }
     }
-    // Let queued saves finish before leaving.
+    // Let queued saves finish, and take our presence entry away, before
+    // leaving.
     drop(saver.ops);
     let _ = saver.task.await;
+    presence_stop.cancel();
+    if let Some(t) = presence_task {
+        let _ = t.await;
+    }
     Ok(())
+}
+
+/// How often this instance refreshes its presence entry and looks at the
+/// others'; entries not refreshed for `PRESENCE_STALE` are gone.
+const PRESENCE_EVERY: Duration = Duration::from_secs(5);
+const PRESENCE_STALE: Duration = Duration::from_secs(45);
+
+/// Announces this instance, keeps the entry fresh, and reports who else is
+/// here when that changes. An instance that cannot write there still runs.
+fn spawn_presence(
+    state: std::path::PathBuf,
+    me: crate::progress::presence::Presence,
+    clock: Arc<dyn Clock>,
+    tx: mpsc::UnboundedSender<Action>,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    use crate::progress::presence;
+    tokio::spawn(async move {
+        let my_pid = me.pid;
+        let st = state.clone();
+        let mut handle = tokio::task::spawn_blocking(move || presence::announce(&st, me).ok()).await.ok().flatten();
+        let mut last: Option<Vec<String>> = None;
+        loop {
+            let st = state.clone();
+            let now = clock.now();
+            let (h, others) = tokio::task::spawn_blocking(move || {
+                let mut h = handle;
+                if let Some(h) = h.as_mut() {
+                    let _ = h.refresh(now);
+                }
+                let others: Vec<String> = presence::list(&st, now, PRESENCE_STALE)
+                    .into_iter()
+                    .filter(|p| p.pid != my_pid)
+                    .map(|p| {
+                        if p.role == "driver" {
+                            format!("{}@{}", p.user, p.host)
+                        } else {
+                            format!("{}@{} ({})", p.user, p.host, p.role)
+                        }
+                    })
+                    .collect();
+                (h, others)
+            })
+            .await
+            .unwrap_or((None, Vec::new()));
+            handle = h;
+            if last.as_ref() != Some(&others) {
+                let _ = tx.send(Action::PresenceChanged(others.clone()));
+                last = Some(others);
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(PRESENCE_EVERY) => {}
+            }
+        }
+        if let Some(h) = handle {
+            let _ = tokio::task::spawn_blocking(move || h.remove()).await;
+        }
+    })
 }
 
 struct Saver {
@@ -187,12 +236,7 @@ struct Saver {
 
 /// One task applies saves in order, so a slower save can never overwrite a
 /// newer one on screen.
-fn spawn_saver(
-    store: Store,
-    user: String,
-    clock: Arc<dyn Clock>,
-    tx: mpsc::UnboundedSender<Action>,
-) -> Saver {
+fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::UnboundedSender<Action>) -> Saver {
     let (ops_tx, mut ops_rx) = mpsc::unbounded_channel::<Vec<Op>>();
     let task = tokio::spawn(async move {
         while let Some(ops) = ops_rx.recv().await {
@@ -201,10 +245,7 @@ fn spawn_saver(
             let at = clock.now();
             let result = tokio::task::spawn_blocking(move || store.apply(&ops, &user, at)).await;
             let action = match result {
-                Ok(Ok((progress, _events))) => Action::StateLoaded {
-                    progress,
-                    external: false,
-                },
+                Ok(Ok((progress, _events))) => Action::StateLoaded { progress, external: false },
                 Ok(Err(e)) => Action::SaveFailed(e.to_string()),
                 Err(e) => Action::SaveFailed(e.to_string()),
             };
@@ -245,12 +286,7 @@ fn dispatch(
                 tokio::spawn(async move {
                     let (run_id, guide, step) = (req.run_id, req.guide.clone(), req.step.clone());
                     let records = checks.run(req, by, token).await;
-                    let _ = tx.send(Action::CheckFinished {
-                        run_id,
-                        guide,
-                        step,
-                        records,
-                    });
+                    let _ = tx.send(Action::CheckFinished { run_id, guide, step, records });
                 });
             }
             Effect::CancelCheck { run_id } => {

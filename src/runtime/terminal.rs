@@ -1,12 +1,8 @@
 //! Entering and leaving the terminal's full-screen mode, and the panic hook
 //! that always leaves it restored.
 
-use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-};
-use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -37,19 +33,11 @@ pub fn enter(mouse: bool) -> io::Result<Term> {
     ACTIVE.store(true, Ordering::SeqCst);
     MOUSE.store(mouse, Ordering::SeqCst);
     let mut out = io::stdout();
-    execute!(
-        out,
-        EnterAlternateScreen,
-        EnableBracketedPaste,
-        cursor::Hide
-    )?;
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)?;
     if mouse {
         execute!(out, EnableMouseCapture)?;
     }
-    let backend = CrosstermBackend::new(BufferedStdout(io::BufWriter::with_capacity(
-        64 * 1024,
-        io::stdout(),
-    )));
+    let backend = CrosstermBackend::new(BufferedStdout(io::BufWriter::with_capacity(64 * 1024, io::stdout())));
     Terminal::new(backend)
 }
 
@@ -62,12 +50,7 @@ pub fn restore() {
     if MOUSE.load(Ordering::SeqCst) {
         let _ = execute!(out, DisableMouseCapture);
     }
-    let _ = execute!(
-        out,
-        DisableBracketedPaste,
-        LeaveAlternateScreen,
-        cursor::Show
-    );
+    let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show);
     let _ = disable_raw_mode();
 }
 

@@ -15,17 +15,11 @@ pub const POLL_EVERY: Duration = Duration::from_millis(500);
 /// guard keeps the watch alive.
 pub fn spawn(state: &Path, tx: mpsc::UnboundedSender<()>) -> Box<dyn std::any::Any + Send> {
     let file_name = state.file_name().map(|n| n.to_os_string());
-    let dir = state
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let dir = state.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     let tx2 = tx.clone();
     let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res
-            && ev
-                .paths
-                .iter()
-                .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
+            && ev.paths.iter().any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
         {
             let _ = tx2.send(());
         }

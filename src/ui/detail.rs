@@ -17,7 +17,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(step) = app.selected_step() else {
         return;
     };
-    let lines = lines(app, theme, g, step);
+    let lines = lines(app, theme, g, step, area.width.saturating_sub(2) as usize);
     let title = match step.number {
         Some(n) => format!(" Step {n} "),
         None => " Troubleshooting ".to_string(),
@@ -26,15 +26,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.dim()))
         .border_type(ratatui::widgets::BorderType::Rounded);
-    let block = if theme.ascii {
-        block.border_set(super::step_list::ascii_border())
-    } else {
-        block
-    };
-    let p = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.detail_scroll, 0));
+    let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
+    let p = Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((app.detail_scroll, 0));
     frame.render_widget(p, area);
 }
 
@@ -42,14 +35,11 @@ fn heading(theme: &Theme, text: &str) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), theme.heading()))
 }
 
-pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'static>> {
+pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> Vec<Line<'static>> {
     let gid = g.id();
     let sid = step.id();
     let mut out: Vec<Line<'static>> = Vec::new();
-    out.push(Line::from(Span::styled(
-        app.text(g, &step.title).to_string(),
-        theme.title(),
-    )));
+    out.push(Line::from(Span::styled(app.text(g, &step.title).to_string(), theme.title())));
 
     // Status, who, when.
     let rec = app.progress.step(gid, sid);
@@ -57,21 +47,14 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     let mut st = vec![
         Span::raw("Status: "),
         Span::styled(
-            format!(
-                "{} {}",
-                theme.status_glyph(status),
-                status.as_str().replace('_', " ")
-            ),
+            format!("{} {}", theme.status_glyph(status), status.as_str().replace('_', " ")),
             theme.status_style(status),
         ),
     ];
     if let Some(r) = rec
         && let (Some(by), Some(at)) = (&r.by, r.at)
     {
-        st.push(Span::styled(
-            format!("  by {} {}", sanitize::line(by), ago(at, app.now)),
-            theme.dim(),
-        ));
+        st.push(Span::styled(format!("  by {} {}", sanitize::line(by), ago(at, app.now)), theme.dim()));
     }
     st.push(Span::styled(format!("  [{sid}]"), theme.dim()));
     out.push(Line::from(st));
@@ -83,46 +66,27 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     }
     let missing = app.missing_requirements(g, step);
     if !missing.is_empty() && status != crate::progress::Status::Todo {
-        out.push(Line::from(Span::styled(
-            format!("Needs first: {}", missing.join(", ")),
-            theme.warn(),
-        )));
+        out.push(Line::from(Span::styled(format!("Needs first: {}", missing.join(", ")), theme.warn())));
     } else if !missing.is_empty() {
-        out.push(Line::from(Span::styled(
-            format!("Do first: {}", missing.join(", ")),
-            theme.dim(),
-        )));
+        out.push(Line::from(Span::styled(format!("Do first: {}", missing.join(", ")), theme.dim())));
     }
 
     // Guide notices open the first step.
     if app.selected == 0 {
         for n in &g.notices {
             out.push(Line::default());
-            let (label, style) = match n.kind {
-                NoticeKind::Status => ("Current status", theme.warn()),
-                NoticeKind::Warning => ("Warning", theme.bad()),
-                NoticeKind::Info => ("Note", theme.dim()),
+            // The notice's own text says what it is ("Current status: ...").
+            let style = match n.kind {
+                NoticeKind::Status => theme.warn(),
+                NoticeKind::Warning => theme.bad(),
+                NoticeKind::Info => ratatui::style::Style::new(),
             };
-            out.push(Line::from(Span::styled(
-                format!("{label}:"),
-                style.add_modifier(Modifier::BOLD),
-            )));
-            push_text(
-                &mut out,
-                app.text(g, &n.text),
-                theme,
-                ratatui::style::Style::new(),
-            );
+            push_text(&mut out, width, app.text(g, &n.text), theme, style);
         }
     }
 
     out.push(Line::default());
-    push_text(
-        &mut out,
-        app.text(g, &step.body),
-        theme,
-        ratatui::style::Style::new(),
-    );
+    push_text(&mut out, width, app.text(g, &step.body), theme, ratatui::style::Style::new());
 
     if !step.contacts.is_empty() {
         out.push(Line::default());
@@ -133,11 +97,7 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
                 ContactKind::Email => "email",
                 ContactKind::Web => "web",
             };
-            let label = c
-                .label
-                .as_ref()
-                .map(|l| format!(" ({})", app.text(g, l)))
-                .unwrap_or_default();
+            let label = c.label.as_ref().map(|l| format!(" ({})", app.text(g, l))).unwrap_or_default();
             out.push(Line::from(vec![
                 Span::raw(format!("  {kind:<6}")),
                 Span::styled(c.value.clone(), theme.link()),
@@ -149,33 +109,21 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
         out.push(Line::default());
         out.push(heading(theme, "Links"));
         for l in &step.links {
-            let label = l
-                .label
-                .as_ref()
-                .map(|t| format!("{}: ", app.text(g, t)))
-                .unwrap_or_default();
-            out.push(Line::from(vec![
-                Span::raw(format!("  {label}")),
-                Span::styled(l.url.clone(), theme.link()),
-            ]));
+            let label = l.label.as_ref().map(|t| format!("{}: ", app.text(g, t))).unwrap_or_default();
+            out.push(Line::from(vec![Span::raw(format!("  {label}")), Span::styled(l.url.clone(), theme.link())]));
         }
     }
     for n in &step.notes {
         out.push(Line::default());
-        out.push(Line::from(Span::styled(
-            "Note from cutover:",
-            theme.warn().add_modifier(Modifier::BOLD),
-        )));
-        push_text(&mut out, app.text(g, &n.text), theme, theme.dim());
+        out.push(Line::from(Span::styled("Note from cutover:", theme.warn().add_modifier(Modifier::BOLD))));
+        push_text(&mut out, width, app.text(g, &n.text), theme, theme.dim());
     }
     if !step.troubleshoot.is_empty() {
         out.push(Line::default());
         out.push(heading(theme, "If something is missing (t jumps there)"));
         for t in &step.troubleshoot {
-            let title = g
-                .item(t.get_ref())
-                .map(|s| app.text(g, &s.title).to_string())
-                .unwrap_or_else(|| t.get_ref().clone());
+            let title =
+                g.item(t.get_ref()).map(|s| app.text(g, &s.title).to_string()).unwrap_or_else(|| t.get_ref().clone());
             out.push(Line::from(format!("  {} {title}", theme.bullet())));
         }
     }
@@ -186,17 +134,9 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     out.push(heading(theme, "Note"));
     let note = rec.map(|r| r.note.as_str()).unwrap_or("");
     if note.is_empty() {
-        out.push(Line::from(Span::styled(
-            "  (none: press e to write one)",
-            theme.dim(),
-        )));
+        out.push(Line::from(Span::styled("  (none: press e to write one)", theme.dim())));
     } else {
-        push_text(
-            &mut out,
-            &sanitize::multiline(note),
-            theme,
-            ratatui::style::Style::new(),
-        );
+        push_text(&mut out, width, &sanitize::multiline(note), theme, ratatui::style::Style::new());
     }
     out
 }
@@ -216,11 +156,8 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
     };
     out.push(heading(theme, &theme.ascii_text(&head)));
     for c in &step.checks {
-        let label = c
-            .label
-            .as_ref()
-            .map(|l| app.text(g, l).to_string())
-            .unwrap_or_else(|| c.kind().as_str().to_string());
+        let label =
+            c.label.as_ref().map(|l| app.text(g, l).to_string()).unwrap_or_else(|| c.kind().as_str().to_string());
         let envs = c.env_names(g).join("/");
         let mut flags = Vec::new();
         if !envs.is_empty() {
@@ -241,10 +178,7 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
         out.push(Line::from(vec![
             Span::raw(format!("  {} ", theme.bullet())),
             Span::raw(label),
-            Span::styled(
-                format!("  {} ({})", c.kind().as_str(), flags.join(", ")),
-                theme.dim(),
-            ),
+            Span::styled(format!("  {} ({})", c.kind().as_str(), flags.join(", ")), theme.dim()),
         ]));
     }
     // The latest run of each check.
@@ -270,86 +204,86 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
     }
     out.push(Line::default());
     out.push(heading(theme, "Latest verdicts"));
-    for c in latest.into_iter().rev() {
-        let env = c
-            .env
-            .as_deref()
-            .map(|e| format!(" [{e}]"))
+    if app.is_stale(gid, step) {
+        let window = app
+            .fresh_window(gid, step)
+            .map(|w| crate::clock::ago(app.now - jiff::SignedDuration::from_secs(w as i64), app.now))
             .unwrap_or_default();
+        out.push(Line::from(Span::styled(
+            format!(
+                "  stale: older than the freshness window ({}); press c to re-check",
+                window.trim_end_matches(" ago")
+            ),
+            theme.warn(),
+        )));
+    }
+    for c in latest.into_iter().rev() {
+        let env = c.env.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
         out.push(Line::from(vec![
             Span::styled(
-                format!(
-                    "  {} {}",
-                    theme.verdict_glyph(c.verdict),
-                    c.verdict.as_str()
-                ),
+                format!("  {} {}", theme.verdict_glyph(c.verdict), c.verdict.as_str()),
                 theme.verdict_style(c.verdict),
             ),
             Span::raw(format!(" {}{env}: ", sanitize::line(&c.check))),
             Span::raw(sanitize::line(&c.message)),
             Span::styled(
-                format!(
-                    "  ({}, {} ms, by {})",
-                    ago(c.at, app.now),
-                    c.duration_ms,
-                    sanitize::line(&c.by)
-                ),
+                format!("  ({}, {} ms, by {})", ago(c.at, app.now), c.duration_ms, sanitize::line(&c.by)),
                 theme.dim(),
             ),
         ]));
         for d in &c.details {
-            out.push(Line::from(Span::styled(
-                format!("      {}", sanitize::line(d)),
-                theme.dim(),
-            )));
+            out.push(Line::from(Span::styled(format!("      {}", sanitize::line(d)), theme.dim())));
         }
         if let Some(h) = &c.hint {
-            out.push(Line::from(vec![
-                Span::styled("    what to do: ", theme.warn()),
-                Span::raw(sanitize::line(h)),
-            ]));
+            out.push(Line::from(vec![Span::styled("    what to do: ", theme.warn()), Span::raw(sanitize::line(h))]));
         }
         if let Some(p) = &c.proved {
-            out.push(Line::from(Span::styled(
-                format!("    proves: {}", sanitize::line(p)),
-                theme.dim(),
-            )));
+            out.push(Line::from(Span::styled(format!("    proves: {}", sanitize::line(p)), theme.dim())));
         }
         if let Some(p) = &c.not_proved {
-            out.push(Line::from(Span::styled(
-                format!("    does not prove: {}", sanitize::line(p)),
-                theme.dim(),
-            )));
+            out.push(Line::from(Span::styled(format!("    does not prove: {}", sanitize::line(p)), theme.dim())));
         }
         if let Some(r) = &c.request {
-            let status = c
-                .http_status
-                .map(|s| format!(" -> {s}"))
-                .unwrap_or_default();
-            out.push(Line::from(Span::styled(
-                format!("    {}{status}", sanitize::line(r)),
-                theme.dim(),
-            )));
+            let status = c.http_status.map(|s| format!(" -> {s}")).unwrap_or_default();
+            out.push(Line::from(Span::styled(format!("    {}{status}", sanitize::line(r)), theme.dim())));
         }
     }
 }
 
 /// Paragraphs and "- " list items, as lines for a wrapping paragraph.
-fn push_text(
-    out: &mut Vec<Line<'static>>,
-    text: &str,
-    theme: &Theme,
-    style: ratatui::style::Style,
-) {
+fn push_text(out: &mut Vec<Line<'static>>, width: usize, text: &str, theme: &Theme, style: ratatui::style::Style) {
     for line in text.lines() {
         let line = line.trim_end();
         if let Some(item) = line.strip_prefix("- ") {
-            out.push(Line::from(vec![
-                Span::raw(format!("  {} ", theme.bullet())),
-                Span::styled(item.to_string(), style),
-            ]));
+            // List items wrap with a hanging indent, under their first word.
+            let bullet = format!("  {} ", theme.bullet());
+            let indent = unicode_width::UnicodeWidthStr::width(bullet.as_str());
+            for (i, piece) in wrap(item, width.saturating_sub(indent).max(10)).into_iter().enumerate() {
+                let lead = if i == 0 { bullet.clone() } else { " ".repeat(indent) };
+                out.push(Line::from(vec![Span::raw(lead), Span::styled(piece, style)]));
+            }
         } else {
             out.push(Line::from(Span::styled(line.to_string(), style)));
         }
     }
+}
+
+/// Greedy word wrap to `width` display cells; a word longer than the width
+/// is left for the paragraph to break.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let needed = if cur.is_empty() { word.width() } else { cur.width() + 1 + word.width() };
+        if needed > width && !cur.is_empty() {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    lines.push(cur);
+    lines
 }

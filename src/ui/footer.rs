@@ -29,10 +29,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 Tone::Warning => theme.warn(),
                 Tone::Error => theme.bad(),
             };
-            Line::from(Span::styled(
-                super::fit(&theme.ascii_text(&sanitize::line(&m.text)), width, theme),
-                style,
-            ))
+            Line::from(Span::styled(super::fit(&theme.ascii_text(&sanitize::line(&m.text)), width, theme), style))
         }
         _ => Line::default(),
     };
@@ -40,9 +37,6 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Mode::Search { .. } => "type to search · Enter keep · Esc back",
         _ => footer_hints(app.screen == Screen::Picker, width < 90),
     };
-    let hint_line = Line::from(Span::styled(
-        super::fit(&theme.ascii_text(hints), width, theme),
-        theme.dim(),
-    ));
+    let hint_line = Line::from(Span::styled(super::fit(&theme.ascii_text(hints), width, theme), theme.dim()));
     frame.render_widget(Paragraph::new(vec![msg_line, hint_line]), area);
 }

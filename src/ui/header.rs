@@ -23,10 +23,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match (app.screen, app.guide()) {
         (Screen::Checklist, Some(g)) => {
             spans.push(Span::raw(sep.clone()));
-            spans.push(Span::styled(
-                app.text(g, &g.title).to_string(),
-                theme.heading(),
-            ));
+            spans.push(Span::styled(app.text(g, &g.title).to_string(), theme.heading()));
             let (lang, _) = app.lang_of(g);
             spans.push(Span::styled(format!(" [{lang}]"), theme.dim()));
         }
@@ -40,54 +37,39 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     if left_w + right_w + 1 > width {
         // Too narrow for both: shorten the title.
+        let others: usize = spans.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, s)| s.width()).sum();
         if let Some(last) = spans.get_mut(2) {
-            let keep = width.saturating_sub(right_w + 12);
+            let keep = width.saturating_sub(right_w + others + 1);
             *last = Span::styled(super::fit(&last.content, keep, theme), last.style);
         }
     }
     let left_w: usize = spans.iter().map(|s| s.width()).sum();
-    spans.push(Span::raw(
-        " ".repeat(width.saturating_sub(left_w + right_w)),
-    ));
+    spans.push(Span::raw(" ".repeat(width.saturating_sub(left_w + right_w))));
     spans.extend(right);
     let top = Rect { height: 1, ..area };
     frame.render_widget(Paragraph::new(Line::from(spans)), top);
 
-    if app.screen == Screen::Checklist && area.height >= 2 {
-        if let Some(g) = app.guide() {
-            let (done, total) = app.counts(g);
-            let ratio = if total == 0 {
-                0.0
+    if app.screen == Screen::Checklist
+        && area.height >= 2
+        && let Some(g) = app.guide()
+    {
+        let (done, total) = app.counts(g);
+        let ratio = if total == 0 { 0.0 } else { done as f64 / total as f64 };
+        let label = format!("{done}/{total} steps done");
+        let gauge_area = Rect { y: area.y + 1, height: 1, ..area };
+        if theme.ascii {
+            // Gauge draws block characters; in ASCII mode draw a bar of '#'.
+            let w = (area.width as usize).saturating_sub(label.len() + 3).min(60);
+            let filled = ((w as f64) * ratio).round() as usize;
+            let bar = format!("[{}{}] {label}", "#".repeat(filled), "-".repeat(w - filled));
+            frame.render_widget(Paragraph::new(bar), gauge_area);
+        } else {
+            let gauge = Gauge::default().ratio(ratio).label(label).use_unicode(true).gauge_style(if theme.color {
+                theme.ok()
             } else {
-                done as f64 / total as f64
-            };
-            let label = format!("{done}/{total} steps done");
-            let gauge_area = Rect {
-                y: area.y + 1,
-                height: 1,
-                ..area
-            };
-            if theme.ascii {
-                // Gauge draws block characters; in ASCII mode draw a bar of '#'.
-                let w = (area.width as usize)
-                    .saturating_sub(label.len() + 3)
-                    .min(60);
-                let filled = ((w as f64) * ratio).round() as usize;
-                let bar = format!("[{}{}] {label}", "#".repeat(filled), "-".repeat(w - filled));
-                frame.render_widget(Paragraph::new(bar), gauge_area);
-            } else {
-                let gauge = Gauge::default()
-                    .ratio(ratio)
-                    .label(label)
-                    .use_unicode(true)
-                    .gauge_style(if theme.color {
-                        theme.ok()
-                    } else {
-                        ratatui::style::Style::new()
-                            .add_modifier(ratatui::style::Modifier::REVERSED)
-                    });
-                frame.render_widget(gauge, gauge_area);
-            }
+                ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED)
+            });
+            frame.render_widget(gauge, gauge_area);
         }
     }
 }
@@ -96,10 +78,7 @@ fn right_side(app: &App, theme: &Theme) -> Vec<Span<'static>> {
     let mut out = Vec::new();
     if !app.others.is_empty() {
         let names: Vec<String> = app.others.iter().map(|o| sanitize::line(o)).collect();
-        out.push(Span::styled(
-            format!("here: {} ", names.join(", ")),
-            theme.dim(),
-        ));
+        out.push(Span::styled(format!("here: {} ", names.join(", ")), theme.dim()));
     }
     if app.settings.observe {
         out.push(Span::styled(" OBSERVING ", theme.banner(false)));
@@ -114,10 +93,7 @@ fn right_side(app: &App, theme: &Theme) -> Vec<Span<'static>> {
     {
         let production = g.environments.get(env).map(|e| !e.sandbox).unwrap_or(true);
         let mut label = format!(" {} ", env.to_uppercase());
-        if let Some(url) = app
-            .overridden_urls
-            .get(&(g.id().to_string(), env.to_string()))
-        {
+        if let Some(url) = app.overridden_urls.get(&(g.id().to_string(), env.to_string())) {
             label = format!(" {} → {} ", env.to_uppercase(), sanitize::line(url));
         }
         out.push(Span::styled(

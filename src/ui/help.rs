@@ -6,24 +6,16 @@ use crate::app::keymap::BINDINGS;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u16) {
     let w = area.width.saturating_sub(4).min(72);
     let h = area.height.saturating_sub(2);
-    let rect = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + 1,
-        width: w,
-        height: h,
-    };
+    let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
     let mut lines: Vec<Line> = Vec::new();
     for b in BINDINGS {
         lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<10}", theme.ascii_text(b.label)),
-                theme.heading(),
-            ),
+            Span::styled(format!("  {:<10}", theme.ascii_text(b.label)), theme.heading()),
             Span::raw(b.help),
         ]));
     }
@@ -32,26 +24,37 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u
         "  Editing a note: type freely; Enter new line; Ctrl-S or Esc save; Ctrl-C discard.",
         theme.dim(),
     )));
-    lines.push(Line::from(Span::styled(
-        "  While typing, no single-letter command fires.",
-        theme.dim(),
-    )));
-    lines.push(Line::from(Span::styled(
-        format!("  State file: {}", app.settings.state_path),
-        theme.dim(),
-    )));
-    lines.push(Line::from(Span::styled(
-        "  Any key closes this help.",
-        theme.dim(),
-    )));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" Keys ", theme.title()));
-    let block = if theme.ascii {
-        block.border_set(super::step_list::ascii_border())
-    } else {
-        block
-    };
+    lines.push(Line::from(Span::styled("  While typing, no single-letter command fires.", theme.dim())));
+    lines.push(Line::from(Span::styled(format!("  State file: {}", app.settings.state_path), theme.dim())));
+    lines.push(Line::from(Span::styled("  Any key closes this help.", theme.dim())));
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Keys ", theme.title()));
+    let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), rect);
+}
+
+/// The event log of the current guide, newest first.
+pub fn render_log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u16) {
+    let w = area.width.saturating_sub(4).min(110);
+    let h = area.height.saturating_sub(2);
+    let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
+    let gid = app.guide_id();
+    let mut lines: Vec<Line> = Vec::new();
+    for e in app.progress.events.iter().rev().filter(|e| e.guide == gid) {
+        let at = e.at.strftime("%Y-%m-%d %H:%M").to_string();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{at}  "), theme.dim()),
+            Span::styled(format!("{:<12} ", crate::sanitize::line(&e.by)), theme.heading()),
+            Span::raw(format!("{:<22} ", crate::sanitize::line(&e.step))),
+            Span::raw(crate::sanitize::line(&e.detail)),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled("  nothing has happened in this guide yet", theme.dim())));
+    }
+    let title = format!(" History of {gid} (newest first; older events: cutover log {gid}) ");
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.title()));
+    let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), rect);
 }

@@ -39,10 +39,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     footer::render(app, theme, frame, foot);
     match &app.mode {
         Mode::Help { scroll } => help::render(app, theme, frame, area, *scroll),
-        Mode::EditNote { .. }
-        | Mode::Confirm { .. }
-        | Mode::Evidence { .. }
-        | Mode::KeyPrompt { .. } => prompt::render(app, theme, frame, area),
+        Mode::Log { scroll } => help::render_log(app, theme, frame, area, *scroll),
+        Mode::EditNote { .. } | Mode::Confirm { .. } | Mode::Evidence { .. } | Mode::KeyPrompt { .. } => {
+            prompt::render(app, theme, frame, area)
+        }
         _ => {}
     }
 }
@@ -51,14 +51,12 @@ fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     if area.width < COMPACT_WIDTH {
         // Stacked: a short list on top, the detail below.
         let list_h = (app.items().len() as u16 + 2).min(area.height / 2).max(3);
-        let [list, detail] =
-            Layout::vertical([Constraint::Length(list_h), Constraint::Min(1)]).areas(area);
+        let [list, detail] = Layout::vertical([Constraint::Length(list_h), Constraint::Min(1)]).areas(area);
         step_list::render(app, theme, frame, list);
         detail::render(app, theme, frame, detail);
     } else {
         let list_w = (area.width * 2 / 5).clamp(32, 52);
-        let [list, detail] =
-            Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(area);
+        let [list, detail] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(area);
         step_list::render(app, theme, frame, list);
         detail::render(app, theme, frame, detail);
     }

@@ -11,8 +11,7 @@ use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wra
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list_h = (app.guides.len() as u16 * 2 + 2).min(area.height.saturating_sub(3).max(3));
-    let [list_area, info_area] =
-        Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(area);
+    let [list_area, info_area] = Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(area);
     let inner_w = list_area.width.saturating_sub(4) as usize;
     let rows: Vec<ListItem> = app
         .guides
@@ -26,10 +25,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let room = inner_w.saturating_sub(left.chars().count() + right.len() + 2);
             let title = super::fit(&title, room, theme);
             let pad = inner_w.saturating_sub(
-                left.chars().count()
-                    + unicode_width::UnicodeWidthStr::width(title.as_str())
-                    + right.len()
-                    + 1,
+                left.chars().count() + unicode_width::UnicodeWidthStr::width(title.as_str()) + right.len() + 1,
             );
             let langs = g.languages.join(", ");
             let source = if e.source == "built-in" {
@@ -43,33 +39,15 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Span::raw(" "),
                     Span::styled(title, theme.heading()),
                     Span::raw(" ".repeat(pad + 1)),
-                    Span::styled(
-                        right,
-                        if done == total && total > 0 {
-                            theme.ok()
-                        } else {
-                            theme.dim()
-                        },
-                    ),
+                    Span::styled(right, if done == total && total > 0 { theme.ok() } else { theme.dim() }),
                 ]),
-                Line::from(Span::styled(
-                    format!("  {} steps · {langs} · {source}", g.steps.len()),
-                    theme.dim(),
-                )),
+                Line::from(Span::styled(format!("  {} steps · {langs} · {source}", g.steps.len()), theme.dim())),
             ])
         })
         .collect();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" Guides ", theme.dim()));
-    let block = if theme.ascii {
-        block.border_set(super::step_list::ascii_border())
-    } else {
-        block
-    };
-    let list = List::new(rows)
-        .block(block)
-        .highlight_style(theme.selected());
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Guides ", theme.dim()));
+    let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
+    let list = List::new(rows).block(block).highlight_style(theme.selected());
     let mut state = ListState::default().with_selected(Some(app.picker));
     frame.render_stateful_widget(list, list_area, &mut state);
 
@@ -78,37 +56,24 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         let g = &e.guide;
         for n in &g.notices {
             info.push(Line::from(Span::styled(
-                app.text(g, &n.text)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string(),
+                app.text(g, &n.text).lines().next().unwrap_or("").to_string(),
                 theme.warn(),
             )));
         }
         if let Some(src) = &g.source {
-            info.push(Line::from(Span::styled(
-                format!("Source: {}", app.text(g, src)),
-                theme.dim(),
-            )));
+            info.push(Line::from(Span::styled(format!("Source: {}", app.text(g, src)), theme.dim())));
         }
     }
     if !app.guide_errors.is_empty() {
         info.push(Line::default());
         info.push(Line::from(Span::styled(
-            format!(
-                "{} guide file(s) could not be read and were skipped:",
-                app.guide_errors.len()
-            ),
+            format!("{} guide file(s) could not be read and were skipped:", app.guide_errors.len()),
             theme.bad(),
         )));
         for e in &app.guide_errors {
             info.push(Line::from(Span::raw(format!("  {}", sanitize::line(e)))));
         }
     }
-    info.push(Line::from(Span::styled(
-        format!("State: {}", app.settings.state_path),
-        theme.dim(),
-    )));
+    info.push(Line::from(Span::styled(format!("State: {}", app.settings.state_path), theme.dim())));
     frame.render_widget(Paragraph::new(info).wrap(Wrap { trim: false }), info_area);
 }

@@ -15,31 +15,17 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match &app.mode {
         Mode::EditNote { step, editor, .. } => {
             let h = area.height.saturating_sub(4).clamp(5, 16);
-            let rect = Rect {
-                x,
-                y: area.y + (area.height - h) / 2,
-                width: w,
-                height: h,
-            };
+            let rect = Rect { x, y: area.y + (area.height - h) / 2, width: w, height: h };
             let inner_h = h.saturating_sub(2) as usize;
             let (row, col) = editor.cursor();
             let top = row.saturating_sub(inner_h.saturating_sub(1));
-            let lines: Vec<Line> = editor
-                .lines()
-                .skip(top)
-                .take(inner_h)
-                .map(|l| Line::from(sanitize::line(&l)))
-                .collect();
+            let lines: Vec<Line> =
+                editor.lines().skip(top).take(inner_h).map(|l| Line::from(sanitize::line(&l))).collect();
             let title = format!(" Note: {step} (Ctrl-S/Esc save, Ctrl-C discard) ");
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(
-                super::fit(&title, w as usize - 2, theme),
-                theme.title(),
-            ));
-            let block = if theme.ascii {
-                block.border_set(super::step_list::ascii_border())
-            } else {
-                block
-            };
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(super::fit(&title, w as usize - 2, theme), theme.title()));
+            let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
             frame.render_widget(Paragraph::new(lines).block(block), rect);
             // The cursor, clamped to the box (long lines scroll off).
@@ -51,101 +37,45 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             frame.set_cursor_position(Position { x: cx, y: cy });
         }
         Mode::Confirm { prompt, typed, .. } => {
-            let rect = Rect {
-                x,
-                y: area.y + area.height / 2 - 3,
-                width: w,
-                height: 6,
-            };
+            let rect = Rect { x, y: area.y + area.height / 2 - 3, width: w, height: 6 };
             let lines = vec![
                 Line::from(prompt.clone()),
                 Line::default(),
-                Line::from(vec![
-                    Span::styled("> ", theme.heading()),
-                    Span::raw(sanitize::line(typed)),
-                ]),
+                Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]),
                 Line::from(Span::styled("Enter confirm · Esc cancel", theme.dim())),
             ];
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(" Confirm ", theme.bad()));
-            let block = if theme.ascii {
-                block.border_set(super::step_list::ascii_border())
-            } else {
-                block
-            };
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(" Confirm ", theme.bad()));
+            let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .block(block)
-                    .wrap(Wrap { trim: false }),
-                rect,
-            );
+            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
         }
         Mode::Evidence { prompt, typed, .. } => {
-            let rect = Rect {
-                x,
-                y: area.y + area.height / 2 - 3,
-                width: w,
-                height: 7,
-            };
+            let rect = Rect { x, y: area.y + area.height / 2 - 3, width: w, height: 7 };
             let mut lines: Vec<Line> = prompt.lines().map(|l| Line::from(l.to_string())).collect();
             lines.push(Line::default());
-            lines.push(Line::from(vec![
-                Span::styled("> ", theme.heading()),
-                Span::raw(sanitize::line(typed)),
-            ]));
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(" Evidence ", theme.title()));
-            let block = if theme.ascii {
-                block.border_set(super::step_list::ascii_border())
-            } else {
-                block
-            };
+            lines.push(Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]));
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(" Evidence ", theme.title()));
+            let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .block(block)
-                    .wrap(Wrap { trim: false }),
-                rect,
-            );
+            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
         }
         Mode::KeyPrompt { guide, env, typed } => {
-            let rect = Rect {
-                x,
-                y: area.y + area.height / 2 - 3,
-                width: w,
-                height: 6,
-            };
+            let rect = Rect { x, y: area.y + area.height / 2 - 3, width: w, height: 6 };
             let dots = if theme.ascii {
                 "*".repeat(typed.0.chars().count().min(40))
             } else {
                 "•".repeat(typed.0.chars().count().min(40))
             };
             let lines = vec![
-                Line::from(format!(
-                    "API key for {guide} {env}: kept in memory only, never saved or shown."
-                )),
+                Line::from(format!("API key for {guide} {env}: kept in memory only, never saved or shown.")),
                 Line::default(),
                 Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(dots)]),
                 Line::from(Span::styled("Enter keep · Esc cancel", theme.dim())),
             ];
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(" API key ", theme.title()));
-            let block = if theme.ascii {
-                block.border_set(super::step_list::ascii_border())
-            } else {
-                block
-            };
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(" API key ", theme.title()));
+            let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .block(block)
-                    .wrap(Wrap { trim: false }),
-                rect,
-            );
+            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
         }
         _ => {}
     }

@@ -3,7 +3,6 @@
 
 use super::Theme;
 use crate::app::App;
-use crate::clock::ago;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -20,10 +19,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     for (i, item) in items.iter().enumerate() {
         if item.troubleshooting && !heading_shown {
             heading_shown = true;
-            rows.push(ListItem::new(Line::from(Span::styled(
-                "Troubleshooting",
-                theme.heading(),
-            ))));
+            rows.push(ListItem::new(Line::from(Span::styled("Troubleshooting", theme.heading()))));
         }
         if i == app.selected {
             selected_row = rows.len();
@@ -36,10 +32,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         let mut spans = vec![
             Span::styled(format!("{num} "), theme.dim()),
-            Span::styled(
-                theme.status_glyph(status).to_string(),
-                theme.status_style(status),
-            ),
+            Span::styled(theme.status_glyph(status).to_string(), theme.status_style(status)),
             Span::raw(" "),
         ];
         // Right-hand markers: running spinner, last verdict, drift.
@@ -54,57 +47,33 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             marker_style = theme.verdict_style(v);
         }
         if app.drifted(gid, s.id()) {
-            marker = format!(
-                "{marker} {}",
-                if theme.ascii { "CHANGED" } else { "changed" }
-            );
+            marker = format!("{marker} {}", if theme.ascii { "CHANGED" } else { "changed" });
             marker_style = theme.warn();
         }
-        let used: usize =
-            spans.iter().map(|s| s.width()).sum::<usize>() + marker.chars().count() + 1;
+        let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + marker.chars().count() + 1;
         let title = super::fit(app.text(g, &s.title), inner_w.saturating_sub(used), theme);
-        let pad =
-            inner_w.saturating_sub(used + unicode_width::UnicodeWidthStr::width(title.as_str()));
+        let pad = inner_w.saturating_sub(used + unicode_width::UnicodeWidthStr::width(title.as_str()));
         spans.push(Span::styled(title, theme.status_style(status)));
         spans.push(Span::raw(" ".repeat(pad + 1)));
         spans.push(Span::styled(marker, marker_style));
         rows.push(ListItem::new(Line::from(spans)));
     }
     let title = format!(" Steps ({}) ", g.steps.len());
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, theme.dim()))
-        .border_type(if theme.ascii {
+    let block =
+        Block::default().borders(Borders::ALL).title(Span::styled(title, theme.dim())).border_type(if theme.ascii {
             ratatui::widgets::BorderType::Plain
         } else {
             ratatui::widgets::BorderType::Rounded
         });
-    let block = if theme.ascii {
-        block.border_set(ascii_border())
-    } else {
-        block
-    };
-    let list = List::new(rows)
-        .block(block)
-        .highlight_style(theme.selected());
+    let block = if theme.ascii { block.border_set(ascii_border()) } else { block };
+    let list = List::new(rows).block(block).highlight_style(theme.selected());
     let mut state = ListState::default().with_selected(Some(selected_row));
     frame.render_stateful_widget(list, area, &mut state);
 }
 
-/// " stale" when the last verdict is older than the check's freshness window.
-fn stale_suffix(app: &App, step: &crate::guide::Step, at: jiff::Timestamp) -> String {
-    let window = step
-        .checks
-        .iter()
-        .filter_map(|c| c.fresh_for.as_deref())
-        .filter_map(crate::guide::parse_duration)
-        .min();
-    match window {
-        Some(secs) if app.now.as_second() - at.as_second() > secs as i64 => {
-            format!(" {}", ago(at, app.now))
-        }
-        _ => String::new(),
-    }
+/// " re-check" when the last verdict is older than its freshness window.
+fn stale_suffix(app: &App, step: &crate::guide::Step, _at: jiff::Timestamp) -> String {
+    if app.is_stale(app.guide_id(), step) { " re-check".to_string() } else { String::new() }
 }
 
 pub(crate) fn ascii_border() -> ratatui::symbols::border::Set<'static> {

@@ -12,20 +12,13 @@ pub struct Theme {
 
 impl Default for Theme {
     fn default() -> Self {
-        Theme {
-            color: true,
-            ascii: false,
-        }
+        Theme { color: true, ascii: false }
     }
 }
 
 impl Theme {
     fn fg(&self, c: Color) -> Style {
-        if self.color {
-            Style::new().fg(c)
-        } else {
-            Style::new()
-        }
+        if self.color { Style::new().fg(c) } else { Style::new() }
     }
 
     pub fn title(&self) -> Style {
@@ -33,19 +26,12 @@ impl Theme {
     }
 
     pub fn dim(&self) -> Style {
-        if self.color {
-            Style::new().fg(Color::DarkGray)
-        } else {
-            Style::new()
-        }
+        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
     }
 
     pub fn selected(&self) -> Style {
         if self.color {
-            Style::new()
-                .bg(Color::Blue)
-                .fg(Color::White)
-                .add_modifier(Modifier::BOLD)
+            Style::new().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD)
         } else {
             Style::new().add_modifier(Modifier::REVERSED)
         }
@@ -73,14 +59,8 @@ impl Theme {
 
     pub fn banner(&self, production: bool) -> Style {
         match (self.color, production) {
-            (true, true) => Style::new()
-                .bg(Color::Red)
-                .fg(Color::White)
-                .add_modifier(Modifier::BOLD),
-            (true, false) => Style::new()
-                .bg(Color::Green)
-                .fg(Color::Black)
-                .add_modifier(Modifier::BOLD),
+            (true, true) => Style::new().bg(Color::Red).fg(Color::White).add_modifier(Modifier::BOLD),
+            (true, false) => Style::new().bg(Color::Green).fg(Color::Black).add_modifier(Modifier::BOLD),
             (false, _) => Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         }
     }
@@ -145,11 +125,7 @@ impl Theme {
     pub fn spinner(&self, n: usize) -> &'static str {
         const U: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
         const A: [&str; 4] = ["|", "/", "-", "\\"];
-        if self.ascii {
-            A[n % A.len()]
-        } else {
-            U[n % U.len()]
-        }
+        if self.ascii { A[n % A.len()] } else { U[n % U.len()] }
     }
 
     /// Replaces the few non-ASCII characters the UI itself uses.
@@ -162,7 +138,6 @@ impl Theme {
             .replace('↓', "Dn")
             .replace('•', "*")
             .replace('…', "...")
-            .replace('—', "-")
-            .replace('–', "-")
+            .replace(['—', '–'], "-")
     }
 }

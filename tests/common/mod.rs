@@ -14,11 +14,7 @@ pub fn fixed_now() -> Timestamp {
 
 pub fn app_with(progress: Progress, lang: &str) -> App {
     let catalog = Catalog::built_in();
-    assert!(
-        catalog.errors.is_empty(),
-        "built-in guides must load: {:?}",
-        catalog.errors
-    );
+    assert!(catalog.errors.is_empty(), "built-in guides must load: {:?}", catalog.errors);
     let settings = Settings {
         lang_pref: vec![lang.to_string()],
         user: "alice".into(),
@@ -26,12 +22,7 @@ pub fn app_with(progress: Progress, lang: &str) -> App {
         state_path: "/state/state.toml".into(),
         demo: false,
     };
-    App::new(
-        cutover::commands::entries(&catalog),
-        progress,
-        settings,
-        fixed_now(),
-    )
+    App::new(cutover::commands::entries(&catalog), progress, settings, fixed_now())
 }
 
 pub fn app() -> App {

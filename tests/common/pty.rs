@@ -42,19 +42,10 @@ impl Sandbox {
         let p = self.path();
         vec![
             ("HOME".into(), p.join("home").display().to_string()),
-            (
-                "XDG_CONFIG_HOME".into(),
-                p.join("config").display().to_string(),
-            ),
+            ("XDG_CONFIG_HOME".into(), p.join("config").display().to_string()),
             ("XDG_DATA_HOME".into(), p.join("data").display().to_string()),
-            (
-                "XDG_CACHE_HOME".into(),
-                p.join("cache").display().to_string(),
-            ),
-            (
-                "XDG_STATE_HOME".into(),
-                p.join("state").display().to_string(),
-            ),
+            ("XDG_CACHE_HOME".into(), p.join("cache").display().to_string()),
+            ("XDG_STATE_HOME".into(), p.join("state").display().to_string()),
             ("LANG".into(), "en_US.UTF-8".into()),
             ("LC_ALL".into(), "en_US.UTF-8".into()),
             ("USER".into(), "tester".into()),
@@ -65,9 +56,7 @@ impl Sandbox {
 
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
-        c.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
         for (k, v) in self.env() {
             c.env(k, v);
         }
@@ -85,22 +74,9 @@ pub struct Pty {
 }
 
 impl Pty {
-    pub fn spawn(
-        sb: &Sandbox,
-        args: &[&str],
-        cols: u16,
-        rows: u16,
-        extra_env: &[(&str, &str)],
-    ) -> Pty {
+    pub fn spawn(sb: &Sandbox, args: &[&str], cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Pty {
         let pty = native_pty_system();
-        let pair = pty
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
+        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
         cmd.args(args);
         cmd.env_clear();
@@ -135,13 +111,7 @@ impl Pty {
                 }
             }
         });
-        Pty {
-            parser,
-            writer,
-            child,
-            _master: pair.master,
-            raw,
-        }
+        Pty { parser, writer, child, _master: pair.master, raw }
     }
 
     pub fn screen(&self) -> String {

@@ -1,0 +1,605 @@
+//! The state file on disk: round trips, damaged files, modes, symlinks,
+//! the event archive, concurrent writer processes, presence.
+
+use cutover::progress::presence::{self, Presence};
+use cutover::progress::store::{Store, StoreError, from_toml, to_toml};
+use cutover::progress::{CheckRecord, EVENTS_KEPT, Event, Op, Progress, Status, Verdict};
+use jiff::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn t(s: i64) -> Timestamp {
+    Timestamp::from_second(1_795_000_000 + s).unwrap()
+}
+
+fn status(guide: &str, step: &str, status: Status) -> Op {
+    Op::SetStatus { guide: guide.into(), step: step.into(), status, hash: None }
+}
+
+fn note(guide: &str, step: &str, text: &str) -> Op {
+    Op::SetNote { guide: guide.into(), step: step.into(), note: text.into() }
+}
+
+fn check(message: &str) -> CheckRecord {
+    CheckRecord {
+        at: t(5),
+        by: "bob".into(),
+        env: Some("sandbox".into()),
+        check: "http".into(),
+        verdict: Verdict::Fail,
+        message: message.into(),
+        hint: Some("check the \"apikey\" header\nand the host".into()),
+        duration_ms: 321,
+        request: Some("GET https://api-sandbox.postnl.nl/shipment/v2/status/barcode/3STEST".into()),
+        http_status: Some(401),
+        excerpt: Some("{\"fault\": \"Invalid ApiKey\"}".into()),
+        proved: None,
+        not_proved: Some("that production keys work".into()),
+        details: vec!["dns 2ms".into(), "tls 14ms".into()],
+    }
+}
+
+fn store_in(dir: &Path) -> Store {
+    Store::new(dir.join("state.toml"))
+}
+
+const TRICKY: &str = "first line\nsecond \"quoted\" line with 'single' and \\ backslash\nünïcødé ✓ 日本語 🚚\n\ttabbed\r\nwindows line\n\"\"\"triple\"\"\"\n";
+
+#[test]
+fn round_trip_keeps_everything_and_reads_as_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    let ops = vec![
+        status("postnl", "sandbox-api-key", Status::Done),
+        note("postnl", "sandbox-api-key", TRICKY),
+        Op::RecordCheck {
+            guide: "postnl".into(),
+            step: "sandbox-api-key".into(),
+            record: Box::new(check("key refused: \"Invalid ApiKey\"")),
+        },
+        status("posti", "order-key", Status::Blocked),
+        Op::Acknowledge { guide: "posti".into(), step: "order-key".into(), hash: "deadbeef".into() },
+    ];
+    let (saved, events) = store.apply(&ops, "alice ✓", t(1)).unwrap();
+    assert_eq!(events.len(), ops.len());
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded, saved);
+    assert_eq!(loaded.step("postnl", "sandbox-api-key").unwrap().note, TRICKY);
+    assert_eq!(loaded.step("postnl", "sandbox-api-key").unwrap().checks[0], check("key refused: \"Invalid ApiKey\""));
+    assert_eq!(loaded.events, events);
+
+    let text = fs::read_to_string(store.path()).unwrap();
+    assert!(text.starts_with("# "), "starts with a comment: {text}");
+    assert!(text.lines().next().unwrap().contains("cutover"));
+    assert!(text.lines().next().unwrap().contains("docs/json.md"));
+    assert!(text.contains("\n[guides.postnl.steps.sandbox-api-key]\n"), "{text}");
+    assert!(text.contains("\n[guides.posti.steps.order-key]\n"), "{text}");
+    assert!(text.contains("\n[[guides.postnl.steps.sandbox-api-key.checks]]\n"), "{text}");
+    assert!(text.contains("\n[[events]]\n"), "{text}");
+    assert!(text.contains("note = \"\"\"\nfirst line\n"), "notes with newlines are multi-line strings: {text}");
+    assert!(text.contains("ünïcødé ✓ 日本語 🚚"), "unicode is written as is: {text}");
+    // Any TOML reader can read it.
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(table["schema"].as_integer(), Some(1));
+
+    // The pure functions agree with the file.
+    assert_eq!(from_toml(&to_toml(&loaded).unwrap(), "x").unwrap(), loaded);
+}
+
+#[test]
+fn missing_and_empty_files_are_empty_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("sub/dir/state.toml"));
+    assert_eq!(store.load().unwrap(), Progress::default());
+    fs::create_dir_all(dir.path().join("sub/dir")).unwrap();
+    fs::write(store.path(), "").unwrap();
+    assert_eq!(store.load().unwrap(), Progress::default());
+    fs::write(store.path(), "\n  \n\t").unwrap();
+    assert_eq!(store.load().unwrap(), Progress::default());
+    let (p, _) = store.apply(&[status("g", "s", Status::Done)], "a", t(0)).unwrap();
+    assert_eq!(p.status("g", "s"), Status::Done);
+}
+
+#[test]
+fn missing_directory_is_created_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("new/state.toml"));
+    store.apply(&[status("g", "s", Status::Done)], "a", t(0)).unwrap();
+    let mode = fs::metadata(dir.path().join("new")).unwrap().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
+
+#[test]
+fn unknown_guides_and_steps_survive_an_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    let text = "# hand-written\nschema = 1\n\n[guides.retired-carrier.steps.old-step]\nstatus = \"done\"\nnote = \"kept\"\n\n[guides.postnl.steps.step-no-longer-in-guide]\nstatus = \"skipped\"\n";
+    fs::write(store.path(), text).unwrap();
+    store.apply(&[status("postnl", "sandbox-api-key", Status::InProgress)], "a", t(0)).unwrap();
+    let p = store.load().unwrap();
+    assert_eq!(p.status("retired-carrier", "old-step"), Status::Done);
+    assert_eq!(p.step("retired-carrier", "old-step").unwrap().note, "kept");
+    assert_eq!(p.status("postnl", "step-no-longer-in-guide"), Status::Skipped);
+    assert_eq!(p.status("postnl", "sandbox-api-key"), Status::InProgress);
+}
+
+fn dir_names(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn damaged_files_are_located_and_left_untouched() {
+    let valid = "# cutover\nschema = 1\n\n[guides.postnl.steps.a]\nstatus = \"done\"\n";
+    let cases: Vec<(&str, Vec<u8>, usize, usize)> = vec![
+        ("truncated", b"# cutover\nschema = 1\n\n[guides.postnl.steps.a]\nstatus = \"do".to_vec(), 5, 13),
+        ("truncated header", b"schema = 1\n\n[guides.postnl.ste".to_vec(), 3, 0),
+        ("binary garbage (valid UTF-8)", b"schema = 1\n\x00\x01\x02\x7f\x1b[2J".to_vec(), 2, 0),
+        ("binary garbage", vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d], 1, 1),
+        ("not UTF-8", b"schema = 1\n# latin-1 below\n[guides.g.steps.s]\nnote = \"caf\xe9\"\n".to_vec(), 4, 12),
+        ("wrong type", b"schema = 1\n\n[guides.g.steps.s]\nstatus = 5\n".to_vec(), 4, 0),
+        ("wrong schema type", b"schema = \"one\"\n".to_vec(), 1, 0),
+        ("unknown status", b"schema = 1\n[guides.g.steps.s]\nstatus = \"finished\"\n".to_vec(), 3, 0),
+        ("unknown key", b"schema = 1\n[guides.g.steps.s]\nstatus = \"done\"\ncolour = \"red\"\n".to_vec(), 4, 1),
+        ("missing schema", b"[guides.g.steps.s]\nstatus = \"done\"\n".to_vec(), 1, 0),
+        ("comment only", b"# nothing here\n".to_vec(), 1, 0),
+        ("old schema", b"# x\nschema = 0\n".to_vec(), 2, 10),
+    ];
+    assert!(from_toml(valid, "v").is_ok());
+    for (what, bytes, line, col) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        fs::write(store.path(), &bytes).unwrap();
+        let err = store.load().unwrap_err();
+        match &err {
+            StoreError::Parse { file, line: l, col: c, message } => {
+                assert_eq!(*l, line, "{what}: {err}");
+                if col > 0 {
+                    assert_eq!(*c, col, "{what}: {err}");
+                }
+                assert!(file.ends_with("state.toml"), "{what}: {err}");
+                assert!(!message.is_empty());
+                assert!(!message.contains('\u{1b}'), "{what}: message is sanitized");
+                assert!(err.to_string().starts_with(&format!("{file}:{l}:{c}: ")), "{what}: {err}");
+            }
+            other => panic!("{what}: expected a parse error, got {other:?}"),
+        }
+        assert_eq!(fs::read(store.path()).unwrap(), bytes, "{what}: load left the file alone");
+        let before = dir_names(dir.path());
+        let err2 = store.apply(&[status("g", "s", Status::Done)], "a", t(0)).unwrap_err();
+        assert_eq!(err2, err, "{what}: apply reports the same error");
+        assert_eq!(fs::read(store.path()).unwrap(), bytes, "{what}: apply left the file alone");
+        let after: BTreeSet<String> = dir_names(dir.path()).into_iter().filter(|n| !n.ends_with(".lock")).collect();
+        assert_eq!(after, before, "{what}: apply wrote nothing but the lock file");
+    }
+}
+
+#[test]
+fn newer_schema_is_refused_with_update_advice_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    let bytes = b"# from the future\nschema = 3\nsync = { peer = \"x\" }\n\n[guides.g.steps.s]\nstatus = \"verified\"\nrisk = 2\n";
+    fs::write(store.path(), bytes).unwrap();
+    let err = store.load().unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { found: 3, supported: 1, .. }), "{err:?}");
+    assert!(err.to_string().to_lowercase().contains("update cutover"), "{err}");
+    assert!(store.apply(&[status("g", "s", Status::Done)], "a", t(0)).is_err());
+    assert_eq!(fs::read(store.path()).unwrap(), bytes);
+}
+
+#[test]
+fn reset_moves_a_damaged_file_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    assert_eq!(store.reset(t(0)).unwrap(), None);
+    let garbage = b"\xff\xfe not a state file";
+    fs::write(store.path(), garbage).unwrap();
+    assert!(store.load().is_err());
+    let at: Timestamp = "2026-11-23T10:15:00Z".parse().unwrap();
+    let moved = store.reset(at).unwrap().unwrap();
+    assert_eq!(moved, dir.path().join("state.toml.broken-20261123T101500Z"));
+    assert_eq!(fs::read(&moved).unwrap(), garbage);
+    assert!(!store.path().exists());
+    assert_eq!(store.load().unwrap(), Progress::default());
+    // A second reset in the same second does not overwrite the first.
+    fs::write(store.path(), b"also broken [").unwrap();
+    let second = store.reset(at).unwrap().unwrap();
+    assert_ne!(second, moved);
+    assert_eq!(fs::read(&moved).unwrap(), garbage);
+    assert_eq!(fs::read(&second).unwrap(), b"also broken [");
+    let (p, _) = store.apply(&[status("g", "s", Status::Done)], "a", t(1)).unwrap();
+    assert_eq!(p.events.len(), 1);
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().mode() & 0o7777
+}
+
+#[test]
+fn new_files_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    let ops: Vec<Op> = (0..EVENTS_KEPT + 1).map(|i| status("g", &format!("s{i}"), Status::Done)).collect();
+    store.apply(&ops, "a", t(0)).unwrap();
+    assert_eq!(mode(store.path()), 0o600);
+    assert_eq!(mode(&store.lock_path()), 0o600);
+    assert_eq!(mode(&store.archive_path()), 0o600);
+}
+
+#[test]
+fn shared_file_keeps_its_mode_and_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    store.apply(&[status("g", "s", Status::Done)], "a", t(0)).unwrap();
+    fs::remove_file(store.lock_path()).unwrap();
+    fs::set_permissions(store.path(), fs::Permissions::from_mode(0o660)).unwrap();
+    // A group other than ours where we may give one (root), else our own.
+    let mine = fs::metadata(store.path()).unwrap().gid();
+    let other = mine + 4242;
+    let gid = if std::os::unix::fs::chown(store.path(), None, Some(other)).is_ok() { other } else { mine };
+    let ops: Vec<Op> = (0..EVENTS_KEPT + 1).map(|i| status("g", &format!("s{i}"), Status::Done)).collect();
+    store.apply(&ops, "a", t(1)).unwrap();
+    store.apply(&[note("g", "s", "again")], "a", t(2)).unwrap();
+    for path in [store.path().to_path_buf(), store.lock_path(), store.archive_path()] {
+        assert_eq!(mode(&path), 0o660, "{}", path.display());
+        assert_eq!(fs::metadata(&path).unwrap().gid(), gid, "{}", path.display());
+    }
+}
+
+#[test]
+fn symlinked_state_is_refused_and_target_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("elsewhere.toml");
+    let content = "schema = 1\n[guides.g.steps.s]\nstatus = \"done\"\n";
+    fs::write(&target, content).unwrap();
+    let store = store_in(dir.path());
+    std::os::unix::fs::symlink(&target, store.path()).unwrap();
+    assert!(matches!(store.load(), Err(StoreError::Unsafe { .. })));
+    assert!(matches!(store.apply(&[status("g", "s", Status::Todo)], "a", t(0)), Err(StoreError::Unsafe { .. })));
+    assert!(matches!(store.reset(t(0)), Err(StoreError::Unsafe { .. })));
+    assert_eq!(fs::read_to_string(&target).unwrap(), content);
+    assert!(fs::symlink_metadata(store.path()).unwrap().file_type().is_symlink());
+    let msg = store.load().unwrap_err().to_string();
+    assert!(msg.contains("symbolic link"), "{msg}");
+}
+
+#[test]
+fn symlinked_lock_or_archive_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    let victim = dir.path().join("victim");
+    std::os::unix::fs::symlink(&victim, store.lock_path()).unwrap();
+    assert!(matches!(store.apply(&[status("g", "s", Status::Done)], "a", t(0)), Err(StoreError::Unsafe { .. })));
+    assert!(!victim.exists(), "the link was not followed");
+    assert!(!store.path().exists());
+    fs::remove_file(store.lock_path()).unwrap();
+
+    fs::write(&victim, "precious").unwrap();
+    std::os::unix::fs::symlink(&victim, store.archive_path()).unwrap();
+    let ops: Vec<Op> = (0..EVENTS_KEPT + 1).map(|i| status("g", &format!("s{i}"), Status::Done)).collect();
+    assert!(matches!(store.apply(&ops, "a", t(0)), Err(StoreError::Unsafe { .. })));
+    assert!(matches!(store.archived_events(), Err(StoreError::Unsafe { .. })));
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!store.path().exists(), "nothing saved when the archive cannot be written");
+}
+
+fn step_ops(range: std::ops::Range<usize>) -> Vec<Op> {
+    range.map(|i| status("g", &format!("s{i:05}"), Status::Done)).collect()
+}
+
+fn steps_of(events: &[Event]) -> Vec<String> {
+    events.iter().map(|e| e.step.clone()).collect()
+}
+
+fn names(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("s{i:05}")).collect()
+}
+
+#[test]
+fn event_overflow_moves_to_the_archive_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    store.apply(&step_ops(0..1050), "a", t(0)).unwrap();
+    let p = store.load().unwrap();
+    assert_eq!(p.events.len(), EVENTS_KEPT);
+    assert_eq!(steps_of(&p.events), names(50..1050));
+    assert_eq!(steps_of(&store.archived_events().unwrap()), names(0..50));
+    let archive_before = fs::read(store.archive_path()).unwrap();
+
+    store.apply(&step_ops(1050..1080), "a", t(1)).unwrap();
+    let p = store.load().unwrap();
+    assert_eq!(steps_of(&p.events), names(80..1080));
+    assert_eq!(steps_of(&store.archived_events().unwrap()), names(0..80));
+    let archive_after = fs::read(store.archive_path()).unwrap();
+    assert!(archive_after.starts_with(&archive_before), "the archive is appended to, never rewritten");
+    // The archive is readable TOML too.
+    let table: toml::Table = toml::from_str(std::str::from_utf8(&archive_after).unwrap()).unwrap();
+    assert_eq!(table["events"].as_array().map(|a| a.len()), Some(80));
+}
+
+#[test]
+fn archive_append_interrupted_before_the_save_is_not_duplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    store.apply(&step_ops(0..EVENTS_KEPT), "a", t(0)).unwrap();
+    let saved = fs::read(store.path()).unwrap();
+    // A save that archived 10 events and then died before its rename:
+    store.apply(&step_ops(1000..1010), "a", t(1)).unwrap();
+    fs::write(store.path(), &saved).unwrap();
+    let raw = fs::read_to_string(store.archive_path()).unwrap();
+    assert_eq!(raw.matches("[[events]]").count(), 10, "the archive holds the 10 events");
+    // ...which are still in the state file too: the readers show them once.
+    assert!(store.archived_events().unwrap().is_empty());
+    assert_eq!(steps_of(&store.all_events().unwrap()), names(0..1000));
+    // The next save archives the same 10 oldest events: they are recognised.
+    store.apply(&step_ops(2000..2010), "b", t(2)).unwrap();
+    let mut all = store.archived_events().unwrap();
+    all.extend(store.load().unwrap().events);
+    let expected: Vec<String> = names(0..1000).into_iter().chain(names(2000..2010)).collect();
+    assert_eq!(steps_of(&all), expected);
+    assert_eq!(steps_of(&store.all_events().unwrap()), expected);
+}
+
+#[test]
+fn archive_continues_after_a_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    store.apply(&step_ops(0..1005), "a", t(0)).unwrap();
+    store.reset(t(1)).unwrap();
+    store.apply(&step_ops(5000..6003), "a", t(2)).unwrap();
+    let archived = store.archived_events().unwrap();
+    let expected: Vec<String> = names(0..5).into_iter().chain(names(5000..5003)).collect();
+    assert_eq!(steps_of(&archived), expected, "nothing from either history is lost or skipped");
+}
+
+#[test]
+fn torn_archive_tail_is_tolerated() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    store.apply(&step_ops(0..1003), "a", t(0)).unwrap();
+    let saved = fs::read(store.path()).unwrap();
+    let archive = fs::read(store.archive_path()).unwrap();
+    // A crash in the middle of appending two more entries.
+    store.apply(&step_ops(1003..1005), "a", t(1)).unwrap();
+    let longer = fs::read(store.archive_path()).unwrap();
+    let cut = archive.len() + (longer.len() - archive.len()) * 2 / 3;
+    fs::write(store.archive_path(), &longer[..cut]).unwrap();
+    fs::write(store.path(), &saved).unwrap();
+    // The first new entry is complete but its event is still in the state
+    // file; the torn second one is skipped.
+    assert_eq!(steps_of(&store.archived_events().unwrap()), names(0..3));
+    assert_eq!(steps_of(&store.all_events().unwrap()), names(0..1003));
+    store.apply(&step_ops(1005..1007), "a", t(2)).unwrap();
+    let mut all = store.archived_events().unwrap();
+    all.extend(store.load().unwrap().events);
+    let expected: Vec<String> = names(0..1003).into_iter().chain(names(1005..1007)).collect();
+    assert_eq!(steps_of(&all), expected);
+}
+
+// ---- concurrent writer processes ----
+
+const WRITER_ENV: &str = "CUTOVER_TEST_WRITER";
+
+/// Not a test on its own: a writer process for `concurrent_writers_*`,
+/// started by re-running this test binary with the env var set.
+#[test]
+fn writer_child() {
+    let Ok(path) = std::env::var(WRITER_ENV) else {
+        return;
+    };
+    let id: usize = std::env::var("CUTOVER_TEST_WRITER_ID").unwrap().parse().unwrap();
+    let ops: usize = std::env::var("CUTOVER_TEST_WRITER_OPS").unwrap().parse().unwrap();
+    let store = Store::new(path);
+    for i in 0..ops {
+        let by = format!("w{id}-{i}");
+        let op = if i % 10 == 9 { note("g", "shared", &by) } else { note("g", &format!("w{id}-s{i}"), &by) };
+        store.apply(&[op], &by, Timestamp::now()).unwrap();
+    }
+}
+
+fn spawn_writer(path: &Path, id: usize, ops: usize) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "writer_child", "--nocapture", "--test-threads=1"])
+        .env(WRITER_ENV, path)
+        .env("CUTOVER_TEST_WRITER_ID", id.to_string())
+        .env("CUTOVER_TEST_WRITER_OPS", ops.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// `writers` processes apply `ops` single-op changes each to one state file
+/// that already holds `seed` events (near the limit: the writers also move
+/// events to the archive).
+fn concurrent_writers(writers: usize, ops: usize, seed: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    if seed > 0 {
+        let seed: Vec<Op> = (0..seed).map(|i| note("seed", &format!("s{}", i % 10), "seed")).collect();
+        store.apply(&seed, "seed", t(0)).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..writers).map(|id| spawn_writer(store.path(), id, ops)).collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    eprintln!("{writers} writers x {ops} ops: {:?}", started.elapsed());
+
+    let p = store.load().unwrap();
+    let mut last_shared = BTreeSet::new();
+    for id in 0..writers {
+        for i in 0..ops {
+            if i % 10 == 9 {
+                continue;
+            }
+            assert_eq!(
+                p.step("g", &format!("w{id}-s{i}")).map(|r| r.note.as_str()),
+                Some(format!("w{id}-{i}").as_str())
+            );
+        }
+        if let Some(i) = (0..ops).rev().find(|i| i % 10 == 9) {
+            last_shared.insert(format!("w{id}-{i}"));
+        }
+    }
+    let shared = p.step("g", "shared").map(|r| r.note.clone()).unwrap_or_default();
+    assert!(last_shared.contains(&shared), "shared step holds some writer's last write, not {shared:?}");
+
+    let mut all = store.archived_events().unwrap();
+    all.extend(p.events.iter().cloned());
+    assert_eq!(all.iter().filter(|e| e.by == "seed").count(), seed);
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut last_i: BTreeMap<usize, usize> = BTreeMap::new();
+    for e in all.iter().filter(|e| e.by != "seed") {
+        *seen.entry(e.by.clone()).or_default() += 1;
+        let (w, i) = e.by.trim_start_matches('w').split_once('-').unwrap();
+        let (w, i): (usize, usize) = (w.parse().unwrap(), i.parse().unwrap());
+        if let Some(prev) = last_i.insert(w, i) {
+            assert!(prev < i, "writer {w}'s events are in order");
+        }
+    }
+    assert_eq!(seen.len(), writers * ops, "every op has its event");
+    assert!(seen.values().all(|n| *n == 1), "and exactly once");
+}
+
+#[test]
+fn concurrent_writers_two_processes() {
+    concurrent_writers(2, 200, 850);
+}
+
+#[test]
+fn concurrent_writers_four_processes() {
+    concurrent_writers(4, 150, 0);
+}
+
+#[test]
+fn threads_in_one_process_do_not_lose_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.toml");
+    let handles: Vec<_> = (0..4)
+        .map(|id| {
+            let store = Store::new(path.clone());
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    store.apply(&[note("g", &format!("t{id}-{i}"), "x")], "t", Timestamp::now()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let p = Store::new(path).load().unwrap();
+    assert_eq!(p.guides["g"].steps.len(), 100);
+    assert_eq!(p.events.len(), 100);
+}
+
+// ---- presence ----
+
+fn someone(user: &str, at: Timestamp) -> Presence {
+    Presence {
+        user: user.into(),
+        host: "laptop".into(),
+        tty: "/dev/pts/3".into(),
+        role: "driver".into(),
+        since: at,
+        pid: 4242,
+        refreshed: at,
+    }
+}
+
+fn presence_dir(state: &Path) -> PathBuf {
+    state.with_file_name("state.toml.presence")
+}
+
+#[test]
+fn presence_announce_list_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.toml");
+    let stale = Duration::from_secs(60);
+    assert!(presence::list(&state, t(0), stale).is_empty());
+    let a = presence::announce(&state, someone("alice", t(0))).unwrap();
+    let b = presence::announce(&state, someone("bob", t(1))).unwrap();
+    assert_ne!(a.path(), b.path());
+    assert!(a.path().starts_with(presence_dir(&state)));
+    assert_eq!(mode(a.path()), 0o600);
+    assert_eq!(mode(&presence_dir(&state)), 0o700);
+    let listed = presence::list(&state, t(2), stale);
+    assert_eq!(listed.iter().map(|p| p.user.as_str()).collect::<Vec<_>>(), vec!["alice", "bob"]);
+    assert_eq!(listed[0], someone("alice", t(0)));
+    b.remove().unwrap();
+    assert_eq!(presence::list(&state, t(2), stale).len(), 1);
+    drop(a);
+    assert!(presence::list(&state, t(2), stale).is_empty());
+    assert!(dir_names(&presence_dir(&state)).is_empty(), "nothing left behind");
+}
+
+#[test]
+fn presence_follows_a_shared_state_files_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.toml");
+    fs::write(&state, "").unwrap();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o660)).unwrap();
+    let a = presence::announce(&state, someone("alice", t(0))).unwrap();
+    assert_eq!(mode(a.path()), 0o660);
+    assert_eq!(mode(&presence_dir(&state)) & 0o777, 0o770);
+}
+
+#[test]
+fn presence_stale_entries_expire_and_refresh_keeps_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.toml");
+    let stale = Duration::from_secs(30);
+    let mut a = presence::announce(&state, someone("alice", t(0))).unwrap();
+    let b = presence::announce(&state, someone("bob", t(0))).unwrap();
+    let b_path = b.path().to_path_buf();
+    std::mem::forget(b); // a cutover that was killed: its file stays behind
+    assert_eq!(presence::list(&state, t(30), stale).len(), 2);
+    a.refresh(t(50)).unwrap();
+    assert_eq!(a.presence().refreshed, t(50));
+    let listed = presence::list(&state, t(61), stale);
+    assert_eq!(listed.iter().map(|p| p.user.as_str()).collect::<Vec<_>>(), vec!["alice"]);
+    assert_eq!(listed[0].refreshed, t(50));
+    assert!(!b_path.exists(), "the stale entry was deleted");
+    assert!(presence::list(&state, t(81), stale).is_empty());
+    // Deleted as stale, it comes back on the next refresh.
+    a.refresh(t(90)).unwrap();
+    assert_eq!(presence::list(&state, t(91), stale).len(), 1);
+}
+
+#[test]
+fn presence_is_untrusted_and_symlinks_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.toml");
+    let stale = Duration::from_secs(60);
+    let _a = presence::announce(&state, someone("alice\u{1b}]0;pwned\u{7}\u{202e}", t(0))).unwrap();
+    let pdir = presence_dir(&state);
+    // A valid entry outside, linked in: not read, and not deleted.
+    let outside = dir.path().join("outside.toml");
+    let entry = toml::to_string(&someone("mallory", t(0))).unwrap();
+    fs::write(&outside, &entry).unwrap();
+    std::os::unix::fs::symlink(&outside, pdir.join("evil.toml")).unwrap();
+    fs::write(pdir.join("garbage.toml"), b"\xff\xfe\x00").unwrap();
+    fs::write(pdir.join("unknown.toml"), format!("{entry}extra = 1\n")).unwrap();
+    let listed = presence::list(&state, t(1), stale);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].user, "alice");
+    assert_eq!(fs::read_to_string(&outside).unwrap(), entry, "the link's target is untouched");
+    assert!(!pdir.join("garbage.toml").exists());
+    assert!(!pdir.join("unknown.toml").exists());
+}
+
+#[test]
+fn presence_dir_as_symlink_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.toml");
+    let elsewhere = dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::write(elsewhere.join("x.toml"), toml::to_string(&someone("mallory", t(0))).unwrap()).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, presence_dir(&state)).unwrap();
+    assert!(matches!(presence::announce(&state, someone("alice", t(0))), Err(StoreError::Unsafe { .. })));
+    assert!(presence::list(&state, t(1), Duration::from_secs(60)).is_empty());
+    assert_eq!(dir_names(&elsewhere).len(), 1);
+}

@@ -143,21 +143,12 @@ fn guide() -> Guide {
         Ok(g) => g,
         Err(errs) => panic!(
             "test guide does not validate: {}",
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
         ),
     }
 }
 
-fn record(
-    check: &str,
-    env: Option<&str>,
-    verdict: Verdict,
-    message: &str,
-    at: &str,
-) -> CheckRecord {
+fn record(check: &str, env: Option<&str>, verdict: Verdict, message: &str, at: &str) -> CheckRecord {
     CheckRecord {
         at: ts(at),
         by: "alice".into(),
@@ -177,9 +168,7 @@ fn record(
 }
 
 fn hashes(g: &Guide) -> BTreeMap<String, String> {
-    g.all_items()
-        .map(|s| (s.id().to_string(), step_hash(s)))
-        .collect()
+    g.all_items().map(|s| (s.id().to_string(), step_hash(s))).collect()
 }
 
 /// Mixed statuses and verdicts; step 1 was ticked against older content.
@@ -195,49 +184,24 @@ fn progress(g: &Guide) -> Progress {
         status,
         hash,
     };
-    let check = |step: &str, r: CheckRecord| Op::RecordCheck {
-        guide: "demo".into(),
-        step: step.into(),
-        record: Box::new(r),
-    };
-    let note = |step: &str, note: &str| Op::SetNote {
-        guide: "demo".into(),
-        step: step.into(),
-        note: note.into(),
-    };
+    let check =
+        |step: &str, r: CheckRecord| Op::RecordCheck { guide: "demo".into(), step: step.into(), record: Box::new(r) };
+    let note = |step: &str, note: &str| Op::SetNote { guide: "demo".into(), step: step.into(), note: note.into() };
 
     // 1: done, but the guide changed the step since (drift).
-    apply(
-        status("access", Status::Done, Some("0000stalehash0000".into())),
-        "alice",
-        "2026-11-20T09:00:00Z",
-    );
-    apply(
-        note("access", "Ticket 4711 | opened by *bob* on the phone"),
-        "alice",
-        "2026-11-20T09:01:00Z",
-    );
+    apply(status("access", Status::Done, Some("0000stalehash0000".into())), "alice", "2026-11-20T09:00:00Z");
+    apply(note("access", "Ticket 4711 | opened by *bob* on the phone"), "alice", "2026-11-20T09:01:00Z");
     apply(
         check(
             "access",
-            record(
-                "Access requested",
-                None,
-                Verdict::Pass,
-                "confirmed: ticket 4711",
-                "2026-11-20T09:02:00Z",
-            ),
+            record("Access requested", None, Verdict::Pass, "confirmed: ticket 4711", "2026-11-20T09:02:00Z"),
         ),
         "alice",
         "2026-11-20T09:02:00Z",
     );
 
     // 2: done with the current hash; an old fail, then a pass with excerpt.
-    apply(
-        status("sandbox-key", Status::Done, h.get("sandbox-key").cloned()),
-        "alice",
-        "2026-11-21T10:00:00Z",
-    );
+    apply(status("sandbox-key", Status::Done, h.get("sandbox-key").cloned()), "alice", "2026-11-21T10:00:00Z");
     let mut old = record(
         "Sandbox key works (status lookup)",
         Some("sandbox"),
@@ -255,21 +219,13 @@ fn progress(g: &Guide) -> Progress {
         "2026-11-21T09:58:00Z",
     );
     pass.http_status = Some(200);
-    pass.request = Some(
-        "GET https://api-sandbox.example.test/shipment/v2/status/barcode/3SDEVC000000000".into(),
-    );
-    pass.excerpt = Some(
-        "{\n  \"Warnings\": [{\"Code\": \"2\", \"Message\": \"No shipment found ```` here\"}]\n}"
-            .into(),
-    );
+    pass.request = Some("GET https://api-sandbox.example.test/shipment/v2/status/barcode/3SDEVC000000000".into());
+    pass.excerpt =
+        Some("{\n  \"Warnings\": [{\"Code\": \"2\", \"Message\": \"No shipment found ```` here\"}]\n}".into());
     apply(check("sandbox-key", pass), "alice", "2026-11-21T09:58:00Z");
 
     // 3: in progress; the probes failed for one group, with a hint.
-    apply(
-        status("groups", Status::InProgress, h.get("groups").cloned()),
-        "bob",
-        "2026-11-22T08:00:00Z",
-    );
+    apply(status("groups", Status::InProgress, h.get("groups").cloned()), "bob", "2026-11-22T08:00:00Z");
     let mut probes = record(
         "The API groups answer",
         Some("sandbox"),
@@ -288,15 +244,7 @@ fn progress(g: &Guide) -> Progress {
     apply(check("groups", probes), "bob", "2026-11-22T08:05:00Z");
 
     // 4: blocked; the smoke test could not run; a hostile note.
-    apply(
-        status(
-            "integration",
-            Status::Blocked,
-            h.get("integration").cloned(),
-        ),
-        "bob",
-        "2026-11-22T09:00:00Z",
-    );
+    apply(status("integration", Status::Blocked, h.get("integration").cloned()), "bob", "2026-11-22T09:00:00Z");
     apply(
         note(
             "integration",
@@ -317,15 +265,7 @@ fn progress(g: &Guide) -> Progress {
     apply(check("integration", cmd), "bob", "2026-11-22T09:02:00Z");
 
     // 5: in progress; production was rate limited (indeterminate, retry).
-    apply(
-        status(
-            "production",
-            Status::InProgress,
-            h.get("production").cloned(),
-        ),
-        "alice",
-        "2026-11-23T09:00:00Z",
-    );
+    apply(status("production", Status::InProgress, h.get("production").cloned()), "alice", "2026-11-23T09:00:00Z");
     let mut limited = record(
         "Production key works",
         Some("production"),
@@ -335,35 +275,14 @@ fn progress(g: &Guide) -> Progress {
     );
     limited.http_status = Some(429);
     limited.hint = Some("Wait a minute and run the check again.".into());
-    limited.request =
-        Some("GET https://api.example.test/shipment/v2/status/barcode/3SDEVC000000000".into());
-    apply(
-        check("production", limited),
-        "alice",
-        "2026-11-23T09:30:00Z",
-    );
+    limited.request = Some("GET https://api.example.test/shipment/v2/status/barcode/3SDEVC000000000".into());
+    apply(check("production", limited), "alice", "2026-11-23T09:30:00Z");
 
     // 6: skipped.
-    apply(
-        status("docs", Status::Skipped, h.get("docs").cloned()),
-        "alice",
-        "2026-11-23T09:40:00Z",
-    );
+    apply(status("docs", Status::Skipped, h.get("docs").cloned()), "alice", "2026-11-23T09:40:00Z");
     // Troubleshooting item in use; a step the guide no longer has.
-    apply(
-        status(
-            "rate-limit",
-            Status::InProgress,
-            h.get("rate-limit").cloned(),
-        ),
-        "alice",
-        "2026-11-23T09:31:00Z",
-    );
-    apply(
-        status("old-step", Status::Done, Some("abc".into())),
-        "carol",
-        "2026-01-02T03:04:05Z",
-    );
+    apply(status("rate-limit", Status::InProgress, h.get("rate-limit").cloned()), "alice", "2026-11-23T09:31:00Z");
+    apply(status("old-step", Status::Done, Some("abc".into())), "carol", "2026-01-02T03:04:05Z");
     p
 }
 
@@ -380,32 +299,13 @@ fn attachments(dir: &Path, state: &Path) -> Vec<Attachment> {
     );
     std::fs::write(&call, body).unwrap_or_else(|e| panic!("write: {e}"));
     let mail = dir.join("servicedesk mail.txt");
-    std::fs::write(
-        &mail,
-        "Dear customer,\n\nyour access request has ticket 4711.\n```\nnot a fence break\n```\n",
-    )
-    .unwrap_or_else(|e| panic!("write: {e}"));
-    let a = evidence::add(
-        state,
-        "demo",
-        "integration",
-        &call,
-        "alice",
-        ts("2026-11-22T10:00:00Z"),
-        &redact,
-    )
-    .unwrap_or_else(|e| panic!("add: {e}"));
+    std::fs::write(&mail, "Dear customer,\n\nyour access request has ticket 4711.\n```\nnot a fence break\n```\n")
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let a = evidence::add(state, "demo", "integration", &call, "alice", ts("2026-11-22T10:00:00Z"), &redact)
+        .unwrap_or_else(|e| panic!("add: {e}"));
     assert!(!a.content.contains(KEY));
-    evidence::add(
-        state,
-        "demo",
-        "access",
-        &mail,
-        "alice",
-        ts("2026-11-20T09:05:00Z"),
-        &redact,
-    )
-    .unwrap_or_else(|e| panic!("add: {e}"));
+    evidence::add(state, "demo", "access", &mail, "alice", ts("2026-11-20T09:05:00Z"), &redact)
+        .unwrap_or_else(|e| panic!("add: {e}"));
     evidence::list(state, "demo").unwrap_or_else(|e| panic!("list: {e}"))
 }
 
@@ -424,13 +324,7 @@ fn fixture() -> Fixture {
     let progress = progress(&guide);
     let hashes = hashes(&guide);
     let evidence = attachments(dir.path(), &state);
-    Fixture {
-        guide,
-        progress,
-        hashes,
-        evidence,
-        _dir: dir,
-    }
+    Fixture { guide, progress, hashes, evidence, _dir: dir }
 }
 
 fn render_all(f: &Fixture) -> [(Format, String); 3] {
@@ -453,8 +347,7 @@ fn markdown(f: &Fixture) -> String {
 
 fn json(f: &Fixture) -> Value {
     let text = render_all(f)[2].1.clone();
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("report JSON does not parse: {e}\n{text}"))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("report JSON does not parse: {e}\n{text}"))
 }
 
 #[test]
@@ -516,56 +409,25 @@ fn json_has_the_documented_fields() {
     assert_eq!(v["generated_at"], "2026-11-23T10:00:00Z");
     let s = &v["summary"];
     assert_eq!(
-        [
-            &s["done"],
-            &s["in_progress"],
-            &s["blocked"],
-            &s["skipped"],
-            &s["todo"],
-            &s["total"]
-        ],
-        [
-            &Value::from(2),
-            &Value::from(2),
-            &Value::from(1),
-            &Value::from(1),
-            &Value::from(1),
-            &Value::from(7)
-        ]
+        [&s["done"], &s["in_progress"], &s["blocked"], &s["skipped"], &s["todo"], &s["total"]],
+        [&Value::from(2), &Value::from(2), &Value::from(1), &Value::from(1), &Value::from(1), &Value::from(7)]
     );
     let blockers = v["blockers"].as_array().cloned().unwrap_or_default();
     assert_eq!(blockers.len(), 1);
     assert_eq!(blockers[0]["step"], "integration");
-    assert!(
-        blockers[0]["note"]
-            .as_str()
-            .is_some_and(|n| n.contains("Waiting for") && !n.contains('\n'))
-    );
+    assert!(blockers[0]["note"].as_str().is_some_and(|n| n.contains("Waiting for") && !n.contains('\n')));
 
     let steps = v["steps"].as_array().cloned().unwrap_or_default();
     let ids: Vec<&str> = steps.iter().filter_map(|s| s["step"].as_str()).collect();
     assert_eq!(
         ids,
-        [
-            "access",
-            "sandbox-key",
-            "groups",
-            "integration",
-            "production",
-            "docs",
-            "go-live",
-            "rate-limit",
-            "old-step"
-        ]
+        ["access", "sandbox-key", "groups", "integration", "production", "docs", "go-live", "rate-limit", "old-step"]
     );
     let kinds: Vec<&str> = steps.iter().filter_map(|s| s["kind"].as_str()).collect();
     assert_eq!(kinds[7], "troubleshooting");
     assert_eq!(kinds[8], "removed");
     for s in &steps {
-        for k in [
-            "step", "number", "title", "kind", "status", "by", "at", "drift", "note", "checks",
-            "evidence",
-        ] {
+        for k in ["step", "number", "title", "kind", "status", "by", "at", "drift", "note", "checks", "evidence"] {
             assert!(s.get(k).is_some(), "step field {k} missing in {s}");
         }
     }
@@ -600,11 +462,7 @@ fn json_has_the_documented_fields() {
     assert_eq!(c["http_status"], 200);
     assert_eq!(c["duration_ms"], 312);
     assert_eq!(c["stale"], false);
-    assert!(
-        c["proves"]
-            .as_str()
-            .is_some_and(|p| p.contains("does not exist"))
-    );
+    assert!(c["proves"].as_str().is_some_and(|p| p.contains("does not exist")));
     let verdicts: Vec<String> = steps
         .iter()
         .flat_map(|s| s["checks"].as_array().cloned().unwrap_or_default())
@@ -623,35 +481,18 @@ fn json_has_the_documented_fields() {
     assert_eq!(mail["in_validation_set"], false);
 
     // Validation set: groups in scope, the customer's call first.
-    let groups = v["validation_set"]["groups"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let groups = v["validation_set"]["groups"].as_array().cloned().unwrap_or_default();
     let names: Vec<Value> = groups.iter().map(|g| g["group"].clone()).collect();
     assert_eq!(
         names,
-        [
-            Value::from("Track & Trace"),
-            Value::from("Delivery Options"),
-            Value::from("Shipping"),
-            Value::Null
-        ]
+        [Value::from("Track & Trace"), Value::from("Delivery Options"), Value::from("Shipping"), Value::Null]
     );
     let tt = &groups[0];
     assert_eq!(tt["attachments"][0]["name"], "track-and-trace-call.txt");
     assert!(tt["attachments"][0].get("content").is_none());
     let tt_checks: Vec<(&str, &str)> = tt["checks"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| {
-                    (
-                        c["check"].as_str().unwrap_or(""),
-                        c["source"].as_str().unwrap_or(""),
-                    )
-                })
-                .collect()
-        })
+        .map(|a| a.iter().map(|c| (c["check"].as_str().unwrap_or(""), c["source"].as_str().unwrap_or(""))).collect())
         .unwrap_or_default();
     assert_eq!(
         tt_checks,
@@ -661,11 +502,7 @@ fn json_has_the_documented_fields() {
             ("Production key works", "cutover")
         ]
     );
-    assert!(
-        tt["checks"][0]["what"]
-            .as_str()
-            .is_some_and(|w| w.contains("not a call made by your integration"))
-    );
+    assert!(tt["checks"][0]["what"].as_str().is_some_and(|w| w.contains("not a call made by your integration")));
     assert_eq!(groups[2]["checks"][0]["verdict"], "fail");
     assert_eq!(groups[2]["checks"][0]["http_status"], 401);
     assert_eq!(groups[3]["checks"][0]["source"], "command");
@@ -677,13 +514,8 @@ fn html_is_self_contained_and_escaped() {
     let html = render_all(&f)[1].1.clone();
     let lower = html.to_ascii_lowercase();
     assert!(!lower.contains("<script"), "a script in the HTML");
-    for bad in [
-        "src=", "href=", "url(", "@import", "<link", "<img", "<iframe", "<object",
-    ] {
-        assert!(
-            !lower.contains(bad),
-            "the HTML loads or links something: {bad}"
-        );
+    for bad in ["src=", "href=", "url(", "@import", "<link", "<img", "<iframe", "<object"] {
+        assert!(!lower.contains(bad), "the HTML loads or links something: {bad}");
     }
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     // Every '<' opens one of the report's own tags.
@@ -714,14 +546,9 @@ fn html_is_self_contained_and_escaped() {
     for (i, _) in html.match_indices('<') {
         let rest = &html[i + 1..];
         let rest = rest.strip_prefix('/').unwrap_or(rest);
-        let ok = TAGS.iter().any(|t| {
-            rest.starts_with(t) && rest[t.len()..].starts_with(|c: char| c == '>' || c == ' ')
-        }) || rest.starts_with("span");
-        assert!(
-            ok,
-            "unexpected '<' at {i}: {}",
-            &html[i..(i + 40).min(html.len())]
-        );
+        let ok = TAGS.iter().any(|t| rest.starts_with(t) && rest[t.len()..].starts_with(['>', ' ']))
+            || rest.starts_with("span");
+        assert!(ok, "unexpected '<' at {i}: {}", &html[i..(i + 40).min(html.len())]);
     }
     assert!(html.contains("Changed since it was marked done"));
 }
@@ -732,18 +559,12 @@ fn no_format_holds_the_key_or_control_characters() {
     for (fmt, text) in render_all(&f) {
         assert!(!text.contains(KEY), "{fmt} holds the key");
         assert!(!text.contains("owned"), "{fmt} kept an OSC title");
-        let bad: Vec<char> = text
-            .chars()
-            .filter(|c| (c.is_control() && *c != '\n') || ('\u{80}'..='\u{9f}').contains(c))
-            .collect();
+        let bad: Vec<char> =
+            text.chars().filter(|c| (c.is_control() && *c != '\n') || ('\u{80}'..='\u{9f}').contains(c)).collect();
         assert!(bad.is_empty(), "{fmt} holds control characters: {bad:?}");
     }
     // And the stored file is redacted and clean as well.
-    let stored = f
-        .evidence
-        .iter()
-        .map(|a| a.content.clone())
-        .collect::<String>();
+    let stored = f.evidence.iter().map(|a| a.content.clone()).collect::<String>();
     assert!(!stored.contains(KEY) && !stored.contains('\u{1b}') && !stored.contains('\r'));
 }
 
@@ -753,12 +574,7 @@ fn drift_is_flagged_only_where_the_hash_differs() {
     let v = json(&f);
     let drifted: Vec<&str> = v["steps"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|s| s["drift"] == true)
-                .filter_map(|s| s["step"].as_str())
-                .collect()
-        })
+        .map(|a| a.iter().filter(|s| s["drift"] == true).filter_map(|s| s["step"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(drifted, ["access"]);
     let md = markdown(&f);
@@ -791,9 +607,7 @@ fn stale_verdicts_are_marked() {
 // ------------------------------------------------------------------ evidence
 
 fn mode(p: &Path) -> u32 {
-    std::fs::symlink_metadata(p)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0)
+    std::fs::symlink_metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
 }
 
 #[test]
@@ -802,31 +616,15 @@ fn add_refuses_binary_and_non_utf8_files() {
     let state = dir.path().join("state.toml");
     let bin = dir.path().join("label.pdf");
     std::fs::write(&bin, b"%PDF-1.4\n\x00\x01\x02binary").unwrap_or_else(|e| panic!("{e}"));
-    let err = evidence::add(
-        &state,
-        "demo",
-        "access",
-        &bin,
-        "a",
-        ts("2026-11-23T10:00:00Z"),
-        &redact,
-    )
-    .err()
-    .unwrap_or_default();
+    let err = evidence::add(&state, "demo", "access", &bin, "a", ts("2026-11-23T10:00:00Z"), &redact)
+        .err()
+        .unwrap_or_default();
     assert!(err.contains("binary"), "{err}");
     let latin = dir.path().join("latin1.txt");
     std::fs::write(&latin, b"caf\xe9 au lait").unwrap_or_else(|e| panic!("{e}"));
-    let err = evidence::add(
-        &state,
-        "demo",
-        "access",
-        &latin,
-        "a",
-        ts("2026-11-23T10:00:00Z"),
-        &redact,
-    )
-    .err()
-    .unwrap_or_default();
+    let err = evidence::add(&state, "demo", "access", &latin, "a", ts("2026-11-23T10:00:00Z"), &redact)
+        .err()
+        .unwrap_or_default();
     assert!(err.contains("not UTF-8"), "{err}");
     assert_eq!(evidence::list(&state, "demo").map(|l| l.len()), Ok(0));
 }
@@ -836,14 +634,11 @@ fn add_refuses_a_symlink_and_never_follows_one() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let state = dir.path().join("state.toml");
     let secret = dir.path().join("secrets.toml");
-    std::fs::write(&secret, format!("[demo]\nsandbox = \"{KEY}\"\n"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&secret, format!("[demo]\nsandbox = \"{KEY}\"\n")).unwrap_or_else(|e| panic!("{e}"));
     let link = dir.path().join("innocent.txt");
     symlink(&secret, &link).unwrap_or_else(|e| panic!("{e}"));
     let at = ts("2026-11-23T10:00:00Z");
-    let err = evidence::add(&state, "demo", "access", &link, "a", at, &redact)
-        .err()
-        .unwrap_or_default();
+    let err = evidence::add(&state, "demo", "access", &link, "a", at, &redact).err().unwrap_or_default();
     assert!(err.contains("symbolic link"), "{err}");
 
     // A link planted where the next attachment would go is not written through.
@@ -856,27 +651,17 @@ fn add_refuses_a_symlink_and_never_follows_one() {
     std::fs::write(&note, "hello").unwrap_or_else(|e| panic!("{e}"));
     let a = evidence::add(&state, "demo", "access", &note, "a", at, &redact);
     assert!(a.is_ok(), "{a:?}");
-    assert_eq!(
-        std::fs::read_to_string(&victim).unwrap_or_default(),
-        "precious"
-    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap_or_default(), "precious");
     assert!(edir.join("access--note-txt-2.txt").is_file());
 
     // An evidence directory that is itself a link is refused.
     let state2 = dir.path().join("other.toml");
     let elsewhere = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     symlink(elsewhere.path(), dir.path().join("other.evidence")).unwrap_or_else(|e| panic!("{e}"));
-    let err = evidence::add(&state2, "demo", "access", &note, "a", at, &redact)
-        .err()
-        .unwrap_or_default();
+    let err = evidence::add(&state2, "demo", "access", &note, "a", at, &redact).err().unwrap_or_default();
     assert!(err.contains("symbolic link"), "{err}");
     assert!(evidence::list(&state2, "demo").is_err());
-    assert_eq!(
-        std::fs::read_dir(elsewhere.path())
-            .map(|d| d.count())
-            .unwrap_or(99),
-        0
-    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).map(|d| d.count()).unwrap_or(99), 0);
 }
 
 #[test]
@@ -898,37 +683,20 @@ fn add_keeps_0600_and_never_overwrites() {
     assert_eq!(mode(&edir), 0o700);
     assert_eq!(mode(&dir.path().join("state.evidence")), 0o700);
     let mut names: Vec<String> = std::fs::read_dir(&edir)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
     names.sort();
     assert_eq!(
         names,
-        [
-            "access--call-json-2.toml",
-            "access--call-json-2.txt",
-            "access--call-json.toml",
-            "access--call-json.txt"
-        ]
+        ["access--call-json-2.toml", "access--call-json-2.txt", "access--call-json.toml", "access--call-json.txt"]
     );
     for n in &names {
         assert_eq!(mode(&edir.join(n)), 0o600, "{n}");
     }
     let list = evidence::list(&state, "demo").unwrap_or_default();
-    let got: Vec<(&str, &str, &str)> = list
-        .iter()
-        .map(|a| (a.name.as_str(), a.added_by.as_str(), a.content.as_str()))
-        .collect();
-    assert_eq!(
-        got,
-        [
-            ("call.json", "alice", "{\"first\": true}"),
-            ("call.json", "bob", "{\"second\": true}")
-        ]
-    );
+    let got: Vec<(&str, &str, &str)> =
+        list.iter().map(|a| (a.name.as_str(), a.added_by.as_str(), a.content.as_str())).collect();
+    assert_eq!(got, [("call.json", "alice", "{\"first\": true}"), ("call.json", "bob", "{\"second\": true}")]);
 }
 
 #[test]
@@ -943,16 +711,8 @@ fn add_caps_the_size_and_redacts_across_the_cut() {
         text.push_str(" \u{1b}[1mok\u{1b}[0m\n");
     }
     std::fs::write(&big, &text).unwrap_or_else(|e| panic!("{e}"));
-    let a = evidence::add(
-        &state,
-        "demo",
-        "access",
-        &big,
-        "a",
-        ts("2026-11-23T10:00:00Z"),
-        &redact,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let a = evidence::add(&state, "demo", "access", &big, "a", ts("2026-11-23T10:00:00Z"), &redact)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(a.truncated);
     assert!(a.content.len() <= evidence::MAX_BYTES);
     assert!(a.content.len() > evidence::MAX_BYTES / 2);
@@ -974,11 +734,8 @@ fn add_caps_the_size_and_redacts_across_the_cut() {
 
 #[test]
 fn the_postnl_guide_gets_a_validation_set_per_api_group() {
-    let (file, src) = cutover::guide::catalog::BUILT_IN
-        .iter()
-        .find(|(f, _)| f.contains("postnl"))
-        .copied()
-        .unwrap_or(("", ""));
+    let (file, src) =
+        cutover::guide::catalog::BUILT_IN.iter().find(|(f, _)| f.contains("postnl")).copied().unwrap_or(("", ""));
     let g = parse_guide(src, file).unwrap_or_else(|_| panic!("postnl guide"));
     let mut p = Progress::default();
     let mut status = record(
@@ -990,11 +747,7 @@ fn the_postnl_guide_gets_a_validation_set_per_api_group() {
     );
     status.http_status = Some(200);
     p.apply(
-        &Op::RecordCheck {
-            guide: "postnl".into(),
-            step: "sandbox-api-key".into(),
-            record: Box::new(status),
-        },
+        &Op::RecordCheck { guide: "postnl".into(), step: "sandbox-api-key".into(), record: Box::new(status) },
         "alice",
         ts("2026-11-23T09:00:00Z"),
     );
@@ -1007,11 +760,7 @@ fn the_postnl_guide_gets_a_validation_set_per_api_group() {
     );
     probes.details = vec!["Delivery Options  enabled (200)".into()];
     p.apply(
-        &Op::RecordCheck {
-            guide: "postnl".into(),
-            step: "manage-apis".into(),
-            record: Box::new(probes),
-        },
+        &Op::RecordCheck { guide: "postnl".into(), step: "manage-apis".into(), record: Box::new(probes) },
         "alice",
         ts("2026-11-23T09:01:00Z"),
     );
@@ -1034,13 +783,7 @@ fn the_postnl_guide_gets_a_validation_set_per_api_group() {
         .unwrap_or_default();
     // Only the groups with something to show: the status lookup belongs to
     // Track & Trace, the probe ran for Delivery Options.
-    assert_eq!(
-        groups,
-        [
-            Value::from("Track & Trace"),
-            Value::from("Delivery Options")
-        ]
-    );
+    assert_eq!(groups, [Value::from("Track & Trace"), Value::from("Delivery Options")]);
     let md = render(&input, Format::Markdown);
     assert!(md.contains("PostNL asks for \"a validation set"));
     assert!(md.contains("cutover's own request, not a call made by your integration"));

@@ -101,32 +101,15 @@ pub fn add(
     let clean = redact(&crate::sanitize::multiline(once));
     let (content, truncated) = cap(&clean, cut);
 
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "attachment".to_string());
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".to_string());
     let name = redact(&crate::sanitize::line(&redact(&name)));
     let by = crate::sanitize::line(by);
 
     let dir = prepare_dir(state_path, guide)?;
-    let sidecar = Sidecar {
-        step: step.to_string(),
-        name: name.clone(),
-        added_at: at,
-        added_by: by.clone(),
-        truncated,
-    };
-    let meta =
-        toml::to_string(&sidecar).map_err(|e| format!("cannot describe the attachment: {e}"))?;
+    let sidecar = Sidecar { step: step.to_string(), name: name.clone(), added_at: at, added_by: by.clone(), truncated };
+    let meta = toml::to_string(&sidecar).map_err(|e| format!("cannot describe the attachment: {e}"))?;
     store(&dir, &base_id(step, &name), &content, &meta)?;
-    Ok(Attachment {
-        step: step.to_string(),
-        name,
-        added_at: at,
-        added_by: by,
-        content,
-        truncated,
-    })
+    Ok(Attachment { step: step.to_string(), name, added_at: at, added_by: by, content, truncated })
 }
 
 /// Every attachment of `guide`, oldest first. A missing directory is no
@@ -194,17 +177,11 @@ pub fn list(state_path: &Path, guide: &str) -> Result<Vec<Attachment>, String> {
 }
 
 fn check_id(what: &str, id: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    let ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{what} id {:?} is not usable for a directory name",
-            crate::sanitize::line(id)
-        ))
+        Err(format!("{what} id {:?} is not usable for a directory name", crate::sanitize::line(id)))
     }
 }
 
@@ -213,9 +190,7 @@ fn check_id(what: &str, id: &str) -> Result<(), String> {
 fn read_source(file: &Path, shown: &str) -> Result<(Vec<u8>, bool), String> {
     let meta = fs::symlink_metadata(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
     if meta.file_type().is_symlink() {
-        return Err(format!(
-            "{shown} is a symbolic link: attach the file it points to, by its own name"
-        ));
+        return Err(format!("{shown} is a symbolic link: attach the file it points to, by its own name"));
     }
     if !meta.is_file() {
         return Err(format!("{shown} is not a regular file"));
@@ -237,9 +212,7 @@ fn read_limited(path: &Path, limit: usize) -> Result<(Vec<u8>, bool), String> {
     }
     let mut buf = Vec::new();
     let want = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    f.take(want)
-        .read_to_end(&mut buf)
-        .map_err(|e| e.to_string())?;
+    f.take(want).read_to_end(&mut buf).map_err(|e| e.to_string())?;
     let cut = buf.len() > limit;
     buf.truncate(limit);
     Ok((buf, cut))
@@ -318,9 +291,7 @@ fn base_id(step: &str, name: &str) -> String {
 fn is_stored_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID + 8
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// Creates `<stem>.evidence/<guide>/` (0700) and makes sure neither is a
@@ -345,8 +316,7 @@ fn prepare_dir(state_path: &Path, guide: &str) -> Result<PathBuf, String> {
                     .create(d)
                     .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
                 // Whatever exists now must be a real directory.
-                let m = fs::symlink_metadata(d)
-                    .map_err(|e| format!("cannot read {}: {e}", d.display()))?;
+                let m = fs::symlink_metadata(d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
                 if m.file_type().is_symlink() || !m.is_dir() {
                     return Err(format!("{} is not a directory", d.display()));
                 }
@@ -359,23 +329,14 @@ fn prepare_dir(state_path: &Path, guide: &str) -> Result<PathBuf, String> {
 
 /// Creates a new file, 0600, failing if anything (a link included) is there.
 fn create_new(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+    OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
 /// Writes `<id>.txt` and `<id>.toml` under the first free id (`id`, `id-2`,
 /// ...); never replaces an existing file.
 fn store(dir: &Path, id: &str, content: &str, meta: &str) -> Result<(), String> {
     for n in 1..=MAX_SUFFIX {
-        let candidate = if n == 1 {
-            id.to_string()
-        } else {
-            format!("{id}-{n}")
-        };
+        let candidate = if n == 1 { id.to_string() } else { format!("{id}-{n}") };
         let text_path = dir.join(format!("{candidate}.txt"));
         let meta_path = dir.join(format!("{candidate}.toml"));
         let mut text_file = match create_new(&text_path) {
@@ -410,10 +371,7 @@ fn store(dir: &Path, id: &str, content: &str, meta: &str) -> Result<(), String> 
         }
         return Ok(());
     }
-    Err(format!(
-        "too many attachments named like {id} in {}",
-        dir.display()
-    ))
+    Err(format!("too many attachments named like {id} in {}", dir.display()))
 }
 
 #[cfg(test)]
@@ -422,10 +380,7 @@ mod tests {
 
     #[test]
     fn ids_are_plain() {
-        assert_eq!(
-            base_id("sandbox-integration", "My Call (1).TXT"),
-            "sandbox-integration--my-call-1-txt"
-        );
+        assert_eq!(base_id("sandbox-integration", "My Call (1).TXT"), "sandbox-integration--my-call-1-txt");
         assert_eq!(base_id("s", "../../etc/passwd"), "s--etc-passwd");
         assert!(base_id("s", &"x".repeat(500)).len() <= MAX_ID);
     }

@@ -3,8 +3,8 @@
 //! every value escaped.
 
 use super::{
-    AttachmentRef, CheckReport, EvidenceReport, Report, StepKind, StepReport, ValidationCheck,
-    ValidationGroup, drift_text, status_text, step_ref, took, validation_intro, when,
+    AttachmentRef, CheckReport, EvidenceReport, Report, StepKind, StepReport, ValidationCheck, ValidationGroup,
+    drift_text, status_text, step_ref, took, validation_intro, when,
 };
 use crate::progress::Verdict;
 use std::fmt::Write;
@@ -36,11 +36,7 @@ pub(super) fn render(r: &Report) -> String {
     header(&mut o, r);
     summary(&mut o, r);
     if let Some(vs) = &r.validation_set {
-        let _ = writeln!(
-            o,
-            "<h2>Validation set</h2>\n<p>{}</p>",
-            esc(validation_intro(r))
-        );
+        let _ = writeln!(o, "<h2>Validation set</h2>\n<p>{}</p>", esc(validation_intro(r)));
         for g in &vs.groups {
             validation_group(&mut o, g, vs.groups.len());
         }
@@ -55,26 +51,13 @@ pub(super) fn render(r: &Report) -> String {
 
 fn header(o: &mut String, r: &Report) {
     let _ = writeln!(o, "<h1>Hand-off report: {}</h1>\n<table>", esc(&r.title));
-    let _ = writeln!(
-        o,
-        "<tr><th>Guide</th><td><code>{}</code>, version {}</td></tr>",
-        esc(&r.guide),
-        esc(&r.version)
-    );
+    let _ = writeln!(o, "<tr><th>Guide</th><td><code>{}</code>, version {}</td></tr>", esc(&r.guide), esc(&r.version));
     if let Some(c) = &r.carrier {
         let _ = writeln!(o, "<tr><th>Carrier</th><td>{}</td></tr>", esc(c));
     }
-    let _ = writeln!(
-        o,
-        "<tr><th>Generated</th><td>{} by {}</td></tr>",
-        esc(&when(r.generated_at)),
-        esc(&r.generated_by)
-    );
-    let _ = writeln!(
-        o,
-        "<tr><th>State file</th><td><code>{}</code></td></tr>\n</table>",
-        esc(&r.state_path)
-    );
+    let _ =
+        writeln!(o, "<tr><th>Generated</th><td>{} by {}</td></tr>", esc(&when(r.generated_at)), esc(&r.generated_by));
+    let _ = writeln!(o, "<tr><th>State file</th><td><code>{}</code></td></tr>\n</table>", esc(&r.state_path));
     let _ = writeln!(
         o,
         "<p class=\"muted\">Made by cutover from its state file. It holds no API key: check records keep keys masked, and attached files were redacted when they were attached.</p>"
@@ -93,10 +76,7 @@ fn summary(o: &mut String, r: &Report) {
         "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n</table>",
         s.done, s.in_progress, s.blocked, s.skipped, s.todo, s.total
     );
-    let _ = writeln!(
-        o,
-        "<table>\n<tr><th class=\"n\">#</th><th>Step</th><th>Status</th><th>Latest checks</th></tr>"
-    );
+    let _ = writeln!(o, "<table>\n<tr><th class=\"n\">#</th><th>Step</th><th>Status</th><th>Latest checks</th></tr>");
     for st in &r.steps {
         let num = match (st.kind, st.number) {
             (_, Some(n)) => n.to_string(),
@@ -122,12 +102,7 @@ fn summary(o: &mut String, r: &Report) {
     }
     let _ = writeln!(o, "<ul>");
     for b in &r.blockers {
-        let _ = write!(
-            o,
-            "<li><strong>{}, {}</strong>",
-            esc(&step_ref(b.number, &b.step)),
-            esc(&b.title)
-        );
+        let _ = write!(o, "<li><strong>{}, {}</strong>", esc(&step_ref(b.number, &b.step)), esc(&b.title));
         if let (Some(by), Some(at)) = (&b.by, b.at) {
             let _ = write!(o, " (blocked by {} since {})", esc(by), esc(&when(at)));
         }
@@ -140,13 +115,7 @@ fn summary(o: &mut String, r: &Report) {
 }
 
 fn verdict_counts(checks: &[CheckReport]) -> String {
-    let order = [
-        Verdict::Pass,
-        Verdict::Fail,
-        Verdict::Indeterminate,
-        Verdict::Error,
-        Verdict::Skipped,
-    ];
+    let order = [Verdict::Pass, Verdict::Fail, Verdict::Indeterminate, Verdict::Error, Verdict::Skipped];
     let parts: Vec<String> = order
         .iter()
         .filter_map(|v| {
@@ -154,11 +123,7 @@ fn verdict_counts(checks: &[CheckReport]) -> String {
             (n > 0).then(|| format!("{n} {}", badge(*v)))
         })
         .collect();
-    if parts.is_empty() {
-        "–".to_string()
-    } else {
-        parts.join(", ")
-    }
+    if parts.is_empty() { "–".to_string() } else { parts.join(", ") }
 }
 
 fn badge(v: Verdict) -> String {
@@ -183,11 +148,7 @@ fn validation_group(o: &mut String, g: &ValidationGroup, groups: usize) {
         let _ = writeln!(
             o,
             "<p>None attached yet. Attach a request and its response from your own integration{}.</p>",
-            if g.group.is_some() {
-                " for this group"
-            } else {
-                ""
-            }
+            if g.group.is_some() { " for this group" } else { "" }
         );
     }
     for a in &g.attachments {
@@ -260,35 +221,17 @@ fn step(o: &mut String, s: &StepReport) {
             let _ = writeln!(o, "<h3>{num}{}: {status_html}</h3>", esc(&s.title));
         }
         StepKind::Troubleshooting => {
-            let _ = writeln!(
-                o,
-                "<h3>Troubleshooting: {}: {status_html}</h3>",
-                esc(&s.title)
-            );
+            let _ = writeln!(o, "<h3>Troubleshooting: {}: {status_html}</h3>", esc(&s.title));
         }
         StepKind::Removed => {
-            let _ = writeln!(
-                o,
-                "<h3><code>{}</code> (no longer in this guide): {status_html}</h3>",
-                esc(&s.step)
-            );
+            let _ = writeln!(o, "<h3><code>{}</code> (no longer in this guide): {status_html}</h3>", esc(&s.step));
         }
     }
     if let (Some(by), Some(at)) = (&s.by, s.at) {
-        let _ = writeln!(
-            o,
-            "<p>Marked {} by {} at {}.</p>",
-            esc(status),
-            esc(by),
-            esc(&when(at))
-        );
+        let _ = writeln!(o, "<p>Marked {} by {} at {}.</p>", esc(status), esc(by), esc(&when(at)));
     }
     if s.drift {
-        let _ = writeln!(
-            o,
-            "<p class=\"drift\"><strong>{}</strong></p>",
-            esc(&drift_text(s.status))
-        );
+        let _ = writeln!(o, "<p class=\"drift\"><strong>{}</strong></p>", esc(&drift_text(s.status)));
     }
     if !s.note.trim().is_empty() {
         let _ = writeln!(o, "<p>Note:</p>\n<blockquote>{}</blockquote>", esc(&s.note));
@@ -302,23 +245,9 @@ fn step(o: &mut String, s: &StepReport) {
 }
 
 fn check(o: &mut String, c: &CheckReport) {
-    let env = c
-        .env
-        .as_deref()
-        .map(|e| format!(", {}", esc(e)))
-        .unwrap_or_default();
-    let _ = writeln!(
-        o,
-        "<h4>Check: {}{env}: {}</h4>",
-        esc(&c.check),
-        badge(c.verdict)
-    );
-    let mut run = format!(
-        "Run by {} at {}, took {}.",
-        esc(&c.by),
-        esc(&when(c.at)),
-        esc(&took(c.duration_ms))
-    );
+    let env = c.env.as_deref().map(|e| format!(", {}", esc(e))).unwrap_or_default();
+    let _ = writeln!(o, "<h4>Check: {}{env}: {}</h4>", esc(&c.check), badge(c.verdict));
+    let mut run = format!("Run by {} at {}, took {}.", esc(&c.by), esc(&when(c.at)), esc(&took(c.duration_ms)));
     if c.stale {
         let _ = write!(
             run,
@@ -357,11 +286,7 @@ fn check(o: &mut String, c: &CheckReport) {
         let _ = writeln!(o, "<p>Response excerpt:</p>\n<pre>{}</pre>", esc(e));
     }
     if !c.details.is_empty() {
-        let _ = writeln!(
-            o,
-            "<p>Details:</p>\n<pre>{}</pre>",
-            esc(&c.details.join("\n"))
-        );
+        let _ = writeln!(o, "<p>Details:</p>\n<pre>{}</pre>", esc(&c.details.join("\n")));
     }
 }
 
@@ -376,11 +301,7 @@ fn evidence(o: &mut String, e: &EvidenceReport) {
         if e.truncated { ", cut at 256 KB" } else { "" }
     );
     if e.in_validation_set {
-        let place = e
-            .group
-            .as_deref()
-            .map(|g| format!(" under {}", esc(g)))
-            .unwrap_or_default();
+        let place = e.group.as_deref().map(|g| format!(" under {}", esc(g))).unwrap_or_default();
         let _ = writeln!(o, "<p>Shown in the validation set{place}.</p>");
     } else {
         let _ = writeln!(o, "<pre>{}</pre>", esc(&e.content));
@@ -409,9 +330,6 @@ mod tests {
 
     #[test]
     fn esc_covers_the_five() {
-        assert_eq!(
-            esc("<a href='x'>\"&\"</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/a&gt;"
-        );
+        assert_eq!(esc("<a href='x'>\"&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/a&gt;");
     }
 }

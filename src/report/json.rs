@@ -10,9 +10,6 @@ pub(super) fn render(r: &Report) -> String {
         }
         // Serializing plain strings, numbers and timestamps cannot fail;
         // should it ever, say so in JSON rather than print nothing.
-        Err(e) => format!(
-            "{{\"error\": {}}}\n",
-            serde_json::Value::String(format!("cannot render the report: {e}"))
-        ),
+        Err(e) => format!("{{\"error\": {}}}\n", serde_json::Value::String(format!("cannot render the report: {e}"))),
     }
 }

@@ -4,8 +4,8 @@
 //! heading or raw HTML.
 
 use super::{
-    AttachmentRef, CheckReport, EvidenceReport, Report, StepKind, StepReport, ValidationCheck,
-    ValidationGroup, drift_text, status_text, step_ref, took, validation_intro, when,
+    AttachmentRef, CheckReport, EvidenceReport, Report, StepKind, StepReport, ValidationCheck, ValidationGroup,
+    drift_text, status_text, step_ref, took, validation_intro, when,
 };
 use crate::progress::Verdict;
 use std::fmt::Write;
@@ -34,21 +34,11 @@ pub(super) fn render(r: &Report) -> String {
 fn header(o: &mut String, r: &Report) {
     let _ = writeln!(o, "# Hand-off report: {}\n", text(&r.title));
     let _ = writeln!(o, "| | |\n|---|---|");
-    let _ = writeln!(
-        o,
-        "| Guide | {}, version {} |",
-        code(&r.guide),
-        cell(&r.version)
-    );
+    let _ = writeln!(o, "| Guide | {}, version {} |", code(&r.guide), cell(&r.version));
     if let Some(c) = &r.carrier {
         let _ = writeln!(o, "| Carrier | {} |", cell(c));
     }
-    let _ = writeln!(
-        o,
-        "| Generated | {} by {} |",
-        when(r.generated_at),
-        cell(&r.generated_by)
-    );
+    let _ = writeln!(o, "| Generated | {} by {} |", when(r.generated_at), cell(&r.generated_by));
     let _ = writeln!(o, "| State file | {} |\n", code(&r.state_path));
     let _ = writeln!(
         o,
@@ -59,19 +49,10 @@ fn header(o: &mut String, r: &Report) {
 fn summary(o: &mut String, r: &Report) {
     let s = &r.summary;
     let _ = writeln!(o, "## Summary\n");
-    let _ = writeln!(
-        o,
-        "| Done | In progress | Blocked | Skipped | To do | Steps |\n|---:|---:|---:|---:|---:|---:|"
-    );
-    let _ = writeln!(
-        o,
-        "| {} | {} | {} | {} | {} | {} |\n",
-        s.done, s.in_progress, s.blocked, s.skipped, s.todo, s.total
-    );
-    let _ = writeln!(
-        o,
-        "| # | Step | Status | Latest checks |\n|---:|---|---|---|"
-    );
+    let _ = writeln!(o, "| Done | In progress | Blocked | Skipped | To do | Steps |\n|---:|---:|---:|---:|---:|---:|");
+    let _ =
+        writeln!(o, "| {} | {} | {} | {} | {} | {} |\n", s.done, s.in_progress, s.blocked, s.skipped, s.todo, s.total);
+    let _ = writeln!(o, "| # | Step | Status | Latest checks |\n|---:|---|---|---|");
     for st in &r.steps {
         let num = match (st.kind, st.number) {
             (_, Some(n)) => n.to_string(),
@@ -82,13 +63,7 @@ fn summary(o: &mut String, r: &Report) {
         if st.drift {
             status.push_str(", changed since");
         }
-        let _ = writeln!(
-            o,
-            "| {num} | {} | {} | {} |",
-            cell(&st.title),
-            status,
-            verdict_counts(&st.checks)
-        );
+        let _ = writeln!(o, "| {num} | {} | {} | {} |", cell(&st.title), status, verdict_counts(&st.checks));
     }
     o.push('\n');
     let _ = writeln!(o, "### Open blockers\n");
@@ -97,11 +72,7 @@ fn summary(o: &mut String, r: &Report) {
         return;
     }
     for b in &r.blockers {
-        let mut line = format!(
-            "- **{}, {}**",
-            capital(&step_ref(b.number, &b.step)),
-            text(&b.title)
-        );
+        let mut line = format!("- **{}, {}**", capital(&step_ref(b.number, &b.step)), text(&b.title));
         if let (Some(by), Some(at)) = (&b.by, b.at) {
             let _ = write!(line, " (blocked by {} since {})", text(by), when(at));
         }
@@ -114,13 +85,7 @@ fn summary(o: &mut String, r: &Report) {
 }
 
 fn verdict_counts(checks: &[CheckReport]) -> String {
-    let order = [
-        Verdict::Pass,
-        Verdict::Fail,
-        Verdict::Indeterminate,
-        Verdict::Error,
-        Verdict::Skipped,
-    ];
+    let order = [Verdict::Pass, Verdict::Fail, Verdict::Indeterminate, Verdict::Error, Verdict::Skipped];
     let parts: Vec<String> = order
         .iter()
         .filter_map(|v| {
@@ -128,11 +93,7 @@ fn verdict_counts(checks: &[CheckReport]) -> String {
             (n > 0).then(|| format!("{n} {v}"))
         })
         .collect();
-    if parts.is_empty() {
-        "–".to_string()
-    } else {
-        parts.join(", ")
-    }
+    if parts.is_empty() { "–".to_string() } else { parts.join(", ") }
 }
 
 fn validation_group(o: &mut String, g: &ValidationGroup, groups: usize) {
@@ -158,20 +119,13 @@ fn validation_group(o: &mut String, g: &ValidationGroup, groups: usize) {
         let _ = writeln!(
             o,
             "None attached yet. Attach a request and its response from your own integration{}.\n",
-            if g.group.is_some() {
-                " for this group"
-            } else {
-                ""
-            }
+            if g.group.is_some() { " for this group" } else { "" }
         );
     }
     for a in &g.attachments {
         attachment_ref(o, a);
     }
-    let _ = writeln!(
-        o,
-        "**cutover's own checks** (they prove what is listed, not that your integration works):\n"
-    );
+    let _ = writeln!(o, "**cutover's own checks** (they prove what is listed, not that your integration works):\n");
     if g.checks.is_empty() {
         let _ = writeln!(o, "None run yet.\n");
         return;
@@ -196,10 +150,8 @@ fn attachment_ref(o: &mut String, a: &AttachmentRef) {
 }
 
 fn validation_check(o: &mut String, c: &ValidationCheck) {
-    let verdict = c
-        .verdict
-        .map(|v| format!("**{}**", v.as_str().to_ascii_uppercase()))
-        .unwrap_or_else(|| "**?**".to_string());
+    let verdict =
+        c.verdict.map(|v| format!("**{}**", v.as_str().to_ascii_uppercase())).unwrap_or_else(|| "**?**".to_string());
     let mut head = format!("- {verdict}: {}", text(&c.check));
     if let Some(p) = &c.probe {
         let _ = write!(head, " ({})", text(p));
@@ -239,11 +191,7 @@ fn step(o: &mut String, s: &StepReport) {
             let _ = writeln!(o, "### Troubleshooting: {}: {status}\n", text(&s.title));
         }
         StepKind::Removed => {
-            let _ = writeln!(
-                o,
-                "### {} (no longer in this guide): {status}\n",
-                code(&s.step)
-            );
+            let _ = writeln!(o, "### {} (no longer in this guide): {status}\n", code(&s.step));
         }
     }
     if let (Some(by), Some(at)) = (&s.by, s.at) {
@@ -273,23 +221,9 @@ fn step(o: &mut String, s: &StepReport) {
 }
 
 fn check(o: &mut String, c: &CheckReport) {
-    let env = c
-        .env
-        .as_deref()
-        .map(|e| format!(", {}", text(e)))
-        .unwrap_or_default();
-    let _ = writeln!(
-        o,
-        "#### Check: {}{env}: {}\n",
-        text(&c.check),
-        c.verdict.as_str().to_ascii_uppercase()
-    );
-    let mut run = format!(
-        "Run by {} at {}, took {}.",
-        text(&c.by),
-        when(c.at),
-        took(c.duration_ms)
-    );
+    let env = c.env.as_deref().map(|e| format!(", {}", text(e))).unwrap_or_default();
+    let _ = writeln!(o, "#### Check: {}{env}: {}\n", text(&c.check), c.verdict.as_str().to_ascii_uppercase());
+    let mut run = format!("Run by {} at {}, took {}.", text(&c.by), when(c.at), took(c.duration_ms));
     if c.stale {
         let _ = write!(
             run,
@@ -334,19 +268,9 @@ fn check(o: &mut String, c: &CheckReport) {
 fn evidence(o: &mut String, e: &EvidenceReport) {
     let _ = writeln!(o, "#### Evidence: {}\n", code(&e.name));
     let cut = if e.truncated { ", cut at 256 KB" } else { "" };
-    let _ = writeln!(
-        o,
-        "Attached by {} at {}, {} bytes{cut}.\n",
-        text(&e.by),
-        when(e.at),
-        e.bytes
-    );
+    let _ = writeln!(o, "Attached by {} at {}, {} bytes{cut}.\n", text(&e.by), when(e.at), e.bytes);
     if e.in_validation_set {
-        let place = e
-            .group
-            .as_deref()
-            .map(|g| format!(" under {}", text(g)))
-            .unwrap_or_default();
+        let place = e.group.as_deref().map(|g| format!(" under {}", text(g))).unwrap_or_default();
         let _ = writeln!(o, "Shown in the validation set{place}.\n");
     } else {
         let _ = writeln!(o, "{}", fenced(&e.content));
@@ -380,10 +304,7 @@ pub(super) fn text(s: &str) -> String {
             // Only where it could start an entity (`&lt;`, `&#60;`).
             '&' => next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#'),
             // Intra-word underscores (snake_case) are not emphasis.
-            '_' => {
-                !(prev.is_some_and(char::is_alphanumeric)
-                    && next.is_some_and(char::is_alphanumeric))
-            }
+            '_' => !(prev.is_some_and(char::is_alphanumeric) && next.is_some_and(char::is_alphanumeric)),
             '#' | '+' | '-' | '=' | '!' => i == 0,
             '.' | ')' => chars[..i].iter().all(char::is_ascii_digit) && i > 0,
             _ => false,
@@ -409,11 +330,7 @@ pub(super) fn code(s: &str) -> String {
         return "(none)".to_string();
     }
     let ticks = "`".repeat(longest_run(&s, '`') + 1);
-    let pad = if s.starts_with('`') || s.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
+    let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
     format!("{ticks}{pad}{s}{pad}{ticks}")
 }
 

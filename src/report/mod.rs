@@ -52,10 +52,7 @@ impl FromStr for Format {
             "markdown" | "md" => Ok(Format::Markdown),
             "html" | "htm" => Ok(Format::Html),
             "json" => Ok(Format::Json),
-            _ => Err(format!(
-                "unknown report format {:?}: use markdown, html or json",
-                sanitize::line(s)
-            )),
+            _ => Err(format!("unknown report format {:?}: use markdown, html or json", sanitize::line(s))),
         }
     }
 }
@@ -268,7 +265,8 @@ pub struct ValidationCheck {
     pub does_not_prove: Option<String>,
 }
 
-const WHAT_ATTACHMENT: &str = "a call made by your integration (a file you attached; keys were redacted when it was attached)";
+const WHAT_ATTACHMENT: &str =
+    "a call made by your integration (a file you attached; keys were redacted when it was attached)";
 const WHAT_CUTOVER: &str = "cutover's own request, not a call made by your integration";
 const WHAT_COMMAND: &str = "your own command from your config, run by cutover";
 
@@ -280,12 +278,8 @@ pub fn build(input: &ReportInput) -> Report {
     let gid = g.id();
     let lang = input.lang;
     let txt = |t: &Text| sanitize::line(t.get(lang, &g.languages));
-    let records: BTreeMap<String, StepRecord> = input
-        .progress
-        .guides
-        .get(gid)
-        .map(|gp| gp.steps.clone())
-        .unwrap_or_default();
+    let records: BTreeMap<String, StepRecord> =
+        input.progress.guides.get(gid).map(|gp| gp.steps.clone()).unwrap_or_default();
     let empty = StepRecord::default();
     let groups = group_defs(g, lang);
     let with_envs = !g.environments.is_empty();
@@ -326,24 +320,13 @@ pub fn build(input: &ReportInput) -> Report {
     let has_attachment = |id: &str| input.evidence.iter().any(|a| a.step == id);
     for s in &g.troubleshooting {
         let r = records.get(s.id());
-        if r.is_some_and(|r| r.status != Status::Todo || !r.checks.is_empty())
-            || has_attachment(s.id())
-        {
+        if r.is_some_and(|r| r.status != Status::Todo || !r.checks.is_empty()) || has_attachment(s.id()) {
             shown.push((Some(s), s.id().to_string(), StepKind::Troubleshooting));
         }
     }
-    let mut removed: BTreeSet<String> = records
-        .iter()
-        .filter(|(id, r)| g.item(id).is_none() && !r.is_default())
-        .map(|(id, _)| id.clone())
-        .collect();
-    removed.extend(
-        input
-            .evidence
-            .iter()
-            .filter(|a| g.item(&a.step).is_none())
-            .map(|a| a.step.clone()),
-    );
+    let mut removed: BTreeSet<String> =
+        records.iter().filter(|(id, r)| g.item(id).is_none() && !r.is_default()).map(|(id, _)| id.clone()).collect();
+    removed.extend(input.evidence.iter().filter(|a| g.item(&a.step).is_none()).map(|a| a.step.clone()));
     for id in removed {
         shown.push((None, id, StepKind::Removed));
     }
@@ -353,10 +336,8 @@ pub fn build(input: &ReportInput) -> Report {
         let r = records.get(&id).unwrap_or(&empty);
         let drift = r.status != Status::Todo
             && matches!((&r.hash, input.hashes.get(&id)), (Some(saved), Some(now)) if saved != now);
-        let checks = latest_checks(r, step)
-            .into_iter()
-            .map(|(rec, spec)| check_report(rec, spec, g, lang, input.now))
-            .collect();
+        let checks =
+            latest_checks(r, step).into_iter().map(|(rec, spec)| check_report(rec, spec, g, lang, input.now)).collect();
         let evidence = input
             .evidence
             .iter()
@@ -380,9 +361,7 @@ pub fn build(input: &ReportInput) -> Report {
         steps.push(StepReport {
             step: sanitize::line(&id),
             number: step.and_then(|s| s.number),
-            title: step
-                .map(|s| txt(&s.title))
-                .unwrap_or_else(|| sanitize::line(&id)),
+            title: step.map(|s| txt(&s.title)).unwrap_or_else(|| sanitize::line(&id)),
             kind,
             status: r.status,
             by: r.by.as_deref().map(sanitize::line),
@@ -429,10 +408,7 @@ fn latest_checks<'a>(
             }
         }
     }
-    let mut out: Vec<_> = latest
-        .into_values()
-        .map(|rec| (rec, step.and_then(|s| spec_for(s, &rec.check))))
-        .collect();
+    let mut out: Vec<_> = latest.into_values().map(|rec| (rec, step.and_then(|s| spec_for(s, &rec.check)))).collect();
     out.sort_by(|(a, sa), (b, sb)| {
         let ia = sa.map(|(i, _)| i).unwrap_or(usize::MAX);
         let ib = sb.map(|(i, _)| i).unwrap_or(usize::MAX);
@@ -444,13 +420,10 @@ fn latest_checks<'a>(
 /// The step's check a record came from: by label in any language, or by
 /// kind for a check without a label.
 fn spec_for<'a>(step: &'a Step, check: &str) -> Option<(usize, &'a CheckSpec)> {
-    step.checks
-        .iter()
-        .enumerate()
-        .find(|(_, c)| match c.label.as_ref().filter(|l| !l.is_empty()) {
-            Some(l) => l.0.values().any(|v| sanitize::line(v) == check),
-            None => c.kind().as_str() == check,
-        })
+    step.checks.iter().enumerate().find(|(_, c)| match c.label.as_ref().filter(|l| !l.is_empty()) {
+        Some(l) => l.0.values().any(|v| sanitize::line(v) == check),
+        None => c.kind().as_str() == check,
+    })
 }
 
 fn check_report(
@@ -461,20 +434,11 @@ fn check_report(
     now: Timestamp,
 ) -> CheckReport {
     let spec = spec.map(|(_, s)| s);
-    let text = |t: Option<&Text>| {
-        t.map(|t| sanitize::multiline(t.get(lang, &g.languages).trim()))
-            .filter(|s| !s.is_empty())
-    };
-    let opt = |s: Option<&String>| {
-        s.map(|s| sanitize::multiline(s.trim()))
-            .filter(|s| !s.is_empty())
-    };
-    let proves = spec
-        .and_then(|s| text(s.proves.as_ref()))
-        .or_else(|| opt(rec.proved.as_ref()));
-    let does_not_prove = spec
-        .and_then(|s| text(s.does_not_prove.as_ref()))
-        .or_else(|| opt(rec.not_proved.as_ref()));
+    let text =
+        |t: Option<&Text>| t.map(|t| sanitize::multiline(t.get(lang, &g.languages).trim())).filter(|s| !s.is_empty());
+    let opt = |s: Option<&String>| s.map(|s| sanitize::multiline(s.trim())).filter(|s| !s.is_empty());
+    let proves = spec.and_then(|s| text(s.proves.as_ref())).or_else(|| opt(rec.proved.as_ref()));
+    let does_not_prove = spec.and_then(|s| text(s.does_not_prove.as_ref())).or_else(|| opt(rec.not_proved.as_ref()));
     let fresh_for = spec.and_then(|s| s.fresh_for.clone());
     let stale = fresh_for
         .as_deref()
@@ -487,21 +451,13 @@ fn check_report(
         env: rec.env.as_deref().map(sanitize::line),
         verdict: rec.verdict,
         message: sanitize::line(&rec.message),
-        hint: rec
-            .hint
-            .as_deref()
-            .map(sanitize::line)
-            .filter(|s| !s.trim().is_empty()),
+        hint: rec.hint.as_deref().map(sanitize::line).filter(|s| !s.trim().is_empty()),
         at: rec.at,
         by: sanitize::line(&rec.by),
         duration_ms: rec.duration_ms,
         request: rec.request.as_deref().map(sanitize::line),
         http_status: rec.http_status,
-        excerpt: rec
-            .excerpt
-            .as_deref()
-            .map(|e| sanitize::multiline(e.trim_end()))
-            .filter(|s| !s.trim().is_empty()),
+        excerpt: rec.excerpt.as_deref().map(|e| sanitize::multiline(e.trim_end())).filter(|s| !s.trim().is_empty()),
         details: rec.details.iter().map(|d| sanitize::line(d)).collect(),
         proves,
         does_not_prove,
@@ -536,12 +492,7 @@ fn group_defs(g: &Guide, lang: &str) -> Vec<GroupDef> {
             let idx = match out.iter().position(|d| d.name == name) {
                 Some(i) => i,
                 None => {
-                    out.push(GroupDef {
-                        norm: norm(&name),
-                        name,
-                        paths: Vec::new(),
-                        labels: Vec::new(),
-                    });
+                    out.push(GroupDef { norm: norm(&name), name, paths: Vec::new(), labels: Vec::new() });
                     out.len() - 1
                 }
             };
@@ -599,30 +550,15 @@ fn word_char(c: char) -> bool {
 impl PathMatcher {
     fn new(path: &str) -> Option<PathMatcher> {
         let path = path.split(['?', '#']).next().unwrap_or("");
-        let segs: Vec<String> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.to_ascii_lowercase())
-            .collect();
+        let segs: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase()).collect();
         if let Some(i) = segs.iter().position(|s| is_version(s))
             && let Some(resource) = segs.get(i + 1)
             && !resource.contains('{')
         {
-            let before = if i == 0 {
-                "/".to_string()
-            } else {
-                format!("/{}/", segs[..i].join("/"))
-            };
-            return Some(PathMatcher::Versioned {
-                before,
-                resource: resource.clone(),
-            });
+            let before = if i == 0 { "/".to_string() } else { format!("/{}/", segs[..i].join("/")) };
+            return Some(PathMatcher::Versioned { before, resource: resource.clone() });
         }
-        let fixed: Vec<&str> = segs
-            .iter()
-            .take_while(|s| !s.contains('{'))
-            .map(String::as_str)
-            .collect();
+        let fixed: Vec<&str> = segs.iter().take_while(|s| !s.contains('{')).map(String::as_str).collect();
         if fixed.is_empty() {
             return None;
         }
@@ -632,16 +568,14 @@ impl PathMatcher {
     /// Where the path first occurs in `hay` (lower-case).
     fn find(&self, hay: &str) -> Option<usize> {
         match self {
-            PathMatcher::Versioned { before, resource } => {
-                hay.match_indices(before.as_str()).find_map(|(pos, _)| {
-                    let rest = hay.get(pos + before.len()..)?;
-                    let vlen = rest.find(|c: char| !(word_char(c) || c == '.'))?;
-                    let version = rest.get(..vlen)?;
-                    let after = rest.get(vlen..)?.strip_prefix('/')?;
-                    let tail = after.strip_prefix(resource.as_str())?;
-                    (is_version(version) && !tail.starts_with(word_char)).then_some(pos)
-                })
-            }
+            PathMatcher::Versioned { before, resource } => hay.match_indices(before.as_str()).find_map(|(pos, _)| {
+                let rest = hay.get(pos + before.len()..)?;
+                let vlen = rest.find(|c: char| !(word_char(c) || c == '.'))?;
+                let version = rest.get(..vlen)?;
+                let after = rest.get(vlen..)?.strip_prefix('/')?;
+                let tail = after.strip_prefix(resource.as_str())?;
+                (is_version(version) && !tail.starts_with(word_char)).then_some(pos)
+            }),
             PathMatcher::Literal(lit) => hay.match_indices(lit.as_str()).find_map(|(pos, _)| {
                 let tail = hay.get(pos + lit.len()..)?;
                 (!tail.starts_with(word_char)).then_some(pos)
@@ -655,13 +589,7 @@ fn group_by_path<'a>(groups: &'a [GroupDef], text: &str) -> Option<&'a GroupDef>
     let hay = text.to_ascii_lowercase();
     groups
         .iter()
-        .filter_map(|d| {
-            d.paths
-                .iter()
-                .filter_map(|m| m.find(&hay))
-                .min()
-                .map(|p| (p, d))
-        })
+        .filter_map(|d| d.paths.iter().filter_map(|m| m.find(&hay)).min().map(|p| (p, d)))
         .min_by_key(|(p, _)| *p)
         .map(|(_, d)| d)
 }
@@ -690,12 +618,10 @@ fn looks_like_call(text: &str) -> bool {
             return true;
         }
         METHODS.iter().any(|m| {
-            t.strip_prefix(m)
-                .and_then(|r| r.strip_prefix(' '))
-                .is_some_and(|r| {
-                    let r = r.trim_start();
-                    r.starts_with('/') || r.to_ascii_lowercase().starts_with("http")
-                })
+            t.strip_prefix(m).and_then(|r| r.strip_prefix(' ')).is_some_and(|r| {
+                let r = r.trim_start();
+                r.starts_with('/') || r.to_ascii_lowercase().starts_with("http")
+            })
         })
     });
     by_line || (text.contains("\"request\"") && text.contains("\"response\""))
@@ -749,8 +675,7 @@ fn validation_set(g: &Guide, groups: &[GroupDef], steps: &[StepReport]) -> Valid
                     for row in &c.details {
                         let Some((def, result)) = groups.iter().find_map(|d| {
                             let rest = row.strip_prefix(d.name.as_str())?;
-                            (rest.is_empty() || rest.starts_with("  "))
-                                .then(|| (d, rest.trim().to_string()))
+                            (rest.is_empty() || rest.starts_with("  ")).then(|| (d, rest.trim().to_string()))
                         }) else {
                             continue;
                         };
@@ -776,11 +701,7 @@ fn validation_set(g: &Guide, groups: &[GroupDef], steps: &[StepReport]) -> Valid
                 }
                 Some(CheckKind::Command) => checks.push((None, base(WHAT_COMMAND, "command"))),
                 None if c.request.is_some() => {
-                    let group = c
-                        .request
-                        .as_deref()
-                        .and_then(|r| group_by_path(groups, r))
-                        .map(|d| d.name.clone());
+                    let group = c.request.as_deref().and_then(|r| group_by_path(groups, r)).map(|d| d.name.clone());
                     checks.push((group, base(WHAT_CUTOVER, "cutover")));
                 }
                 _ => {}
@@ -794,24 +715,13 @@ fn validation_set(g: &Guide, groups: &[GroupDef], steps: &[StepReport]) -> Valid
     let named: Vec<&GroupDef> = if in_scope.is_empty() {
         groups.iter().collect()
     } else {
-        groups
-            .iter()
-            .filter(|d| in_scope.contains(d.name.as_str()))
-            .collect()
+        groups.iter().filter(|d| in_scope.contains(d.name.as_str())).collect()
     };
 
     let take = |group: Option<&str>| ValidationGroup {
         group: group.map(str::to_string),
-        attachments: attachments
-            .iter()
-            .filter(|(g, _)| g.as_deref() == group)
-            .map(|(_, a)| a.clone())
-            .collect(),
-        checks: checks
-            .iter()
-            .filter(|(g, _)| g.as_deref() == group)
-            .map(|(_, c)| c.clone())
-            .collect(),
+        attachments: attachments.iter().filter(|(g, _)| g.as_deref() == group).map(|(_, a)| a.clone()).collect(),
+        checks: checks.iter().filter(|(g, _)| g.as_deref() == group).map(|(_, c)| c.clone()).collect(),
     };
     let mut out: Vec<ValidationGroup> = named.iter().map(|d| take(Some(&d.name))).collect();
     let rest = take(None);
@@ -868,11 +778,7 @@ pub(crate) fn when(t: Timestamp) -> String {
 
 /// "312 ms", "4.2 s"
 pub(crate) fn took(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else {
-        format!("{}.{} s", ms / 1000, (ms % 1000) / 100)
-    }
+    if ms < 1000 { format!("{ms} ms") } else { format!("{}.{} s", ms / 1000, (ms % 1000) / 100) }
 }
 
 /// "Step 5", "Troubleshooting", or the id of a removed step.
@@ -896,15 +802,8 @@ pub(crate) const VALIDATION_INTRO_GENERIC: &str = "The calls your own integratio
 
 /// The introduction for this guide's validation set.
 pub(crate) fn validation_intro(r: &Report) -> &'static str {
-    let postnl = r.guide == "postnl"
-        || r.carrier
-            .as_deref()
-            .is_some_and(|c| c.eq_ignore_ascii_case("postnl"));
-    if postnl {
-        VALIDATION_INTRO
-    } else {
-        VALIDATION_INTRO_GENERIC
-    }
+    let postnl = r.guide == "postnl" || r.carrier.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("postnl"));
+    if postnl { VALIDATION_INTRO } else { VALIDATION_INTRO_GENERIC }
 }
 
 #[cfg(test)]
@@ -914,28 +813,16 @@ mod tests {
     #[test]
     fn paths_match_whatever_the_version() {
         let m = PathMatcher::new("/shipment/v2/status/barcode/3SDEVC000000000");
-        assert_eq!(
-            m,
-            Some(PathMatcher::Versioned {
-                before: "/shipment/".into(),
-                resource: "status".into()
-            })
-        );
+        assert_eq!(m, Some(PathMatcher::Versioned { before: "/shipment/".into(), resource: "status".into() }));
         let Some(m) = m else { return };
-        assert_eq!(
-            m.find("get https://api-sandbox.postnl.nl/shipment/v2_2/status/barcode/x"),
-            Some(33)
-        );
+        assert_eq!(m.find("get https://api-sandbox.postnl.nl/shipment/v2_2/status/barcode/x"), Some(33));
         assert_eq!(m.find("/shipment/v2/statusx"), None);
         assert_eq!(m.find("/shipment/latest/status"), None);
     }
 
     #[test]
     fn literal_paths_stop_at_placeholders() {
-        assert_eq!(
-            PathMatcher::new("/api/{customer}/x"),
-            Some(PathMatcher::Literal("/api".into()))
-        );
+        assert_eq!(PathMatcher::new("/api/{customer}/x"), Some(PathMatcher::Literal("/api".into())));
         assert_eq!(PathMatcher::new("/{x}"), None);
     }
 
@@ -948,14 +835,10 @@ mod tests {
 
     #[test]
     fn calls_are_recognised() {
-        assert!(looks_like_call(
-            "POST /shipment/v2_2/label HTTP/1.1\nHost: x"
-        ));
+        assert!(looks_like_call("POST /shipment/v2_2/label HTTP/1.1\nHost: x"));
         assert!(looks_like_call("  curl -X GET https://x"));
         assert!(looks_like_call("HTTP/1.1 200 OK"));
-        assert!(!looks_like_call(
-            "Dear customer, your ticket 4711 was closed."
-        ));
+        assert!(!looks_like_call("Dear customer, your ticket 4711 was closed."));
         assert!(!looks_like_call("GETTING started"));
     }
 

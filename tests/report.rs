@@ -546,9 +546,8 @@ fn html_is_self_contained_and_escaped() {
     for (i, _) in html.match_indices('<') {
         let rest = &html[i + 1..];
         let rest = rest.strip_prefix('/').unwrap_or(rest);
-        let ok =
-            TAGS.iter().any(|t| rest.starts_with(t) && rest[t.len()..].starts_with(|c: char| c == '>' || c == ' '))
-                || rest.starts_with("span");
+        let ok = TAGS.iter().any(|t| rest.starts_with(t) && rest[t.len()..].starts_with(['>', ' ']))
+            || rest.starts_with("span");
         assert!(ok, "unexpected '<' at {i}: {}", &html[i..(i + 40).min(html.len())]);
     }
     assert!(html.contains("Changed since it was marked done"));

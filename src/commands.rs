@@ -246,11 +246,11 @@ pub fn mark(
             let _ = writeln!(err, "cutover: warning: {step} needs {} first (marked anyway)", missing.join(", "));
         }
     }
-    if let Some(n) = note {
-        if known_secrets(env, &catalog).contains_secret(n) {
-            let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
-            return exit::USAGE;
-        }
+    if let Some(n) = note
+        && known_secrets(env, &catalog).contains_secret(n)
+    {
+        let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
+        return exit::USAGE;
     }
     let mut ops =
         vec![Op::SetStatus { guide: guide.into(), step: step.into(), status, hash: Some(crate::guide::step_hash(st)) }];

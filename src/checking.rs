@@ -39,6 +39,7 @@ impl crate::runtime::Checks for TuiChecks {
                 only: None,
                 evidence: req.evidence,
                 run_all: req.run_all,
+                lang: req.lang,
             };
             runner.run_step(&guide, &req.step, &req.env, opts, &by, cancel).await
         })
@@ -172,6 +173,7 @@ pub async fn run_and_report(
     err: &mut dyn Write,
 ) -> i32 {
     let by = env.user(g);
+    let lang_pref = env.lang_pref(g).into_iter().next().unwrap_or_default();
     let default_env = gd
         .environments
         .iter()
@@ -191,7 +193,14 @@ pub async fn run_and_report(
     for step in wanted {
         let step_env = runner.env_for(gd, step.id(), &active);
         shown_env = step_env.clone();
-        let opts = RunOptions { include_on_request: named, allow_writes, only: None, evidence: None, run_all: !named };
+        let opts = RunOptions {
+            include_on_request: named,
+            allow_writes,
+            only: None,
+            evidence: None,
+            run_all: !named,
+            lang: Some(gd.pick_language(&[lang_pref.as_str()])),
+        };
         let records = runner.run_step(gd, step.id(), &active, opts, &by, CancellationToken::new()).await;
         let ops: Vec<Op> = records
             .iter()

@@ -44,6 +44,8 @@ pub struct CheckRequest {
     pub allow_writes: bool,
     pub run_all: bool,
     pub evidence: Option<String>,
+    /// The guide's language on screen, for the texts saved with the verdict.
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -723,6 +725,7 @@ fn run_check(app: &mut App) -> Vec<Effect> {
         allow_writes: false,
         run_all: false,
         evidence: None,
+        lang: None,
     };
     let evidence_prompt = step
         .checks
@@ -786,6 +789,7 @@ fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
     match effect {
         Effect::RunCheck(mut req) => {
             req.run_id = app.next_run_id;
+            req.lang = app.lang.get(&req.guide).cloned();
             app.next_run_id += 1;
             app.running.insert((req.guide.clone(), req.step.clone()), Running { run_id: req.run_id, started: app.now });
             app.say(Tone::Info, format!("checking {} in {}… (c again cancels)", req.step, req.env));
@@ -818,6 +822,7 @@ fn run_all(app: &mut App) -> Vec<Effect> {
             allow_writes: false,
             run_all: true,
             evidence: None,
+            lang: None,
         };
         effects.extend(start_effect(app, Effect::RunCheck(req)));
     }

@@ -68,6 +68,9 @@ pub struct RunOptions {
     pub evidence: Option<String>,
     /// Part of "run all": wait for the rate limit instead of giving up.
     pub run_all: bool,
+    /// Language of the texts saved with the verdict (the guide's label,
+    /// proves, hints); None: the runner's default.
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,7 +246,7 @@ impl Runner {
                 }
             };
             let cancelled = out.verdict == Some(Verdict::Indeterminate) && out.message == "cancelled";
-            let record = self.stamp(guide, spec, &env, by, at, started.elapsed(), out);
+            let record = self.stamp(guide, spec, &env, by, at, started.elapsed(), out, &opts);
             tracing::info!(guide = guide.id(), step, env = %env, check = %record.check, verdict = %record.verdict, message = %record.message, "check finished");
             records.push(record);
             if cancelled {
@@ -263,8 +266,9 @@ impl Runner {
         at: jiff::Timestamp,
         took: Duration,
         o: Outcome,
+        opts: &RunOptions,
     ) -> CheckRecord {
-        let lang = self.inner.deps.lang.as_str();
+        let lang = opts.lang.as_deref().unwrap_or(self.inner.deps.lang.as_str());
         let langs = &guide.languages;
         let clean_line = |s: &str| {
             let once = self.redact(s);
@@ -506,7 +510,7 @@ impl Runner {
             status: &req.expect_status,
             rules: &req.rules,
             keep: &req.keep,
-            lang: &self.inner.deps.lang,
+            lang: opts.lang.as_deref().unwrap_or(self.inner.deps.lang.as_str()),
             fallbacks: &fallbacks,
         };
         self.inner.http.run(&prepared, &expect, timeout, self.inner.deps.clock.as_ref(), cancel).await

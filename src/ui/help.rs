@@ -27,7 +27,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u
     lines.push(Line::from(Span::styled("  While typing, no single-letter command fires.", theme.dim())));
     lines.push(Line::from(Span::styled(format!("  State file: {}", app.settings.state_path), theme.dim())));
     lines.push(Line::from(Span::styled("  Any key closes this help.", theme.dim())));
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(theme.ascii_text(" Keys (↑↓ scroll · any other key closes) "), theme.title()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(theme.ascii_text(" Keys (↑↓ scroll · any other key closes) "), theme.title()));
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), rect);

@@ -339,6 +339,12 @@ pub fn guides(
                     serde_json::to_string_pretty(&json!({"guides": list, "errors": errors})).unwrap_or_default()
                 );
             } else {
+                let title_w = catalog
+                    .guides
+                    .iter()
+                    .map(|l| l.guide.title.get("en", &l.guide.languages).chars().count())
+                    .max()
+                    .unwrap_or(0);
                 for l in &catalog.guides {
                     let src = match &l.source {
                         GuideSource::BuiltIn => "built-in".to_string(),
@@ -350,7 +356,7 @@ pub fn guides(
                     };
                     let _ = writeln!(
                         out,
-                        "{:<10} {:<45} {:<8} {}",
+                        "{:<10} {:<title_w$} {:<8} {}",
                         l.guide.id(),
                         l.guide.title.get("en", &l.guide.languages),
                         l.guide.languages.join(","),

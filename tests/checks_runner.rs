@@ -198,7 +198,7 @@ async fn missing_key_is_an_error_and_nothing_is_sent() {
     assert_eq!(recs[1].verdict, Verdict::Error, "{recs:?}");
     assert_eq!(
         recs[1].message,
-        "no key for postnl sandbox: set POSTNL_SANDBOX_API_KEY, add it to secrets.toml, or type it in with k"
+        "no key for postnl sandbox: set POSTNL_SANDBOX_API_KEY, add it to secrets.toml, or type it in with p in the checklist"
     );
     assert_eq!(recs[2].verdict, Verdict::Skipped);
     assert_eq!(recs[2].message, "manual: needs a person");
@@ -599,7 +599,7 @@ headers = { Authorization = "{api_key}" }
     assert_eq!(recs[0].verdict, Verdict::Error, "{recs:?}");
     assert_eq!(
         recs[0].message,
-        "no key for posti production: set POSTI_API_KEY, add it to secrets.toml, or type it in with k"
+        "no key for posti production: set POSTI_API_KEY, add it to secrets.toml, or type it in with p in the checklist"
     );
 }
 

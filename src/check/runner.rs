@@ -311,9 +311,10 @@ impl Runner {
         let gid = guide.id();
         let names = env_var_names(gid, env, guide.environments.len() == 1);
         let var = names.last().cloned().unwrap_or_default();
-        let msg = format!("no key for {gid} {env}: set {var}, add it to secrets.toml, or type it in with k");
+        let msg =
+            format!("no key for {gid} {env}: set {var}, add it to secrets.toml, or type it in with p in the checklist");
         let hint = format!(
-            "cutover looks for the key in {}, then in secrets.toml [{gid}] {env}; a key typed in (k) wins over both.",
+            "cutover looks for the key in {}, then in secrets.toml [{gid}] {env}; a key typed in (p) wins over both.",
             names.join(" or ")
         );
         outcome(verdict, msg, Some(hint))

@@ -1,9 +1,12 @@
 //! The app's state machine (The Elm Architecture): `update(&mut App, Action)
 //! -> Vec<Effect>`. Pure: effects are data, only the runtime performs them.
 
+mod copy;
 pub mod editor;
 pub mod input;
 pub mod keymap;
+mod run;
+mod search;
 pub mod state;
 mod update;
 

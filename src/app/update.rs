@@ -1,11 +1,13 @@
 //! Actions in, state changed, effects out.
 
+use super::copy::copyable;
 use super::editor::Editor;
 use super::input::{Code, Key};
 use super::keymap::{Intent, intent_for};
-use super::state::{App, Mode, Running, Screen, Tone};
+use super::run::{confirm_or_start, run_all, run_check, start_effect};
+use super::search::{find_match, jump_to_match};
+use super::state::{App, Mode, Screen, Tone};
 use crate::check::secret::ApiKey;
-use crate::guide::CheckKind;
 use crate::progress::{CheckRecord, Op, Progress, Status, Verdict};
 use jiff::Timestamp;
 
@@ -548,51 +550,6 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
     vec![]
 }
 
-/// What `y` can copy from the selected step: links, contacts, and each
-/// HTTP check as a curl command with the key masked.
-fn copyable(app: &App) -> Vec<(String, String)> {
-    let (Some(g), Some(step)) = (app.guide(), app.selected_step()) else {
-        return vec![];
-    };
-    let mut out: Vec<(String, String)> = Vec::new();
-    for l in &step.links {
-        out.push(("link".into(), l.url.clone()));
-    }
-    for c in &step.contacts {
-        out.push((format!("{:?}", c.kind).to_lowercase(), c.value.clone()));
-    }
-    let env = step_env(app, g, step);
-    let base = app
-        .overridden_urls
-        .get(&(g.id().to_string(), env.clone()))
-        .cloned()
-        .or_else(|| g.environments.get(&env).map(|e| e.base_url.clone()))
-        .unwrap_or_default();
-    for c in &step.checks {
-        if c.kind() != CheckKind::Http {
-            continue;
-        }
-        let r = c.request();
-        let mut cmd = format!("curl -sS -X {}", r.method.as_deref().unwrap_or("GET").to_ascii_uppercase());
-        for (k, v) in &r.headers {
-            let v = v.replace("{api_key}", "$API_KEY");
-            cmd.push_str(&format!(" -H '{k}: {v}'"));
-        }
-        if let Some(b) = &r.body {
-            cmd.push_str(&format!(" --data '{}'", b.replace('\'', "")));
-        }
-        let mut url = format!("{}{}", base.trim_end_matches('/'), r.path.as_deref().unwrap_or(""));
-        if !r.query.is_empty() {
-            let q: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            url.push('?');
-            url.push_str(&q.join("&"));
-        }
-        cmd.push_str(&format!(" '{url}'"));
-        out.push(("check as curl".into(), crate::sanitize::line(&cmd)));
-    }
-    out
-}
-
 fn on_picker(app: &mut App, intent: Intent) -> Vec<Effect> {
     let n = app.guides.len();
     match intent {
@@ -621,7 +578,7 @@ pub fn open_guide(app: &mut App, idx: usize) {
     app.selected = first_open.unwrap_or(0);
 }
 
-fn select(app: &mut App, idx: usize) {
+pub(super) fn select(app: &mut App, idx: usize) {
     if idx != app.selected {
         app.selected = idx;
         app.detail_scroll = 0;
@@ -629,7 +586,7 @@ fn select(app: &mut App, idx: usize) {
     }
 }
 
-fn refuse_observer(app: &mut App) -> bool {
+pub(super) fn refuse_observer(app: &mut App) -> bool {
     if app.settings.observe {
         app.say(Tone::Warning, "read-only: you are observing (--observe); nothing can be changed from here");
     }
@@ -656,183 +613,4 @@ fn set_status(app: &mut App, status: Status) -> Vec<Effect> {
         app.say(Tone::Warning, format!("{sid}: {status}, but it needs {} first", missing.join(", ")));
     }
     vec![Effect::Apply(ops)]
-}
-
-/// 2: the id or title matches, 1: only the body does, 0: no match.
-fn match_rank(app: &App, idx: usize, q: &str) -> u8 {
-    let Some(g) = app.guide() else { return 0 };
-    let items = app.items();
-    let Some(item) = items.get(idx) else { return 0 };
-    let q = q.to_lowercase();
-    let s = item.step;
-    if s.id().contains(&q) || app.text(g, &s.title).to_lowercase().contains(&q) {
-        2
-    } else if app.text(g, &s.body).to_lowercase().contains(&q) {
-        1
-    } else {
-        0
-    }
-}
-
-/// The next item from `from` (wrapping) whose title matches, else whose body
-/// matches.
-fn find_match(app: &App, q: &str, from: usize, wrap: bool) -> Option<usize> {
-    let n = app.items().len();
-    if q.is_empty() || n == 0 {
-        return None;
-    }
-    let order: Vec<usize> = if wrap { (0..n).map(|i| (from + i) % n).collect() } else { (from..n).collect() };
-    let ranks: Vec<(usize, u8)> = order.into_iter().map(|i| (i, match_rank(app, i, q))).collect();
-    ranks.iter().find(|(_, r)| *r == 2).or_else(|| ranks.iter().find(|(_, r)| *r == 1)).map(|(i, _)| *i)
-}
-
-fn jump_to_match(app: &mut App, q: &str, from: usize) {
-    match find_match(app, q, from, true) {
-        Some(i) => select(app, i),
-        None => select(app, from),
-    }
-}
-
-fn run_check(app: &mut App) -> Vec<Effect> {
-    if refuse_observer(app) {
-        return vec![];
-    }
-    let Some(g) = app.guide() else { return vec![] };
-    let Some(step) = app.selected_step() else {
-        return vec![];
-    };
-    if step.checks.is_empty() {
-        app.say(Tone::Info, "this step has no check: tick it by hand (Space)");
-        return vec![];
-    }
-    let gid = g.id().to_string();
-    let sid = step.id().to_string();
-    if app.is_running(&gid, &sid) {
-        let run_id = app.running.get(&(gid.clone(), sid.clone())).map(|r| r.run_id).unwrap_or(0);
-        app.running.remove(&(gid, sid));
-        app.say(Tone::Info, "check cancelled");
-        return vec![Effect::CancelCheck { run_id }];
-    }
-    let env = step_env(app, g, step);
-    let only_manual = step.checks.iter().all(|c| c.kind() == CheckKind::Manual);
-    let writes = step.checks.iter().any(|c| c.creates_data_in(&env));
-    let req = CheckRequest {
-        run_id: 0,
-        guide: gid,
-        step: sid,
-        env: env.clone(),
-        include_on_request: true,
-        allow_writes: false,
-        run_all: false,
-        evidence: None,
-        lang: None,
-    };
-    let evidence_prompt = step
-        .checks
-        .iter()
-        .find(|c| c.kind() == CheckKind::Manual)
-        .map(|c| c.evidence.as_ref().map(|t| app.text(g, t).to_string()).unwrap_or_default());
-    if let Some(prompt) = evidence_prompt {
-        // A manual check is a person's confirmation, with what they can show
-        // for it (a ticket number). Empty runs only the automated checks.
-        let prompt =
-            if prompt.is_empty() { "Confirm this step by hand: what shows it is done?".to_string() } else { prompt };
-        let hint = if only_manual {
-            "Enter confirm · Esc cancel"
-        } else {
-            "Enter confirm (empty: only the automated checks) · Esc cancel"
-        };
-        app.mode = Mode::Evidence {
-            prompt: format!("{prompt}\n{hint}"),
-            typed: String::new(),
-            then: Box::new(req),
-            confirm_writes: writes.then_some(env),
-        };
-        return vec![];
-    }
-    confirm_or_start(app, req, writes)
-}
-
-/// Asks for a typed confirmation when the run creates data, else starts it.
-fn confirm_or_start(app: &mut App, req: CheckRequest, writes: bool) -> Vec<Effect> {
-    if writes {
-        let env = req.env.clone();
-        app.mode = Mode::Confirm {
-            prompt: format!("This check creates data at the carrier in {env}. Type {env} to send it"),
-            expected: env,
-            typed: String::new(),
-            then: Box::new(Effect::RunCheck(CheckRequest { allow_writes: true, ..req })),
-        };
-        return vec![];
-    }
-    start_effect(app, Effect::RunCheck(req))
-}
-
-/// The environment a step's checks run in: its own if bound to one,
-/// else the active one.
-fn step_env(app: &App, g: &crate::guide::Guide, step: &crate::guide::Step) -> String {
-    let active = app.env_of(g.id()).unwrap_or("").to_string();
-    let mut bound: Vec<&str> = Vec::new();
-    for c in &step.checks {
-        if !c.envs.is_empty() {
-            for e in c.env_names(g) {
-                if !bound.contains(&e) {
-                    bound.push(e);
-                }
-            }
-        }
-    }
-    if bound.len() == 1 && bound[0] != active { bound[0].to_string() } else { active }
-}
-
-fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
-    match effect {
-        Effect::RunCheck(mut req) => {
-            req.run_id = app.next_run_id;
-            req.lang = app.lang.get(&req.guide).cloned();
-            app.next_run_id += 1;
-            app.running.insert((req.guide.clone(), req.step.clone()), Running { run_id: req.run_id, started: app.now });
-            app.say(Tone::Info, format!("checking {} in {}… (c again cancels)", req.step, req.env));
-            vec![Effect::RunCheck(req)]
-        }
-        other => vec![other],
-    }
-}
-
-fn run_all(app: &mut App) -> Vec<Effect> {
-    if refuse_observer(app) {
-        return vec![];
-    }
-    let Some(g) = app.guide().cloned() else {
-        return vec![];
-    };
-    let mut effects = Vec::new();
-    for step in &g.steps {
-        let automatic = step.checks.iter().any(|c| c.kind() != CheckKind::Manual && !c.on_request);
-        if !automatic || app.is_running(g.id(), step.id()) {
-            continue;
-        }
-        let env = step_env(app, &g, step);
-        let req = CheckRequest {
-            run_id: 0,
-            guide: g.id().to_string(),
-            step: step.id().to_string(),
-            env,
-            include_on_request: false,
-            allow_writes: false,
-            run_all: true,
-            evidence: None,
-            lang: None,
-        };
-        effects.extend(start_effect(app, Effect::RunCheck(req)));
-    }
-    if effects.is_empty() {
-        app.say(Tone::Info, "no automatic checks in this guide");
-    } else {
-        app.say(
-            Tone::Info,
-            format!("running {} checks (manual steps and data-creating checks are left out)", effects.len()),
-        );
-    }
-    effects
 }

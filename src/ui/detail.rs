@@ -10,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(g) = app.guide() else { return };
@@ -27,7 +27,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .title(Span::styled(title, theme.dim()))
         .border_type(ratatui::widgets::BorderType::Rounded);
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
-    let p = Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((app.detail_scroll, 0));
+    let lines = super::wrap::wrap_lines(lines, area.width.saturating_sub(2));
+    let p = Paragraph::new(lines).block(block).scroll((app.detail_scroll, 0));
     frame.render_widget(p, area);
 }
 

@@ -6,7 +6,7 @@ use crate::app::keymap::BINDINGS;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u16) {
     let w = area.width.saturating_sub(4).min(72);
@@ -32,7 +32,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u
         .title(Span::styled(theme.ascii_text(" Keys (↑↓ scroll · any other key closes) "), theme.title()));
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), rect);
+    let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
 }
 
 /// The event log of the current guide, newest first.
@@ -58,5 +59,6 @@ pub fn render_log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scrol
     let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.title()));
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), rect);
+    let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
 }

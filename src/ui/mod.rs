@@ -9,6 +9,7 @@ mod picker;
 mod prompt;
 mod step_list;
 pub mod theme;
+mod wrap;
 
 use crate::app::{App, Mode, Screen};
 use ratatui::Frame;
@@ -63,22 +64,25 @@ fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// Truncates `s` to `width` display cells, with an ellipsis if cut.
+/// Widths are measured per grapheme, as ratatui measures them when it
+/// draws, so an emoji with a variation selector or a flag counts as the
+/// two cells it takes.
 pub(crate) fn fit(s: &str, width: usize, theme: &Theme) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let mut out = String::new();
-    let mut w = 0;
-    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
-    if total <= width {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
+    if s.width() <= width {
         return s.to_string();
     }
+    let mut out = String::new();
+    let mut w = 0;
     let ell = if theme.ascii { "." } else { "…" };
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw + 1 > width {
+    for g in s.graphemes(true) {
+        let gw = g.width();
+        if w + gw + 1 > width {
             break;
         }
-        out.push(c);
-        w += cw;
+        out.push_str(g);
+        w += gw;
     }
     out.push_str(ell);
     out

@@ -7,7 +7,7 @@ use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list_h = (app.guides.len() as u16 * 2 + 2).min(area.height.saturating_sub(3).max(3));
@@ -75,5 +75,5 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
     }
     info.push(Line::from(Span::styled(format!("State: {}", app.settings.state_path), theme.dim())));
-    frame.render_widget(Paragraph::new(info).wrap(Wrap { trim: false }), info_area);
+    frame.render_widget(Paragraph::new(super::wrap::wrap_lines(info, info_area.width)), info_area);
 }

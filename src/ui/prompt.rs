@@ -7,15 +7,15 @@ use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = area.width.saturating_sub(4).min(76);
     let x = area.x + (area.width - w) / 2;
     match &app.mode {
         Mode::EditNote { step, editor, .. } => {
-            let h = area.height.saturating_sub(4).clamp(5, 16);
-            let rect = Rect { x, y: area.y + (area.height - h) / 2, width: w, height: h };
+            let rect = centered(area, x, w, area.height.saturating_sub(4).clamp(5, 16));
+            let h = rect.height;
             let inner_h = h.saturating_sub(2) as usize;
             let (row, col) = editor.cursor();
             let top = row.saturating_sub(inner_h.saturating_sub(1));
@@ -24,7 +24,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let title = format!(" Note: {step} (Ctrl-S/Esc save, Ctrl-C discard) ");
             let block = Block::default()
                 .borders(Borders::ALL)
-                .title(Span::styled(super::fit(&title, w as usize - 2, theme), theme.title()));
+                .title(Span::styled(super::fit(&title, (w as usize).saturating_sub(2), theme), theme.title()));
             let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
             frame.render_widget(Paragraph::new(lines).block(block), rect);
@@ -33,11 +33,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let before: String = line_text.chars().take(col).collect();
             let cx = unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
             let cx = (rect.x + 1 + cx).min(rect.x + rect.width.saturating_sub(2));
-            let cy = rect.y + 1 + (row - top) as u16;
+            let cy = (rect.y + 1 + (row - top) as u16).min(rect.bottom().saturating_sub(1));
             frame.set_cursor_position(Position { x: cx, y: cy });
         }
         Mode::Confirm { prompt, typed, .. } => {
-            let rect = Rect { x, y: area.y + area.height / 2 - 3, width: w, height: 6 };
+            let rect = centered(area, x, w, 6);
             let lines = vec![
                 Line::from(prompt.clone()),
                 Line::default(),
@@ -47,20 +47,22 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let block = Block::default().borders(Borders::ALL).title(Span::styled(" Confirm ", theme.bad()));
             let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
-            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+            let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
+            frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
         Mode::Evidence { prompt, typed, .. } => {
-            let rect = Rect { x, y: area.y + area.height / 2 - 3, width: w, height: 7 };
+            let rect = centered(area, x, w, 7);
             let mut lines: Vec<Line> = prompt.lines().map(|l| Line::from(l.to_string())).collect();
             lines.push(Line::default());
             lines.push(Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]));
             let block = Block::default().borders(Borders::ALL).title(Span::styled(" Evidence ", theme.title()));
             let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
-            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+            let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
+            frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
         Mode::KeyPrompt { guide, env, typed } => {
-            let rect = Rect { x, y: area.y + area.height / 2 - 3, width: w, height: 6 };
+            let rect = centered(area, x, w, 6);
             let dots = if theme.ascii {
                 "*".repeat(typed.0.chars().count().min(40))
             } else {
@@ -75,8 +77,16 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let block = Block::default().borders(Borders::ALL).title(Span::styled(" API key ", theme.title()));
             let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
-            frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+            let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
+            frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
         _ => {}
     }
+}
+
+/// A box `w` wide at column `x`, `h` high (less if the area is lower),
+/// centred vertically and always inside `area`.
+fn centered(area: Rect, x: u16, w: u16, h: u16) -> Rect {
+    let h = h.min(area.height);
+    Rect { x, y: area.y + (area.height - h) / 2, width: w, height: h }
 }

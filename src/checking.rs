@@ -50,6 +50,10 @@ impl crate::runtime::Checks for TuiChecks {
             s.set(guide, env, key);
         }
     }
+
+    fn warm_up(&self) {
+        self.runner.warm_up();
+    }
 }
 
 /// Loads the config named by `--config` or the default one.

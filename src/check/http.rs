@@ -76,11 +76,19 @@ impl reqwest::dns::Resolve for DnsAdapter {
 
 /// Two clients sharing one resolver: one that ignores proxies (for loopback)
 /// and one that honours the environment's proxy settings (real hosts).
+///
+/// The clients are built on first use (or by [`Http::warm_up`] off the
+/// start-up path): building one loads the system's root certificates, which
+/// takes milliseconds that the first frame should not wait for.
 #[derive(Clone)]
 pub struct Http {
+    clients: Arc<std::sync::OnceLock<Result<Clients, String>>>,
+    resolver: Arc<dyn Resolve>,
+}
+
+struct Clients {
     direct: reqwest::Client,
     proxied: reqwest::Client,
-    resolver: Arc<dyn Resolve>,
 }
 
 impl std::fmt::Debug for Http {
@@ -91,20 +99,33 @@ impl std::fmt::Debug for Http {
 
 impl Http {
     pub fn new(resolver: Arc<dyn Resolve>) -> Result<Http, String> {
-        install_crypto_provider();
-        let build = |no_proxy: bool| {
-            let mut b = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .referer(false)
-                .dns_resolver(Arc::new(DnsAdapter(resolver.clone())))
-                .pool_max_idle_per_host(2)
-                .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")));
-            if no_proxy {
-                b = b.no_proxy();
-            }
-            b.build().map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))
-        };
-        Ok(Http { direct: build(true)?, proxied: build(false)?, resolver })
+        Ok(Http { clients: Arc::new(std::sync::OnceLock::new()), resolver })
+    }
+
+    /// Builds the clients now (blocking: call it off the event loop).
+    pub fn warm_up(&self) {
+        let _ = self.clients();
+    }
+
+    fn clients(&self) -> Result<&Clients, String> {
+        let built = self.clients.get_or_init(|| {
+            install_crypto_provider();
+            let resolver = self.resolver.clone();
+            let build = |no_proxy: bool| {
+                let mut b = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .referer(false)
+                    .dns_resolver(Arc::new(DnsAdapter(resolver.clone())))
+                    .pool_max_idle_per_host(2)
+                    .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")));
+                if no_proxy {
+                    b = b.no_proxy();
+                }
+                b.build().map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))
+            };
+            Ok(Clients { direct: build(true)?, proxied: build(false)? })
+        });
+        built.as_ref().map_err(Clone::clone)
     }
 }
 
@@ -318,7 +339,8 @@ impl Http {
         let host = p.url.host_str().unwrap_or("").to_string();
         let port = p.url.port_or_known_default().unwrap_or(443);
         let work = async {
-            let client = if self.is_local(&p.url, timeout).await { &self.direct } else { &self.proxied };
+            let clients = self.clients().map_err(|e| *error(e, None))?;
+            let client = if self.is_local(&p.url, timeout).await { &clients.direct } else { &clients.proxied };
             let mut rb = client.request(p.method.clone(), p.url.clone()).headers(p.headers.clone()).timeout(timeout);
             if let Some(b) = &p.body {
                 rb = rb.body(b.clone());

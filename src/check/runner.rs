@@ -110,6 +110,12 @@ impl Runner {
         Ok(Runner { inner: Arc::new(Inner { deps, http }) })
     }
 
+    /// Builds the HTTP clients now, so the first check does not wait for
+    /// them (blocking: call it off the event loop).
+    pub fn warm_up(&self) {
+        self.inner.http.warm_up();
+    }
+
     /// The shared key store (the TUI adds typed-in keys here).
     pub fn secrets(&self) -> Arc<RwLock<SecretStore>> {
         self.inner.deps.secrets.clone()

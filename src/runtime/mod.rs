@@ -29,6 +29,9 @@ use tokio_util::sync::CancellationToken;
 pub trait Checks: Send + Sync + 'static {
     fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>>;
     fn set_key(&self, guide: &str, env: &str, key: ApiKey);
+    /// Prepares whatever the first check would otherwise wait for (HTTP
+    /// clients); called off the event loop after the first frame.
+    fn warm_up(&self) {}
 }
 
 /// Where clipboard escape sequences are written.
@@ -89,8 +92,16 @@ where
     let mut cancels: HashMap<u64, CancellationToken> = HashMap::new();
     let mut shutdown = ctx.shutdown.take().unwrap_or_else(|| Box::pin(futures::future::pending()));
     let mut last_time_sig = time_signature(app);
+
+    // The first frame comes first; everything that is not needed for it
+    // (the watcher, presence, the HTTP clients) starts after.
+    terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
+
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
     let _watch = if ctx.watch {
+        // A change saved between the first load and the watcher's start
+        // would go unseen: look once now.
+        let _ = changed_tx.send(());
         Some(watch::spawn(ctx.store.path(), changed_tx))
     } else {
         drop(changed_tx);
@@ -101,8 +112,9 @@ where
     let presence_task = ctx.presence.take().map(|p| {
         spawn_presence(ctx.store.path().to_path_buf(), p, ctx.clock.clone(), tx.clone(), presence_stop.clone())
     });
-
-    terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
+    if let Some(checks) = ctx.checks.clone() {
+        tokio::task::spawn_blocking(move || checks.warm_up());
+    }
     loop {
         // Tick only while something animates (a spinner), or once a minute
         // for relative times.

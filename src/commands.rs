@@ -3,7 +3,7 @@
 
 use crate::app::{App, GuideEntry, Settings};
 use crate::cli::{Cli, Command, Global, GuidesAction};
-use crate::guide::{Catalog, GuideSource, parse_guide};
+use crate::guide::{Catalog, GuideSource};
 use crate::paths::{self, Paths};
 use crate::progress::store::{Store, StoreError};
 use crate::progress::{Op, Status};
@@ -285,26 +285,7 @@ pub fn guides(
             let mut bad = 0;
             for f in files {
                 let shown = f.display().to_string();
-                let src = match std::fs::read(f) {
-                    Ok(b) => match String::from_utf8(b) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let (line, col) = crate::guide::parse::line_col(
-                                &String::from_utf8_lossy(e.as_bytes()),
-                                e.utf8_error().valid_up_to(),
-                            );
-                            let _ = writeln!(out, "{shown}:{line}:{col}: file is not valid UTF-8");
-                            bad += 1;
-                            continue;
-                        }
-                    },
-                    Err(e) => {
-                        let _ = writeln!(out, "{shown}: cannot read: {e}");
-                        bad += 1;
-                        continue;
-                    }
-                };
-                match parse_guide(&src, &shown) {
+                match crate::guide::catalog::read_guide_file(f) {
                     Ok(gd) => {
                         let _ = writeln!(
                             out,

@@ -43,6 +43,38 @@ pub struct Catalog {
     pub errors: Vec<GuideError>,
 }
 
+/// The largest guide file read. The built-in guides are under 64 KB; a file
+/// many times that size is a mistake (or an attack), not a guide.
+pub const MAX_GUIDE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Reads and parses one guide file: at most [`MAX_GUIDE_BYTES`], UTF-8,
+/// every problem located as file:line:col.
+pub fn read_guide_file(path: &Path) -> Result<Guide, Vec<GuideError>> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let at_start = |message: String| vec![GuideError { file: shown.clone(), line: 1, col: 1, message }];
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_GUIDE_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        return Err(at_start(format!("cannot read: {e}")));
+    }
+    if bytes.len() as u64 > MAX_GUIDE_BYTES {
+        return Err(at_start(format!(
+            "file is larger than {} MB, the most a guide may be; is this really a guide?",
+            MAX_GUIDE_BYTES / (1024 * 1024)
+        )));
+    }
+    let src = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let (line, col) =
+                super::parse::line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
+            return Err(vec![GuideError { file: shown, line, col, message: "file is not valid UTF-8".into() }]);
+        }
+    };
+    parse_guide(&src, &shown)
+}
+
 impl Catalog {
     /// Built-in guides only.
     pub fn built_in() -> Self {
@@ -73,25 +105,7 @@ impl Catalog {
         };
         files.sort();
         for path in files {
-            let shown = path.display().to_string();
-            let src = match std::fs::read(&path) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let (line, col) = super::parse::line_col(
-                            &String::from_utf8_lossy(e.as_bytes()),
-                            e.utf8_error().valid_up_to(),
-                        );
-                        c.errors.push(GuideError { file: shown, line, col, message: "file is not valid UTF-8".into() });
-                        continue;
-                    }
-                },
-                Err(e) => {
-                    c.errors.push(GuideError { file: shown, line: 1, col: 1, message: format!("cannot read: {e}") });
-                    continue;
-                }
-            };
-            match parse_guide(&src, &shown) {
+            match read_guide_file(&path) {
                 Ok(g) => c.insert(g, GuideSource::File(path)),
                 Err(e) => c.errors.extend(e),
             }

@@ -52,7 +52,15 @@ pub fn parse_guide(src: &str, file: &str) -> Result<Guide, Vec<GuideError>> {
     let guide: Guide = match toml::from_str(src) {
         Ok(g) => g,
         Err(e) => {
-            errors.at(e.span(), e.message().trim().to_string());
+            // A guide for a newer cutover may not fit this build's fields:
+            // say that, not which field it lacks.
+            match newer_schema(src) {
+                Some((span, found)) => errors.at(
+                    Some(span),
+                    format!("guide schema {found} is newer than this cutover reads; update cutover (this build reads schema {GUIDE_SCHEMA})"),
+                ),
+                None => errors.at(e.span(), e.message().trim().to_string()),
+            }
             return Err(errors.list);
         }
     };
@@ -308,6 +316,16 @@ fn validate_request(
 
 /// Best-effort location of a key or value in the source, for errors about
 /// things that carry no span of their own.
+/// The span and value of a top-level `schema` newer than this build's.
+fn newer_schema(src: &str) -> Option<(Range<usize>, i64)> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        schema: Option<toml::Spanned<i64>>,
+    }
+    let schema = toml::from_str::<Probe>(src).ok()?.schema?;
+    (*schema.get_ref() > i64::from(GUIDE_SCHEMA)).then(|| (schema.span(), *schema.get_ref()))
+}
+
 fn span_of(src: &str, needle: &str) -> Option<Range<usize>> {
     src.find(needle).map(|i| i..i + needle.len())
 }

@@ -51,7 +51,7 @@ pub enum StoreError {
     /// The file is not a state file this build can read.
     Parse { file: String, line: usize, col: usize, message: String },
     /// The file was written by a newer cutover.
-    NewerSchema { file: String, found: u32, supported: u32 },
+    NewerSchema { file: String, line: usize, col: usize, found: u32, supported: u32 },
     /// The file system said no.
     Io { file: String, message: String },
     /// Something is where cutover did not expect it (a symlink, a directory).
@@ -86,9 +86,9 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreError::Parse { file, line, col, message } => write!(f, "{file}:{line}:{col}: {message}"),
-            StoreError::NewerSchema { file, found, supported } => write!(
+            StoreError::NewerSchema { file, line, col, found, supported } => write!(
                 f,
-                "{file}: written by a newer cutover (state schema {found}; this build reads schema {supported} and older). Update cutover to open it; the file was left unchanged."
+                "{file}:{line}:{col}: written by a newer cutover (state schema {found}; this build reads schema {supported} and older). Update cutover to open it; the file was left unchanged."
             ),
             StoreError::Io { file, message } => write!(f, "{file}: {message}"),
             StoreError::Unsafe { file, message } => write!(f, "{file}: {message}"),
@@ -197,7 +197,8 @@ fn schema_error(src: &str, file: &str) -> Option<StoreError> {
     if found > i64::from(STATE_SCHEMA)
         && let Ok(found) = u32::try_from(found)
     {
-        return Some(StoreError::NewerSchema { file: file.to_string(), found, supported: STATE_SCHEMA });
+        let (line, col) = line_col(src, schema.span().start);
+        return Some(StoreError::NewerSchema { file: file.to_string(), line, col, found, supported: STATE_SCHEMA });
     }
     Some(parse_error(
         src,

@@ -394,3 +394,139 @@ fn mutations_do_what_they_say() {
     assert!(located_within("ab\nc", 2, 3).is_err());
     assert!(located_within("ab\nc", 3, 1).is_err());
 }
+
+// ------------------------------------------------------------ classifier
+
+/// Every HTTP request the built-in guides declare (checks and probes), as
+/// the classifier sees them.
+fn built_in_requests() -> Vec<(String, cutover::guide::RequestSpec)> {
+    let catalog = cutover::guide::Catalog::built_in();
+    let mut out = Vec::new();
+    for g in &catalog.guides {
+        for s in g.guide.all_items() {
+            for c in &s.checks {
+                if c.kind() == cutover::guide::CheckKind::Http {
+                    out.push((format!("{}/{}", g.guide.id(), s.id()), c.request()));
+                }
+                for p in &c.probes {
+                    out.push((format!("{}/{} probe", g.guide.id(), s.id()), p.request()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn status_code() -> impl Strategy<Value = u16> {
+    prop_oneof![
+        prop::sample::select(vec![
+            200u16, 201, 204, 301, 302, 307, 400, 401, 403, 404, 405, 415, 422, 429, 500, 502, 503, 504
+        ]),
+        100u16..600,
+        0u16..1000,
+    ]
+}
+
+/// JSON shaped like the carriers' bodies (their member names, nested a
+/// little), or anything at all.
+fn json_body() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let names = prop::sample::select(vec![
+        "errors",
+        "Errors",
+        "Warnings",
+        "warnings",
+        "fault",
+        "faultstring",
+        "detail",
+        "errorcode",
+        "message",
+        "Message",
+        "Error",
+        "Description",
+        "Code",
+        "status",
+        "CurrentStatus",
+        "Shipment",
+        "title",
+        "x",
+    ]);
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| Value::from(n)),
+        hostile().prop_map(Value::String),
+        prop::sample::select(vec!["Invalid ApiKey", "No shipment found", "Unauthorized", "Forbidden"])
+            .prop_map(|s| Value::String(s.into())),
+    ];
+    leaf.prop_recursive(4, 40, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(names.clone(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        json_body().prop_map(|v| serde_json::to_vec(&v).unwrap_or_default()),
+        prop::collection::vec(any::<u8>(), 0..600),
+        hostile().prop_map(String::into_bytes),
+        (hostile(), 0usize..5000).prop_map(|(s, n)| s.repeat(n / s.len().max(1) + 1).into_bytes()),
+    ]
+}
+
+fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
+    let value = prop_oneof![
+        (0u64..100_000).prop_map(|n| n.to_string()),
+        Just("Wed, 23 Nov 2026 10:01:00 GMT".to_string()),
+        Just("-1".to_string()),
+        Just("18446744073709551616".to_string()),
+        hostile(),
+    ];
+    prop::collection::vec((prop::sample::select(vec!["Retry-After", "retry-after", "content-type"]), value), 0..3)
+        .prop_map(|v| v.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+proptest! {
+    #![proptest_config(config(512, 50_000))]
+
+    /// Whatever a server answers, the classifier gives a verdict without
+    /// panicking; a rate limit, a server fault or a redirect is never a
+    /// failure of the key; only a 429 carries a wait; what is kept of the
+    /// body is bounded and free of control characters.
+    #[test]
+    fn classifier_survives_any_answer(
+        which in any::<prop::sample::Index>(),
+        status in status_code(),
+        body in body(),
+        headers in headers(),
+    ) {
+        use cutover::check::classify::{Expect, Response, classify};
+        let requests = built_in_requests();
+        prop_assert!(!requests.is_empty());
+        let (name, req) = &requests[which.index(requests.len())];
+        let fallbacks = vec!["en".to_string()];
+        let expect = Expect { status: &req.expect_status, rules: &req.rules, keep: &req.keep, lang: "en", fallbacks: &fallbacks };
+        let resp = Response { status, headers: &headers, body: &body, received_at: "2026-11-23T10:00:00Z".parse().unwrap() };
+        let c = classify(&resp, &expect);
+        if status == 429 || (500..600).contains(&status) || (300..400).contains(&status) {
+            prop_assert!(c.verdict != Verdict::Fail, "{name}: {status} is {:?}: {}", c.verdict, c.message);
+        }
+        if (300..400).contains(&status) || status == 429 || (500..600).contains(&status) {
+            prop_assert!(c.verdict != Verdict::Pass, "{name}: {status} passed: {}", c.message);
+        }
+        if status != 429 {
+            prop_assert!(c.retry_after.is_none(), "{name}: retry-after on {status}");
+        }
+        prop_assert!(no_controls(&c.message, false), "{name}: message {:?}", c.message);
+        if let Some(h) = &c.hint {
+            prop_assert!(no_controls(h, true), "{name}: hint {h:?}");
+        }
+        if let Some(x) = &c.excerpt {
+            prop_assert!(x.len() <= 2048 + 64, "{name}: excerpt of {} bytes", x.len());
+            prop_assert!(no_controls(x, true), "{name}: excerpt {x:?}");
+        }
+    }
+}

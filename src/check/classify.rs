@@ -65,7 +65,14 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
         None
     };
 
+    let decisive = decisive(resp.status);
     for rule in expect.rules {
+        // No rule can turn an answer that proves nothing about the key (a
+        // redirect, a rate limit, a server fault, a status outside HTTP's
+        // range) into a pass or a fail.
+        if !decisive && matches!(rule.verdict, RuleVerdict::Pass | RuleVerdict::Fail) {
+            continue;
+        }
         if rule_matches(rule, resp.status, json.as_ref()) {
             let verdict = match rule.verdict {
                 RuleVerdict::Pass => Verdict::Pass,
@@ -90,8 +97,8 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
         None => base,
     };
     let status = resp.status;
-    let accepted =
-        if expect.status.is_empty() { (200..300).contains(&status) } else { expect.status.contains(&status) };
+    let accepted = decisive
+        && if expect.status.is_empty() { (200..300).contains(&status) } else { expect.status.contains(&status) };
     let (verdict, message, hint) = if accepted {
         if status == 200 && has_errors_member(json.as_ref()) {
             (
@@ -153,6 +160,11 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
         }
     };
     Classified { verdict, message, hint, retry_after, excerpt }
+}
+
+/// Statuses that can say something about the key: 2xx, and 4xx but 429.
+fn decisive(status: u16) -> bool {
+    matches!(status, 200..=299 | 400..=428 | 430..=499)
 }
 
 fn rule_matches(rule: &Rule, status: u16, json: Option<&Value>) -> bool {
@@ -676,5 +688,19 @@ mod tests {
         let c = run(400, "{}", &[], &[], &[r], &[]);
         assert_eq!(c.message, "evil rule");
         assert_eq!(c.hint.as_deref(), Some("hint"));
+    }
+
+    /// Found by the classifier property test: Posti's catch-all "key not
+    /// refused" rule passed a 505.
+    #[rstest]
+    fn a_catch_all_rule_cannot_pass_or_fail_an_answer_that_proves_nothing(
+        #[values(0, 99, 101, 302, 304, 429, 500, 505, 599, 600, 999)] status: u16,
+        #[values(RuleVerdict::Pass, RuleVerdict::Fail)] verdict: RuleVerdict,
+    ) {
+        let rules = [rule(&[], None, verdict, "matched")];
+        let c = run(status, "{}", &[], &[status], &rules, &[]);
+        assert_eq!(c.verdict, Verdict::Indeterminate, "{status}: {}", c.message);
+        let c = run(status, "{}", &[], &[], &[rule(&[status], None, RuleVerdict::Indeterminate, "said")], &[]);
+        assert_eq!((c.verdict, c.message.as_str()), (Verdict::Indeterminate, "said"));
     }
 }

@@ -454,7 +454,7 @@ fn json_body() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         hostile().prop_map(Value::String),
         prop::sample::select(vec!["Invalid ApiKey", "No shipment found", "Unauthorized", "Forbidden"])
             .prop_map(|s| Value::String(s.into())),

@@ -490,3 +490,60 @@ async fn missing_config_var_is_an_error_naming_the_fix() {
     assert_eq!(rec.message, "set customer_code in config.toml [guides.postnl.vars]");
     assert!(server.received_requests().await.unwrap_or_default().is_empty());
 }
+
+/// The content type is not trusted either way: a JSON body labelled as a
+/// web page is read as JSON; a web page labelled as JSON (or not labelled)
+/// never passes, since a proxy's or a network's login page can answer 200
+/// where the API should; a binary body is not kept.
+#[tokio::test]
+async fn wrong_content_types_are_judged_by_the_body() {
+    let cases: Vec<(&str, u16, Vec<u8>, &str, Verdict, &str)> = vec![
+        (
+            "JSON labelled as HTML",
+            200,
+            br#"{"Warnings":[{"Message":"No shipment found"}]}"#.to_vec(),
+            "text/html",
+            Verdict::Pass,
+            "accepted",
+        ),
+        (
+            "login page labelled as JSON",
+            200,
+            b"<!DOCTYPE html><html><body>Sign in to the guest network</body></html>".to_vec(),
+            "application/json",
+            Verdict::Indeterminate,
+            "web page",
+        ),
+        (
+            "login page, no type",
+            200,
+            b"\n  <html><title>Proxy</title></html>".to_vec(),
+            "",
+            Verdict::Indeterminate,
+            "web page",
+        ),
+        (
+            "binary 401",
+            401,
+            vec![0, 159, 146, 150, 0xff, 0x1b, b'[', b'2', b'J'],
+            "application/octet-stream",
+            Verdict::Fail,
+            "refused",
+        ),
+        ("empty 200 labelled as HTML", 200, Vec::new(), "text/html", Verdict::Indeterminate, "web page"),
+    ];
+    for (what, status, body, ctype, verdict, needle) in cases {
+        let server = MockServer::start().await;
+        let mut resp = ResponseTemplate::new(status).set_body_bytes(body.clone());
+        if !ctype.is_empty() {
+            resp = resp.insert_header("content-type", ctype);
+        }
+        Mock::given(method("GET")).respond_with(resp).mount(&server).await;
+        let s = setup(&server.uri(), system(), Some(SANDBOX_KEY));
+        let rec = run(&s, &guide("")).await;
+        assert_eq!(rec.verdict, verdict, "{what}: {rec:?}");
+        assert!(rec.message.contains(needle), "{what}: {needle:?} in {:?}", rec.message);
+        assert_clean(&rec);
+        assert_no_key(&rec, SANDBOX_KEY);
+    }
+}

@@ -66,7 +66,14 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
     };
 
     let decisive = decisive(resp.status);
+    // A web page where the API should answer (a proxy's or a hotel
+    // network's login page, a portal) proves nothing about the key, even
+    // with a 200.
+    let web_page = json.is_none() && is_web_page(resp);
     for rule in expect.rules {
+        if web_page && rule.verdict == RuleVerdict::Pass {
+            continue;
+        }
         // No rule can turn an answer that proves nothing about the key (a
         // redirect, a rate limit, a server fault, a status outside HTTP's
         // range) into a pass or a fail.
@@ -99,7 +106,13 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
     let status = resp.status;
     let accepted = decisive
         && if expect.status.is_empty() { (200..300).contains(&status) } else { expect.status.contains(&status) };
-    let (verdict, message, hint) = if accepted {
+    let (verdict, message, hint) = if accepted && web_page {
+        (
+            Verdict::Indeterminate,
+            format!("the answer ({status}) is a web page, not the carrier's API"),
+            Some("A proxy or a network login page may be in between: open the URL in a browser, or run the check from another network.".to_string()),
+        )
+    } else if accepted {
         if status == 200 && has_errors_member(json.as_ref()) {
             (
                 Verdict::Fail,
@@ -160,6 +173,13 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
         }
     };
     Classified { verdict, message, hint, retry_after, excerpt }
+}
+
+/// An HTML document: by its content type, or by its first character.
+fn is_web_page(resp: &Response<'_>) -> bool {
+    let typed_html = resp.header("content-type").is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+    let first = resp.body.iter().find(|b| !b.is_ascii_whitespace());
+    typed_html || first == Some(&b'<')
 }
 
 /// Statuses that can say something about the key: 2xx, and 4xx but 429.

@@ -50,7 +50,7 @@ fn summary(what: &str, v: &[Sample]) {
 }
 
 fn main() -> Res<()> {
-    build_release(&["--bin", "cutover"])?;
+    build_release()?;
     let bin = release_bin();
     let idle_secs = env_num("BENCH_IDLE_SECS", 10) as u64;
     println!("bytes: {}", machine());

@@ -48,7 +48,7 @@ fn once(bin: &std::path::Path, probe: fn(&vt100::Screen) -> bool) -> Res<f64> {
 }
 
 fn main() -> Res<()> {
-    build_release(&["--bin", "cutover", "--example", "floor"])?;
+    build_release()?;
     let cutover = release_bin();
     let floor = release_example("floor");
     let runs = env_num("BENCH_RUNS", 40);

@@ -218,7 +218,7 @@ fn tui_memory(bin: &Path, state: Option<&Path>) -> Res<(u64, u64, u64)> {
 }
 
 fn main() -> Res<()> {
-    build_release(&["--bin", "cutover", "--example", "floor"])?;
+    build_release()?;
     let runs = env_num("BENCH_RUNS", 30);
     println!("state: {GUIDES} guides, {EVENTS} events, {runs} runs, {}", machine());
 

@@ -497,7 +497,9 @@ async fn missing_config_var_is_an_error_naming_the_fix() {
 /// where the API should; a binary body is not kept.
 #[tokio::test]
 async fn wrong_content_types_are_judged_by_the_body() {
-    let cases: Vec<(&str, u16, Vec<u8>, &str, Verdict, &str)> = vec![
+    // (what, status, body, content type, verdict, words in the message)
+    type Case = (&'static str, u16, Vec<u8>, &'static str, Verdict, &'static str);
+    let cases: Vec<Case> = vec![
         (
             "JSON labelled as HTML",
             200,

@@ -74,3 +74,41 @@ fn an_unreadable_state_file_is_reported_with_its_line_and_left_alone() {
     assert_eq!(std::fs::read_to_string(backups[0].path()).unwrap(), broken);
     wait_until("state written", || std::fs::read_to_string(&file).map(|s| s.contains("done")).unwrap_or(false));
 }
+
+/// After a change is saved, the instance reads the file again once (the
+/// save replaced it) and then rests: reading the file must not count as a
+/// change, or every read would start the next one and keys would wait
+/// behind an endless stream of reloads.
+#[test]
+fn after_a_save_the_state_is_read_again_once_and_keys_keep_their_order() {
+    let sb = Sandbox::new();
+    let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, &[("CUTOVER_LOG", "debug")]);
+    p.wait_for("0/10 steps done");
+    // Four toggles in a row: done, todo, done, todo; then done on step 2.
+    p.send(b" ");
+    p.wait_for("1/10 steps done");
+    p.send(b"   j ");
+    p.wait_for("Status: ✓ done");
+    p.wait_for("1/10 steps done");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let log_dir = sb.path().join("data/cutover/logs");
+    let count = || -> usize {
+        std::fs::read_dir(&log_dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .map(|t| t.matches("state file read again after a change").count())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    let settled = count();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let later = count();
+    assert_eq!(later, settled, "the state file keeps being read while nothing changes ({settled} -> {later})");
+    assert!(settled <= 12, "{settled} reads for 5 saves");
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+    let state = std::fs::read_to_string(sb.state_file()).unwrap();
+    assert!(state.contains("[guides.postnl.steps.account-verification]\nstatus = \"done\""), "{state}");
+}

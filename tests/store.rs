@@ -393,10 +393,32 @@ fn writer_child() {
     let id: usize = std::env::var("CUTOVER_TEST_WRITER_ID").unwrap().parse().unwrap();
     let ops: usize = std::env::var("CUTOVER_TEST_WRITER_OPS").unwrap().parse().unwrap();
     let store = Store::new(path);
+    let mut rng = fastrand::Rng::with_seed(id as u64);
     for i in 0..ops {
         let by = format!("w{id}-{i}");
-        let op = if i % 10 == 9 { note("g", "shared", &by) } else { note("g", &format!("w{id}-s{i}"), &by) };
+        let op = writer_op(id, i, &mut rng);
         store.apply(&[op], &by, Timestamp::now()).unwrap();
+        // Random pauses, so the writers interleave differently every run.
+        if rng.u8(..4) == 0 {
+            std::thread::sleep(Duration::from_micros(rng.u64(..2000)));
+        }
+    }
+}
+
+/// Writer `id`'s operation number `i`: every tenth one on the step all
+/// writers share, the others on a step of its own, each a random kind (a
+/// status, a note or a check record). The same `rng` sequence in the test
+/// tells what each operation was.
+fn writer_op(id: usize, i: usize, rng: &mut fastrand::Rng) -> Op {
+    let by = format!("w{id}-{i}");
+    if i % 10 == 9 {
+        return note("g", "shared", &by);
+    }
+    let step = format!("w{id}-s{i}");
+    match rng.u8(..3) {
+        0 => status("g", &step, Status::ALL[rng.usize(..Status::ALL.len())]),
+        1 => note("g", &step, &by),
+        _ => Op::RecordCheck { guide: "g".into(), step, record: Box::new(check(&by)) },
     }
 }
 
@@ -431,14 +453,27 @@ fn concurrent_writers(writers: usize, ops: usize, seed: usize) {
     let p = store.load().unwrap();
     let mut last_shared = BTreeSet::new();
     for id in 0..writers {
+        let mut rng = fastrand::Rng::with_seed(id as u64);
         for i in 0..ops {
-            if i % 10 == 9 {
-                continue;
+            let op = writer_op(id, i, &mut rng);
+            if rng.u8(..4) == 0 {
+                rng.u64(..2000);
             }
-            assert_eq!(
-                p.step("g", &format!("w{id}-s{i}")).map(|r| r.note.as_str()),
-                Some(format!("w{id}-{i}").as_str())
-            );
+            let step = p.step("g", &format!("w{id}-s{i}"));
+            match op {
+                _ if i % 10 == 9 => {}
+                Op::SetStatus { status, .. } => {
+                    assert_eq!(step.map(|r| r.status), Some(status), "w{id} op {i}: status kept")
+                }
+                Op::SetNote { note, .. } => {
+                    assert_eq!(step.map(|r| r.note.as_str()), Some(note.as_str()), "w{id} op {i}: note kept")
+                }
+                Op::RecordCheck { record, .. } => assert!(
+                    step.is_some_and(|r| r.checks.iter().any(|c| c.message == record.message)),
+                    "w{id} op {i}: check record kept"
+                ),
+                other => panic!("unexpected op {other:?}"),
+            }
         }
         if let Some(i) = (0..ops).rev().find(|i| i % 10 == 9) {
             last_shared.insert(format!("w{id}-{i}"));

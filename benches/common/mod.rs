@@ -77,27 +77,45 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| manifest_dir().join("target"))
 }
 
-/// Builds release artifacts (`--bin cutover`, `--example floor`) with the
-/// same profile, so that what is timed is what a user runs.
-pub fn build_release(what: &[&str]) -> Res<()> {
+/// Where the timed binaries are built: a target dir of their own, so that
+/// building them (no dev-dependencies) and building the benches (with them)
+/// do not keep rebuilding each other's dependencies with other features.
+fn bins_dir() -> PathBuf {
+    target_dir().join("bench-bins")
+}
+
+/// Builds the release binary and the floor example with the release
+/// profile, so that what is timed is what a user runs; always both
+/// together, so they share one feature set and nothing is rebuilt.
+pub fn build_release() -> Res<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--release", "--locked"])
-        .args(what)
+    let mut cmd = std::process::Command::new(cargo);
+    // Without the variables cargo sets for a running bench: build scripts
+    // that watch them would otherwise rebuild, and the binaries would not
+    // be the ones a plain `cargo build --release` makes.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if (k.starts_with("CARGO_") && k != "CARGO_HOME") || k == "OUT_DIR" || k.starts_with("RUSTC") {
+            cmd.env_remove(k);
+        }
+    }
+    let status = cmd
+        .args(["build", "--release", "--locked", "--bin", "cutover", "--example", "floor"])
+        .env("CARGO_TARGET_DIR", bins_dir())
         .current_dir(manifest_dir())
         .status()?;
     if !status.success() {
-        return Err(err(format!("cargo build --release {} failed: {status}", what.join(" "))));
+        return Err(err(format!("cargo build --release --bin cutover --example floor failed: {status}")));
     }
     Ok(())
 }
 
 pub fn release_bin() -> PathBuf {
-    target_dir().join("release").join("cutover")
+    bins_dir().join("release").join("cutover")
 }
 
 pub fn release_example(name: &str) -> PathBuf {
-    target_dir().join("release").join("examples").join(name)
+    bins_dir().join("release").join("examples").join(name)
 }
 
 /// Its own HOME and XDG dirs, a pinned locale, user and clock.
@@ -359,6 +377,26 @@ impl Drop for Term {
     }
 }
 
+/// Two cells look the same: same text (a cell never written and a written
+/// space both show blank) and the same colours and attributes.
+pub fn same_cell(x: Option<&vt100::Cell>, y: Option<&vt100::Cell>) -> bool {
+    let text = |c: &vt100::Cell| if c.contents().is_empty() { " ".to_string() } else { c.contents().to_string() };
+    match (x, y) {
+        (Some(x), Some(y)) => {
+            text(x) == text(y)
+                && x.fgcolor() == y.fgcolor()
+                && x.bgcolor() == y.bgcolor()
+                && x.bold() == y.bold()
+                && x.italic() == y.italic()
+                && x.underline() == y.underline()
+                && x.inverse() == y.inverse()
+                && x.is_wide() == y.is_wide()
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 /// True if every cell of `a` equals the cell of `b` at the same place
 /// (contents and attributes), skipping cells for which `skip` says so.
 pub fn same_screen(a: &vt100::Screen, b: &vt100::Screen, skip: &dyn Fn(&str) -> bool) -> bool {
@@ -374,7 +412,7 @@ pub fn same_screen(a: &vt100::Screen, b: &vt100::Screen, skip: &dyn Fn(&str) -> 
             {
                 continue;
             }
-            if x != y {
+            if !same_cell(x, y) {
                 return false;
             }
         }
@@ -398,7 +436,7 @@ pub fn diff(before: &vt100::Screen, after: &vt100::Screen) -> Diff {
     for r in 0..rows.get() {
         let mut in_run = false;
         for c in 0..cols.get() {
-            let changed = before.cell(r, c) != after.cell(r, c);
+            let changed = !same_cell(before.cell(r, c), after.cell(r, c));
             if changed {
                 d.cells += 1;
                 d.content_bytes += after.cell(r, c).map(|x| x.contents().len().max(1)).unwrap_or(1);

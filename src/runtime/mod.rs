@@ -11,7 +11,7 @@ use crate::app::{Action, App, CheckRequest, Effect, update};
 use crate::check::secret::ApiKey;
 use crate::clock::Clock;
 use crate::progress::store::Store;
-use crate::progress::{CheckRecord, Op};
+use crate::progress::{CheckRecord, Op, Progress};
 use crate::ui::{self, Theme};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
@@ -108,6 +108,9 @@ where
         None
     };
 
+    let (reload_tx, mut reload_rx) = mpsc::unbounded_channel::<Option<Progress>>();
+    let (mut reloading, mut reload_again) = (false, false);
+
     let presence_stop = CancellationToken::new();
     let presence_task = ctx.presence.take().map(|p| {
         spawn_presence(ctx.store.path().to_path_buf(), p, ctx.clock.clone(), tx.clone(), presence_stop.clone())
@@ -129,17 +132,6 @@ where
             Some(action) = rx.recv() => {
                 dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
             }
-            Some(()) = changed_rx.recv() => {
-                // Several saves in a burst: read once, after it settles.
-                tokio::time::sleep(Duration::from_millis(30)).await;
-                while changed_rx.try_recv().is_ok() {}
-                let store = ctx.store.clone();
-                if let Ok(Ok(progress)) = tokio::task::spawn_blocking(move || store.load()).await
-                    && progress != app.progress
-                {
-                    dirty |= dispatch(app, Action::StateLoaded { progress, external: true }, &tx, &saver.ops, &ctx, &mut cancels);
-                }
-            }
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match input::convert(ev) {
                     input::Input::Action(a) => dirty |= dispatch(app, a, &tx, &saver.ops, &ctx, &mut cancels),
@@ -151,6 +143,30 @@ where
                     dispatch(app, Action::Shutdown, &tx, &saver.ops, &ctx, &mut cancels);
                 }
             },
+            Some(()) = changed_rx.recv() => {
+                // Read in the background, once per burst of saves; a change
+                // seen while a read is under way reads again after it.
+                while changed_rx.try_recv().is_ok() {}
+                if reloading {
+                    reload_again = true;
+                } else {
+                    reloading = true;
+                    spawn_reload(ctx.store.clone(), reload_tx.clone());
+                }
+            }
+            Some(loaded) = reload_rx.recv() => {
+                reloading = false;
+                if reload_again {
+                    reload_again = false;
+                    reloading = true;
+                    spawn_reload(ctx.store.clone(), reload_tx.clone());
+                }
+                if let Some(progress) = loaded
+                    && progress != app.progress
+                {
+                    dirty |= dispatch(app, Action::StateLoaded { progress, external: true }, &tx, &saver.ops, &ctx, &mut cancels);
+                }
+            }
             _ = tokio::time::sleep(tick) => {
                 let spinning = !app.running.is_empty();
                 update(app, Action::Tick(ctx.clock.now()));
@@ -268,6 +284,17 @@ fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::Unbo
         }
     });
     Saver { ops: ops_tx, task }
+}
+
+/// Reads the state file off the event loop, after a short pause so that a
+/// burst of saves is read once; sends what it read (None if it could not).
+fn spawn_reload(store: Store, tx: mpsc::UnboundedSender<Option<Progress>>) {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let loaded = tokio::task::spawn_blocking(move || store.load()).await;
+        tracing::debug!("state file read again after a change");
+        let _ = tx.send(loaded.ok().and_then(Result::ok));
+    });
 }
 
 /// Updates the app and performs the effects. Returns whether to redraw.

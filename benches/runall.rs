@@ -20,7 +20,7 @@ use cutover::app::{App, CheckRequest, Settings};
 use cutover::check::fake::{FakeCarrier, FakeOptions};
 use cutover::check::ratelimit::RateLimiter;
 use cutover::check::runner::{RunOptions, Runner, RunnerDeps};
-use cutover::check::secret::{ApiKey, SecretStore, env_var_names};
+use cutover::check::secret::{ApiKey, SecretStore};
 use cutover::checking::LoopbackResolver;
 use cutover::clock::{Clock, SystemClock};
 use cutover::config::Config;
@@ -55,9 +55,8 @@ fn guide_text(base_url: &str) -> String {
 
 fn runner() -> Res<Runner> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let names = env_var_names("bench", "sandbox", true);
-    let key = FakeOptions::DEMO_POSTNL_SANDBOX_KEY.to_string();
-    let secrets = SecretStore::load(&|k| names.iter().any(|n| n == k).then(|| key.clone()), None).map_err(err)?;
+    let mut secrets = SecretStore::empty();
+    secrets.set("bench", "sandbox", ApiKey::new(FakeOptions::DEMO_POSTNL_SANDBOX_KEY));
     let deps = RunnerDeps {
         config: Config::default(),
         secrets: Arc::new(RwLock::new(secrets)),

@@ -44,7 +44,8 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let fallbacks = vec!["en".to_string()];
-    let expect = Expect { status: &req.expect_status, rules: &req.rules, keep: &req.keep, lang: "en", fallbacks: &fallbacks };
+    let expect =
+        Expect { status: &req.expect_status, rules: &req.rules, keep: &req.keep, lang: "en", fallbacks: &fallbacks };
     let resp = Response { status, headers: &headers, body, received_at: jiff::Timestamp::UNIX_EPOCH };
     let c = classify(&resp, &expect);
     let decisive = matches!(status, 200..=299 | 400..=428 | 430..=499);

@@ -630,7 +630,7 @@ mod tests {
         assert_eq!(run(200, body, &[], &[], &[absent], &[]).verdict, Verdict::Pass);
         // A pointer into a non-JSON body matches nothing.
         let p = rule(&[], Some("/fault"), RuleVerdict::Fail, "x");
-        assert_eq!(run(200, "plain text", &[], &[], &[p.clone()], &[]).verdict, Verdict::Pass);
+        assert_eq!(run(200, "plain text", &[], &[], std::slice::from_ref(&p), &[]).verdict, Verdict::Pass);
         // A web page where the API should answer proves nothing.
         assert_eq!(run(200, "<html>", &[], &[], &[p], &[]).verdict, Verdict::Indeterminate);
     }

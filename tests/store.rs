@@ -638,3 +638,23 @@ fn presence_dir_as_symlink_is_refused() {
     assert!(presence::list(&state, t(1), Duration::from_secs(60)).is_empty());
     assert_eq!(dir_names(&elsewhere).len(), 1);
 }
+
+#[test]
+fn a_store_knows_its_own_last_save_from_anothers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = store_in(dir.path());
+    let clone = mine.clone();
+    assert!(!mine.is_own_last_save(), "nothing saved yet");
+    mine.apply(&[status("g", "a", Status::Done)], "me", t(0)).unwrap();
+    assert!(mine.is_own_last_save() && clone.is_own_last_save(), "a clone shares what was saved");
+    // Another instance (its own Store) saves: now there is something new.
+    let other = store_in(dir.path());
+    other.apply(&[status("g", "b", Status::Done)], "you", t(1)).unwrap();
+    assert!(!mine.is_own_last_save());
+    assert!(other.is_own_last_save());
+    // A hand edit is new too.
+    mine.apply(&[status("g", "c", Status::Done)], "me", t(2)).unwrap();
+    let text = fs::read_to_string(mine.path()).unwrap();
+    fs::write(mine.path(), format!("{text}\n# edited by hand\n")).unwrap();
+    assert!(!mine.is_own_last_save());
+}

@@ -232,11 +232,31 @@ fn decode(bytes: &[u8], file: &str) -> Result<(Progress, u64), StoreError> {
 #[derive(Debug, Clone)]
 pub struct Store {
     path: PathBuf,
+    /// What the file looked like right after this store's (or a clone's)
+    /// last save, read under the lock: lets a watcher tell its own save
+    /// from someone else's without reading the file again.
+    written: std::sync::Arc<std::sync::Mutex<Option<FileStamp>>>,
+}
+
+/// Identity, size and modification time of a file.
+pub type FileStamp = (u64, u64, Option<std::time::SystemTime>);
+
+fn file_stamp(path: &Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(path).ok()?;
+    Some((m.ino(), m.len(), m.modified().ok()))
 }
 
 impl Store {
     pub fn new(path: impl Into<PathBuf>) -> Store {
-        Store { path: path.into() }
+        Store { path: path.into(), written: Default::default() }
+    }
+
+    /// True if the file is still exactly what this store last saved, so
+    /// there is nothing new in it to read.
+    pub fn is_own_last_save(&self) -> bool {
+        let written = *self.written.lock().unwrap_or_else(|p| p.into_inner());
+        written.is_some() && written == file_stamp(&self.path)
     }
 
     pub fn path(&self) -> &Path {
@@ -307,6 +327,8 @@ impl Store {
         self.remove_stale_temps();
         let text = to_toml_with(&progress, events_archived, &self.shown())?;
         write_atomic(&self.path, text.as_bytes(), existing_meta, &temp_prefix(&self.file_name()))?;
+        // Still under the lock: no other save can have replaced it yet.
+        *self.written.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(&self.path);
         Ok((progress, events))
     }
 

@@ -291,9 +291,16 @@ fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::Unbo
 fn spawn_reload(store: Store, tx: mpsc::UnboundedSender<Option<Progress>>) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(30)).await;
-        let loaded = tokio::task::spawn_blocking(move || store.load()).await;
-        tracing::debug!("state file read again after a change");
-        let _ = tx.send(loaded.ok().and_then(Result::ok));
+        let loaded = tokio::task::spawn_blocking(move || {
+            // Our own save: the saver has already handed us its result.
+            if store.is_own_last_save() {
+                return None;
+            }
+            tracing::debug!("state file read again after a change");
+            store.load().ok()
+        })
+        .await;
+        let _ = tx.send(loaded.ok().flatten());
     });
 }
 

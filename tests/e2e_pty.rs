@@ -112,3 +112,20 @@ fn own_saves_are_not_read_back_and_keys_keep_their_order() {
     let state = std::fs::read_to_string(sb.state_file()).unwrap();
     assert!(state.contains("[guides.postnl.steps.account-verification]\nstatus = \"done\""), "{state}");
 }
+
+/// A change made right after start-up, while the first look at the file is
+/// still under way, is never undone by that look's older result.
+#[test]
+fn a_change_right_after_start_is_not_undone_by_the_first_read() {
+    for round in 0..8 {
+        let sb = Sandbox::new();
+        let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, &[]);
+        p.wait_for("0/10 steps done");
+        p.send(b" ");
+        p.wait_for("1/10 steps done");
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert!(p.screen().contains("1/10 steps done"), "round {round}: the change was undone:\n{}", p.screen());
+        p.send(b"q");
+        assert_eq!(p.wait_exit(), 0);
+    }
+}

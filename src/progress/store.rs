@@ -236,6 +236,8 @@ pub struct Store {
     /// last save, read under the lock: lets a watcher tell its own save
     /// from someone else's without reading the file again.
     written: std::sync::Arc<std::sync::Mutex<Option<FileStamp>>>,
+    /// How many saves this store (and its clones) has made.
+    saves: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Identity, size and modification time of a file.
@@ -249,7 +251,13 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 
 impl Store {
     pub fn new(path: impl Into<PathBuf>) -> Store {
-        Store { path: path.into(), written: Default::default() }
+        Store { path: path.into(), written: Default::default(), saves: Default::default() }
+    }
+
+    /// How many saves this store and its clones have made: a read that
+    /// began before the count changed may be older than the last save.
+    pub fn saves(&self) -> u64 {
+        self.saves.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// True if the file is still exactly what this store last saved, so
@@ -329,6 +337,7 @@ impl Store {
         write_atomic(&self.path, text.as_bytes(), existing_meta, &temp_prefix(&self.file_name()))?;
         // Still under the lock: no other save can have replaced it yet.
         *self.written.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(&self.path);
+        self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok((progress, events))
     }
 

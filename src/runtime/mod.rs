@@ -108,7 +108,7 @@ where
         None
     };
 
-    let (reload_tx, mut reload_rx) = mpsc::unbounded_channel::<Option<Progress>>();
+    let (reload_tx, mut reload_rx) = mpsc::unbounded_channel::<Reloaded>();
     let (mut reloading, mut reload_again) = (false, false);
 
     let presence_stop = CancellationToken::new();
@@ -156,12 +156,16 @@ where
             }
             Some(loaded) = reload_rx.recv() => {
                 reloading = false;
-                if reload_again {
+                // An own save finished after this read began: what it read
+                // may be older than what the saver handed us. Read again.
+                let stale = loaded.saves_before != ctx.store.saves();
+                if reload_again || stale {
                     reload_again = false;
                     reloading = true;
                     spawn_reload(ctx.store.clone(), reload_tx.clone());
                 }
-                if let Some(progress) = loaded
+                if !stale
+                    && let Some(progress) = loaded.progress
                     && progress != app.progress
                 {
                     dirty |= dispatch(app, Action::StateLoaded { progress, external: true }, &tx, &saver.ops, &ctx, &mut cancels);
@@ -288,10 +292,11 @@ fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::Unbo
 
 /// Reads the state file off the event loop, after a short pause so that a
 /// burst of saves is read once; sends what it read (None if it could not).
-fn spawn_reload(store: Store, tx: mpsc::UnboundedSender<Option<Progress>>) {
+fn spawn_reload(store: Store, tx: mpsc::UnboundedSender<Reloaded>) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(30)).await;
-        let loaded = tokio::task::spawn_blocking(move || {
+        let saves_before = store.saves();
+        let progress = tokio::task::spawn_blocking(move || {
             // Our own save: the saver has already handed us its result.
             if store.is_own_last_save() {
                 return None;
@@ -299,9 +304,18 @@ fn spawn_reload(store: Store, tx: mpsc::UnboundedSender<Option<Progress>>) {
             tracing::debug!("state file read again after a change");
             store.load().ok()
         })
-        .await;
-        let _ = tx.send(loaded.ok().flatten());
+        .await
+        .ok()
+        .flatten();
+        let _ = tx.send(Reloaded { progress, saves_before });
     });
+}
+
+/// What a background read of the state file found, and how many own saves
+/// had been made when it began.
+struct Reloaded {
+    progress: Option<Progress>,
+    saves_before: u64,
 }
 
 /// Updates the app and performs the effects. Returns whether to redraw.

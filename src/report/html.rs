@@ -92,7 +92,7 @@ fn summary(o: &mut String, r: &Report) {
             "<tr><td class=\"n\">{num}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&st.title),
             esc(&status),
-            verdict_counts(&st.checks)
+            super::verdict_counts(&st.checks, &badge)
         );
     }
     let _ = writeln!(o, "</table>\n<h3>Open blockers</h3>");
@@ -112,18 +112,6 @@ fn summary(o: &mut String, r: &Report) {
         let _ = writeln!(o, "</li>");
     }
     let _ = writeln!(o, "</ul>");
-}
-
-fn verdict_counts(checks: &[CheckReport]) -> String {
-    let order = [Verdict::Pass, Verdict::Fail, Verdict::Indeterminate, Verdict::Error, Verdict::Skipped];
-    let parts: Vec<String> = order
-        .iter()
-        .filter_map(|v| {
-            let n = checks.iter().filter(|c| c.verdict == *v).count();
-            (n > 0).then(|| format!("{n} {}", badge(*v)))
-        })
-        .collect();
-    if parts.is_empty() { "–".to_string() } else { parts.join(", ") }
 }
 
 fn badge(v: Verdict) -> String {
@@ -259,22 +247,7 @@ fn check(o: &mut String, c: &CheckReport) {
     if !c.message.is_empty() {
         let _ = writeln!(o, "<p>{}</p>", esc(&c.message));
     }
-    let mut items = Vec::new();
-    if let Some(r) = &c.request {
-        items.push(format!("Request: <code>{}</code>", esc(r)));
-    }
-    if let Some(h) = c.http_status {
-        items.push(format!("HTTP status: {h}"));
-    }
-    if let Some(h) = &c.hint {
-        items.push(format!("Hint: {}", esc(h)));
-    }
-    if let Some(p) = &c.proves {
-        items.push(format!("Proves: {}", esc(p)));
-    }
-    if let Some(p) = &c.does_not_prove {
-        items.push(format!("Does not prove: {}", esc(p)));
-    }
+    let items = super::check_facts(c, &esc, &esc, &|r| format!("<code>{}</code>", esc(r)));
     if !items.is_empty() {
         let _ = writeln!(o, "<ul>");
         for i in items {

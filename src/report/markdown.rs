@@ -7,7 +7,6 @@ use super::{
     AttachmentRef, CheckReport, EvidenceReport, Report, StepKind, StepReport, ValidationCheck, ValidationGroup,
     drift_text, status_text, step_ref, took, validation_intro, when,
 };
-use crate::progress::Verdict;
 use std::fmt::Write;
 
 pub(super) fn render(r: &Report) -> String {
@@ -63,7 +62,13 @@ fn summary(o: &mut String, r: &Report) {
         if st.drift {
             status.push_str(", changed since");
         }
-        let _ = writeln!(o, "| {num} | {} | {} | {} |", cell(&st.title), status, verdict_counts(&st.checks));
+        let _ = writeln!(
+            o,
+            "| {num} | {} | {} | {} |",
+            cell(&st.title),
+            status,
+            super::verdict_counts(&st.checks, &|v| v.to_string())
+        );
     }
     o.push('\n');
     let _ = writeln!(o, "### Open blockers\n");
@@ -82,18 +87,6 @@ fn summary(o: &mut String, r: &Report) {
         let _ = writeln!(o, "{line}");
     }
     o.push('\n');
-}
-
-fn verdict_counts(checks: &[CheckReport]) -> String {
-    let order = [Verdict::Pass, Verdict::Fail, Verdict::Indeterminate, Verdict::Error, Verdict::Skipped];
-    let parts: Vec<String> = order
-        .iter()
-        .filter_map(|v| {
-            let n = checks.iter().filter(|c| c.verdict == *v).count();
-            (n > 0).then(|| format!("{n} {v}"))
-        })
-        .collect();
-    if parts.is_empty() { "–".to_string() } else { parts.join(", ") }
 }
 
 fn validation_group(o: &mut String, g: &ValidationGroup, groups: usize) {
@@ -235,22 +228,7 @@ fn check(o: &mut String, c: &CheckReport) {
     if !c.message.is_empty() {
         let _ = writeln!(o, "{}\n", text(&c.message));
     }
-    let mut items = Vec::new();
-    if let Some(r) = &c.request {
-        items.push(format!("Request: {}", code(r)));
-    }
-    if let Some(h) = c.http_status {
-        items.push(format!("HTTP status: {h}"));
-    }
-    if let Some(h) = &c.hint {
-        items.push(format!("Hint: {}", text(h)));
-    }
-    if let Some(p) = &c.proves {
-        items.push(format!("Proves: {}", text(&one_line(p))));
-    }
-    if let Some(p) = &c.does_not_prove {
-        items.push(format!("Does not prove: {}", text(&one_line(p))));
-    }
+    let items = super::check_facts(c, &text, &|p| text(&one_line(p)), &code);
     for i in &items {
         let _ = writeln!(o, "- {i}");
     }

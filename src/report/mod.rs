@@ -169,6 +169,47 @@ pub struct StepReport {
     pub evidence: Vec<EvidenceReport>,
 }
 
+/// "2 pass, 1 fail" for a step's checks, each verdict shown by `show`;
+/// "–" if there are none.
+pub(crate) fn verdict_counts(checks: &[CheckReport], show: &dyn Fn(Verdict) -> String) -> String {
+    let order = [Verdict::Pass, Verdict::Fail, Verdict::Indeterminate, Verdict::Error, Verdict::Skipped];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = checks.iter().filter(|c| c.verdict == *v).count();
+            (n > 0).then(|| format!("{n} {}", show(*v)))
+        })
+        .collect();
+    if parts.is_empty() { "–".to_string() } else { parts.join(", ") }
+}
+
+/// The facts of a check run as list items, in both text formats: `text`
+/// escapes a short value, `prose` a longer text, `code` a request line.
+pub(crate) fn check_facts(
+    c: &CheckReport,
+    text: &dyn Fn(&str) -> String,
+    prose: &dyn Fn(&str) -> String,
+    code: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    let mut items = Vec::new();
+    if let Some(r) = &c.request {
+        items.push(format!("Request: {}", code(r)));
+    }
+    if let Some(h) = c.http_status {
+        items.push(format!("HTTP status: {h}"));
+    }
+    if let Some(h) = &c.hint {
+        items.push(format!("Hint: {}", text(h)));
+    }
+    if let Some(p) = &c.proves {
+        items.push(format!("Proves: {}", prose(p)));
+    }
+    if let Some(p) = &c.does_not_prove {
+        items.push(format!("Does not prove: {}", prose(p)));
+    }
+    items
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
     /// The check's label as recorded.

@@ -55,7 +55,7 @@ fn main() -> Res<()> {
     let idle_secs = env_num("BENCH_IDLE_SECS", 10) as u64;
     println!("bytes: {}", machine());
     for (cols, rows) in [(80u16, 24u16), (200, 50)] {
-        let sb = Sandbox::new()?;
+        let sb = Sandbox::new();
         let mut term = Term::open(cols, rows)?;
         term.spawn(&bin, &["open", "postnl"], &sb.env(), sb.path())?;
         term.wait_text("0/10 steps done")?;

@@ -105,7 +105,7 @@ fn main() -> Res<()> {
     println!("keypress: {presses} presses per case, {COLS}x{ROWS}, {}", machine());
 
     // Idle.
-    let sb = Sandbox::new()?;
+    let sb = Sandbox::new();
     let mut term = Term::open(COLS, ROWS)?;
     term.spawn(&bin, &["open", "postnl"], &sb.env(), sb.path())?;
     term.wait_text("0/10 steps done")?;
@@ -118,7 +118,7 @@ fn main() -> Res<()> {
     let mut opts = FakeOptions::demo();
     opts.latency = Duration::from_secs(120);
     let fake = FakeCarrier::start(opts)?;
-    let sb = Sandbox::new()?;
+    let sb = Sandbox::new();
     let guides = sb.config_dir().join("guides");
     std::fs::create_dir_all(&guides)?;
     std::fs::write(guides.join("load.toml"), load_guide(20, &fake.url()))?;

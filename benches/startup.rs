@@ -35,7 +35,7 @@ fn floor_complete(s: &vt100::Screen) -> bool {
 
 /// One start: spawn to first complete frame, in milliseconds.
 fn once(bin: &std::path::Path, probe: fn(&vt100::Screen) -> bool) -> Res<f64> {
-    let sb = Sandbox::new()?;
+    let sb = Sandbox::new();
     let mut term = Term::open(COLS, ROWS)?;
     term.arm(probe);
     let t0 = term.spawn(bin, &[], &sb.env(), sb.path())?;

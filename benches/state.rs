@@ -187,7 +187,7 @@ fn time_memory(text: &str, runs: usize) -> Res<()> {
 
 /// Peak RSS of the release TUI with `state` (None: an empty state).
 fn tui_memory(bin: &Path, state: Option<&Path>) -> Res<(u64, u64, u64)> {
-    let sb = Sandbox::new()?;
+    let sb = Sandbox::new();
     let mut env = sb.env();
     if let Some(s) = state {
         env.push(("CUTOVER_STATE".into(), s.display().to_string()));

@@ -50,3 +50,4 @@ pub fn open(app: &mut App, id: &str) {
     enter(app);
 }
 pub mod pty;
+pub mod sandbox;

@@ -3,7 +3,6 @@
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,49 +10,9 @@ use std::time::{Duration, Instant};
 /// long as the condition takes.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
-pub struct Sandbox {
-    pub dir: tempfile::TempDir,
-}
+pub use super::sandbox::Sandbox;
 
 impl Sandbox {
-    pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for d in ["home", "config", "data", "cache", "state"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        Sandbox { dir }
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn state_file(&self) -> PathBuf {
-        self.path().join("data/cutover/state.toml")
-    }
-
-    pub fn config_dir(&self) -> PathBuf {
-        self.path().join("config/cutover")
-    }
-
-    /// The environment every spawned cutover gets: its own HOME and XDG
-    /// dirs, a pinned locale, user and clock.
-    pub fn env(&self) -> Vec<(String, String)> {
-        let p = self.path();
-        vec![
-            ("HOME".into(), p.join("home").display().to_string()),
-            ("XDG_CONFIG_HOME".into(), p.join("config").display().to_string()),
-            ("XDG_DATA_HOME".into(), p.join("data").display().to_string()),
-            ("XDG_CACHE_HOME".into(), p.join("cache").display().to_string()),
-            ("XDG_STATE_HOME".into(), p.join("state").display().to_string()),
-            ("LANG".into(), "en_US.UTF-8".into()),
-            ("LC_ALL".into(), "en_US.UTF-8".into()),
-            ("USER".into(), "tester".into()),
-            ("TERM".into(), "xterm-256color".into()),
-            ("CUTOVER_NOW".into(), "2026-11-23T10:00:00Z".into()),
-        ]
-    }
-
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
         c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());

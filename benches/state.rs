@@ -55,6 +55,8 @@ fn record(n: usize, at: Timestamp) -> CheckRecord {
         )),
         proved: Some("The sandbox key is accepted by the sandbox host.".into()),
         not_proved: Some("That the key works in production.".into()),
+        would_prove: None,
+        trace_id: None,
         details: vec![format!("dns 1 ms · tcp 3 ms · tls 21 ms · first byte {} ms", 150 + n % 40)],
     }
 }

@@ -263,18 +263,15 @@ pub async fn run_and_report(
     code
 }
 
-/// 1 if any failed; else 2 if any could not run; else 3 if any was
+/// The worst verdict decides (the one ranking, [`Verdict::rank`]): 1 if
+/// any failed; else 5 if any could not run; else 3 if any was
 /// indeterminate; else 0.
 pub fn exit_code(verdicts: impl Iterator<Item = Verdict>) -> i32 {
-    let v: Vec<Verdict> = verdicts.collect();
-    if v.contains(&Verdict::Fail) {
-        exit::FAIL
-    } else if v.contains(&Verdict::Error) {
-        exit::USAGE
-    } else if v.contains(&Verdict::Indeterminate) {
-        exit::INDETERMINATE
-    } else {
-        exit::OK
+    match Verdict::worst(verdicts) {
+        Some(Verdict::Fail) => exit::FAIL,
+        Some(Verdict::Error) => exit::NOT_RUN,
+        Some(Verdict::Indeterminate) => exit::INDETERMINATE,
+        Some(Verdict::Pass | Verdict::Skipped) | None => exit::OK,
     }
 }
 

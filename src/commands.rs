@@ -12,13 +12,32 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Exit codes (documented in the README).
+/// Exit codes: one table for every command (README "Exit codes" and
+/// docs/json.md say the same; a test holds them to it).
 pub mod exit {
+    /// Success: every check that ran passed.
     pub const OK: i32 = 0;
+    /// A check failed, or a guide file is invalid.
     pub const FAIL: i32 = 1;
+    /// Usage error: unknown guide, step, status or option.
     pub const USAGE: i32 = 2;
+    /// No check failed, but some could not be verified (indeterminate).
     pub const INDETERMINATE: i32 = 3;
+    /// The state file cannot be read or written.
     pub const STATE: i32 = 4;
+    /// A check could not run: a missing key or config value, or a bug in
+    /// the check (cutover's own request was refused).
+    pub const NOT_RUN: i32 = 5;
+
+    /// Every code with its meaning, as the README's table shows them.
+    pub const TABLE: [(i32, &str); 6] = [
+        (OK, "success: every check that ran passed"),
+        (FAIL, "a check failed, or a guide file is invalid"),
+        (USAGE, "usage error: unknown guide, step, status or option"),
+        (INDETERMINATE, "no check failed, but some could not be verified (indeterminate)"),
+        (STATE, "the state file cannot be read or written"),
+        (NOT_RUN, "a check could not run: a missing key or config value, or a bug in the check"),
+    ];
 }
 
 /// Everything a command needs from the outside world.
@@ -162,7 +181,7 @@ pub fn status(
                             "note": r.note,
                             "by": r.by,
                             "at": r.at.map(|t| t.to_string()),
-                            "verdict": r.last_check().map(|c| c.verdict.as_str()),
+                            "verdict": r.verdict().map(|(v, _)| v.as_str()),
                         })
                     })
                     .collect();
@@ -185,7 +204,7 @@ pub fn status(
                 (Some(b), Some(at)) => format!("  ({} {})", crate::sanitize::line(b), at),
                 _ => String::new(),
             };
-            let verdict = r.last_check().map(|c| format!("  [{}]", c.verdict)).unwrap_or_default();
+            let verdict = r.verdict().map(|(v, _)| format!("  [{v}]")).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {num} {:<11} {:<26} {}{verdict}{who}",
@@ -285,8 +304,11 @@ pub fn guides(
             let mut bad = 0;
             for f in files {
                 let shown = f.display().to_string();
-                match crate::guide::catalog::read_guide_file(f) {
-                    Ok(gd) => {
+                match crate::guide::catalog::read_guide_file_with_warnings(f) {
+                    Ok((gd, warnings)) => {
+                        for w in warnings {
+                            let _ = writeln!(out, "{}:{}:{}: warning: {}", w.file, w.line, w.col, w.message);
+                        }
                         let _ = writeln!(
                             out,
                             "{shown}: ok ({} \"{}\", {} steps)",

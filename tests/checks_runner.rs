@@ -161,7 +161,7 @@ fn runner(o: Opts<'_>) -> Runner {
         secrets: Arc::new(RwLock::new(store)),
         clock: clock.clone(),
         resolver: Arc::new(SystemResolver) as Arc<dyn Resolve>,
-        rate_limiter: RateLimiter::new(None, clock),
+        rate_limiter: RateLimiter::isolated(clock),
         env_vars: Arc::new(move |n: &str| vars.get(n).cloned()),
         lang: "en".into(),
     };
@@ -377,7 +377,7 @@ async fn probes_make_a_table_and_respect_groups_and_writes() {
     });
     let recs = step(&r, "groups", "sandbox", RunOptions::default()).await;
     assert_eq!(recs[0].verdict, Verdict::Fail, "{recs:?}");
-    assert_eq!(recs[0].message, "2 of 3 API groups enabled; not: Delivery Options");
+    assert_eq!(recs[0].message, "2 of 3 API groups enabled; not enabled: Delivery Options");
     assert_eq!(
         recs[0].details,
         vec![
@@ -618,7 +618,7 @@ async fn run_all_waits_for_the_budget_instead_of_giving_up() {
         secrets: Arc::new(RwLock::new(store)),
         clock: clock.clone(),
         resolver: Arc::new(SystemResolver) as Arc<dyn Resolve>,
-        rate_limiter: RateLimiter::new(None, clock),
+        rate_limiter: RateLimiter::isolated(clock),
         env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
         lang: "en".into(),
     };

@@ -234,10 +234,17 @@ fn check_record() -> impl Strategy<Value = CheckRecord> {
                 http_status,
                 excerpt,
                 proved,
+                would_prove: None,
                 not_proved,
+                trace_id: None,
                 details,
             },
         )
+        .prop_map(|mut r| {
+            // As every writer stores it: what a run proved only for a pass.
+            r.normalize_proof();
+            r
+        })
 }
 
 fn step_record() -> impl Strategy<Value = StepRecord> {
@@ -508,7 +515,7 @@ proptest! {
         prop_assert!(!requests.is_empty());
         let (name, req) = &requests[which.index(requests.len())];
         let fallbacks = vec!["en".to_string()];
-        let expect = Expect { status: &req.expect_status, rules: &req.rules, keep: &req.keep, lang: "en", fallbacks: &fallbacks };
+        let expect = Expect { status: &req.expect_status, rules: &req.rules, keep: &req.keep, success: req.success.as_ref(), lang: "en", fallbacks: &fallbacks, carrier: None, proxy: None };
         let resp = Response { status, headers: &headers, body: &body, received_at: "2026-11-23T10:00:00Z".parse().unwrap() };
         let c = classify(&resp, &expect);
         if status == 429 || (500..600).contains(&status) || (300..400).contains(&status) {
@@ -517,9 +524,14 @@ proptest! {
         if (300..400).contains(&status) || status == 429 || (500..600).contains(&status) {
             prop_assert!(c.verdict != Verdict::Pass, "{name}: {status} passed: {}", c.message);
         }
-        if status != 429 {
+        if status != 429 && !(500..600).contains(&status) {
             prop_assert!(c.retry_after.is_none(), "{name}: retry-after on {status}");
         }
+        if status == 404 || status == 410 {
+            prop_assert!(c.verdict != Verdict::Fail, "{name}: a gone path ({status}) failed: {}", c.message);
+        }
+        // Every verdict but a pass says what to do next.
+        prop_assert_eq!(c.hint.is_some(), c.verdict != Verdict::Pass, "{}: {} {:?}: {:?}", name, status, c.verdict, c.hint);
         prop_assert!(no_controls(&c.message, false), "{name}: message {:?}", c.message);
         if let Some(h) = &c.hint {
             prop_assert!(no_controls(h, true), "{name}: hint {h:?}");

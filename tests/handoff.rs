@@ -75,6 +75,8 @@ fn record(at: jiff::Timestamp) -> CheckRecord {
         excerpt: None,
         proved: None,
         not_proved: None,
+        would_prove: None,
+        trace_id: None,
         details: vec![],
     }
 }

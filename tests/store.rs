@@ -39,6 +39,8 @@ fn check(message: &str) -> CheckRecord {
         excerpt: Some("{\"fault\": \"Invalid ApiKey\"}".into()),
         proved: None,
         not_proved: Some("that production keys work".into()),
+        would_prove: None,
+        trace_id: None,
         details: vec!["dns 2ms".into(), "tls 14ms".into()],
     }
 }

@@ -86,6 +86,8 @@ fn progress_with_long_notes(app_guides: &[GuideEntry]) -> Progress {
                 excerpt: Some(long_text(4)),
                 proved: Some(long_text(1)),
                 not_proved: Some(long_text(1)),
+                would_prove: None,
+                trace_id: None,
                 details: vec![long_text(1), EMOJI.repeat(20)],
             };
             p.apply(&Op::RecordCheck { guide, step, record: Box::new(record) }, "bob", at);

@@ -70,7 +70,9 @@ pub(super) fn confirm_or_start(app: &mut App, req: CheckRequest, writes: bool) -
     if writes {
         let env = req.env.clone();
         app.mode = Mode::Confirm {
-            prompt: format!("This check creates data at the carrier in {env}. Type {env} to send it"),
+            prompt: format!(
+                "Sent to {env}, this check can create data at the carrier (cutover cannot rule it out). Type {env} to send it"
+            ),
             expected: env,
             typed: String::new(),
             then: Box::new(Effect::RunCheck(CheckRequest { allow_writes: true, ..req })),

@@ -301,9 +301,10 @@ impl App {
             .collect()
     }
 
-    /// The latest verdict of a step's checks, if any ran.
+    /// The step's verdict (the latest run of each check, worst first) and
+    /// when, if any check ran.
     pub fn last_verdict(&self, guide: &str, step: &str) -> Option<(Verdict, Timestamp)> {
-        self.progress.step(guide, step).and_then(|r| r.last_check()).map(|c| (c.verdict, c.at))
+        self.progress.step(guide, step).and_then(|r| r.verdict())
     }
 
     /// The freshness window of a step's verdicts in seconds: the config's

@@ -118,11 +118,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 app.say(Tone::Info, format!("{step}: nothing to run"));
                 return vec![];
             }
-            let worst =
-                records.iter().map(|r| r.verdict).filter(|v| *v != Verdict::Skipped).max_by_key(|v| verdict_rank(*v));
-            let last = records.iter().rev().find(|r| r.verdict != Verdict::Skipped).or(records.last());
+            let worst = Verdict::worst(records.iter().map(|r| r.verdict));
+            // The message of the result that decides, so that the footer and
+            // the list agree.
+            let deciding = records.iter().rev().find(|r| Some(r.verdict) == worst).or(records.last());
             let text =
-                last.map(|r| format!("{step}: {} — {}", worst.unwrap_or(r.verdict), r.message)).unwrap_or_default();
+                deciding.map(|r| format!("{step}: {} — {}", worst.unwrap_or(r.verdict), r.message)).unwrap_or_default();
             let tone = match worst {
                 Some(Verdict::Pass) => Tone::Success,
                 Some(Verdict::Fail) | Some(Verdict::Error) => Tone::Error,
@@ -180,16 +181,6 @@ pub fn describe_new_events(old: &Progress, new: &Progress) -> Option<String> {
         _ => format!("{by}: {step} {}", crate::sanitize::line(&latest.detail)),
     };
     Some(if fresh.len() > 1 { format!("{what} (+{} more changes)", fresh.len() - 1) } else { what })
-}
-
-fn verdict_rank(v: Verdict) -> u8 {
-    match v {
-        Verdict::Skipped => 0,
-        Verdict::Pass => 1,
-        Verdict::Indeterminate => 2,
-        Verdict::Error => 3,
-        Verdict::Fail => 4,
-    }
 }
 
 /// Applies ops to the in-memory state at once, so the screen does not wait

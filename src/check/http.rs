@@ -193,7 +193,11 @@ fn fill(
         let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         out.push_str(&rest[..start]);
         if !is_name {
-            out.push_str(&rest[start..=start + len]);
+            // Not a placeholder (a JSON body's own brace): keep the brace
+            // and look for placeholders inside what follows it.
+            out.push('{');
+            rest = &rest[start + 1..];
+            continue;
         } else if name == "api_key" {
             return Err(error(
                 format!("the check puts the key in the {where_}; a key may only go in a header"),
@@ -430,6 +434,7 @@ impl Http {
                     excerpt: c.excerpt,
                     details,
                     retry_after: c.retry_after,
+                    trace_id: c.trace_id,
                 }
             }
             Err(o) => o,

@@ -27,4 +27,6 @@ pub struct Outcome {
     pub details: Vec<String>,
     /// Seconds to wait before the next try (429 Retry-After).
     pub retry_after: Option<u64>,
+    /// The carrier's correlation id (RFC 9457 `traceId`).
+    pub trace_id: Option<String>,
 }

@@ -7,7 +7,7 @@
 
 use crate::clock::Clock;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -21,47 +21,112 @@ pub struct RateLimiter {
     /// The shared budget file; None keeps the budget in this process only.
     pub path: Option<PathBuf>,
     pub clock: Arc<dyn Clock>,
+    /// A budget of this limiter's own (and its clones'), instead of the
+    /// process-wide one: for tests that must not share holds.
+    own: Option<Arc<Mutex<BudgetFile>>>,
 }
 
 /// Budgets of limiters without a file: shared by every such limiter in this
 /// process, as the file is shared by every process.
-static IN_PROCESS: LazyLock<Mutex<HashMap<String, Vec<i64>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static IN_PROCESS: LazyLock<Mutex<BudgetFile>> = LazyLock::new(|| Mutex::new(BudgetFile::default()));
+
+/// The longest a server's Retry-After is honoured, in seconds (a day).
+const HOLD_MAX_SECS: u64 = 24 * 3600;
 
 /// What the budget file holds: bucket -> times of the calls in the window,
-/// in milliseconds since the Unix epoch.
+/// in milliseconds since the Unix epoch; and bucket -> the time before which
+/// no call may go (a server asked to wait).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct BudgetFile {
     #[serde(default)]
     buckets: BTreeMap<String, Vec<i64>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    held: BTreeMap<String, i64>,
+}
+
+impl BudgetFile {
+    /// Forgets buckets with no call left in the window and holds that ended.
+    fn tidy(&mut self, now: i64) {
+        self.buckets.retain(|_, calls| calls.iter().any(|&t| t > now - WINDOW_MS));
+        self.held.retain(|_, until| *until > now);
+    }
 }
 
 impl RateLimiter {
     pub fn new(path: Option<PathBuf>, clock: Arc<dyn Clock>) -> Self {
-        RateLimiter { path, clock }
+        RateLimiter { path, clock, own: None }
     }
 
-    /// Takes one call from `bucket`'s budget of `per_minute` if one is free
-    /// now (Ok), else says how long until one is (Err). `bucket` names a host
-    /// and a key fingerprint, never a key. A budget of 0 means no limit.
-    pub fn try_acquire(&self, bucket: &str, per_minute: u32) -> Result<(), Duration> {
-        if per_minute == 0 {
-            return Ok(());
-        }
+    /// A limiter with a budget of its own, shared only with its clones.
+    pub fn isolated(clock: Arc<dyn Clock>) -> Self {
+        RateLimiter { path: None, clock, own: Some(Arc::new(Mutex::new(BudgetFile::default()))) }
+    }
+
+    /// Runs `f` on the shared budget: the file's under its lock, else this
+    /// process's (with a warning in the log when the file is unusable).
+    fn with_budget<R>(&self, f: impl Fn(&mut BudgetFile, i64) -> R) -> R {
         let now = self.clock.now().as_millisecond();
         if let Some(path) = &self.path {
-            match acquire_in_file(path, bucket, per_minute, now) {
-                Ok(result) => return result,
+            match with_file(path, now, &f) {
+                Ok(r) => return r,
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "call budget file unusable; keeping the budget in this process")
                 }
             }
         }
-        let mut map = match IN_PROCESS.lock() {
+        let shared = self.own.as_deref().unwrap_or(&IN_PROCESS);
+        let mut b = match shared.lock() {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let calls = map.entry(bucket.to_string()).or_default();
-        take(calls, per_minute, now)
+        let r = f(&mut b, now);
+        b.tidy(now);
+        r
+    }
+
+    /// Takes one call from `bucket`'s budget of `per_minute` if one is free
+    /// now (Ok), else says how long until one is (Err). `bucket` names a host
+    /// and a key fingerprint, never a key. A budget of 0 means no limit, but
+    /// a hold (a server's Retry-After) still applies.
+    pub fn try_acquire(&self, bucket: &str, per_minute: u32) -> Result<(), Duration> {
+        self.with_budget(|b, now| {
+            if let Some(&until) = b.held.get(bucket)
+                && until > now
+            {
+                return Err(Duration::from_millis(u64::try_from(until - now).unwrap_or(1)));
+            }
+            if per_minute == 0 {
+                return Ok(());
+            }
+            take(b.buckets.entry(bucket.to_string()).or_default(), per_minute, now)
+        })
+    }
+
+    /// A server asked to wait `secs` (Retry-After): no call from this bucket
+    /// goes before then, from any process sharing the budget.
+    pub fn hold(&self, bucket: &str, secs: u64) {
+        let ms = i64::try_from(secs.min(HOLD_MAX_SECS) * 1000).unwrap_or(i64::MAX / 2);
+        self.with_budget(|b, now| {
+            let until = b.held.entry(bucket.to_string()).or_insert(now);
+            *until = (*until).max(now + ms);
+        });
+    }
+
+    /// A server said "too many" without saying how long to wait: the window
+    /// counts as full, so the next call waits until its oldest call leaves
+    /// it. Without a known budget, wait a whole window.
+    pub fn exhaust(&self, bucket: &str, per_minute: u32) {
+        if per_minute == 0 {
+            self.hold(bucket, u64::try_from(WINDOW_MS / 1000).unwrap_or(60));
+            return;
+        }
+        self.with_budget(|b, now| {
+            let calls = b.buckets.entry(bucket.to_string()).or_default();
+            calls.retain(|&t| t > now - WINDOW_MS && t <= now + WINDOW_MS);
+            while calls.len() < per_minute as usize {
+                calls.push(now);
+            }
+        });
     }
 }
 
@@ -87,7 +152,7 @@ fn take(calls: &mut Vec<i64>, per_minute: u32, now: i64) -> Result<(), Duration>
 /// Read-modify-write of the budget file under an exclusive lock on the
 /// separate, permanent `<path>.lock` (the budget file itself is replaced by
 /// rename, so locking it would lock a different inode each time).
-fn acquire_in_file(path: &Path, bucket: &str, per_minute: u32, now: i64) -> std::io::Result<Result<(), Duration>> {
+fn with_file<R>(path: &Path, now: i64, f: &impl Fn(&mut BudgetFile, i64) -> R) -> std::io::Result<R> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -103,12 +168,11 @@ fn acquire_in_file(path: &Path, bucket: &str, per_minute: u32, now: i64) -> std:
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => BudgetFile::default(),
         Err(e) => return Err(e),
     };
-    let result = take(budget.buckets.entry(bucket.to_string()).or_default(), per_minute, now);
-    // Forget buckets with no call left in the window.
-    budget.buckets.retain(|_, calls| calls.iter().any(|&t| t > now - WINDOW_MS));
+    let result = f(&mut budget, now);
+    budget.tidy(now);
 
     let text = format!(
-        "# cutover call budgets: times (ms since 1970) of recent calls per host and key fingerprint.\n# A cache; safe to delete.\n{}",
+        "# cutover call budgets: times (ms since 1970) of recent calls per host and key fingerprint,\n# and holds a server asked for (Retry-After). A cache; safe to delete.\n{}",
         toml::to_string(&budget).map_err(std::io::Error::other)?
     );
     let mode = std::fs::metadata(path)

@@ -93,17 +93,6 @@ fn uses_key(r: &RequestSpec) -> bool {
     r.headers.values().any(|v| v.contains(KEY_PLACEHOLDER))
 }
 
-/// Worst first: what a set of results adds up to.
-fn severity(v: Verdict) -> u8 {
-    match v {
-        Verdict::Fail => 4,
-        Verdict::Error => 3,
-        Verdict::Indeterminate => 2,
-        Verdict::Pass => 1,
-        Verdict::Skipped => 0,
-    }
-}
-
 impl Runner {
     pub fn new(deps: RunnerDeps) -> Result<Runner, String> {
         let http = Http::new(deps.resolver.clone())?;
@@ -198,7 +187,7 @@ impl Runner {
                 // whole only if every probe it would run writes.
                 CheckKind::Probes => {
                     let probes = self.selected_probes(guide, c);
-                    c.writes || (!probes.is_empty() && probes.iter().all(|p| probe_writes(p, env)))
+                    c.writes == Some(true) || (!probes.is_empty() && probes.iter().all(|p| probe_writes(p, env)))
                 }
                 _ => c.creates_data_in(env),
             };
@@ -293,20 +282,32 @@ impl Runner {
         let text = |t: &Option<crate::guide::Text>| {
             t.as_ref().map(|t| clean_multi(t.get(lang, langs))).filter(|s| !s.trim().is_empty())
         };
+        let verdict = o.verdict.unwrap_or(Verdict::Error);
+        let passed = verdict == Verdict::Pass;
+        let proves = text(&spec.proves);
+        // Every result but a pass says what to do next.
+        let hint = o
+            .hint
+            .as_deref()
+            .filter(|h| !h.trim().is_empty())
+            .map(str::to_string)
+            .or_else(|| (!passed).then(|| next_step(verdict, &o.message)));
         CheckRecord {
             at,
             by: clean_line(by),
             env: if env.is_empty() { None } else { Some(clean_line(env)) },
             check: clean_line(label),
-            verdict: o.verdict.unwrap_or(Verdict::Error),
+            verdict,
             message: clean_line(&o.message),
-            hint: o.hint.as_deref().map(clean_line),
+            hint: hint.as_deref().map(clean_line),
             duration_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
             request: o.request.as_deref().map(clean_line),
             http_status: o.http_status,
             excerpt: o.excerpt.as_deref().map(clean_multi),
-            proved: text(&spec.proves),
+            proved: if passed { proves.clone() } else { None },
+            would_prove: if passed { None } else { proves },
             not_proved: text(&spec.does_not_prove),
+            trace_id: o.trace_id.as_deref().map(clean_line),
             details: o.details.iter().map(|d| clean_line(d)).collect(),
         }
     }
@@ -352,23 +353,24 @@ impl Runner {
         opts: &RunOptions,
         cancel: &CancellationToken,
     ) -> Result<(), Outcome> {
-        let Some(per_minute) = self.per_minute(guide, env) else {
-            return Ok(());
-        };
-        let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
-        let bucket = format!("{host}/{}", key.map(SecretStore::fingerprint).unwrap_or_else(|| "no-key".into()));
+        let per_minute = self.per_minute(guide, env).unwrap_or(0);
+        let bucket = budget_bucket(url, key);
         loop {
             match self.inner.deps.rate_limiter.try_acquire(&bucket, per_minute) {
                 Ok(()) => return Ok(()),
                 Err(wait) => {
                     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                    if !opts.run_all {
+                    // "Run all" waits out the sandbox's window, not a long
+                    // hold a server asked for.
+                    if !opts.run_all || wait > Duration::from_secs(65) {
                         return Err(Outcome {
                             verdict: Some(Verdict::Indeterminate),
                             message: format!("rate limit: next call possible in {secs} s"),
-                            hint: Some(format!(
-                                "{env} allows {per_minute} calls a minute per key; run the check again later."
-                            )),
+                            hint: Some(if per_minute > 0 {
+                                format!("Wait {secs} s: {env} allows {per_minute} calls a minute per key.")
+                            } else {
+                                format!("Wait {secs} s: the server asked for a pause before the next call.")
+                            }),
                             retry_after: Some(secs),
                             ..Outcome::default()
                         });
@@ -435,7 +437,13 @@ impl Runner {
                 let Some(base) = self.base_url(guide, env) else {
                     return outcome(Verdict::Error, format!("guide {gid} has no environment {env:?}"), None);
                 };
-                self.one_request(guide, env, &base, &req, key.as_ref(), self.timeout(spec), opts, &cancel).await
+                let first =
+                    self.one_request(guide, env, &base, &req, key.as_ref(), self.timeout(spec), opts, &cancel).await;
+                let gone = matches!(first.http_status, Some(404 | 410)) && first.verdict != Some(Verdict::Pass);
+                if gone && !spec.fallback.is_empty() {
+                    return self.fall_back(guide, env, &base, spec, first, key.as_ref(), opts, &cancel).await;
+                }
+                first
             }
             CheckKind::Probes => self.probes(guide, spec, env, opts, &cancel).await,
             CheckKind::Reachability => {
@@ -503,7 +511,8 @@ impl Runner {
         opts: &RunOptions,
         cancel: &CancellationToken,
     ) -> Outcome {
-        let vars = self.inner.deps.config.guide(guide.id()).vars;
+        let mut vars = self.inner.deps.config.guide(guide.id()).vars;
+        vars.entry("today".to_string()).or_insert_with(|| self.inner.deps.clock.now().strftime("%Y-%m-%d").to_string());
         let prepared = match http::prepare(base, req, &vars, key, guide.id()) {
             Ok(p) => p,
             Err(o) => return *o,
@@ -513,14 +522,101 @@ impl Runner {
             return o;
         }
         let fallbacks = guide.languages.clone();
+        let proxy = self.proxy_var(&prepared.url);
         let expect = Expect {
             status: &req.expect_status,
             rules: &req.rules,
             keep: &req.keep,
+            success: req.success.as_ref(),
             lang: opts.lang.as_deref().unwrap_or(self.inner.deps.lang.as_str()),
             fallbacks: &fallbacks,
+            carrier: guide.carrier.as_deref(),
+            proxy: proxy.as_deref(),
         };
-        self.inner.http.run(&prepared, &expect, timeout, self.inner.deps.clock.as_ref(), cancel).await
+        let out = self.inner.http.run(&prepared, &expect, timeout, self.inner.deps.clock.as_ref(), cancel).await;
+        // The server's own word on waiting binds every later call with this
+        // key, from every process sharing the budget; a 429 without one
+        // counts the window as full.
+        let bucket = budget_bucket(&prepared.url, key);
+        match (out.http_status, out.retry_after) {
+            (_, Some(secs)) if secs > 0 => self.inner.deps.rate_limiter.hold(&bucket, secs),
+            (Some(429), _) => self.inner.deps.rate_limiter.exhaust(&bucket, self.per_minute(guide, env).unwrap_or(0)),
+            _ => {}
+        }
+        out
+    }
+
+    /// The proxy variable that applies to `url`, if one is set (loopback
+    /// never goes through a proxy).
+    fn proxy_var(&self, url: &Url) -> Option<String> {
+        if http::is_loopback_host(url.host_str().unwrap_or("")) {
+            return None;
+        }
+        let names: &[&str] = if url.scheme() == "https" {
+            &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        } else {
+            &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        };
+        names
+            .iter()
+            .find(|n| (self.inner.deps.env_vars)(n).is_some_and(|v| !v.trim().is_empty()))
+            .map(|n| n.to_string())
+    }
+
+    /// The key check's own request answered 404/410: its API may be
+    /// retired. Tries the check's read-only fallbacks in order; the first
+    /// that passes or fails decides, and its message names the call.
+    #[allow(clippy::too_many_arguments)]
+    async fn fall_back(
+        &self,
+        guide: &Guide,
+        env: &str,
+        base: &str,
+        spec: &CheckSpec,
+        first: Outcome,
+        key: Option<&ApiKey>,
+        opts: &RunOptions,
+        cancel: &CancellationToken,
+    ) -> Outcome {
+        let lang = opts.lang.as_deref().unwrap_or(self.inner.deps.lang.as_str());
+        let first_status = first.http_status.map(|s| s.to_string()).unwrap_or_default();
+        let first_call = first.request.clone().unwrap_or_default();
+        let mut details = vec![format!("{first_call} -> {first_status}: {}", first.message)];
+        for fb in &spec.fallback {
+            let req = fb.request();
+            let read_only =
+                req.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"));
+            if !read_only {
+                continue;
+            }
+            let label = sanitize::line(fb.label.get(lang, &guide.languages));
+            let o = self.one_request(guide, env, base, &req, key, self.timeout(spec), opts, cancel).await;
+            let call = o.request.clone().unwrap_or_default();
+            let status = o.http_status.map(|s| format!(" -> {s}")).unwrap_or_default();
+            details.push(format!("{call}{status}: {}", o.message));
+            match o.verdict {
+                Some(Verdict::Pass) => {
+                    return Outcome {
+                        message: format!(
+                            "key proved by {label} ({call}): {}; the first call answered {first_status} (its API may be retired)",
+                            o.message
+                        ),
+                        details,
+                        ..o
+                    };
+                }
+                Some(Verdict::Fail) => {
+                    return Outcome {
+                        message: format!("{label} ({call}) refused the key: {}", o.message),
+                        details,
+                        ..o
+                    };
+                }
+                _ if cancel.is_cancelled() => return outcome(Verdict::Indeterminate, "cancelled", None),
+                _ => {}
+            }
+        }
+        Outcome { message: format!("{}; no fallback call concluded either", first.message), details, ..first }
     }
 
     async fn probes(
@@ -552,7 +648,9 @@ impl Runner {
         let mut rows = Vec::new();
         let mut worst: Option<Outcome> = None;
         let (mut ran, mut passed) = (0usize, 0usize);
-        let mut not_passed: Vec<String> = Vec::new();
+        let mut not_enabled: Vec<String> = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        let mut errors: Vec<String> = Vec::new();
         for p in probes {
             let group = sanitize::line(&p.group);
             let pad = " ".repeat(width.saturating_sub(group.chars().count()));
@@ -568,17 +666,18 @@ impl Runner {
             let cell = match v {
                 Verdict::Pass => format!("enabled{status}"),
                 Verdict::Fail => format!("not enabled{status}"),
-                Verdict::Indeterminate => format!("unknown{status}: {}", o.message),
+                Verdict::Indeterminate => format!("could not tell{status}: {}", o.message),
                 Verdict::Error => format!("error: {}", o.message),
                 Verdict::Skipped => format!("skipped: {}", o.message),
             };
             rows.push(format!("{group}{pad}{cell}"));
-            if v == Verdict::Pass {
-                passed += 1;
-            } else {
-                not_passed.push(group.clone());
+            match v {
+                Verdict::Pass => passed += 1,
+                Verdict::Fail => not_enabled.push(group.clone()),
+                Verdict::Error => errors.push(group.clone()),
+                Verdict::Indeterminate | Verdict::Skipped => unknown.push(group.clone()),
             }
-            if worst.as_ref().is_none_or(|w| severity(v) > severity(w.verdict.unwrap_or(Verdict::Error))) {
+            if worst.as_ref().is_none_or(|w| v.rank() > w.verdict.unwrap_or(Verdict::Error).rank()) {
                 worst = Some(o);
             }
             if cancel.is_cancelled() {
@@ -595,11 +694,13 @@ impl Runner {
         }
         let worst = worst.unwrap_or_default();
         let verdict = if passed == ran { Verdict::Pass } else { worst.verdict.unwrap_or(Verdict::Error) };
-        let message = if verdict == Verdict::Pass {
-            format!("{passed} of {ran} API groups enabled")
-        } else {
-            format!("{passed} of {ran} API groups enabled; not: {}", not_passed.join(", "))
-        };
+        // The summary says of each group what its row says.
+        let mut message = format!("{passed} of {ran} API groups enabled");
+        for (what, groups) in [("not enabled", &not_enabled), ("could not tell", &unknown), ("check error", &errors)] {
+            if !groups.is_empty() {
+                message.push_str(&format!("; {what}: {}", groups.join(", ")));
+            }
+        }
         Outcome {
             verdict: Some(verdict),
             message,
@@ -609,6 +710,13 @@ impl Runner {
             ..Outcome::default()
         }
     }
+}
+
+/// The call budget a request spends: its host and the key's fingerprint
+/// (never the key).
+fn budget_bucket(url: &Url, key: Option<&ApiKey>) -> String {
+    let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
+    format!("{host}/{}", key.map(SecretStore::fingerprint).unwrap_or_else(|| "no-key".into()))
 }
 
 fn probe_writes(p: &Probe, env: &str) -> bool {
@@ -633,6 +741,31 @@ fn bound_env(s: &Step) -> Option<String> {
         }
     }
     found.map(str::to_string)
+}
+
+/// The next step for a result that came without a hint of its own.
+fn next_step(verdict: Verdict, message: &str) -> String {
+    if verdict == Verdict::Skipped {
+        return if message == SKIP_MANUAL {
+            "A person confirms this one: press c on the step in the checklist and type the evidence.".into()
+        } else if message == SKIP_ON_REQUEST {
+            "Run it on its own when you need it: press c on the step and pick it.".into()
+        } else if message == SKIP_WRITES {
+            "It creates data at the carrier: run it from the checklist and confirm, or pass --allow-writes.".into()
+        } else if message.starts_with("not for env") {
+            "Switch the environment (E in the checklist, --env on the command line) to run it.".into()
+        } else {
+            "Run the step's checks again when what they need is in place.".into()
+        };
+    }
+    match verdict {
+        Verdict::Fail => "Fix what the message names, then run the check again.".into(),
+        Verdict::Error => {
+            "Fix what the message names (or report it as a bug in cutover), then run the check again.".into()
+        }
+        _ if message == "cancelled" => "Run the check again when you are ready.".into(),
+        _ => "Run the check again later; this result says nothing certain yet.".into(),
+    }
 }
 
 fn truncate_bytes(s: &str, max: usize) -> String {

@@ -43,6 +43,20 @@ pub struct Catalog {
     pub errors: Vec<GuideError>,
 }
 
+/// A guide file that replaces a built-in one cannot move the carrier's key
+/// or lift a consent: it keeps the built-in's environments (base URLs,
+/// names, limits; only the user's config or `CUTOVER_<GUIDE>_<ENV>_URL`
+/// change a base URL), and cannot declare that a non-GET request creates no
+/// data (`writes = false`).
+fn restrict_replacement(guide: &mut Guide, built_in: &Guide) {
+    guide.environments = built_in.environments.clone();
+    for c in guide.steps.iter_mut().chain(guide.troubleshooting.iter_mut()).flat_map(|s| s.checks.iter_mut()) {
+        if c.writes == Some(false) {
+            c.writes = None;
+        }
+    }
+}
+
 /// The largest guide file read. The built-in guides are under 64 KB; a file
 /// many times that size is a mistake (or an attack), not a guide.
 pub const MAX_GUIDE_BYTES: u64 = 2 * 1024 * 1024;
@@ -50,6 +64,11 @@ pub const MAX_GUIDE_BYTES: u64 = 2 * 1024 * 1024;
 /// Reads and parses one guide file: at most [`MAX_GUIDE_BYTES`], UTF-8,
 /// every problem located as file:line:col.
 pub fn read_guide_file(path: &Path) -> Result<Guide, Vec<GuideError>> {
+    read_guide_file_with_warnings(path).map(|(g, _)| g)
+}
+
+/// As [`read_guide_file`], with the warnings of a file that loads.
+pub fn read_guide_file_with_warnings(path: &Path) -> Result<(Guide, Vec<GuideError>), Vec<GuideError>> {
     use std::io::Read;
     let shown = path.display().to_string();
     let at_start = |message: String| vec![GuideError { file: shown.clone(), line: 1, col: 1, message }];
@@ -72,7 +91,7 @@ pub fn read_guide_file(path: &Path) -> Result<Guide, Vec<GuideError>> {
             return Err(vec![GuideError { file: shown, line, col, message: "file is not valid UTF-8".into() }]);
         }
     };
-    parse_guide(&src, &shown)
+    super::parse::parse_guide_with_warnings(&src, &shown)
 }
 
 impl Catalog {
@@ -113,9 +132,12 @@ impl Catalog {
         c
     }
 
-    fn insert(&mut self, guide: Guide, source: GuideSource) {
+    fn insert(&mut self, mut guide: Guide, source: GuideSource) {
         if let Some(existing) = self.guides.iter_mut().find(|l| l.guide.id() == guide.id()) {
             let overrides_built_in = existing.source == GuideSource::BuiltIn || existing.overrides_built_in;
+            if overrides_built_in {
+                restrict_replacement(&mut guide, &existing.guide);
+            }
             *existing = LoadedGuide { guide, source, overrides_built_in };
         } else {
             self.guides.push(LoadedGuide { guide, source, overrides_built_in: false });

@@ -7,7 +7,7 @@ pub mod parse;
 
 pub use catalog::{Catalog, GuideSource, LoadedGuide};
 pub use model::*;
-pub use parse::{GuideError, parse_guide};
+pub use parse::{GuideError, parse_guide, parse_guide_with_warnings};
 
 use sha2::{Digest, Sha256};
 

@@ -124,6 +124,11 @@ pub struct Step {
     #[serde(default)]
     pub number: Option<u32>,
     pub title: Text,
+    /// The step is from an older edition of the carrier's process and may no
+    /// longer exist as written: still an ordinary step (it can be marked and
+    /// counts), shown as historical, with today's route in its notes.
+    #[serde(default)]
+    pub historical: bool,
     /// The instructions, in full. Blank lines separate paragraphs; lines
     /// starting with "- " are list items.
     #[serde(default)]
@@ -224,10 +229,13 @@ pub struct CheckSpec {
     /// Only runs when asked for by name (never in "run all").
     #[serde(default)]
     pub on_request: bool,
-    /// Declares that the check creates data at the carrier. Any method but
-    /// GET/HEAD implies it. Such a check needs a typed confirmation.
+    /// `true` declares that the check creates data at the carrier (such a
+    /// check needs a typed confirmation); `false` declares that a method
+    /// other than GET/HEAD creates none (a read-only POST). Absent: any
+    /// method but GET/HEAD counts as creating data. A guide that replaces a
+    /// built-in one cannot declare `false`.
     #[serde(default)]
-    pub writes: bool,
+    pub writes: Option<bool>,
     /// Environments in which the check creates data although its method is
     /// GET (PostNL's barcode reservation in production).
     #[serde(default)]
@@ -278,6 +286,14 @@ pub struct CheckSpec {
     /// the body is stored.
     #[serde(default)]
     pub keep: Vec<String>,
+    /// What a 2xx answer of this API looks like; a 2xx passes only in that
+    /// shape.
+    #[serde(default)]
+    pub success: Option<Success>,
+    /// Read-only requests tried in order when the request answers 404 or
+    /// 410 (its API may be retired): the first that concludes decides.
+    #[serde(default)]
+    pub fallback: Vec<Fallback>,
 
     // probes
     #[serde(default)]
@@ -324,6 +340,53 @@ pub struct RequestSpec {
     /// the body is stored.
     #[serde(default)]
     pub keep: Vec<String>,
+    #[serde(default)]
+    pub success: Option<Success>,
+}
+
+/// The shape of an API's success answer. A 2xx passes only if its body is
+/// JSON with at least one of `json` present, or empty when `empty` allows
+/// it, or non-JSON text when `text` allows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Success {
+    /// The API's name as messages say it ("Shippingstatus").
+    #[serde(default)]
+    pub api: Option<String>,
+    /// JSON pointers; any one of them must exist.
+    #[serde(default)]
+    pub json: Vec<String>,
+    /// An empty body is a success.
+    #[serde(default)]
+    pub empty: bool,
+    /// A body that is not JSON is a success.
+    #[serde(default)]
+    pub text: bool,
+}
+
+/// A read-only request a check falls back on when its own request's path
+/// is gone (404/410).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fallback {
+    /// Named in the message when it decides ("Locations v2_1").
+    pub label: Text,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub expect_status: Vec<u16>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub keep: Vec<String>,
+    #[serde(default)]
+    pub success: Option<Success>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -359,6 +422,8 @@ pub struct Probe {
     /// the body is stored.
     #[serde(default)]
     pub keep: Vec<String>,
+    #[serde(default)]
+    pub success: Option<Success>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -389,6 +454,10 @@ pub struct Rule {
     /// The value at `pointer` exists (true) or does not (false).
     #[serde(default)]
     pub exists: Option<bool>,
+    /// The body is a web page (true: an HTML document, such as a CDN's or
+    /// a login portal's; false: anything else).
+    #[serde(default)]
+    pub html: Option<bool>,
     pub verdict: RuleVerdict,
     pub message: Text,
     /// What to do next, in the carrier's terms.
@@ -438,8 +507,11 @@ impl CheckSpec {
 
     /// True if running this check in `env` creates data at the carrier.
     pub fn creates_data_in(&self, env: &str) -> bool {
-        if self.writes || self.writes_in.iter().any(|e| e == env) {
+        if self.writes == Some(true) || self.writes_in.iter().any(|e| e == env) {
             return true;
+        }
+        if self.writes == Some(false) {
+            return false;
         }
         let method_writes = |r: &RequestSpec| {
             r.method
@@ -480,6 +552,7 @@ macro_rules! request_view {
                     expect_status: self.expect_status.clone(),
                     rules: self.rules.clone(),
                     keep: self.keep.clone(),
+                    success: self.success.clone(),
                 }
             }
         }
@@ -487,3 +560,20 @@ macro_rules! request_view {
 }
 request_view!(CheckSpec);
 request_view!(Probe);
+
+impl Fallback {
+    /// The request this describes (a fallback has no body: it only reads).
+    pub fn request(&self) -> RequestSpec {
+        RequestSpec {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            body: None,
+            expect_status: self.expect_status.clone(),
+            rules: self.rules.clone(),
+            keep: self.keep.clone(),
+            success: self.success.clone(),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Reading a guide file: TOML syntax and shape errors, then the rules a
 //! guide must follow, each located as file:line:col.
 
-use super::model::{CheckKind, CheckSpec, GUIDE_SCHEMA, Guide, Step, Text};
+use super::model::{CheckKind, CheckSpec, GUIDE_SCHEMA, Guide, Rule, RuleVerdict, Step, Success, Text};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
@@ -36,19 +36,37 @@ struct Errors<'a> {
     src: &'a str,
     file: &'a str,
     list: Vec<GuideError>,
+    /// Problems that do not stop the guide from loading.
+    warnings: Vec<GuideError>,
 }
 
 impl Errors<'_> {
-    fn at(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+    fn locate(&self, span: Option<Range<usize>>, message: String) -> GuideError {
         let (line, col) = span.map(|s| line_col(self.src, s.start)).unwrap_or((1, 1));
-        self.list.push(GuideError { file: self.file.to_string(), line, col, message: message.into() });
+        GuideError { file: self.file.to_string(), line, col, message }
+    }
+
+    fn at(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+        let e = self.locate(span, message.into());
+        self.list.push(e);
+    }
+
+    fn warn(&mut self, span: Option<Range<usize>>, message: impl Into<String>) {
+        let e = self.locate(span, message.into());
+        self.warnings.push(e);
     }
 }
 
 /// Parses and validates a guide. `file` names it in errors. All problems
 /// found are returned, not only the first.
 pub fn parse_guide(src: &str, file: &str) -> Result<Guide, Vec<GuideError>> {
-    let mut errors = Errors { src, file, list: Vec::new() };
+    parse_guide_with_warnings(src, file).map(|(g, _)| g)
+}
+
+/// As [`parse_guide`], with the warnings of a guide that loads (an http
+/// check without a success shape, say), each located.
+pub fn parse_guide_with_warnings(src: &str, file: &str) -> Result<(Guide, Vec<GuideError>), Vec<GuideError>> {
+    let mut errors = Errors { src, file, list: Vec::new(), warnings: Vec::new() };
     let guide: Guide = match toml::from_str(src) {
         Ok(g) => g,
         Err(e) => {
@@ -65,7 +83,7 @@ pub fn parse_guide(src: &str, file: &str) -> Result<Guide, Vec<GuideError>> {
         }
     };
     validate(&guide, &mut errors);
-    if errors.list.is_empty() { Ok(sanitized(guide)) } else { Err(errors.list) }
+    if errors.list.is_empty() { Ok((sanitized(guide), errors.warnings)) } else { Err(errors.list) }
 }
 
 fn valid_id(id: &str) -> bool {
@@ -130,6 +148,13 @@ fn validate(g: &Guide, e: &mut Errors<'_>) {
         let id = s.id();
         if !valid_id(id) {
             e.at(Some(s.id.span()), format!("step id {id:?} must be lower-case letters, digits and dashes"));
+        } else if id.chars().all(|c| c.is_ascii_digit()) {
+            e.at(
+                Some(s.id.span()),
+                format!(
+                    "step id {id:?} is only digits; a bare number names a step by its number, so an id needs a letter"
+                ),
+            );
         }
         if !seen.insert(id) {
             e.at(Some(s.id.span()), format!("duplicate step id {id:?}"));
@@ -222,6 +247,8 @@ fn validate_check(g: &Guide, s: &Step, c: &CheckSpec, e: &mut Errors<'_>) {
     };
     if kind != CheckKind::Http {
         unused("method/path/query/headers/body/expect_status/rules", has_request);
+        unused("success", c.success.is_some());
+        unused("fallback", !c.fallback.is_empty());
     }
     if kind != CheckKind::Probes {
         unused("probes", !c.probes.is_empty());
@@ -248,6 +275,20 @@ fn validate_check(g: &Guide, s: &Step, c: &CheckSpec, e: &mut Errors<'_>) {
                 e.at(at.clone(), format!("step {id:?}: an http check needs `path`"));
             }
             validate_request(e, id, at.clone(), c.method.as_deref(), c.path.as_deref(), &c.rules);
+            validate_success(e, id, at.clone(), "the http check", c.success.as_ref(), &c.rules);
+            for f in &c.fallback {
+                let what = format!("fallback {:?}", f.label.get("en", &g.languages));
+                if f.path.is_none() {
+                    e.at(at.clone(), format!("step {id:?}: {what} needs `path`"));
+                }
+                if let Some(m) = &f.method
+                    && !(m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"))
+                {
+                    e.at(at.clone(), format!("step {id:?}: {what} uses {m}; a fallback may only read (GET or HEAD)"));
+                }
+                validate_request(e, id, at.clone(), f.method.as_deref(), f.path.as_deref(), &f.rules);
+                validate_success(e, id, at.clone(), &what, f.success.as_ref(), &f.rules);
+            }
         }
         CheckKind::Probes => {
             if c.probes.is_empty() {
@@ -258,6 +299,7 @@ fn validate_check(g: &Guide, s: &Step, c: &CheckSpec, e: &mut Errors<'_>) {
                     e.at(at.clone(), format!("step {id:?}: probe {:?} needs `path`", p.group));
                 }
                 validate_request(e, id, at.clone(), p.method.as_deref(), p.path.as_deref(), &p.rules);
+                validate_success(e, id, at.clone(), &format!("probe {:?}", p.group), p.success.as_ref(), &p.rules);
             }
         }
         CheckKind::Command => {
@@ -310,6 +352,64 @@ fn validate_request(
         }
         if r.pointer.is_none() && (r.contains.is_some() || r.equals.is_some() || r.exists.is_some()) {
             e.at(at.clone(), format!("step {id:?}: a rule with contains/equals/exists needs `pointer`"));
+        }
+    }
+}
+
+/// The success shape: pointers are JSON pointers; a pass rule for a 2xx
+/// whose pointer lies outside the shape can never match (a 2xx passes only
+/// in that shape). Without a shape the guide still loads, with a warning.
+fn validate_success(
+    e: &mut Errors<'_>,
+    id: &str,
+    at: Option<Range<usize>>,
+    what: &str,
+    success: Option<&Success>,
+    rules: &[Rule],
+) {
+    let Some(s) = success else {
+        e.warn(
+            at,
+            format!(
+                "step {id:?}: {what} declares no `success` shape, so a 2xx passes with any JSON body; declare the API's success shape (docs/guide-format.md)"
+            ),
+        );
+        return;
+    };
+    for p in &s.json {
+        if !p.starts_with('/') {
+            e.at(
+                at.clone(),
+                format!("step {id:?}: {what}: success pointer {p:?} must be a JSON pointer starting with /"),
+            );
+        }
+    }
+    if s.json.is_empty() && !s.empty && !s.text {
+        e.at(
+            at.clone(),
+            format!("step {id:?}: {what}: `success` needs `json` pointers, `empty = true` or `text = true`"),
+        );
+    }
+    let within = |p: &str| {
+        s.json
+            .iter()
+            .any(|shape| p == shape || p.strip_prefix(shape.as_str()).is_some_and(|rest| rest.starts_with('/')))
+    };
+    for r in rules {
+        let for_2xx = r.status.is_empty() || r.status.iter().all(|st| (200..300).contains(st));
+        if r.verdict != RuleVerdict::Pass || !for_2xx || r.exists == Some(false) {
+            continue;
+        }
+        if let Some(p) = &r.pointer
+            && !within(p)
+        {
+            let shape = if s.json.is_empty() { "no JSON pointers".to_string() } else { s.json.join(", ") };
+            e.at(
+                at.clone(),
+                format!(
+                    "step {id:?}: {what}: the pass rule's pointer {p:?} lies outside the success shape ({shape}); a 2xx passes only in that shape, so the rule can never match"
+                ),
+            );
         }
     }
 }

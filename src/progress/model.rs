@@ -89,6 +89,26 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// The one ranking of verdicts, worst highest: fail > error >
+    /// indeterminate > pass > skipped. The list glyph, the footer, `status`,
+    /// exit codes and reports all add results up with it.
+    pub fn rank(self) -> u8 {
+        match self {
+            Verdict::Skipped => 0,
+            Verdict::Pass => 1,
+            Verdict::Indeterminate => 2,
+            Verdict::Error => 3,
+            Verdict::Fail => 4,
+        }
+    }
+
+    /// The worst of `verdicts` by [`Verdict::rank`]; None for none.
+    pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
+        verdicts.into_iter().max_by_key(|v| v.rank())
+    }
+}
+
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -120,11 +140,18 @@ pub struct CheckRecord {
     /// At most 2 KB of allow-listed fields from the response body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
-    /// What a pass of this check proves, and what it does not.
+    /// What this run proved: set only when the verdict is a pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proved: Option<String>,
+    /// What a pass would have proved: set when the verdict is not a pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub would_prove: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_proved: Option<String>,
+    /// The carrier's correlation id (RFC 9457 `traceId`), to quote to its
+    /// support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     /// Extra lines (probe table rows, timings of DNS/TCP/TLS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
@@ -151,9 +178,60 @@ pub struct StepRecord {
     pub checks: Vec<CheckRecord>,
 }
 
+impl CheckRecord {
+    /// A pass claims what it proved; any other verdict only what it would
+    /// have proved. Older files stored `proved` for every verdict: this moves
+    /// it where it belongs.
+    pub fn normalize_proof(&mut self) {
+        if self.verdict == Verdict::Pass {
+            if self.proved.is_none() {
+                self.proved = self.would_prove.take();
+            }
+            self.would_prove = None;
+        } else if self.proved.is_some() {
+            if self.would_prove.is_none() {
+                self.would_prove = self.proved.take();
+            }
+            self.proved = None;
+        }
+    }
+}
+
 impl StepRecord {
     pub fn is_default(&self) -> bool {
         *self == StepRecord::default()
+    }
+
+    /// The step's verdict: the latest run of each of its checks (by label
+    /// and environment), added up by [`Verdict::rank`], with the time of the
+    /// newest of them. None if no check ran.
+    pub fn verdict(&self) -> Option<(Verdict, Timestamp)> {
+        let mut latest: Vec<&CheckRecord> = Vec::new();
+        for r in self.checks.iter().rev() {
+            if !latest.iter().any(|l| l.check == r.check && l.env == r.env) {
+                latest.push(r);
+            }
+        }
+        let verdict = Verdict::worst(latest.iter().map(|r| r.verdict))?;
+        let at = latest.iter().map(|r| r.at).max()?;
+        Some((verdict, at))
+    }
+
+    /// The latest record of the check that gives the step its verdict.
+    pub fn deciding_check(&self) -> Option<&CheckRecord> {
+        let (v, _) = self.verdict()?;
+        let mut seen: Vec<(&str, Option<&str>)> = Vec::new();
+        for r in self.checks.iter().rev() {
+            let k = (r.check.as_str(), r.env.as_deref());
+            if seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            if r.verdict == v {
+                return Some(r);
+            }
+        }
+        None
     }
 
     pub fn last_check(&self) -> Option<&CheckRecord> {
@@ -283,7 +361,9 @@ impl Progress {
             }
             Op::RecordCheck { guide, step, record } => {
                 let r = self.step_mut(guide, step);
-                r.checks.push((**record).clone());
+                let mut kept = (**record).clone();
+                kept.normalize_proof();
+                r.checks.push(kept);
                 let excess = r.checks.len().saturating_sub(CHECK_HISTORY);
                 r.checks.drain(..excess);
                 let env = record.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
@@ -370,7 +450,9 @@ mod tests {
                 http_status: None,
                 excerpt: None,
                 proved: None,
+                would_prove: None,
                 not_proved: None,
+                trace_id: None,
                 details: vec![],
             };
             p.apply(&Op::RecordCheck { guide: "g".into(), step: "s".into(), record: Box::new(record) }, "a", t(i));

@@ -172,7 +172,10 @@ fn parse_disk(src: &str, file: &str) -> Result<(Progress, u64), StoreError> {
                     parse_error(body, file, 0, format!("state schema {} is not supported", d.schema))
                 }));
             }
-            let p = Progress { schema: d.schema, guides: d.guides, events: d.events };
+            let mut p = Progress { schema: d.schema, guides: d.guides, events: d.events };
+            for r in p.guides.values_mut().flat_map(|g| g.steps.values_mut()).flat_map(|s| s.checks.iter_mut()) {
+                r.normalize_proof();
+            }
             Ok((p, d.events_archived))
         }
         Err(e) => {

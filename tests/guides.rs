@@ -2,10 +2,12 @@
 //! their stable ids, carry the carrier's facts, and their check rules say
 //! what the research documents. Broken copies give located errors.
 
+use cutover::check::classify::{Classified, Expect, Response, classify};
 use cutover::guide::catalog::BUILT_IN;
 use cutover::guide::{
-    Catalog, CheckKind, CheckSpec, Guide, GuideSource, NoticeKind, Rule, RuleVerdict, Step, Text, parse_guide,
+    Catalog, CheckKind, CheckSpec, Guide, GuideSource, NoticeKind, RequestSpec, Rule, Step, Text, parse_guide,
 };
+use cutover::progress::Verdict;
 use serde_json::{Value, json};
 
 const RUNBOOK: &str = include_str!("../docs/examples/runbook.toml");
@@ -74,61 +76,6 @@ fn all_rules(c: &CheckSpec) -> Vec<&Rule> {
 // ---- a reading of the rule semantics documented in docs/guide-format.md,
 // used to show that the documented carrier bodies land on the intended
 // verdicts with first-match-wins ordering.
-
-fn toml_eq(want: &toml::Value, got: &Value) -> bool {
-    match (want, got) {
-        (toml::Value::String(a), Value::String(b)) => a == b,
-        (toml::Value::Integer(a), Value::Number(b)) => b.as_i64() == Some(*a),
-        (toml::Value::Float(a), Value::Number(b)) => b.as_f64() == Some(*a),
-        (toml::Value::Boolean(a), Value::Bool(b)) => a == b,
-        _ => false,
-    }
-}
-
-fn rule_matches(r: &Rule, status: u16, body: &str) -> bool {
-    if !r.status.is_empty() && !r.status.contains(&status) {
-        return false;
-    }
-    let Some(pointer) = &r.pointer else {
-        return true;
-    };
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let value: Option<Value> = match (&parsed, pointer.as_str()) {
-        (Some(v), p) => v.pointer(p).cloned(),
-        (None, "") => Some(Value::String(body.to_string())),
-        (None, _) => None,
-    };
-    if let Some(want) = r.exists
-        && want != value.is_some()
-    {
-        return false;
-    }
-    if let Some(needle) = &r.contains {
-        let hay = match &value {
-            Some(Value::String(s)) => s.clone(),
-            Some(v) => v.to_string(),
-            None => return false,
-        };
-        if !hay.to_lowercase().contains(&needle.to_lowercase()) {
-            return false;
-        }
-    }
-    if let Some(want) = &r.equals {
-        match &value {
-            Some(v) if toml_eq(want, v) => {}
-            _ => return false,
-        }
-    }
-    true
-}
-
-fn first_match<'a>(rules: &'a [Rule], status: u16, body: &str) -> Option<&'a Rule> {
-    rules.iter().find(|r| rule_matches(r, status, body))
-}
-
-fn verdict_of(rules: &[Rule], status: u16, body: &str) -> Option<RuleVerdict> {
-    first_match(rules, status, body).map(|r| r.verdict)
-}
 
 // ------------------------------------------------------------------ basics
 
@@ -375,71 +322,107 @@ fn postnl_environments_and_key_checks() {
     }
 }
 
+/// What the real classifier says of `body` for the request `req` declares.
+fn classify_req(req: &RequestSpec, status: u16, body: &str) -> Classified {
+    let headers = vec![("content-type".to_string(), "application/json".to_string())];
+    let resp = Response { status, headers: &headers, body: body.as_bytes(), received_at: jiff::Timestamp::UNIX_EPOCH };
+    let fallbacks = vec!["nl".to_string()];
+    classify(
+        &resp,
+        &Expect {
+            status: &req.expect_status,
+            rules: &req.rules,
+            keep: &req.keep,
+            success: req.success.as_ref(),
+            lang: "en",
+            fallbacks: &fallbacks,
+            carrier: Some("PostNL"),
+            proxy: None,
+        },
+    )
+}
+
 #[test]
 fn postnl_status_rules_classify_every_documented_body() {
     let g = built_in("postnl.toml");
     for id in ["sandbox-api-key", "production-api-key", "go-live"] {
-        let rules = &one_check(step(&g, id), CheckKind::Http).rules;
-        let v = |status: u16, body: Value| verdict_of(rules, status, &body.to_string());
+        let check = one_check(step(&g, id), CheckKind::Http);
+        let req = check.request();
+        let c = |status: u16, body: Value| classify_req(&req, status, &body.to_string());
+        let v = |status: u16, body: Value| c(status, body).verdict;
         assert_eq!(
             v(200, json!({"CurrentStatus": {}, "Warnings": [{"Message": "No shipment found", "Code": "2"}]})),
-            Some(RuleVerdict::Pass),
+            Verdict::Pass,
             "{id}"
         );
         assert_eq!(
             v(200, json!({"CurrentStatus": {"Shipment": {"MainBarcode": "3SDEVC288882229"}}})),
-            Some(RuleVerdict::Pass),
+            Verdict::Pass,
             "{id}"
         );
+        // Something else answering 200 is not the Shippingstatus API.
+        let other = c(200, json!({"GetLocationsResult": {}}));
+        assert_eq!(other.verdict, Verdict::Indeterminate, "{id}");
+        assert!(other.message.contains("not the Shippingstatus API"), "{}", other.message);
         let invalid =
             json!({"fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}});
-        assert_eq!(v(401, invalid.clone()), Some(RuleVerdict::Fail), "{id}");
-        let hint = first_match(rules, 401, &invalid.to_string())
-            .and_then(|r| r.hint.as_ref())
-            .map(|h| t(h, "en").to_string())
-            .unwrap_or_default();
-        assert!(hint.contains("copy it again"), "{id}: {hint}");
+        let refused = c(401, invalid);
+        assert_eq!(refused.verdict, Verdict::Fail, "{id}");
+        let hint = refused.hint.unwrap_or_default();
+        assert!(hint.contains("copy it again") && hint.contains("API management"), "{id}: {hint}");
         if id == "sandbox-api-key" {
             assert!(hint.contains("Company overview page (step 5)"), "{hint}");
         } else {
             assert!(hint.contains("step 9"), "{hint}");
         }
-        let missing =
-            json!({"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401});
-        assert_eq!(v(401, missing.clone()), Some(RuleVerdict::Error), "{id}");
-        let msg =
-            first_match(rules, 401, &missing.to_string()).map(|r| t(&r.message, "en").to_string()).unwrap_or_default();
-        assert!(msg.contains("cutover sent no key") && msg.contains("not your fault"), "{msg}");
+        // The key header never arrived: not a refusal, whatever the rules say.
+        let missing = c(
+            401,
+            json!({"message": "Failed to resolve API Key variable 'request.header.apikey'", "http_status_code": 401}),
+        );
+        assert_eq!(missing.verdict, Verdict::Error, "{id}");
+        assert!(missing.hint.as_deref().is_some_and(|h| h.contains("did not arrive")), "{missing:?}");
         assert_eq!(
             v(
                 401,
                 json!({"fault": {"faultstring": "x", "detail": {"errorcode": "oauth.v2.InvalidApiKeyForGivenResource"}}})
             ),
-            Some(RuleVerdict::Fail)
+            Verdict::Fail
         );
-        assert_eq!(v(401, json!({"something": "else"})), Some(RuleVerdict::Fail), "{id}: any 401 fails");
-        assert_eq!(
-            v(429, json!({"message": "Too many requests. Rate limit exceeded!", "http_status_code": 429})),
-            Some(RuleVerdict::Indeterminate)
-        );
-        assert_eq!(v(429, json!({})), Some(RuleVerdict::Indeterminate));
+        assert_eq!(v(401, json!({"something": "else"})), Verdict::Fail, "{id}: any other 401 fails");
+        let limited = c(429, json!({"message": "Too many requests. Rate limit exceeded!", "http_status_code": 429}));
+        assert_eq!(limited.verdict, Verdict::Indeterminate);
+        assert!(limited.hint.is_some());
         for s in [500, 502, 503, 504] {
-            assert_eq!(
-                v(s, json!({"fault": {"faultstring": "boom", "detail": {"errorcode": "x"}}})),
-                Some(RuleVerdict::Indeterminate),
-                "{id} {s}"
-            );
+            let r = c(s, json!({"fault": {"faultstring": "boom", "detail": {"errorcode": "x"}}}));
+            assert_eq!(r.verdict, Verdict::Indeterminate, "{id} {s}");
+            assert!(r.message.contains(&s.to_string()), "{id}: names {s}: {}", r.message);
+        }
+        for s in [404, 410] {
+            let r = c(s, json!({"fault": {"faultstring": "Unable to identify proxy for host"}}));
+            assert_eq!(r.verdict, Verdict::Indeterminate, "{id} {s}");
+            assert!(r.message.contains("mid-2026"), "{}", r.message);
+            assert!(r.hint.as_deref().is_some_and(|h| h.contains("V4") && !h.contains("copy it again")), "{r:?}");
         }
         assert_eq!(
             v(405, json!({"message": "Only GET & POST requests allowed", "http_status_code": 405})),
-            Some(RuleVerdict::Error)
+            Verdict::Error
         );
         assert_eq!(
             v(
                 400,
                 json!({"fault": {"faultstring": "no barcode supplied in path", "detail": {"errorcode": "Validation Fault"}}})
             ),
-            Some(RuleVerdict::Error)
+            Verdict::Error
+        );
+        // The fallback when the status lookup is gone: Locations, read-only.
+        let fb: Vec<_> = check.fallback.iter().map(|f| f.request()).collect();
+        assert_eq!(fb.len(), 1, "{id}");
+        assert_eq!(fb[0].path.as_deref(), Some("/shipment/v2_1/locations/nearest"));
+        assert!(fb[0].method.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("GET")));
+        assert_eq!(
+            classify_req(&fb[0], 200, &json!({"GetLocationsResult": {"ResponseLocation": []}}).to_string()).verdict,
+            Verdict::Pass
         );
     }
 }
@@ -472,31 +455,29 @@ fn postnl_manage_apis_probes_one_request_per_group() {
     assert!(c.creates_data_in("production"));
     assert!(!c.creates_data_in("sandbox"));
 
-    let ship_rules = &c.probes[2].rules;
+    let ship = c.probes[2].request();
+    assert_eq!(classify_req(&ship, 200, &json!({"Barcode": "3SDEVC903942795"}).to_string()).verdict, Verdict::Pass);
+    // A 400 about the user's own config values is an error naming the key.
+    let series = classify_req(
+        &ship,
+        400,
+        &json!({"errors": [{"ErrorMsg": "Too many numbers in series", "ErrorNumber": "8"}]}).to_string(),
+    );
+    assert_eq!(series.verdict, Verdict::Error);
+    assert!(series.hint.as_deref().is_some_and(|h| h.contains("customer_code")), "{series:?}");
+    let loc = c.probes[1].request();
     assert_eq!(
-        verdict_of(ship_rules, 200, &json!({"Barcode": "3SDEVC903942795"}).to_string()),
-        Some(RuleVerdict::Pass)
+        classify_req(&loc, 200, &json!({"GetLocationsResult": {"ResponseLocation": []}}).to_string()).verdict,
+        Verdict::Pass
     );
     assert_eq!(
-        verdict_of(
-            ship_rules,
-            400,
-            &json!({"errors": [{"ErrorMsg": "Too many numbers in series", "ErrorNumber": "8"}]}).to_string()
-        ),
-        Some(RuleVerdict::Fail)
-    );
-    let loc_rules = &c.probes[1].rules;
-    assert_eq!(
-        verdict_of(loc_rules, 200, &json!({"GetLocationsResult": {"ResponseLocation": []}}).to_string()),
-        Some(RuleVerdict::Pass)
-    );
-    assert_eq!(
-        verdict_of(
-            loc_rules,
+        classify_req(
+            &loc,
             400,
             &json!({"Error": {"ErrorCode": "3000", "ErrorMessage": "Request format is invalid"}}).to_string()
-        ),
-        Some(RuleVerdict::Error)
+        )
+        .verdict,
+        Verdict::Error
     );
 }
 
@@ -653,42 +634,48 @@ fn posti_key_checks_post_no_order_and_classify_the_documented_bodies() {
         let dnp = http.does_not_prove.as_ref().map(|x| t(x, "en")).unwrap_or("");
         assert!(dnp.contains("place orders") && dnp.contains("contracts"), "{id}: {dnp}");
 
-        let rules = &http.rules;
-        let v = |status: u16, body: &str| verdict_of(rules, status, body);
-        assert_eq!(v(401, "{}"), Some(RuleVerdict::Fail));
-        assert_eq!(
-            v(401, &json!({"errorCode": "UNAUTHORIZED", "message": "x", "details": null}).to_string()),
-            Some(RuleVerdict::Fail)
-        );
-        assert_eq!(
-            v(401, &json!({"errorCode": "INVALID_TOKEN", "message": "x", "details": null}).to_string()),
-            Some(RuleVerdict::Fail)
-        );
+        let c = |status: u16, body: &str| classify_req(&req, status, body);
+        let v = |status: u16, body: &str| c(status, body).verdict;
+        assert_eq!(v(401, "{}"), Verdict::Fail);
+        for code in ["UNAUTHORIZED", "INVALID_TOKEN", "EXPIRED"] {
+            assert_eq!(v(401, &json!({"errorCode": code, "message": "x", "details": null}).to_string()), Verdict::Fail);
+        }
         assert_eq!(
             v(403, &json!({"errorCode": "FORBIDDEN", "message": "x", "details": null}).to_string()),
-            Some(RuleVerdict::Fail)
+            Verdict::Fail
         );
-        assert_eq!(
-            v(403, "<HTML><BODY><H1>403 ERROR</H1>Request blocked. Generated by cloudfront (CloudFront)</BODY></HTML>"),
-            Some(RuleVerdict::Fail)
-        );
-        assert_eq!(v(200, &json!({"errors": [{"message": "x"}]}).to_string()), Some(RuleVerdict::Fail));
-        assert_eq!(v(429, "{}"), Some(RuleVerdict::Indeterminate));
-        assert_eq!(
-            v(500, &json!({"errorCode": "INTERNAL_SERVER_ERROR", "message": "x", "details": null}).to_string()),
-            Some(RuleVerdict::Indeterminate)
-        );
-        assert_eq!(v(503, "gateway down"), Some(RuleVerdict::Indeterminate));
-        assert_eq!(v(404, "{}"), Some(RuleVerdict::Indeterminate), "an unknown endpoint says nothing about the key");
+        // The CDN's page in front of the gateway: blocked before the API,
+        // and the hint names what the gateway may want besides the key.
+        let cdn =
+            c(403, "<HTML><BODY><H1>403 ERROR</H1>Request blocked. Generated by cloudfront (CloudFront)</BODY></HTML>");
+        assert_eq!(cdn.verdict, Verdict::Fail);
+        assert!(cdn.message.contains("Blocked before the API"), "{}", cdn.message);
+        assert!(cdn.hint.as_deref().is_some_and(|h| h.contains("x-gateway-secret")), "{cdn:?}");
+        assert_eq!(v(403, "{}"), Verdict::Fail, "a 403 stays fail whatever its body");
+        let missing =
+            c(400, &json!({"errorCode": "MISSING_HEADER", "message": "Missing header", "details": null}).to_string());
+        assert_eq!(missing.verdict, Verdict::Indeterminate);
+        assert!(missing.hint.as_deref().is_some_and(|h| h.contains("x-gateway-secret")), "{missing:?}");
+        assert_eq!(v(200, &json!({"errors": [{"message": "x"}]}).to_string()), Verdict::Fail);
+        assert_eq!(v(429, "{}"), Verdict::Indeterminate);
+        let fault = c(500, &json!({"errorCode": "INTERNAL_SERVER_ERROR", "message": "x", "details": null}).to_string());
+        assert_eq!(fault.verdict, Verdict::Indeterminate);
+        assert!(fault.message.contains("500"), "{}", fault.message);
+        assert_eq!(v(503, "gateway down"), Verdict::Indeterminate);
+        assert_eq!(v(404, "{}"), Verdict::Indeterminate, "an unknown endpoint says nothing about the key");
+        assert_eq!(v(405, "{}"), Verdict::Error, "a refused method is a bug in the check");
         for (status, body) in [
             (400, json!({"errorCode": "VALIDATION_ERROR", "message": "x", "details": null})),
             (422, json!({"message": "shipment missing"})),
-            (200, json!([])),
         ] {
-            let r = first_match(rules, status, &body.to_string());
-            assert_eq!(r.map(|r| r.verdict), Some(RuleVerdict::Pass), "{id}: {status} {body}");
-            assert!(r.map(|r| t(&r.message, "en")).unwrap_or("").contains("Key not refused"));
+            let r = c(status, &body.to_string());
+            assert_eq!(r.verdict, Verdict::Pass, "{id}: {status} {body}");
+            assert!(r.message.contains("Key not refused"), "{}", r.message);
         }
+        // A 2xx must be Posti's own answer.
+        assert_eq!(v(200, "[]"), Verdict::Indeterminate);
+        assert_eq!(v(200, "<html><title>OmaPosti</title></html>"), Verdict::Indeterminate);
+        assert_eq!(v(200, &json!([{"id": "1", "shipmentNo": "JJFI1"}]).to_string()), Verdict::Pass);
     }
     let contracts = one_check(step(&g, "check-contract-numbers"), CheckKind::Contracts);
     assert!(contracts.proves.is_some() && contracts.does_not_prove.is_some());

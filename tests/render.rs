@@ -101,3 +101,19 @@ fn tiny_and_odd_sizes_do_not_panic() {
         assert_eq!(s.lines().count(), h as usize);
     }
 }
+
+/// The dated status notices and the historical marks, where a new user
+/// meets them: the first step of each guide at 80x24.
+#[test]
+fn notices_and_historical_steps_at_80x24() {
+    let mut a = app_with(Progress::default(), "en");
+    open(&mut a, "postnl");
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(s.contains("historical") || s.contains("hist."), "{s}");
+    assert!(s.contains("Historical: this step is from"), "{s}");
+    assert!(s.contains("cutover's note, as of late"), "{s}");
+    insta::assert_snapshot!("postnl_first_step_80x24", s);
+    let mut b = app_with(Progress::default(), "en");
+    open(&mut b, "posti");
+    insta::assert_snapshot!("posti_first_step_80x24", screen(&b, Theme::default(), 80, 24));
+}

@@ -163,6 +163,8 @@ fn record(check: &str, env: Option<&str>, verdict: Verdict, message: &str, at: &
         excerpt: None,
         proved: None,
         not_proved: None,
+        would_prove: None,
+        trace_id: None,
         details: vec![],
     }
 }
@@ -449,8 +451,10 @@ fn json_has_the_documented_fields() {
         "http_status",
         "excerpt",
         "details",
-        "proves",
+        "proved",
+        "would_prove",
         "does_not_prove",
+        "trace_id",
         "stale",
         "fresh_for",
     ] {
@@ -462,7 +466,9 @@ fn json_has_the_documented_fields() {
     assert_eq!(c["http_status"], 200);
     assert_eq!(c["duration_ms"], 312);
     assert_eq!(c["stale"], false);
-    assert!(c["proves"].as_str().is_some_and(|p| p.contains("does not exist")));
+    // A pass claims what it proved; nothing is left to "would prove".
+    assert!(c["proved"].as_str().is_some_and(|p| p.contains("does not exist")));
+    assert!(c["would_prove"].is_null());
     let verdicts: Vec<String> = steps
         .iter()
         .flat_map(|s| s["checks"].as_array().cloned().unwrap_or_default())

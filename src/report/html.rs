@@ -62,6 +62,13 @@ fn header(o: &mut String, r: &Report) {
         o,
         "<p class=\"muted\">Made by cutover from its state file. It holds no API key: check records keep keys masked, and attached files were redacted when they were attached.</p>"
     );
+    for n in &r.notices {
+        let _ = writeln!(o, "<blockquote>");
+        for para in n.split("\n\n") {
+            let _ = writeln!(o, "<p>{}</p>", esc(para));
+        }
+        let _ = writeln!(o, "</blockquote>");
+    }
 }
 
 fn summary(o: &mut String, r: &Report) {
@@ -191,8 +198,14 @@ fn validation_check(o: &mut String, c: &ValidationCheck) {
     if let Some(h) = &c.hint {
         let _ = writeln!(o, "<li>Hint: {}</li>", esc(h));
     }
-    if let Some(p) = &c.proves {
-        let _ = writeln!(o, "<li>Proves: {}</li>", esc(p));
+    if let Some(t) = &c.trace_id {
+        let _ = writeln!(o, "<li>traceId: <code>{}</code></li>", esc(t));
+    }
+    if let Some(p) = &c.proved {
+        let _ = writeln!(o, "<li>Proved: {}</li>", esc(p));
+    }
+    if let Some(p) = &c.would_prove {
+        let _ = writeln!(o, "<li>Would prove: {}</li>", esc(p));
     }
     if let Some(p) = &c.does_not_prove {
         let _ = writeln!(o, "<li>Does not prove: {}</li>", esc(p));
@@ -206,7 +219,8 @@ fn step(o: &mut String, s: &StepReport) {
     match s.kind {
         StepKind::Step => {
             let num = s.number.map(|n| format!("{n}. ")).unwrap_or_default();
-            let _ = writeln!(o, "<h3>{num}{}: {status_html}</h3>", esc(&s.title));
+            let old = if s.historical { " (historical)" } else { "" };
+            let _ = writeln!(o, "<h3>{num}{}{old}: {status_html}</h3>", esc(&s.title));
         }
         StepKind::Troubleshooting => {
             let _ = writeln!(o, "<h3>Troubleshooting: {}: {status_html}</h3>", esc(&s.title));

@@ -43,6 +43,12 @@ fn header(o: &mut String, r: &Report) {
         o,
         "Made by cutover from its state file. It holds no API key: check records keep keys masked, and attached files were redacted when they were attached.\n"
     );
+    for n in &r.notices {
+        for para in n.split("\n\n") {
+            let _ = writeln!(o, "> {}\n>", text(&one_line(para)));
+        }
+        let _ = writeln!(o);
+    }
 }
 
 fn summary(o: &mut String, r: &Report) {
@@ -165,8 +171,14 @@ fn validation_check(o: &mut String, c: &ValidationCheck) {
     if let Some(h) = &c.hint {
         let _ = writeln!(o, "  - Hint: {}", text(h));
     }
-    if let Some(p) = &c.proves {
-        let _ = writeln!(o, "  - Proves: {}", text(&one_line(p)));
+    if let Some(t) = &c.trace_id {
+        let _ = writeln!(o, "  - traceId: {}", code(t));
+    }
+    if let Some(p) = &c.proved {
+        let _ = writeln!(o, "  - Proved: {}", text(&one_line(p)));
+    }
+    if let Some(p) = &c.would_prove {
+        let _ = writeln!(o, "  - Would prove: {}", text(&one_line(p)));
     }
     if let Some(p) = &c.does_not_prove {
         let _ = writeln!(o, "  - Does not prove: {}", text(&one_line(p)));
@@ -178,7 +190,8 @@ fn step(o: &mut String, s: &StepReport) {
     match s.kind {
         StepKind::Step => {
             let num = s.number.map(|n| format!("{n}. ")).unwrap_or_default();
-            let _ = writeln!(o, "### {num}{}: {status}\n", text(&s.title));
+            let old = if s.historical { " (historical)" } else { "" };
+            let _ = writeln!(o, "### {num}{}{old}: {status}\n", text(&s.title));
         }
         StepKind::Troubleshooting => {
             let _ = writeln!(o, "### Troubleshooting: {}: {status}\n", text(&s.title));

@@ -112,6 +112,9 @@ pub struct Report {
     pub generated_by: String,
     pub state_path: String,
     pub summary: Summary,
+    /// The guide's status notices (cutover's dated notes on what changed
+    /// since the carrier wrote it), in the report's language.
+    pub notices: Vec<String>,
     pub blockers: Vec<Blocker>,
     /// Present for guides with environments (checks against an API).
     pub validation_set: Option<ValidationSet>,
@@ -163,6 +166,8 @@ pub struct StepReport {
     pub at: Option<Timestamp>,
     /// The step's content changed after its status was set.
     pub drift: bool,
+    /// The step is from the carrier's older process (shown as historical).
+    pub historical: bool,
     pub note: String,
     /// The latest run of each check (per label and environment).
     pub checks: Vec<CheckReport>,
@@ -201,8 +206,11 @@ pub(crate) fn check_facts(
     if let Some(h) = &c.hint {
         items.push(format!("Hint: {}", text(h)));
     }
-    if let Some(p) = &c.proves {
-        items.push(format!("Proves: {}", prose(p)));
+    if let Some(p) = &c.proved {
+        items.push(format!("Proved: {}", prose(p)));
+    }
+    if let Some(p) = &c.would_prove {
+        items.push(format!("Would prove: {}", prose(p)));
     }
     if let Some(p) = &c.does_not_prove {
         items.push(format!("Does not prove: {}", prose(p)));
@@ -226,8 +234,13 @@ pub struct CheckReport {
     pub http_status: Option<u16>,
     pub excerpt: Option<String>,
     pub details: Vec<String>,
-    pub proves: Option<String>,
+    /// What the run proved: only for a pass.
+    pub proved: Option<String>,
+    /// What a pass would have proved: for every other verdict.
+    pub would_prove: Option<String>,
     pub does_not_prove: Option<String>,
+    /// The carrier's correlation id, to quote to its support.
+    pub trace_id: Option<String>,
     /// Older than the check's `fresh_for` at the time of the report.
     pub stale: bool,
     pub fresh_for: Option<String>,
@@ -302,8 +315,10 @@ pub struct ValidationCheck {
     pub at: Timestamp,
     pub by: String,
     pub duration_ms: Option<u64>,
-    pub proves: Option<String>,
+    pub proved: Option<String>,
+    pub would_prove: Option<String>,
     pub does_not_prove: Option<String>,
+    pub trace_id: Option<String>,
 }
 
 const WHAT_ATTACHMENT: &str =
@@ -408,6 +423,7 @@ pub fn build(input: &ReportInput) -> Report {
             by: r.by.as_deref().map(sanitize::line),
             at: r.at,
             drift,
+            historical: step.is_some_and(|s| s.historical),
             note: sanitize::multiline(r.note.trim_end()),
             checks,
             evidence,
@@ -427,6 +443,13 @@ pub fn build(input: &ReportInput) -> Report {
         generated_by: sanitize::line(input.generated_by),
         state_path: sanitize::line(input.state_path),
         summary,
+        notices: g
+            .notices
+            .iter()
+            .filter(|n| n.kind == crate::guide::NoticeKind::Status)
+            .map(|n| sanitize::multiline(n.text.get(lang, &g.languages).trim()))
+            .filter(|t| !t.is_empty())
+            .collect(),
         blockers,
         validation_set,
         steps,
@@ -478,7 +501,12 @@ fn check_report(
     let text =
         |t: Option<&Text>| t.map(|t| sanitize::multiline(t.get(lang, &g.languages).trim())).filter(|s| !s.is_empty());
     let opt = |s: Option<&String>| s.map(|s| sanitize::multiline(s.trim())).filter(|s| !s.is_empty());
-    let proves = spec.and_then(|s| text(s.proves.as_ref())).or_else(|| opt(rec.proved.as_ref()));
+    let proves = spec
+        .and_then(|s| text(s.proves.as_ref()))
+        .or_else(|| opt(rec.proved.as_ref()))
+        .or_else(|| opt(rec.would_prove.as_ref()));
+    let passed = rec.verdict == Verdict::Pass;
+    let (proved, would_prove) = if passed { (proves, None) } else { (None, proves) };
     let does_not_prove = spec.and_then(|s| text(s.does_not_prove.as_ref())).or_else(|| opt(rec.not_proved.as_ref()));
     let fresh_for = spec.and_then(|s| s.fresh_for.clone());
     let stale = fresh_for
@@ -500,8 +528,10 @@ fn check_report(
         http_status: rec.http_status,
         excerpt: rec.excerpt.as_deref().map(|e| sanitize::multiline(e.trim_end())).filter(|s| !s.trim().is_empty()),
         details: rec.details.iter().map(|d| sanitize::line(d)).collect(),
-        proves,
+        proved,
+        would_prove,
         does_not_prove,
+        trace_id: rec.trace_id.as_deref().map(sanitize::line),
         stale,
         fresh_for: fresh_for.as_deref().map(sanitize::line),
     }
@@ -708,8 +738,10 @@ fn validation_set(g: &Guide, groups: &[GroupDef], steps: &[StepReport]) -> Valid
                 at: c.at,
                 by: c.by.clone(),
                 duration_ms: Some(c.duration_ms),
-                proves: c.proves.clone(),
+                proved: c.proved.clone(),
+                would_prove: c.would_prove.clone(),
                 does_not_prove: c.does_not_prove.clone(),
+                trace_id: c.trace_id.clone(),
             };
             match c.kind {
                 Some(CheckKind::Probes) => {
@@ -723,6 +755,13 @@ fn validation_set(g: &Guide, groups: &[GroupDef], steps: &[StepReport]) -> Valid
                         let mut item = base(WHAT_CUTOVER, "cutover");
                         item.probe = def.labels.first().cloned();
                         item.verdict = row_verdict(&result);
+                        // What the row proves follows the row's own verdict.
+                        let text = item.proved.take().or(item.would_prove.take());
+                        if item.verdict == Some(Verdict::Pass) {
+                            item.proved = text;
+                        } else {
+                            item.would_prove = text;
+                        }
                         item.http_status = row_status(&result);
                         item.message = result;
                         item.request = None;
@@ -780,7 +819,7 @@ fn row_verdict(result: &str) -> Option<Verdict> {
         Some(Verdict::Pass)
     } else if r.starts_with("not enabled") {
         Some(Verdict::Fail)
-    } else if r.starts_with("unknown") {
+    } else if r.starts_with("could not tell") || r.starts_with("unknown") {
         Some(Verdict::Indeterminate)
     } else if r.starts_with("error") {
         Some(Verdict::Error)

@@ -65,7 +65,24 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
             theme.warn(),
         )));
     }
-    let missing = app.missing_requirements(g, step);
+    if step.historical {
+        out.push(Line::from(Span::styled(
+            "Historical: this step is from the carrier's older process and may no longer exist as written; today's route is in the notes below.",
+            theme.warn(),
+        )));
+    }
+    // Steps named by their titles, not their ids.
+    let missing: Vec<String> = app
+        .missing_requirements(g, step)
+        .iter()
+        .map(|id| match g.item(id) {
+            Some(s) => match s.number {
+                Some(n) => format!("{n}. {}", app.text(g, &s.title)),
+                None => app.text(g, &s.title).to_string(),
+            },
+            None => id.clone(),
+        })
+        .collect();
     if !missing.is_empty() && status != crate::progress::Status::Todo {
         out.push(Line::from(Span::styled(format!("Needs first: {}", missing.join(", ")), theme.warn())));
     } else if !missing.is_empty() {
@@ -74,7 +91,10 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
 
     // Guide notices open the first step.
     if app.selected == 0 {
-        for n in &g.notices {
+        // cutover's dated status notes first: they say what changed since
+        // the carrier wrote its guide.
+        let status_first = g.notices.iter().filter(|n| n.kind == NoticeKind::Status);
+        for n in status_first.chain(g.notices.iter().filter(|n| n.kind != NoticeKind::Status)) {
             out.push(Line::default());
             // The notice's own text says what it is ("Current status: ...").
             let style = match n.kind {
@@ -167,14 +187,8 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
         if c.on_request {
             flags.push("on request".into());
         }
-        if c.writes
-            || !c.writes_in.is_empty()
-            || c.request()
-                .method
-                .as_deref()
-                .is_some_and(|m| !m.eq_ignore_ascii_case("get") && !m.eq_ignore_ascii_case("head"))
-        {
-            flags.push("creates data: asks first".into());
+        if c.env_names(g).iter().any(|e| c.creates_data_in(e)) {
+            flags.push("can create data: asks first".into());
         }
         out.push(Line::from(vec![
             Span::raw(format!("  {} ", theme.bullet())),
@@ -239,7 +253,13 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
             out.push(Line::from(vec![Span::styled("    what to do: ", theme.warn()), Span::raw(sanitize::line(h))]));
         }
         if let Some(p) = &c.proved {
-            out.push(Line::from(Span::styled(format!("    proves: {}", sanitize::line(p)), theme.dim())));
+            out.push(Line::from(Span::styled(format!("    proved: {}", sanitize::line(p)), theme.dim())));
+        }
+        if let Some(p) = &c.would_prove {
+            out.push(Line::from(Span::styled(format!("    would prove: {}", sanitize::line(p)), theme.dim())));
+        }
+        if let Some(t) = &c.trace_id {
+            out.push(Line::from(Span::styled(format!("    traceId: {}", sanitize::line(t)), theme.dim())));
         }
         if let Some(p) = &c.not_proved {
             out.push(Line::from(Span::styled(format!("    does not prove: {}", sanitize::line(p)), theme.dim())));

@@ -50,6 +50,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             marker = format!("{marker} {}", if theme.ascii { "CHANGED" } else { "changed" });
             marker_style = theme.warn();
         }
+        // A step from the carrier's older process: still a step, marked.
+        if s.historical && marker.is_empty() {
+            marker = if inner_w >= 36 { "historical" } else { "hist." }.to_string();
+        }
         let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + marker.chars().count() + 1;
         let title = super::fit(app.text(g, &s.title), inner_w.saturating_sub(used), theme);
         let pad = inner_w.saturating_sub(used + unicode_width::UnicodeWidthStr::width(title.as_str()));

@@ -238,6 +238,13 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
             (_, Some(h)) => Some(h),
             (_, None) => fallback.hint.clone().or_else(|| Some(generic_hint(verdict).to_string())),
         };
+        // The server's own word on waiting is said whatever the rule says.
+        let message = match retry_after {
+            Some(s) if s > 0 && !message.contains("wait") => {
+                format!("{message}; {} asks to wait {s} s", expect.carrier.unwrap_or("the server"))
+            }
+            _ => message,
+        };
         out = Classified { verdict, message, hint, retry_after, excerpt: None, trace_id: None };
         break;
     }
@@ -395,6 +402,15 @@ fn defaults(
                 with_said(format!("cutover's own request was refused ({s})")),
                 Some(
                     "This is a bug in this check, not in your key: report it with the kept excerpt.".into(),
+                ),
+            ),
+            407 => (
+                Verdict::Indeterminate,
+                "a proxy between this machine and the carrier asks for its own login (407); the carrier was not reached"
+                    .to_string(),
+                Some(
+                    "Check the proxy settings (HTTPS_PROXY and its credentials) and the base URL, or run the check from another network."
+                        .into(),
                 ),
             ),
             408 => (

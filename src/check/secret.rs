@@ -231,9 +231,7 @@ impl SecretStore {
         keys.sort_by_key(|k| std::cmp::Reverse(k.expose().len()));
         let mut out = text.to_string();
         for k in keys {
-            if out.contains(k.expose()) {
-                out = out.replace(k.expose(), &k.masked());
-            }
+            out = redact_one(&out, k.expose(), &k.masked());
         }
         out
     }
@@ -242,6 +240,48 @@ impl SecretStore {
     pub fn contains_secret(&self, text: &str) -> bool {
         self.keys.values().any(|e| !e.key.expose().is_empty() && text.contains(e.key.expose()))
     }
+}
+
+/// The shortest run of a key's characters that is masked on its own (a
+/// server's error message may quote a key cut short).
+pub const KEY_RUN: usize = 12;
+
+/// Masks `key` in `text`: whole and in any letter case, and any run of
+/// [`KEY_RUN`] or more of its characters (a truncated key).
+fn redact_one(text: &str, key: &str, mask: &str) -> String {
+    let key_l = key.to_ascii_lowercase();
+    // ASCII lower-casing keeps every byte offset.
+    let text_l = text.to_ascii_lowercase();
+    let run = KEY_RUN.min(key_l.len());
+    if run == 0 || text_l.len() < run {
+        return text.to_string();
+    }
+    let is_part = |from: usize, to: usize| {
+        text.is_char_boundary(from)
+            && text.is_char_boundary(to)
+            && text_l.get(from..to).is_some_and(|part| key_l.contains(part))
+    };
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut last) = (0, 0);
+    while i + run <= text_l.len() {
+        if is_part(i, i + run) {
+            let mut end = i + run;
+            while end < text_l.len() && is_part(i, end + 1) {
+                end += 1;
+            }
+            // A run must be the whole key when the key is short.
+            if key_l.len() >= KEY_RUN || end - i == key_l.len() {
+                out.push_str(&text[last..i]);
+                out.push_str(mask);
+                last = end;
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Reads `secrets.toml`: `[guide] env = "key"`. Refuses a file that others
@@ -384,6 +424,27 @@ mod tests {
         assert_eq!(r.matches("••••1a2b").count(), 2);
         assert!(!s.contains_secret("nothing here"));
         assert!(!format!("{s:?}").contains(KEY));
+    }
+
+    #[test]
+    fn redaction_catches_any_case_and_any_run_of_twelve() {
+        let mut s = SecretStore::empty();
+        s.set("postnl", "sandbox", ApiKey::new(KEY));
+        let upper = KEY.to_ascii_uppercase();
+        let cut = &KEY[3..3 + KEY_RUN];
+        let tail = &KEY[KEY.len() - 14..];
+        for text in [format!("key {upper} refused"), format!("apikey '{cut}…' invalid"), format!("…{tail}")] {
+            let r = s.redact(&text);
+            for w in KEY.as_bytes().windows(KEY_RUN) {
+                let w = String::from_utf8_lossy(w).to_ascii_lowercase();
+                assert!(!r.to_ascii_lowercase().contains(&w), "{text:?} -> {r:?}");
+            }
+        }
+        // Shorter runs, and text that merely shares letters, stay.
+        let short = &KEY[..KEY_RUN - 1];
+        assert_eq!(s.redact(&format!("x{short}x")), format!("x{short}x"));
+        assert_eq!(s.redact("plain words, nothing secret"), "plain words, nothing secret");
+        assert_eq!(s.redact("é€ and ünïcode"), "é€ and ünïcode");
     }
 
     #[cfg(unix)]

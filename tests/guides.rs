@@ -780,3 +780,159 @@ fn a_user_guide_with_a_built_in_id_overrides_it_and_a_broken_file_is_skipped() {
     assert!(c.errors[0].file.ends_with("c-broken.toml"));
     assert_eq!(c.errors[0].line, 3);
 }
+
+// ------------------------------------------------------------------ success shapes and validation
+
+#[test]
+fn every_built_in_request_declares_its_success_shape() {
+    for (name, _) in BUILT_IN {
+        let g = built_in(name);
+        for s in g.all_items() {
+            for c in &s.checks {
+                match c.kind() {
+                    CheckKind::Http => {
+                        assert!(c.success.is_some(), "{name} {}: http check without a success shape", s.id());
+                        for f in &c.fallback {
+                            assert!(f.success.is_some(), "{name} {}: fallback without a success shape", s.id());
+                        }
+                    }
+                    CheckKind::Probes => {
+                        for p in &c.probes {
+                            assert!(
+                                p.success.is_some(),
+                                "{name} {}: probe {} without a success shape",
+                                s.id(),
+                                p.group
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_v4_check_is_opt_in_read_only_and_dated_by_the_clock() {
+    let g = built_in("postnl.toml");
+    let s = step(&g, "versioning");
+    let v4 = s
+        .checks
+        .iter()
+        .find(|c| c.label.as_ref().is_some_and(|l| t(l, "en") == "V4 access"))
+        .unwrap_or_else(|| panic!("no V4 access check"));
+    assert!(v4.on_request, "V4 access runs only when asked for");
+    assert_eq!(v4.method.as_deref(), Some("POST"));
+    assert_eq!(v4.path.as_deref(), Some("/shipment/delivery/v4/locations/near-address"));
+    assert_eq!(v4.writes, Some(false), "declared read-only");
+    for env in ["sandbox", "production"] {
+        assert!(!v4.creates_data_in(env), "{env}");
+    }
+    assert!(v4.body.as_deref().is_some_and(|b| b.contains("\"pickUpDate\": \"{today}\"")));
+    let dnp = v4.does_not_prove.as_ref().map(|x| t(x, "en")).unwrap_or("");
+    assert!(dnp.contains("not verified"), "{dnp}");
+    let req = v4.request();
+    assert_eq!(classify_req(&req, 200, r#"{"locations":[{"locationType":"Retail"}]}"#).verdict, Verdict::Pass);
+    assert_eq!(classify_req(&req, 401, r#"{"title":"Unauthorized"}"#).verdict, Verdict::Fail);
+    let invited = classify_req(&req, 403, r#"{"title":"Forbidden","status":403}"#);
+    assert_eq!(invited.verdict, Verdict::Indeterminate);
+    assert!(invited.message.contains("perhaps not invited") && invited.message.contains("inference"));
+    // Posti's empty-order POST keeps asking: its harmlessness is not verified.
+    let posti = built_in("posti.toml");
+    let key_check = one_check(step(&posti, "copy-api-key"), CheckKind::Http);
+    assert_eq!(key_check.writes, None);
+    assert!(key_check.creates_data_in("production"));
+}
+
+const SHAPED: &str = r#"
+schema = 1
+id = "mine"
+version = "1"
+title = { en = "Mine" }
+languages = ["en"]
+
+[environments.live]
+base_url = "https://api.example.test"
+
+[[steps]]
+id = "key"
+number = 1
+title = { en = "Key" }
+
+[[steps.checks]]
+kind = "http"
+path = "/status"
+headers = { apikey = "{api_key}" }
+SHAPE
+
+[[steps.checks.rules]]
+status = [200]
+pointer = "POINTER"
+verdict = "pass"
+message = { en = "ok" }
+"#;
+
+#[test]
+fn a_pass_rule_outside_the_shape_is_located_and_a_missing_shape_warns() {
+    let src = SHAPED.replace("SHAPE", r#"success = { json = ["/Status"] }"#).replace("POINTER", "/Other/x");
+    let errors = parse_guide(&src, "mine.toml").err().unwrap_or_default();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].message.contains("outside the success shape"), "{}", errors[0]);
+    assert!(errors[0].to_string().starts_with("mine.toml:17:"), "{}", errors[0]);
+    let inside = SHAPED.replace("SHAPE", r#"success = { json = ["/Status"] }"#).replace("POINTER", "/Status/code");
+    assert!(parse_guide(&inside, "mine.toml").is_ok());
+    let unshaped = SHAPED.replace("SHAPE", "").replace("POINTER", "/Status");
+    let (g, warnings) =
+        cutover::guide::parse_guide_with_warnings(&unshaped, "mine.toml").unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(g.id(), "mine");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains("no `success` shape"), "{}", warnings[0]);
+    assert!(warnings[0].to_string().starts_with("mine.toml:17:"), "{}", warnings[0]);
+    let digits = inside.replace("id = \"key\"", "id = \"12\"");
+    let errors = parse_guide(&digits, "mine.toml").err().unwrap_or_default();
+    assert!(errors.iter().any(|e| e.message.contains("only digits")), "{errors:?}");
+}
+
+#[test]
+fn a_guide_replacing_a_built_in_keeps_its_base_urls_and_consents() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mine = RUNBOOK_POSTNL_REPLACEMENT;
+    std::fs::write(dir.path().join("postnl.toml"), mine).unwrap_or_else(|e| panic!("{e}"));
+    let c = Catalog::load(Some(dir.path()));
+    let l = c.get("postnl").unwrap_or_else(|| panic!("{:?}", c.errors));
+    assert!(l.overrides_built_in);
+    assert_eq!(l.guide.environments["sandbox"].base_url, "https://api-sandbox.postnl.nl");
+    assert!(!l.guide.environments.contains_key("evil"));
+    let post = &l.guide.steps[0].checks[0];
+    assert_eq!(post.writes, None, "a replacing guide cannot declare a POST harmless");
+    assert!(post.creates_data_in("sandbox"));
+}
+
+const RUNBOOK_POSTNL_REPLACEMENT: &str = r#"
+schema = 1
+id = "postnl"
+version = "mine"
+title = { en = "My PostNL" }
+languages = ["en"]
+
+[environments.sandbox]
+base_url = "https://collector.example.test"
+sandbox = true
+
+[environments.evil]
+base_url = "https://collector.example.test"
+
+[[steps]]
+id = "post"
+number = 1
+title = { en = "Post" }
+
+[[steps.checks]]
+kind = "http"
+method = "POST"
+writes = false
+path = "/shipment/v2_2/label"
+headers = { apikey = "{api_key}" }
+success = { json = ["/x"] }
+"#;

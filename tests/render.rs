@@ -117,3 +117,232 @@ fn notices_and_historical_steps_at_80x24() {
     open(&mut b, "posti");
     insta::assert_snapshot!("posti_first_step_80x24", screen(&b, Theme::default(), 80, 24));
 }
+
+fn record(
+    check: &str,
+    verdict: cutover::progress::Verdict,
+    message: &str,
+    hint: Option<&str>,
+    status: Option<u16>,
+    mins_ago: i64,
+) -> cutover::progress::CheckRecord {
+    // From JSON, so that fields added later take their defaults.
+    let at = fixed_now() - jiff::SignedDuration::from_mins(mins_ago);
+    serde_json::from_value(serde_json::json!({
+        "at": at.to_string(),
+        "by": "alice",
+        "env": "sandbox",
+        "check": check,
+        "verdict": verdict.as_str(),
+        "message": message,
+        "hint": hint,
+        "duration_ms": 120,
+        "request": "GET https://api-sandbox.postnl.nl/shipment/v2/status/barcode/3SDEVC000000000",
+        "http_status": status,
+    }))
+    .unwrap()
+}
+
+/// Step 5 of PostNL (the sandbox key) with the given runs recorded.
+fn step5(records: Vec<cutover::progress::CheckRecord>) -> App {
+    let mut p = Progress::default();
+    for r in records {
+        p.apply(
+            &Op::RecordCheck { guide: "postnl".into(), step: "sandbox-api-key".into(), record: Box::new(r) },
+            "alice",
+            fixed_now(),
+        );
+    }
+    let mut a = app_with(p, "en");
+    open(&mut a, "postnl");
+    for _ in 0..4 {
+        press(&mut a, 'j');
+    }
+    assert_eq!(a.selected_step().map(|s| s.id()), Some("sandbox-api-key"));
+    a
+}
+
+fn refused() -> App {
+    use cutover::progress::Verdict::*;
+    step5(vec![
+        record("Sandbox key configured", Pass, "a key for postnl sandbox is set (typed in): ••••7890", None, None, 2),
+        record(
+            "Sandbox key works (status lookup)",
+            Fail,
+            "PostNL refused the key (401 Invalid ApiKey).",
+            Some("The key was refused: copy it again from MijnPostNL → API management."),
+            Some(401),
+            2,
+        ),
+    ])
+}
+
+/// The verdict strip of a failed, an indeterminate and a passed step, at
+/// both sizes: the verdict, the hint and the keys are in view at the top.
+#[test]
+fn verdict_strip_of_failed_indeterminate_and_passed_steps() {
+    use cutover::progress::Verdict::*;
+    let failed = refused();
+    let s = screen(&failed, Theme::default(), 80, 24);
+    // In view without scrolling, above the guide text.
+    for want in ["✗ fail", "refused the key", "Next: The key was refused", "c check again", "p type a key"] {
+        assert!(s.contains(want), "{want:?} not in view:\n{s}");
+    }
+    assert!(s.find("Next:").unwrap() < s.find("On your Company overview").unwrap(), "{s}");
+    insta::assert_snapshot!("strip_failed_80x24", s);
+    insta::assert_snapshot!("strip_failed_120x40", screen(&failed, Theme::default(), 120, 40));
+
+    let unsure = step5(vec![
+        record("Sandbox key configured", Pass, "a key is set", None, None, 60 * 24 * 9),
+        record(
+            "Sandbox key works (status lookup)",
+            Indeterminate,
+            "PostNL answered 503: nothing was proven either way.",
+            Some("PostNL's sandbox is down or busy: check again in a few minutes."),
+            Some(503),
+            60 * 24 * 9,
+        ),
+    ]);
+    let s = screen(&unsure, Theme::default(), 80, 24);
+    assert!(s.contains("? indeterminate") && s.contains("stale"), "{s}");
+    assert!(!s.contains("p type a key"), "a 503 is not the key's fault:\n{s}");
+    insta::assert_snapshot!("strip_indeterminate_80x24", s);
+    insta::assert_snapshot!("strip_indeterminate_120x40", screen(&unsure, Theme::default(), 120, 40));
+
+    let passed = step5(vec![
+        record("Sandbox key configured", Pass, "a key is set", None, None, 1),
+        record("Sandbox key works (status lookup)", Pass, "PostNL accepted the key (200).", None, Some(200), 1),
+    ]);
+    let s = screen(&passed, Theme::default(), 80, 24);
+    assert!(s.contains("✓ pass") && s.contains("fresh") && s.contains("d mark done"), "{s}");
+    insta::assert_snapshot!("strip_passed_80x24", s);
+    insta::assert_snapshot!("strip_passed_120x40", screen(&passed, Theme::default(), 120, 40));
+}
+
+/// The footer follows the moment: a refused key suggests p, an observer
+/// sees no editing keys, the note editor shows its own keys.
+#[test]
+fn footer_follows_mode_and_moment() {
+    let failed = refused();
+    let s = screen(&failed, Theme::default(), 80, 24);
+    let footer = s.lines().last().unwrap_or("").to_string();
+    assert!(footer.contains("p type a key"), "{footer}");
+    assert_eq!(footer.matches(" · ").count(), 4, "five keys at 80 columns: {footer}");
+
+    let mut obs = refused();
+    obs.settings.observe = true;
+    let s = screen(&obs, Theme::default(), 120, 40);
+    let footer = s.lines().last().unwrap_or("").to_string();
+    for editing in ["Space", " e ", "p type", "c check", "b blocked"] {
+        assert!(!footer.contains(editing), "{editing:?} offered to an observer: {footer}");
+    }
+
+    let mut ed = app();
+    open(&mut ed, "postnl");
+    press(&mut ed, 'e');
+    let s = screen(&ed, Theme::default(), 80, 24);
+    assert!(s.lines().last().unwrap_or("").contains("Ctrl-S or Esc save"), "{s}");
+}
+
+/// Run all: progress while it runs, a summary line when it ends.
+#[test]
+fn run_all_in_progress_and_finished() {
+    use cutover::app::{Action, Effect, update};
+    let mut a = app();
+    open(&mut a, "postnl");
+    let effects = press(&mut a, 'C');
+    let reqs: Vec<_> =
+        effects.iter().filter_map(|e| if let Effect::RunCheck(r) = e { Some(r.clone()) } else { None }).collect();
+    assert!(reqs.len() >= 2, "{effects:?}");
+    let first = &reqs[0];
+    update(
+        &mut a,
+        Action::CheckFinished {
+            run_id: first.run_id,
+            guide: first.guide.clone(),
+            step: first.step.clone(),
+            records: vec![record("reachability", cutover::progress::Verdict::Pass, "reached", None, None, 0)],
+        },
+    );
+    let s = screen(&a, Theme::default(), 80, 24);
+    let want = format!("run all: 1/{} checks · 1 pass · {} running", reqs.len(), reqs.len() - 1);
+    assert!(s.contains(&want), "{want:?} not in\n{s}");
+    insta::assert_snapshot!("run_all_running_80x24", s);
+    insta::assert_snapshot!("run_all_running_120x40", screen(&a, Theme::default(), 120, 40));
+    for r in &reqs[1..] {
+        update(
+            &mut a,
+            Action::CheckFinished {
+                run_id: r.run_id,
+                guide: r.guide.clone(),
+                step: r.step.clone(),
+                records: vec![record(
+                    "x",
+                    cutover::progress::Verdict::Indeterminate,
+                    "timeout",
+                    Some("try again"),
+                    None,
+                    0,
+                )],
+            },
+        );
+    }
+    let s = screen(&a, Theme::default(), 80, 24);
+    let want = format!("run all finished: {n}/{n} checks · 1 pass · {} indeterminate", reqs.len() - 1, n = reqs.len());
+    assert!(s.contains(&want), "{want:?} not in\n{s}");
+    insta::assert_snapshot!("run_all_finished_80x24", s);
+    insta::assert_snapshot!("run_all_finished_120x40", screen(&a, Theme::default(), 120, 40));
+}
+
+/// The help lists the keys that work where you are, grouped.
+#[test]
+fn help_in_each_mode() {
+    let a = app();
+    let mut picker = a.clone();
+    press(&mut picker, '?');
+    let s = screen(&picker, Theme::default(), 80, 24);
+    assert!(s.contains("open the guide") && !s.contains("mark done"), "{s}");
+    insta::assert_snapshot!("help_picker_80x24", s);
+    insta::assert_snapshot!("help_picker_120x40", screen(&picker, Theme::default(), 120, 40));
+
+    let mut obs = app();
+    obs.settings.observe = true;
+    open(&mut obs, "postnl");
+    press(&mut obs, '?');
+    let s = screen(&obs, Theme::default(), 120, 40);
+    assert!(s.contains("observing") && !s.contains("mark done") && !s.contains("edit the step's note"), "{s}");
+    insta::assert_snapshot!("help_observer_80x24", screen(&obs, Theme::default(), 80, 24));
+    insta::assert_snapshot!("help_observer_120x40", s);
+
+    let mut ck = app();
+    open(&mut ck, "postnl");
+    press(&mut ck, '?');
+    let s = screen(&ck, Theme::default(), 120, 40);
+    for group in ["Move", "Mark the step", "Check"] {
+        assert!(s.contains(group), "{group} missing:\n{s}");
+    }
+    assert!(!s.contains("open the guide"), "Enter does nothing in the checklist, so the help does not offer it:\n{s}");
+}
+
+/// Scrolling stops at the end, pages by the pane, says what is left.
+#[test]
+fn detail_scrolling_is_bounded_and_says_what_is_left() {
+    let mut a = refused();
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(s.contains("more lines (J/PgDn)"), "{s}");
+    let view = a.detail_view.get();
+    assert!(view.rows > 5 && view.total > view.rows, "{view:?}");
+    press(&mut a, 'J');
+    assert_eq!(a.detail_scroll, view.rows - 1, "one page less one row of context");
+    for _ in 0..50 {
+        press(&mut a, 'J');
+    }
+    assert_eq!(a.detail_scroll, view.max_scroll(), "stops at the end");
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(s.contains("end (K/PgUp)") && s.contains("Note"), "{s}");
+    // Larger: the same scroll is clamped, the end stays in view.
+    let s = screen(&a, Theme::default(), 120, 40);
+    assert!(s.contains("(none: press e to write one)"), "{s}");
+    press(&mut a, 'K');
+    assert!(a.detail_scroll < a.detail_view.get().max_scroll().max(1));
+}

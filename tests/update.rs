@@ -53,6 +53,9 @@ fn status_keys_set_each_status() {
         ('u', Status::Todo),
     ] {
         press(&mut a, c);
+        if c == 'b' {
+            enter(&mut a); // the reason may be left empty
+        }
         assert_eq!(a.status("posti", "open-omaposti-pro"), st, "key {c}");
     }
 }
@@ -256,4 +259,45 @@ fn a_note_holding_a_configured_key_is_refused_and_the_draft_kept() {
     assert!(matches!(a.mode, Mode::EditNote { .. }), "the editor stays open");
     assert!(a.message.as_ref().is_some_and(|m| m.text.contains("API key") && !m.text.contains("sk-live")));
     assert_eq!(a.progress.step("postnl", "servicedesk-access").map(|r| r.note.clone()).unwrap_or_default(), "");
+}
+
+#[test]
+fn b_asks_for_the_reason_and_keeps_it_as_the_note() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    assert!(press(&mut a, 'b').is_empty(), "nothing is saved before the reason");
+    assert!(matches!(a.mode, Mode::BlockReason { .. }));
+    for c in "waiting for the servicedesk".chars() {
+        assert!(press(&mut a, c).is_empty());
+    }
+    let effects = enter(&mut a);
+    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    assert_eq!(a.status("postnl", "servicedesk-access"), Status::Blocked);
+    let note = a.progress.step("postnl", "servicedesk-access").map(|r| r.note.clone()).unwrap_or_default();
+    assert_eq!(note, "Blocked: waiting for the servicedesk");
+    let msg = a.message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(msg.starts_with("1. "), "messages name the step by number and title: {msg}");
+    // Esc: not blocked.
+    press(&mut a, 'j');
+    press(&mut a, 'b');
+    key(&mut a, Key::plain(Code::Esc));
+    assert_eq!(a.status("postnl", "account-verification"), Status::Todo);
+}
+
+#[test]
+fn a_cancelled_check_counts_in_the_run_all_summary() {
+    let mut a = app();
+    open(&mut a, "postnl");
+    let effects = press(&mut a, 'C');
+    let n = effects.iter().filter(|e| matches!(e, Effect::RunCheck(_))).count();
+    let ra = a.run_all.clone().unwrap();
+    assert_eq!(ra.steps.len(), n);
+    let idx = a.items().iter().position(|i| i.step.id() == ra.steps[0]).unwrap();
+    while a.selected < idx {
+        press(&mut a, 'j');
+    }
+    press(&mut a, 'c');
+    let summary = a.run_all.as_ref().unwrap().summary();
+    assert!(summary.contains("1 cancelled") && summary.starts_with(&format!("1/{n} checks")), "{summary}");
 }

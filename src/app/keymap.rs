@@ -147,13 +147,137 @@ pub fn intent_for(key: &Key) -> Option<Intent> {
     BINDINGS.iter().find(|b| b.keys.contains(key)).map(|b| b.intent)
 }
 
-/// The short hints in the footer, by screen.
-pub fn footer_hints(picker: bool, narrow: bool) -> &'static str {
-    match (picker, narrow) {
-        (true, _) => "↑↓ choose · Enter open · ? help · q quit",
-        (false, false) => {
-            "↑↓ move · Space done · i/b/s status · e note · c check · / search · L lang · ? help · q quit"
+/// What a key is for, in the order the help lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    Move,
+    Mark,
+    Check,
+    Notes,
+    View,
+    General,
+}
+
+impl Group {
+    pub const ALL: [Group; 6] = [Group::Move, Group::Mark, Group::Check, Group::Notes, Group::View, Group::General];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Move => "Move",
+            Group::Mark => "Mark the step",
+            Group::Check => "Check",
+            Group::Notes => "Notes, copy, report",
+            Group::View => "View",
+            Group::General => "General",
         }
-        (false, true) => "Space done · e note · ? help · q quit",
     }
+}
+
+impl Intent {
+    pub fn group(self) -> Group {
+        use Intent::*;
+        match self {
+            Up | Down | Top | Bottom | PageUp | PageDown | Open | Back | Search | NextMatch | Troubleshoot => {
+                Group::Move
+            }
+            ToggleDone | SetTodo | SetInProgress | SetDone | SetBlocked | SetSkipped | Acknowledge => Group::Mark,
+            RunCheck | RunAllChecks | CancelCheck | SwitchEnv | EnterKey => Group::Check,
+            EditNote | Copy | Report | Log => Group::Notes,
+            ScrollDetailDown | ScrollDetailUp | SwitchLanguage => Group::View,
+            Help | Quit => Group::General,
+        }
+    }
+
+    /// Whether the key does something on this screen, for this user: the
+    /// picker only moves, opens and quits; an observer changes nothing.
+    pub fn works(self, picker: bool, observe: bool) -> bool {
+        use Intent::*;
+        if picker {
+            return matches!(self, Up | Down | Top | Bottom | Open | Help | Quit);
+        }
+        if observe && (self.group() == Group::Mark || matches!(self, EditNote | RunCheck | RunAllChecks | EnterKey)) {
+            return false;
+        }
+        // Enter does nothing in the checklist (the detail is always shown).
+        !matches!(self, Open | CancelCheck)
+    }
+}
+
+/// What a binding says in the help where it is shown.
+pub fn help_text(b: &Binding, picker: bool) -> &'static str {
+    match (b.intent, picker) {
+        (Intent::Open, true) => "open the guide",
+        (Intent::Up, true) => "previous guide",
+        (Intent::Down, true) => "next guide",
+        (Intent::Top, true) => "first guide",
+        (Intent::Bottom, true) => "last guide",
+        (Intent::Back, true) => "quit",
+        (Intent::Back, false) => "back to the guide list (first: cancel the step's running check)",
+        _ => b.help,
+    }
+}
+
+/// The bindings that work here, grouped by what they do.
+pub fn grouped(picker: bool, observe: bool) -> Vec<(Group, Vec<&'static Binding>)> {
+    Group::ALL
+        .iter()
+        .map(|g| (*g, BINDINGS.iter().filter(|b| b.intent.group() == *g && b.intent.works(picker, observe)).collect()))
+        .filter(|(_, v): &(Group, Vec<&Binding>)| !v.is_empty())
+        .collect()
+}
+
+/// The keys table of the README, generated from the bindings (a test keeps
+/// the README's copy equal to it).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| key | what it does |\n|---|---|\n");
+    for (g, bindings) in grouped(false, false) {
+        out.push_str(&format!("| **{}** | |\n", g.title()));
+        for b in bindings {
+            out.push_str(&format!("| `{}` | {} |\n", b.label, help_text(b, false).replace('|', "\\|")));
+        }
+    }
+    out
+}
+
+/// The hints in the footer: what acts on the selected step first (from the
+/// verdict strip), then the keys most used; at most `max` of them.
+pub fn footer_keys(app: &super::App, max: usize) -> Vec<(&'static str, &'static str)> {
+    use super::Screen;
+    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    if app.screen == Screen::Picker {
+        return vec![("↑↓", "choose"), ("Enter", "open"), ("?", "help"), ("q", "quit")];
+    }
+    if let (Some(g), Some(step)) = (app.guide(), app.selected_step()) {
+        for k in super::next::next_for(app, g, step).keys {
+            out.push((k.key, k.what));
+        }
+    }
+    let observe = app.settings.observe;
+    let common: &[(&'static str, &'static str)] = if observe {
+        &[("↑↓", "move"), ("/", "search"), ("H", "history"), ("R", "report"), ("?", "help"), ("q", "quit")]
+    } else {
+        &[
+            ("Space", "done"),
+            ("↑↓", "move"),
+            ("e", "note"),
+            ("c", "check"),
+            ("b", "blocked"),
+            ("/", "search"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
+    };
+    // ? and q always fit: they go last, whatever else is cut.
+    let tail = 2;
+    for (k, w) in common.iter().take(common.len() - tail) {
+        if out.len() + tail >= max {
+            break;
+        }
+        if !out.iter().any(|(ok, _)| ok == k) {
+            out.push((k, w));
+        }
+    }
+    out.truncate(max.saturating_sub(tail));
+    out.extend_from_slice(&common[common.len() - tail..]);
+    out
 }

@@ -5,6 +5,7 @@ mod copy;
 pub mod editor;
 pub mod input;
 pub mod keymap;
+pub mod next;
 mod run;
 mod search;
 pub mod state;

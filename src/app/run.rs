@@ -21,7 +21,8 @@ pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
     let sid = step.id().to_string();
     if app.is_running(&gid, &sid) {
         let run_id = app.running.get(&(gid.clone(), sid.clone())).map(|r| r.run_id).unwrap_or(0);
-        app.running.remove(&(gid, sid));
+        app.running.remove(&(gid.clone(), sid.clone()));
+        super::update::run_all_ended(app, &gid, &sid, None);
         app.say(Tone::Info, "check cancelled");
         return vec![Effect::CancelCheck { run_id }];
     }
@@ -106,7 +107,8 @@ pub(super) fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
             req.lang = app.lang.get(&req.guide).cloned();
             app.next_run_id += 1;
             app.running.insert((req.guide.clone(), req.step.clone()), Running { run_id: req.run_id, started: app.now });
-            app.say(Tone::Info, format!("checking {} in {}… (c again cancels)", req.step, req.env));
+            let title = app.step_title(&req.guide, &req.step);
+            app.say(Tone::Info, format!("checking {title} in {}… (c again cancels)", req.env));
             vec![Effect::RunCheck(req)]
         }
         other => vec![other],
@@ -121,6 +123,7 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
         return vec![];
     };
     let mut effects = Vec::new();
+    let mut started: Vec<String> = Vec::new();
     for step in &g.steps {
         let automatic = step.checks.iter().any(|c| c.kind() != CheckKind::Manual && !c.on_request);
         if !automatic || app.is_running(g.id(), step.id()) {
@@ -138,15 +141,22 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
             evidence: None,
             lang: None,
         };
+        started.push(step.id().to_string());
         effects.extend(start_effect(app, Effect::RunCheck(req)));
     }
     if effects.is_empty() {
         app.say(Tone::Info, "no automatic checks in this guide");
     } else {
-        app.say(
-            Tone::Info,
-            format!("running {} checks (manual steps and data-creating checks are left out)", effects.len()),
-        );
+        let ra = super::state::RunAll {
+            guide: g.id().to_string(),
+            started: app.now,
+            steps: started,
+            finished: Default::default(),
+            cancelled: Vec::new(),
+            ended: None,
+        };
+        app.say(Tone::Info, format!("run all: {} (manual steps and data-creating checks are left out)", ra.summary()));
+        app.run_all = Some(ra);
     }
     effects
 }

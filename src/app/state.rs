@@ -64,6 +64,12 @@ pub enum Mode {
         then: Box<super::CheckRequest>,
         confirm_writes: Option<String>,
     },
+    /// Why a step is blocked, asked for by `b`: kept as its note.
+    BlockReason {
+        guide: String,
+        step: String,
+        typed: String,
+    },
     /// A masked prompt for an API key; the typed text never leaves memory.
     KeyPrompt {
         guide: String,
@@ -161,6 +167,12 @@ pub struct App {
     pub quit: bool,
     /// Who else has this state open (already sanitized).
     pub others: Vec<String>,
+    /// Why this instance is not in the others' presence list (its entry
+    /// could not be written), None when it is.
+    pub not_announced: Option<String>,
+    /// What is known of the state file when it could not be shown: "no
+    /// progress saved yet", or why it cannot be read. None: shown.
+    pub state_problem: Option<String>,
     /// Base URL per (guide, env) when it differs from the guide's own.
     pub overridden_urls: BTreeMap<(String, String), String>,
     /// The last search, for `n`.
@@ -173,6 +185,68 @@ pub struct App {
     /// Freshness window per guide from the user's config, overriding the
     /// guide's own `fresh_for`, in seconds.
     pub fresh_override: BTreeMap<String, u64>,
+    /// The default timeout of one check request, shown while a check runs.
+    pub check_timeout_secs: u64,
+    /// The detail pane as last drawn: rows shown and rows in all, so that
+    /// scrolling stops at the end and pages by the pane's height. Written
+    /// by the renderer (it alone knows the wrapped height), read by update.
+    pub detail_view: std::cell::Cell<DetailView>,
+    /// The "run all" under way or last finished, for its progress line.
+    pub run_all: Option<RunAll>,
+}
+
+/// The scrolled part of the detail pane as last drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DetailView {
+    /// Rows the scrolled text can show.
+    pub rows: u16,
+    /// Rows of text in all, wrapped to the pane's width.
+    pub total: u16,
+}
+
+impl DetailView {
+    /// The last useful scroll position: the end of the text at the bottom.
+    pub fn max_scroll(self) -> u16 {
+        self.total.saturating_sub(self.rows)
+    }
+}
+
+/// A "run all": which steps it started and how each ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunAll {
+    pub guide: String,
+    pub started: Timestamp,
+    /// Step ids in the order they were started.
+    pub steps: Vec<String>,
+    /// The verdict of each step that finished.
+    pub finished: BTreeMap<String, Verdict>,
+    /// Steps cancelled before they finished.
+    pub cancelled: Vec<String>,
+    /// Set when the last one ended.
+    pub ended: Option<Timestamp>,
+}
+
+impl RunAll {
+    /// "3/8 checks · 2 pass · 1 fail · 5 running".
+    pub fn summary(&self) -> String {
+        let total = self.steps.len();
+        let done = self.finished.len() + self.cancelled.len();
+        let mut parts = vec![format!("{done}/{total} checks")];
+        for v in [Verdict::Pass, Verdict::Fail, Verdict::Error, Verdict::Indeterminate, Verdict::Skipped] {
+            let n = self.finished.values().filter(|x| **x == v).count();
+            if n > 0 {
+                parts.push(format!("{n} {}", v.as_str()));
+            }
+        }
+        if !self.cancelled.is_empty() {
+            parts.push(format!("{} cancelled", self.cancelled.len()));
+        }
+        let running = total.saturating_sub(done);
+        if running > 0 {
+            parts.push(format!("{running} running"));
+        }
+        parts.join(" · ")
+    }
 }
 
 /// One row of the step list.
@@ -215,11 +289,16 @@ impl App {
             spinner: 0,
             quit: false,
             others: Vec::new(),
+            not_announced: None,
+            state_problem: None,
             overridden_urls: BTreeMap::new(),
             last_search: String::new(),
             copy_cursor: 0,
             fresh_override: BTreeMap::new(),
             secret_guard: SecretGuard::default(),
+            check_timeout_secs: 20,
+            detail_view: std::cell::Cell::new(DetailView::default()),
+            run_all: None,
         }
     }
 
@@ -321,6 +400,25 @@ impl App {
         match (self.last_verdict(guide, step.id()), self.fresh_window(guide, step)) {
             (Some((_, at)), Some(window)) => self.now.as_second() - at.as_second() > window as i64,
             _ => false,
+        }
+    }
+
+    /// "5. Your API account" for a step, its title for a troubleshooting
+    /// item, the id for a step the guide no longer has (sanitized: a guide
+    /// is untrusted text).
+    pub fn step_title(&self, guide: &str, step: &str) -> String {
+        let Some(g) = self.guides.iter().find(|e| e.guide.id() == guide).map(|e| e.guide.as_ref()) else {
+            return crate::sanitize::line(step);
+        };
+        match g.item(step) {
+            Some(s) => {
+                let t = crate::sanitize::line(self.text(g, &s.title));
+                match s.number {
+                    Some(n) => format!("{n}. {t}"),
+                    None => t,
+                }
+            }
+            None => crate::sanitize::line(step),
         }
     }
 

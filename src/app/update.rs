@@ -31,6 +31,11 @@ pub enum Action {
     },
     /// Who else has the state open.
     PresenceChanged(Vec<String>),
+    /// This instance could not announce itself (Some: why), or now has.
+    NotAnnounced(Option<String>),
+    /// For an observer: why the state cannot be shown (Some), or that it
+    /// can again (None).
+    StateProblem(Option<String>),
     /// SIGTERM, SIGHUP or Ctrl-C from outside: save what can be saved, quit.
     Shutdown,
 }
@@ -81,7 +86,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 Mode::EditNote { editor, .. } => editor.insert_str(&text),
                 Mode::Search { query, .. } => query.push_str(&crate::sanitize::line(&text)),
                 Mode::KeyPrompt { typed, .. } => typed.0.push_str(text.trim()),
-                Mode::Confirm { typed, .. } | Mode::Evidence { typed, .. } => {
+                Mode::Confirm { typed, .. } | Mode::Evidence { typed, .. } | Mode::BlockReason { typed, .. } => {
                     typed.push_str(&crate::sanitize::line(&text))
                 }
                 _ => {}
@@ -114,22 +119,35 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 return vec![]; // stale: a newer run replaced it, or it was cancelled
             }
             app.running.remove(&key);
+            let title = app.step_title(&guide, &step);
             if records.is_empty() {
-                app.say(Tone::Info, format!("{step}: nothing to run"));
+                app.say(Tone::Info, format!("{title}: nothing to run"));
+                run_all_ended(app, &guide, &step, None);
                 return vec![];
             }
             let worst = Verdict::worst(records.iter().map(|r| r.verdict));
             // The message of the result that decides, so that the footer and
             // the list agree.
             let deciding = records.iter().rev().find(|r| Some(r.verdict) == worst).or(records.last());
-            let text =
-                deciding.map(|r| format!("{step}: {} — {}", worst.unwrap_or(r.verdict), r.message)).unwrap_or_default();
+            let text = deciding
+                .map(|r| format!("{title}: {} — {}", worst.unwrap_or(r.verdict), r.message))
+                .unwrap_or_default();
             let tone = match worst {
                 Some(Verdict::Pass) => Tone::Success,
                 Some(Verdict::Fail) | Some(Verdict::Error) => Tone::Error,
                 _ => Tone::Warning,
             };
             app.say(tone, text);
+            if let Some(summary) = run_all_ended(app, &guide, &step, worst) {
+                // The summary takes the tone of the worst result so far.
+                let all = app.run_all.as_ref().map(|r| Verdict::worst(r.finished.values().copied())).unwrap_or(worst);
+                let tone = match all {
+                    Some(Verdict::Pass) | Some(Verdict::Skipped) => Tone::Success,
+                    Some(Verdict::Fail) | Some(Verdict::Error) => Tone::Error,
+                    _ => Tone::Warning,
+                };
+                app.say(tone, summary);
+            }
             let ops: Vec<Op> = records
                 .into_iter()
                 .map(|r| Op::RecordCheck { guide: guide.clone(), step: step.clone(), record: Box::new(r) })
@@ -139,6 +157,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::PresenceChanged(others) => {
             app.others = others;
+            vec![]
+        }
+        Action::NotAnnounced(problem) => {
+            app.not_announced = problem;
+            vec![]
+        }
+        Action::StateProblem(problem) => {
+            app.state_problem = problem;
             vec![]
         }
         Action::Shutdown => {
@@ -307,6 +333,32 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
             }
             vec![]
         }
+        Mode::BlockReason { guide, step, mut typed } => {
+            match key.code {
+                Code::Esc => {
+                    app.mode = Mode::Normal;
+                    app.say(Tone::Info, "not marked blocked");
+                }
+                Code::Enter => {
+                    app.mode = Mode::Normal;
+                    return block_with_reason(app, guide, step, typed.trim());
+                }
+                Code::Backspace => {
+                    typed.pop();
+                    app.mode = Mode::BlockReason { guide, step, typed };
+                }
+                Code::Char(c) if !key.ctrl && !key.alt => {
+                    typed.push(c);
+                    app.mode = Mode::BlockReason { guide, step, typed };
+                }
+                _ if key == Key::ctrl('c') => {
+                    app.mode = Mode::Normal;
+                    app.say(Tone::Info, "not marked blocked");
+                }
+                _ => {}
+            }
+            vec![]
+        }
         Mode::Evidence { prompt, mut typed, then, confirm_writes } => {
             match key.code {
                 Code::Esc => {
@@ -388,13 +440,14 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
         Intent::Down => select(app, (app.selected + 1).min(n.saturating_sub(1))),
         Intent::Top => select(app, 0),
         Intent::Bottom => select(app, n.saturating_sub(1)),
-        Intent::PageUp | Intent::ScrollDetailUp => app.detail_scroll = app.detail_scroll.saturating_sub(5),
-        Intent::PageDown | Intent::ScrollDetailDown => app.detail_scroll = app.detail_scroll.saturating_add(5),
+        Intent::PageUp | Intent::ScrollDetailUp => scroll_detail(app, false),
+        Intent::PageDown | Intent::ScrollDetailDown => scroll_detail(app, true),
         Intent::Open => {}
         Intent::Back => {
             // Esc first cancels a check running on this step.
             let key = (app.guide_id().to_string(), app.selected_step().map(|s| s.id().to_string()).unwrap_or_default());
             if let Some(r) = app.running.remove(&key) {
+                run_all_ended(app, &key.0, &key.1, None);
                 app.say(Tone::Info, "check cancelled");
                 return vec![Effect::CancelCheck { run_id: r.run_id }];
             }
@@ -411,7 +464,19 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
         Intent::SetTodo => return set_status(app, Status::Todo),
         Intent::SetInProgress => return set_status(app, Status::InProgress),
         Intent::SetDone => return set_status(app, Status::Done),
-        Intent::SetBlocked => return set_status(app, Status::Blocked),
+        Intent::SetBlocked => {
+            if refuse_observer(app) {
+                return vec![];
+            }
+            let Some(step) = app.selected_step() else {
+                return vec![];
+            };
+            app.mode = Mode::BlockReason {
+                guide: app.guide_id().to_string(),
+                step: step.id().to_string(),
+                typed: String::new(),
+            };
+        }
         Intent::SetSkipped => return set_status(app, Status::Skipped),
         Intent::EditNote => {
             if refuse_observer(app) {
@@ -596,12 +661,73 @@ fn set_status(app: &mut App, status: Status) -> Vec<Effect> {
     let sid = step.id().to_string();
     let missing = if status == Status::Done { app.missing_requirements(g, step) } else { Vec::new() };
     let hash = app.entry().and_then(|e| e.hashes.get(&sid)).cloned();
-    let ops = vec![Op::SetStatus { guide: gid, step: sid.clone(), status, hash }];
+    let ops = vec![Op::SetStatus { guide: gid.clone(), step: sid.clone(), status, hash }];
     apply_local(app, &ops);
+    let title = app.step_title(&gid, &sid);
     if missing.is_empty() {
-        app.say(Tone::Success, format!("{sid}: {status}"));
+        app.say(Tone::Success, format!("{title}: {status}"));
     } else {
-        app.say(Tone::Warning, format!("{sid}: {status}, but it needs {} first", missing.join(", ")));
+        let missing: Vec<String> = missing.iter().map(|m| app.step_title(&gid, m)).collect();
+        app.say(Tone::Warning, format!("{title}: {status}, but it needs {} first", missing.join(", ")));
+    }
+    vec![Effect::Apply(ops)]
+}
+
+/// Scrolls the detail by its pane's height (less one row, to keep some
+/// context), never past the end as last drawn.
+fn scroll_detail(app: &mut App, down: bool) {
+    let view = app.detail_view.get();
+    let page = if view.rows > 1 { view.rows - 1 } else { 5 };
+    // Unknown (never drawn): unbounded, as the renderer clamps anyway.
+    let max = if view.total == 0 && view.rows == 0 { u16::MAX } else { view.max_scroll() };
+    let from = app.detail_scroll.min(max);
+    app.detail_scroll = if down { from.saturating_add(page).min(max) } else { from.saturating_sub(page) };
+}
+
+/// Counts a finished (or cancelled: `None`) step of the "run all" under way;
+/// returns its progress line, or the summary when it was the last.
+pub(super) fn run_all_ended(app: &mut App, guide: &str, step: &str, verdict: Option<Verdict>) -> Option<String> {
+    let now = app.now;
+    let ra = app.run_all.as_mut().filter(|r| r.guide == guide && r.ended.is_none())?;
+    if !ra.steps.iter().any(|s| s == step) || ra.finished.contains_key(step) || ra.cancelled.iter().any(|s| s == step) {
+        return None;
+    }
+    match verdict {
+        Some(v) => {
+            ra.finished.insert(step.to_string(), v);
+        }
+        None => ra.cancelled.push(step.to_string()),
+    }
+    if ra.finished.len() + ra.cancelled.len() < ra.steps.len() {
+        return Some(format!("run all: {}", ra.summary()));
+    }
+    ra.ended = Some(now);
+    let secs = (now.as_second() - ra.started.as_second()).max(0);
+    Some(format!("run all finished: {} in {secs} s", ra.summary()))
+}
+
+/// Marks the step blocked; the reason, if one was typed, becomes its note
+/// (after what the note already said), so the report lists it among the
+/// blockers.
+fn block_with_reason(app: &mut App, guide: String, step: String, reason: &str) -> Vec<Effect> {
+    if !reason.is_empty() && app.secret_guard.holds_key(reason) {
+        app.say(Tone::Error, "not marked blocked: the reason contains an API key; type it without");
+        return vec![];
+    }
+    let hash = app.guides.iter().find(|e| e.guide.id() == guide).and_then(|e| e.hashes.get(&step)).cloned();
+    let mut ops = vec![Op::SetStatus { guide: guide.clone(), step: step.clone(), status: Status::Blocked, hash }];
+    if !reason.is_empty() {
+        let old = app.progress.step(&guide, &step).map(|r| r.note.trim_end().to_string()).unwrap_or_default();
+        let line = format!("Blocked: {}", crate::sanitize::line(reason));
+        let note = if old.is_empty() { line } else { format!("{old}\n{line}") };
+        ops.push(Op::SetNote { guide: guide.clone(), step: step.clone(), note });
+    }
+    apply_local(app, &ops);
+    let title = app.step_title(&guide, &step);
+    if reason.is_empty() {
+        app.say(Tone::Warning, format!("{title}: blocked (no reason given)"));
+    } else {
+        app.say(Tone::Warning, format!("{title}: blocked: {reason}"));
     }
     vec![Effect::Apply(ops)]
 }

@@ -17,19 +17,144 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(step) = app.selected_step() else {
         return;
     };
-    let lines = lines(app, theme, g, step, area.width.saturating_sub(2) as usize);
+    let inner_w = area.width.saturating_sub(2);
+    let inner_h = area.height.saturating_sub(2);
     let title = match step.number {
         Some(n) => format!(" Step {n} "),
         None => " Troubleshooting ".to_string(),
     };
-    let block = Block::default()
+    // The top stays put: the title, the verdict strip and a rule; the guide
+    // text scrolls below it. A pane too low to keep three rows of text
+    // below the strip scrolls everything.
+    let mut top = vec![Line::from(Span::styled(app.text(g, &step.title).to_string(), theme.title()))];
+    top.extend(strip(app, theme, g, step));
+    top.push(Line::from(Span::styled((if theme.ascii { "-" } else { "─" }).repeat(inner_w as usize), theme.dim())));
+    let top = super::wrap::wrap_lines(top, inner_w);
+    let body = lines(app, theme, g, step, inner_w as usize);
+    let body = super::wrap::wrap_lines(body, inner_w);
+    let (pinned, body) = if top.len() as u16 + 3 <= inner_h {
+        (top, body)
+    } else {
+        let mut all = top;
+        all.extend(body);
+        (Vec::new(), all)
+    };
+    let pinned_h = (pinned.len() as u16).min(inner_h);
+    let rows = inner_h - pinned_h;
+    let view = crate::app::DetailView { rows, total: body.len() as u16 };
+    app.detail_view.set(view);
+    // Never past the end: a resize that makes the text shorter keeps the
+    // last screenful in view.
+    let scroll = app.detail_scroll.min(view.max_scroll());
+    let below = view.total.saturating_sub(scroll + rows);
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.dim()))
         .border_type(ratatui::widgets::BorderType::Rounded);
+    if below > 0 {
+        let arrow = if theme.ascii { "v" } else { "↓" };
+        let more = format!(" {arrow} {below} more line{} (J/PgDn) ", if below == 1 { "" } else { "s" });
+        block = block.title_bottom(Line::from(Span::styled(more, theme.heading())).right_aligned());
+    } else if scroll > 0 {
+        let arrow = if theme.ascii { "^" } else { "↑" };
+        block = block
+            .title_bottom(Line::from(Span::styled(format!(" {arrow} end (K/PgUp) "), theme.dim())).right_aligned());
+    }
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
-    let lines = super::wrap::wrap_lines(lines, area.width.saturating_sub(2));
-    let p = Paragraph::new(lines).block(block).scroll((app.detail_scroll, 0));
-    frame.render_widget(p, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let pinned_area = Rect { height: pinned_h, ..inner };
+    let body_area = Rect { y: inner.y + pinned_h, height: rows, ..inner };
+    frame.render_widget(Paragraph::new(pinned), pinned_area);
+    frame.render_widget(Paragraph::new(body).scroll((scroll, 0)), body_area);
+}
+
+/// The verdict strip: the step's verdict and when, fresh or stale, the one
+/// thing to do next, and the keys that act on it.
+pub fn strip(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'static>> {
+    let next = crate::app::next::next_for(app, g, step);
+    let mut out: Vec<Line<'static>> = Vec::new();
+    if step.checks.is_empty() {
+        let text = if app.settings.observe {
+            "No check: a person ticks this step."
+        } else {
+            "No check: tick it by hand (Space) when it is done."
+        };
+        out.push(Line::from(Span::styled(text, theme.dim())));
+        return out;
+    }
+    if let Some(since) = next.running_since {
+        let elapsed = (app.now.as_second() - since.as_second()).max(0);
+        let timeout = step.checks.iter().filter_map(|c| c.timeout_secs).max().unwrap_or(app.check_timeout_secs);
+        out.push(Line::from(vec![
+            Span::styled(theme.ascii_text(&format!("{} checking…", theme.spinner(app.spinner))), theme.heading()),
+            Span::raw(format!(" {elapsed} s (timeout {timeout} s per request)")),
+        ]));
+    } else {
+        match next.verdict {
+            None => out.push(Line::from(vec![Span::styled(
+                format!("{} not checked yet", theme.status_glyph(crate::progress::Status::Todo)),
+                theme.heading(),
+            )])),
+            Some((v, at)) => {
+                let mut spans = vec![
+                    Span::styled(
+                        format!("{} {}", theme.verdict_glyph(v), v.as_str()),
+                        theme.verdict_style(v).add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(format!(" {} {}", theme.sep(), ago(at, app.now))),
+                ];
+                if next.stale {
+                    let window = next
+                        .window
+                        .map(|w| ago(app.now - jiff::SignedDuration::from_secs(w as i64), app.now))
+                        .unwrap_or_default();
+                    spans.push(Span::raw(format!(" {} ", theme.sep())));
+                    spans.push(Span::styled(
+                        format!("stale (older than {}): check again", window.trim_end_matches(" ago")),
+                        theme.warn(),
+                    ));
+                } else if next.window.is_some() {
+                    spans.push(Span::raw(format!(" {} ", theme.sep())));
+                    spans.push(Span::styled("fresh", theme.ok()));
+                }
+                out.push(Line::from(spans));
+            }
+        }
+    }
+    if let Some(d) = next.deciding
+        && next.running_since.is_none()
+    {
+        out.push(Line::from(vec![
+            Span::styled(format!("{}: ", sanitize::line(&d.check)), theme.dim()),
+            Span::raw(sanitize::line(&d.message)),
+        ]));
+    }
+    let todo: Option<String> = if next.running_since.is_some() {
+        None
+    } else if next.offer_done {
+        Some("every automatic check passed: mark the step done (d).".to_string())
+    } else {
+        next.deciding
+            .filter(|d| d.verdict != crate::progress::Verdict::Pass)
+            .and_then(|d| d.hint.as_deref())
+            .map(sanitize::line)
+    };
+    if let Some(t) = todo {
+        out.push(Line::from(vec![Span::styled("Next: ", theme.heading()), Span::raw(t)]));
+    }
+    if !next.keys.is_empty() {
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        for (i, k) in next.keys.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(format!(" {} ", theme.sep()), theme.dim()));
+            }
+            spans.push(Span::styled(k.key, theme.heading()));
+            spans.push(Span::raw(format!(" {}", k.what)));
+        }
+        out.push(Line::from(spans));
+    }
+    out
 }
 
 fn heading(theme: &Theme, text: &str) -> Line<'static> {
@@ -40,7 +165,6 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
     let gid = g.id();
     let sid = step.id();
     let mut out: Vec<Line<'static>> = Vec::new();
-    out.push(Line::from(Span::styled(app.text(g, &step.title).to_string(), theme.title())));
 
     // Status, who, when.
     let rec = app.progress.step(gid, sid);

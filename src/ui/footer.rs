@@ -2,8 +2,8 @@
 //! key hints, or the search bar while searching.
 
 use super::Theme;
-use crate::app::keymap::footer_hints;
-use crate::app::{App, Mode, Screen, Tone};
+use crate::app::keymap::footer_keys;
+use crate::app::{App, Mode, Tone};
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -33,9 +33,22 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
         _ => Line::default(),
     };
-    let hints = match app.mode {
+    let keys: String;
+    let hints: &str = match &app.mode {
         Mode::Search { .. } => "type to search · Enter keep · Esc back",
-        _ => footer_hints(app.screen == Screen::Picker, width < 90),
+        Mode::EditNote { .. } => "type freely · Enter new line · Ctrl-S or Esc save · Ctrl-C discard",
+        Mode::Help { .. } => "↑↓ PgUp/PgDn scroll · any other key closes the help",
+        Mode::Log { .. } => "↑↓ PgUp/PgDn scroll · any other key closes the history",
+        Mode::KeyPrompt { .. } => "type or paste the key (shown as dots) · Enter keep · Esc cancel",
+        Mode::Confirm { .. } => "type the name shown · Enter send · Esc cancel",
+        Mode::Evidence { .. } => "type what shows it · Enter confirm · Esc cancel",
+        Mode::BlockReason { .. } => "type the reason · Enter mark blocked · Esc cancel",
+        Mode::Normal => {
+            let max = if width < 100 { 5 } else { 8 };
+            let parts: Vec<String> = footer_keys(app, max).iter().map(|(k, w)| format!("{k} {w}")).collect();
+            keys = parts.join(" · ");
+            &keys
+        }
     };
     let hint_line = Line::from(Span::styled(super::fit(&theme.ascii_text(hints), width, theme), theme.dim()));
     frame.render_widget(Paragraph::new(vec![msg_line, hint_line]), area);

@@ -2,7 +2,7 @@
 
 use super::Theme;
 use crate::app::App;
-use crate::app::keymap::BINDINGS;
+use crate::app::keymap::{grouped, help_text};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -12,19 +12,33 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u
     let w = area.width.saturating_sub(4).min(72);
     let h = area.height.saturating_sub(2);
     let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
+    let picker = app.screen == crate::app::Screen::Picker;
+    let observe = app.settings.observe;
     let mut lines: Vec<Line> = Vec::new();
-    for b in BINDINGS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<10}", theme.ascii_text(b.label)), theme.heading()),
-            Span::raw(b.help),
-        ]));
+    let where_ = match (picker, observe) {
+        (true, _) => "Keys of the guide list",
+        (false, true) => "Keys of the checklist, observing (read-only: nothing can be changed from here)",
+        (false, false) => "Keys of the checklist",
+    };
+    lines.push(Line::from(Span::styled(format!("  {where_}"), theme.dim())));
+    for (group, bindings) in grouped(picker, observe) {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(format!("  {}", group.title()), theme.title())));
+        for b in bindings {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<10}", theme.ascii_text(b.label)), theme.heading()),
+                Span::raw(help_text(b, picker)),
+            ]));
+        }
     }
     lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        "  Editing a note: type freely; Enter new line; Ctrl-S or Esc save; Ctrl-C discard.",
-        theme.dim(),
-    )));
-    lines.push(Line::from(Span::styled("  While typing, no single-letter command fires.", theme.dim())));
+    if !picker && !observe {
+        lines.push(Line::from(Span::styled(
+            "  Editing a note: type freely; Enter new line; Ctrl-S or Esc save; Ctrl-C discard.",
+            theme.dim(),
+        )));
+        lines.push(Line::from(Span::styled("  While typing, no single-letter command fires.", theme.dim())));
+    }
     lines.push(Line::from(Span::styled(format!("  State file: {}", app.settings.state_path), theme.dim())));
     lines.push(Line::from(Span::styled("  Any key closes this help.", theme.dim())));
     let block = Block::default()

@@ -41,9 +41,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     match &app.mode {
         Mode::Help { scroll } => help::render(app, theme, frame, area, *scroll),
         Mode::Log { scroll } => help::render_log(app, theme, frame, area, *scroll),
-        Mode::EditNote { .. } | Mode::Confirm { .. } | Mode::Evidence { .. } | Mode::KeyPrompt { .. } => {
-            prompt::render(app, theme, frame, area)
-        }
+        Mode::EditNote { .. }
+        | Mode::Confirm { .. }
+        | Mode::Evidence { .. }
+        | Mode::BlockReason { .. }
+        | Mode::KeyPrompt { .. } => prompt::render(app, theme, frame, area),
         _ => {}
     }
 }

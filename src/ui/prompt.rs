@@ -61,6 +61,19 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
             frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
+        Mode::BlockReason { guide, step, typed } => {
+            let rect = centered(area, x, w, 6);
+            let lines = vec![
+                Line::from(format!(
+                    "Why is {} blocked? Kept as the step's note, listed in the report.",
+                    app.step_title(guide, step)
+                )),
+                Line::default(),
+                Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]),
+                Line::from(Span::styled("Enter mark blocked (empty: no reason) · Esc cancel", theme.dim())),
+            ];
+            input_box(theme, frame, rect, " Blocked ", lines);
+        }
         Mode::KeyPrompt { guide, env, typed } => {
             let rect = centered(area, x, w, 6);
             let dots = if theme.ascii {
@@ -82,6 +95,20 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
         _ => {}
     }
+}
+
+/// A one-line input box: the question wraps, but the input line and the
+/// keys under it stay in view however small the box (the question is cut
+/// from its top instead).
+fn input_box(theme: &Theme, frame: &mut Frame, rect: Rect, title: &str, lines: Vec<Line<'static>>) {
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title.to_string(), theme.title()));
+    let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
+    frame.render_widget(Clear, rect);
+    let inner_h = rect.height.saturating_sub(2) as usize;
+    let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
+    let skip = lines.len().saturating_sub(inner_h);
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
 /// A box `w` wide at column `x`, `h` high (less if the area is lower),

@@ -25,8 +25,11 @@ impl Theme {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
+    /// Secondary text. Faint, not palette colour 8 (dark grey), which is
+    /// unreadable on some dark themes and on some light ones: it is still
+    /// text people must read.
     pub fn dim(&self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
+        if self.color { Style::new().add_modifier(Modifier::DIM) } else { Style::new() }
     }
 
     pub fn selected(&self) -> Style {

@@ -73,9 +73,9 @@ pub fn real_runner(
     let vars = env.vars.clone();
     // Keys for every guide's environments, the user's own guides included.
     let targets = catalog.environments();
-    let secrets = SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets)?;
+    let secrets = SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets);
     let secrets = Arc::new(RwLock::new(secrets));
-    let limiter = RateLimiter::new(Some(crate::paths::beside(state_path, "ratelimit.toml")), env.clock.clone());
+    let limiter = RateLimiter::new(Some(crate::check::ratelimit::budget_path(state_path)), env.clock.clone());
     let deps = RunnerDeps {
         config,
         secrets: secrets.clone(),
@@ -194,6 +194,7 @@ pub async fn run_and_report(
     };
     let mut results = Vec::new();
     let mut shown_env = active.clone();
+    let mut save_failed = false;
     for step in wanted {
         let step_env = runner.env_for(gd, step.id(), &active);
         shown_env = step_env.clone();
@@ -218,18 +219,21 @@ pub async fn run_and_report(
         if !ops.is_empty()
             && let Err(e) = store.apply(&ops, &by, env.clock.now())
         {
-            let _ = writeln!(err, "cutover: evidence not saved: {e}");
+            // Fail closed: the results are shown, but nothing pretends they
+            // were saved, and the exit code says so.
+            let _ = writeln!(err, "cutover: results not saved: {e}");
+            save_failed = true;
         }
         for r in records {
             results.push((step.id().to_string(), r));
         }
     }
-    let code = exit_code(results.iter().map(|(_, r)| r.verdict));
+    let code = if save_failed { exit::STATE } else { exit_code(results.iter().map(|(_, r)| r.verdict)) };
     if json_out {
         let list: Vec<serde_json::Value> = results
             .iter()
             .map(|(step, r)| {
-                json!({"step": step, "check": r.check, "env": r.env, "verdict": r.verdict.as_str(), "message": r.message, "hint": r.hint, "http_status": r.http_status, "duration_ms": r.duration_ms, "at": r.at.to_string(), "by": r.by})
+                json!({"step": step, "check": r.check, "env": r.env, "verdict": r.verdict.as_str(), "message": r.message, "hint": r.hint, "http_status": r.http_status, "request": r.request, "key_sent_to": r.key_sent_to, "trace_id": r.trace_id, "proved": r.proved, "would_prove": r.would_prove, "does_not_prove": r.not_proved, "duration_ms": r.duration_ms, "at": r.at.to_string(), "by": r.by})
             })
             .collect();
         let _ = writeln!(
@@ -306,7 +310,7 @@ pub fn start_demo(env: &Env, lang: &str, state_path: &Path) -> Result<Demo, Stri
     keys.insert("POSTNL_PRODUCTION_API_KEY".into(), FakeOptions::DEMO_POSTNL_PRODUCTION_KEY.into());
     keys.insert("POSTI_API_KEY".into(), FakeOptions::DEMO_POSTI_KEY.into());
     // The demo ignores the real environment's keys and URLs entirely.
-    let secrets = SecretStore::load(&|k| keys.get(k).cloned(), None)?;
+    let secrets = SecretStore::load(&|k| keys.get(k).cloned(), None);
     let secrets = Arc::new(RwLock::new(secrets));
     let demo_config: Config = Config::parse(DEMO_CONFIG, "demo config").map_err(|e| e.to_string())?;
     let url_vars: crate::check::runner::EnvVars = Arc::new(move |k: &str| urls.get(k).cloned());

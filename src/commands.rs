@@ -111,10 +111,15 @@ pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, 
         Ok(p) => Ok((store, p)),
         Err(e) => {
             let _ = writeln!(err, "cutover: cannot read the state file: {e}");
-            let _ = writeln!(
-                err,
-                "cutover: nothing was changed. Fix the file by hand, or run with --reset-state to move it aside and start fresh."
-            );
+            if matches!(e, StoreError::Parse { .. } | StoreError::NewerSchema { .. }) {
+                let _ = writeln!(
+                    err,
+                    "cutover: nothing was changed. Fix the file by hand, or run with --reset-state to move it aside and start fresh."
+                );
+            } else {
+                // Access, not content: the fix is named in the message.
+                let _ = writeln!(err, "cutover: nothing was changed.");
+            }
             if matches!(e, StoreError::NewerSchema { .. }) {
                 let _ = writeln!(err, "cutover: (a newer cutover wrote it: updating cutover is the better fix)");
             }
@@ -265,11 +270,16 @@ pub fn mark(
             let _ = writeln!(err, "cutover: warning: {step} needs {} first (marked anyway)", missing.join(", "));
         }
     }
-    if let Some(n) = note
-        && known_secrets(env, &catalog).contains_secret(n)
-    {
-        let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
-        return exit::USAGE;
+    if let Some(n) = note {
+        let guard = known_secrets(env, &catalog);
+        if let Some(why) = guard.guard_broken() {
+            let _ = writeln!(err, "cutover: not saved: cutover cannot tell whether the note holds a key ({why})");
+            return exit::STATE;
+        }
+        if guard.contains_secret(n) {
+            let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
+            return exit::USAGE;
+        }
     }
     let mut ops =
         vec![Op::SetStatus { guide: guide.into(), step: step.into(), status, hash: Some(crate::guide::step_hash(st)) }];
@@ -423,7 +433,10 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
     exit::OK
 }
 
-/// The keys cutover knows about, for redacting files and notes.
+/// The key guard: every key cutover knows about, from every source (also
+/// sources refused for requests), for redacting files, notes and reports.
+/// Check [`crate::check::secret::SecretStore::guard_broken`] before writing
+/// anything that could carry a key.
 pub fn known_secrets(env: &Env, catalog: &Catalog) -> crate::check::secret::SecretStore {
     let vars = env.vars.clone();
     crate::check::secret::SecretStore::load_for(
@@ -431,7 +444,6 @@ pub fn known_secrets(env: &Env, catalog: &Catalog) -> crate::check::secret::Secr
         Some(&env.paths.secrets_file()),
         &catalog.environments(),
     )
-    .unwrap_or_else(|_| crate::check::secret::SecretStore::empty())
 }
 
 /// Renders the hand-off report of `guide` from the saved state.
@@ -486,21 +498,29 @@ pub fn report(
         crate::cli::Format::Json => crate::report::Format::Json,
         crate::cli::Format::Html => crate::report::Format::Html,
     };
+    let guard = known_secrets(env, &catalog);
+    if let Some(why) = guard.guard_broken() {
+        let _ = writeln!(err, "cutover: no report written: cutover cannot mask every key ({why})");
+        return exit::STATE;
+    }
     let text = match render_report(&lg.guide, &lang, &progress, store.path(), &env.user(g), env.clock.now(), format) {
-        Ok(t) => t,
+        // The last boundary: whatever the state holds, no key leaves in a
+        // report.
+        Ok(t) => guard.redact(&t),
         Err(e) => {
             let _ = writeln!(err, "cutover: {e}");
             return exit::STATE;
         }
     };
     match output {
-        Some(path) => match std::fs::write(path, text) {
+        // Beside a shared state the report is group-readable like the rest.
+        Some(path) => match crate::files::write_atomic(path, text.as_bytes(), ".report-") {
             Ok(()) => {
                 let _ = writeln!(err, "cutover: report written to {}", path.display());
                 exit::OK
             }
             Err(e) => {
-                let _ = writeln!(err, "cutover: cannot write {}: {e}", path.display());
+                let _ = writeln!(err, "cutover: cannot write the report: {e}");
                 exit::STATE
             }
         },
@@ -539,6 +559,10 @@ pub fn evidence(
                 return exit::USAGE;
             }
             let secrets = known_secrets(env, &catalog);
+            if let Some(why) = secrets.guard_broken() {
+                let _ = writeln!(err, "cutover: nothing attached: cutover cannot mask every key ({why})");
+                return exit::STATE;
+            }
             let by = env.user(g);
             let mut code = exit::OK;
             for f in files {

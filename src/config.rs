@@ -109,10 +109,13 @@ impl Config {
 
     /// Reads `path`; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        match std::fs::read_to_string(path) {
-            Ok(s) => Config::parse(&s, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(ConfigError(format!("{}: cannot read: {e}", path.display()))),
+        match crate::paths::read_regular_file(path, 1024 * 1024) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => Config::parse(&s, &path.display().to_string()),
+                Err(_) => Err(ConfigError(format!("{}: the config file is not valid UTF-8", path.display()))),
+            },
+            Err(crate::paths::ReadRefused::Missing) => Ok(Config::default()),
+            Err(e) => Err(ConfigError(format!("{}: {e}", path.display()))),
         }
     }
 

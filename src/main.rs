@@ -14,10 +14,30 @@ use std::io::Write;
 use std::sync::Arc;
 
 fn main() {
-    let cli = Cli::parse();
-    let env = Env::from_process();
+    let mut env = Env::from_process();
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
+    // Before the arguments are parsed (a parse error would echo them): an
+    // argument holding a key is refused, and never repeated.
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    let guard = cutover::check::secret::SecretStore::guard_of(&vars, Some(&env.paths.secrets_file()));
+    if std::env::args_os().skip(1).any(|a| guard.contains_secret(&a.to_string_lossy())) {
+        let _ = writeln!(
+            err,
+            "cutover: refused: a command-line argument holds an API key (it was not used). Keys come from the environment, secrets.toml or p in the checklist, never from the command line."
+        );
+        std::process::exit(exit::USAGE);
+    }
+    // A user name that holds a key is not used as a name.
+    if ["USER", "LOGNAME"].iter().any(|v| env.var(v).is_some_and(|name| guard.contains_secret(&name))) {
+        let _ = writeln!(
+            err,
+            "cutover: warning: $USER or $LOGNAME holds an API key; changes are recorded as uid-N instead"
+        );
+        let vars = env.vars.clone();
+        env.vars = Arc::new(move |k: &str| if k == "USER" || k == "LOGNAME" { None } else { vars(k) });
+    }
+    let cli = Cli::parse();
     if let Some(code) = commands::run_headless(&cli, &env, &mut out, &mut err) {
         let _ = out.flush();
         std::process::exit(code);
@@ -66,11 +86,24 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         g.state = Some(env.paths.data_dir.join("demo-state.toml"));
     }
     let catalog = env.catalog();
-    let (store, progress) = match commands::open_store(&env, &g, &mut err) {
-        Ok(x) => x,
-        Err(code) => return code,
+    // An observer sees why there is nothing to show (no state yet, no read
+    // access) in the checklist itself, and the state when it appears.
+    let mut state_problem = None;
+    let (store, progress) = if g.observe && !g.reset_state {
+        let store = cutover::progress::store::Store::new(env.state_path(&g));
+        let progress = store.load_observed().unwrap_or_else(|problem| {
+            state_problem = Some(problem);
+            Default::default()
+        });
+        (store, progress)
+    } else {
+        match commands::open_store(&env, &g, &mut err) {
+            Ok(x) => x,
+            Err(code) => return code,
+        }
     };
     let mut app: App = commands::build_app(&env, &g, &catalog, progress, demo);
+    app.state_problem = state_problem;
     let guides: BTreeMap<String, Arc<cutover::guide::Guide>> =
         app.guides.iter().map(|e| (e.guide.id().to_string(), e.guide.clone())).collect();
     let lang = app.lang.values().next().cloned().unwrap_or_else(|| "en".into());
@@ -80,10 +113,7 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
     let checks: Option<Arc<dyn Checks>> = if demo {
         match checking::start_demo(&env, &lang, store.path()) {
             Ok(d) => {
-                let guard = d.secrets.clone();
-                app.secret_guard = cutover::app::SecretGuard(Some(Arc::new(move |text: &str| {
-                    guard.read().map(|s| s.contains_secret(text)).unwrap_or(false)
-                })));
+                app.secret_guard = key_guard(&d.secrets);
                 let c = TuiChecks { runner: d.runner.clone(), guides, secrets: d.secrets.clone() };
                 _demo_guard = Some(d);
                 Some(Arc::new(c))
@@ -109,10 +139,23 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         match checking::real_runner(&env, &catalog, config, &lang, store.path()) {
             Ok((runner, secrets)) => {
                 app.overridden_urls = checking::overridden_urls(&runner, &catalog);
-                let guard = secrets.clone();
-                app.secret_guard = cutover::app::SecretGuard(Some(Arc::new(move |text: &str| {
-                    guard.read().map(|s| s.contains_secret(text)).unwrap_or(false)
-                })));
+                if !g.observe
+                    && let Some(problem) = cutover::check::ratelimit::sharing_problem(
+                        &cutover::check::ratelimit::budget_path(store.path()),
+                    )
+                {
+                    app.say(
+                        cutover::app::Tone::Warning,
+                        format!("call budget not shared: this cutover counts only its own calls ({problem})"),
+                    );
+                }
+                app.secret_guard = key_guard(&secrets);
+                if let Ok(s) = secrets.read()
+                    && !s.problems().is_empty()
+                {
+                    // Said, not hidden in the log: which key source was refused.
+                    app.say(cutover::app::Tone::Warning, s.problems().join("; ").replace('\n', " "));
+                }
                 Some(Arc::new(TuiChecks { runner, guides, secrets }))
             }
             Err(e) => {
@@ -175,6 +218,20 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
             exit::FAIL
         }
     }
+}
+
+/// The TUI's key guard over the runner's key store: it finds every form of
+/// every known key, and when the store cannot know them all it refuses to
+/// let a note be written.
+fn key_guard(secrets: &Arc<std::sync::RwLock<cutover::check::secret::SecretStore>>) -> cutover::app::SecretGuard {
+    if let Some(why) = secrets.read().ok().and_then(|s| s.guard_broken().map(str::to_string)) {
+        return cutover::app::SecretGuard::broken(why);
+    }
+    let guard = secrets.clone();
+    cutover::app::SecretGuard::new(Arc::new(move |text: &str| {
+        // A poisoned lock cannot vouch for the text: treat it as holding a key.
+        guard.read().map(|s| s.contains_secret(text)).unwrap_or(true)
+    }))
 }
 
 /// Resolves on SIGTERM, SIGHUP (an SSH connection dropping) or SIGINT.

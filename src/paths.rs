@@ -96,3 +96,71 @@ pub fn host_name() -> String {
 pub fn tty_name() -> String {
     std::fs::read_link("/proc/self/fd/0").map(|p| p.display().to_string()).unwrap_or_else(|_| "?".into())
 }
+
+/// Why a file from outside cutover (a guide, `config.toml`, evidence) is not
+/// read.
+#[derive(Debug)]
+pub enum ReadRefused {
+    Missing,
+    /// A FIFO, socket, device or folder (or a symlink to one): reading it
+    /// could block or never end.
+    NotRegular(&'static str),
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ReadRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadRefused::Missing => f.write_str("no such file"),
+            ReadRefused::NotRegular(what) => write!(f, "it is {what}, not a regular file; it is skipped"),
+            ReadRefused::TooLarge(max) => write!(f, "it is larger than {max} bytes"),
+            ReadRefused::Io(e) => write!(f, "cannot read: {e}"),
+        }
+    }
+}
+
+/// Reads a file from outside cutover: only a regular file (a symlink to one
+/// is fine), opened without blocking, at most `max` bytes. A FIFO among the
+/// guides can then never hang a command.
+pub fn read_regular_file(path: &std::path::Path, max: u64) -> Result<Vec<u8>, ReadRefused> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let kind = |t: std::fs::FileType| -> Option<&'static str> {
+        if t.is_file() {
+            None
+        } else if t.is_fifo() {
+            Some("a FIFO")
+        } else if t.is_socket() {
+            Some("a socket")
+        } else if t.is_block_device() || t.is_char_device() {
+            Some("a device")
+        } else if t.is_dir() {
+            Some("a folder")
+        } else {
+            Some("not a file")
+        }
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadRefused::Missing),
+        Err(e) => return Err(ReadRefused::Io(e)),
+        Ok(m) => {
+            if let Some(what) = kind(m.file_type()) {
+                return Err(ReadRefused::NotRegular(what));
+            }
+        }
+    }
+    let file =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(ReadRefused::Io)?;
+    // The file may have been swapped between the look and the open.
+    let meta = file.metadata().map_err(ReadRefused::Io)?;
+    if let Some(what) = kind(meta.file_type()) {
+        return Err(ReadRefused::NotRegular(what));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(ReadRefused::Io)?;
+    if bytes.len() as u64 > max {
+        return Err(ReadRefused::TooLarge(max));
+    }
+    Ok(bytes)
+}

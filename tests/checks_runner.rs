@@ -591,7 +591,7 @@ headers = { Authorization = "{api_key}" }
     let g = parse_guide(src, "posti.toml").unwrap_or_else(|e| panic!("{e:?}"));
     let env = |n: &str| (n == "POSTI_API_KEY").then(|| "posti-env-key-123456".to_string());
     let targets = vec![("posti".to_string(), vec!["production".to_string()])];
-    let loaded = SecretStore::load_for(&env, None, &targets).unwrap_or_default();
+    let loaded = SecretStore::load_for(&env, None, &targets);
     assert_eq!(loaded.source("posti", "production"), Some("environment variable POSTI_API_KEY"));
 
     let r = runner(Opts { sandbox: None, production: None, keys: &[], config: Config::default() });

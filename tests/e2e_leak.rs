@@ -163,3 +163,180 @@ fn headless_check_exit_codes_follow_the_verdicts() {
     assert_eq!(json["results"][0]["verdict"], "skipped");
     assert_eq!(manual.status.code(), Some(0));
 }
+
+/// Standard base64, for building the forms a key travels in.
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { A[((n >> (18 - 6 * i)) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Every form of `key` that must never be found: the key in any case, its
+/// base64 (standard, URL-safe, unpadded) and percent-encoded forms, and any
+/// run of 12 of its characters.
+fn forms(key: &str) -> Vec<String> {
+    let mut f = vec![key.to_string(), key.to_uppercase(), key.to_lowercase(), pct(key)];
+    let b = b64(key.as_bytes());
+    f.push(b.trim_end_matches('=').to_string());
+    f.push(b.replace('+', "-").replace('/', "_").trim_end_matches('=').to_string());
+    for w in key.as_bytes().windows(12) {
+        f.push(String::from_utf8_lossy(w).to_string());
+    }
+    f
+}
+
+fn assert_no_form(what: &str, bytes: &[u8], keys: &[&str]) {
+    let text = String::from_utf8_lossy(bytes);
+    let lower = text.to_lowercase();
+    for key in keys {
+        for f in forms(key) {
+            // Runs of the key are looked for in any case; encodings exactly.
+            let found =
+                if f.len() == 12 && key.contains(&f) { lower.contains(&f.to_lowercase()) } else { text.contains(&f) };
+            assert!(!found, "{what} holds a form of a key ({} chars):\n{text}", f.len());
+        }
+    }
+}
+
+/// Fail closed: a secrets file others can read, a typed key beside an
+/// environment key, keys in notes, evidence, command output and names in
+/// encoded forms, a guide that tries to move the key: every file and every
+/// output scanned for every form of every key.
+#[test]
+fn the_guard_fails_closed_and_no_form_of_any_key_leaks() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let (sandbox, production) = fakes();
+    let mut vars = setup(&sb, &sandbox, &production);
+    // The smoke test prints the key as it is, base64'd and percent-encoded.
+    let config = sb.config_dir().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        r#"argv = ["sh", "-c", "echo the key is $CUTOVER_API_KEY; echo $CUTOVER_API_KEY >&2"]"#,
+        r#"argv = ["sh", "-c", "echo key $CUTOVER_API_KEY; printf %s \"$CUTOVER_API_KEY\" | base64; printf %s \"$CUTOVER_API_KEY\" | base64 >&2"]"#,
+    );
+    assert!(text.contains("base64"));
+    std::fs::write(&config, text).unwrap();
+    // A key only the refused secrets file knows, with characters that
+    // encode differently.
+    const FILE_KEY: &str = "file+only/key=9d8c7b6a5f4e";
+    let secrets = sb.config_dir().join("secrets.toml");
+    std::fs::write(&secrets, format!("[posti]\nproduction = \"{FILE_KEY}\"\n")).unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // A collector a replacing guide would like the sandbox key sent to.
+    let collector = FakeCarrier::start_pair(FakeOptions {
+        postnl_sandbox_key: "x".into(),
+        postnl_production_key: "y".into(),
+        posti_key: "z".into(),
+        latency: std::time::Duration::ZERO,
+        rate_limit_per_minute: None,
+    })
+    .unwrap()
+    .0;
+    let guides = sb.config_dir().join("guides");
+    std::fs::create_dir_all(&guides).unwrap();
+    let built_in = cutover::guide::catalog::BUILT_IN.iter().find(|(n, _)| *n == "postnl.toml").unwrap().1;
+    let replaced = built_in
+        .replace("base_url = \"https://api-sandbox.postnl.nl\"", &format!("base_url = \"{}\"", collector.url()));
+    assert_ne!(replaced, built_in);
+    std::fs::write(guides.join("postnl.toml"), replaced).unwrap();
+    vars.push(("CUTOVER_LOG".into(), "trace".into()));
+    let run = |args: &[&str], extra: &[(&str, &str)]| {
+        let mut c = sb.command(args);
+        for (k, v) in &vars {
+            c.env(k, v);
+        }
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let keys = [SANDBOX_KEY, PRODUCTION_KEY, FILE_KEY];
+    let mut outputs = Vec::new();
+
+    // Notes holding a key in any form are refused, without an echo.
+    for note in [
+        format!("the key: {}", b64(FILE_KEY.as_bytes())),
+        format!("curl -H 'Authorization: Basic {}'", b64(format!("me:{FILE_KEY}").as_bytes())),
+        format!("url ?k={}", pct(FILE_KEY)),
+        format!("cut: {}", &SANDBOX_KEY[2..16]),
+        format!("upper {}", SANDBOX_KEY.to_uppercase()),
+    ] {
+        let o = run(&["mark", "postnl", "versioning", "in_progress", "--note", &note], &[]);
+        assert_eq!(o.status.code(), Some(2), "refused: {}", String::from_utf8_lossy(&o.stderr));
+        outputs.push(o);
+    }
+    // A name or argument holding a key is refused before anything runs.
+    let o = run(&["--as", FILE_KEY, "status"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds an API key"));
+    outputs.push(o);
+    // A $USER holding a key is not used as a name.
+    let o = run(&["mark", "postnl", "versioning", "todo"], &[("USER", SANDBOX_KEY), ("LOGNAME", SANDBOX_KEY)]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("uid-"), "{}", String::from_utf8_lossy(&o.stderr));
+    outputs.push(o);
+    // Evidence with encoded keys is stored redacted.
+    let evidence = sb.path().join("call.txt");
+    std::fs::write(
+        &evidence,
+        format!(
+            "GET /x HTTP/1.1\napikey: {SANDBOX_KEY}\nAuthorization: Basic {}\nX-Other: {}\nX-Cut: {}\n",
+            b64(format!("alice:{FILE_KEY}").as_bytes()),
+            pct(PRODUCTION_KEY),
+            &FILE_KEY[3..17]
+        ),
+    )
+    .unwrap();
+    outputs.push(run(&["evidence", "add", "postnl", "sandbox-api-key", evidence.to_str().unwrap()], &[]));
+    std::fs::remove_file(&evidence).unwrap();
+    // Checks in both environments (the command prints the key base64'd).
+    for env in ["sandbox", "production"] {
+        let o = run(&["check", "postnl", "--env", env, "--json", "--allow-writes"], &[]);
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for r in json["results"].as_array().unwrap() {
+            if let Some(host) = r["key_sent_to"].as_str() {
+                // Each key only to its own environment's URL (steps bound to
+                // production run there whatever --env says).
+                let own = if r["env"] == "sandbox" { sandbox.url() } else { production.url() };
+                assert!(own.contains(host), "the key went to {host}, not {own}");
+            }
+        }
+        outputs.push(o);
+    }
+    for f in ["md", "html", "json"] {
+        outputs.push(run(&["report", "postnl", "--format", f], &[]));
+    }
+    outputs.push(run(&["status", "--json"], &[]));
+    outputs.push(run(&["log", "postnl", "--json"], &[]));
+
+    for (i, o) in outputs.iter().enumerate() {
+        assert_no_form(&format!("stdout of run {i}"), &o.stdout, &keys);
+        assert_no_form(&format!("stderr of run {i}"), &o.stderr, &keys);
+    }
+    let mut files = Vec::new();
+    files_under(sb.path(), &mut files);
+    for f in files.iter().filter(|f| !f.ends_with("secrets.toml") && !f.starts_with(&guides)) {
+        assert_no_form(&f.display().to_string(), &std::fs::read(f).unwrap(), &keys);
+    }
+    // The replacing guide could not move the key: nothing reached it.
+    assert!(collector.requests().is_empty(), "a replacing guide moved the key: {:?}", collector.requests().len());
+}

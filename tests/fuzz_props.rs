@@ -237,6 +237,7 @@ fn check_record() -> impl Strategy<Value = CheckRecord> {
                 would_prove: None,
                 not_proved,
                 trace_id: None,
+                key_sent_to: None,
                 details,
             },
         )

@@ -936,3 +936,28 @@ path = "/shipment/v2_2/label"
 headers = { apikey = "{api_key}" }
 success = { json = ["/x"] }
 "#;
+
+// ------------------------------------------------------------------ one exit-code table
+
+/// The rows of the first `| code | meaning |` table after `heading`.
+fn exit_table(doc: &str, heading: &str) -> Vec<(i32, String)> {
+    let text = std::fs::read_to_string(format!("{}/{doc}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_default();
+    let from = text.find(heading).unwrap_or_else(|| panic!("{doc} has no {heading:?}"));
+    text[from..]
+        .lines()
+        .skip_while(|l| !l.starts_with("| code |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            Some((cells.first()?.parse().ok()?, cells.get(1)?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_and_json_doc_carry_the_one_exit_code_table() {
+    let want: Vec<(i32, String)> = cutover::commands::exit::TABLE.iter().map(|(c, m)| (*c, m.to_string())).collect();
+    assert_eq!(exit_table("README.md", "### Exit codes"), want, "README.md");
+    assert_eq!(exit_table("docs/json.md", "| code | meaning |"), want, "docs/json.md");
+}

@@ -77,6 +77,7 @@ fn record(at: jiff::Timestamp) -> CheckRecord {
         not_proved: None,
         would_prove: None,
         trace_id: None,
+        key_sent_to: None,
         details: vec![],
     }
 }

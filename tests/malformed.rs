@@ -263,3 +263,55 @@ command = "smoke-test"
     assert!(smoke.2.contains("smoke-test") && smoke.2.contains("[commands."), "{smoke:?}");
     assert_ne!(out.status.code(), Some(0), "errors do not exit 0");
 }
+
+/// A FIFO, a socket or a folder where a guide, the config or the secrets
+/// file should be: skipped or refused with a message, never read (a FIFO
+/// used to hang every command, even `status`); a symlink to a regular file
+/// is fine.
+#[test]
+fn files_that_are_not_regular_are_skipped_and_never_hang() {
+    let sb = Sandbox::new();
+    let guides = sb.config_dir().join("guides");
+    fs::create_dir_all(&guides).unwrap();
+    let mkfifo = |p: &Path| {
+        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo has no other precondition.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", p.display());
+    };
+    mkfifo(&guides.join("fifo.toml"));
+    let _sock = std::os::unix::net::UnixListener::bind(guides.join("socket.toml")).unwrap();
+    fs::create_dir_all(guides.join("folder.toml")).unwrap();
+    // A symlink to a good guide loads.
+    let good = sb.path().join("mine.toml");
+    fs::write(
+        &good,
+        "schema = 1\nid = \"mine\"\nversion = \"1\"\ntitle = { en = \"Mine\" }\nlanguages = [\"en\"]\n\n[[steps]]\nid = \"one\"\nnumber = 1\ntitle = { en = \"One\" }\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&good, guides.join("linked.toml")).unwrap();
+
+    let started = std::time::Instant::now();
+    let out = run(&sb, &["guides"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "guides hung on a FIFO");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_human("guides", &all);
+    for (name, what) in [("fifo.toml", "a FIFO"), ("socket.toml", "a socket"), ("folder.toml", "a folder")] {
+        assert!(all.contains(name) && all.contains(what), "{name} not reported as {what}:\n{all}");
+    }
+    assert!(all.contains("mine"), "the symlinked guide loads:\n{all}");
+    let out = run(&sb, &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // The config as a FIFO: refused with its name, not read.
+    mkfifo(&sb.config_dir().join("config.toml"));
+    let out = run(&sb, &["check", "postnl", "sandbox-api-key"]);
+    let err = text(&out.stderr);
+    assert!(err.contains("config.toml") && err.contains("a FIFO"), "{err}");
+    // The secrets file as a FIFO: the guard is broken, so nothing that could
+    // carry a key is written.
+    fs::remove_file(sb.config_dir().join("config.toml")).unwrap();
+    mkfifo(&sb.config_dir().join("secrets.toml"));
+    let out = run(&sb, &["mark", "postnl", "versioning", "in_progress", "--note", "hello"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("secrets.toml"), "{}", text(&out.stderr));
+}

@@ -165,6 +165,7 @@ fn record(check: &str, env: Option<&str>, verdict: Verdict, message: &str, at: &
         not_proved: None,
         would_prove: None,
         trace_id: None,
+        key_sent_to: None,
         details: vec![],
     }
 }

@@ -88,6 +88,7 @@ fn progress_with_long_notes(app_guides: &[GuideEntry]) -> Progress {
                 not_proved: Some(long_text(1)),
                 would_prove: None,
                 trace_id: None,
+                key_sent_to: None,
                 details: vec![long_text(1), EMOJI.repeat(20)],
             };
             p.apply(&Op::RecordCheck { guide, step, record: Box::new(record) }, "bob", at);

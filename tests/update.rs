@@ -248,7 +248,7 @@ fn y_copies_the_steps_items_in_turn_through_osc52() {
 #[test]
 fn a_note_holding_a_configured_key_is_refused_and_the_draft_kept() {
     let mut a = app();
-    a.secret_guard = cutover::app::SecretGuard(Some(std::sync::Arc::new(|t: &str| t.contains("sk-live-123456"))));
+    a.secret_guard = cutover::app::SecretGuard::new(std::sync::Arc::new(|t: &str| t.contains("sk-live-123456")));
     open(&mut a, "postnl");
     press(&mut a, 'e');
     for c in "key is sk-live-123456".chars() {

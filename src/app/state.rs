@@ -81,14 +81,30 @@ pub enum Mode {
 /// A check for configured keys in text, given by the runtime (the app
 /// itself holds no key).
 #[derive(Clone, Default)]
-pub struct SecretGuard(pub Option<KeyDetector>);
+pub struct SecretGuard(pub Option<KeyDetector>, pub Option<String>);
 
 /// True if the text holds a configured key.
 pub type KeyDetector = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl SecretGuard {
+    /// A guard that finds keys with `detect`.
+    pub fn new(detect: KeyDetector) -> Self {
+        SecretGuard(Some(detect), None)
+    }
+
+    /// A guard that cannot know every key (why): it lets nothing that could
+    /// carry one be written.
+    pub fn broken(why: impl Into<String>) -> Self {
+        SecretGuard(None, Some(why.into()))
+    }
+
     pub fn holds_key(&self, text: &str) -> bool {
         self.0.as_ref().is_some_and(|f| f(text))
+    }
+
+    /// Why nothing that could carry a key may be written now, if so.
+    pub fn refusal(&self) -> Option<&str> {
+        self.1.as_deref()
     }
 }
 

@@ -284,6 +284,15 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                     return vec![];
                 }
                 let note = editor.text();
+                if let Some(why) = app.secret_guard.refusal().map(str::to_string) {
+                    // Fail closed: a note that may hold a key is not written.
+                    app.mode = Mode::EditNote { guide, step, editor };
+                    app.say(
+                        Tone::Error,
+                        format!("not saved: cutover cannot tell whether the note holds a key ({why})"),
+                    );
+                    return vec![];
+                }
                 if app.secret_guard.holds_key(&note) {
                     // Keep the editor open so nothing typed is lost.
                     app.mode = Mode::EditNote { guide, step, editor };

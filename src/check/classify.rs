@@ -193,8 +193,11 @@ pub fn classify(resp: &Response<'_>, expect: &Expect<'_>) -> Classified {
             None => line,
         });
     }
+    // A wait of 0 s (a date already past) is no wait at all.
     let retry_after = match resp.status {
-        429 | 500..=599 => resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.received_at)),
+        429 | 500..=599 => {
+            resp.header("retry-after").and_then(|v| parse_retry_after(v, resp.received_at)).filter(|s| *s > 0)
+        }
         _ => None,
     };
     let status = resp.status;
@@ -489,10 +492,10 @@ fn trace_id(json: Option<&Value>) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
-/// Statuses that can say something about the key: 2xx, and 4xx but 408
-/// and 429.
+/// Statuses that can say something about the key: 2xx, and 4xx but 407
+/// (a proxy's), 408 and 429.
 fn decisive(status: u16) -> bool {
-    matches!(status, 200..=299 | 400..=407 | 409..=428 | 430..=499)
+    matches!(status, 200..=299 | 400..=406 | 409..=428 | 430..=499)
 }
 
 fn rule_matches(rule: &Rule, status: u16, json: Option<&Value>) -> bool {
@@ -1024,7 +1027,7 @@ mod tests {
     #[rstest]
     #[case::seconds("120", Some(120))]
     #[case::date("Tue, 14 Nov 2023 22:15:00 GMT", Some(100))]
-    #[case::past_date("Tue, 14 Nov 2023 22:00:00 GMT", Some(0))]
+    #[case::past_date("Tue, 14 Nov 2023 22:00:00 GMT", None)]
     #[case::garbage("soon", None)]
     fn retry_after(#[case] header: &str, #[case] want: Option<u64>) {
         let c = run(429, "{}", &[("Retry-After", header)], &[], &[], &[]);

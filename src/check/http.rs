@@ -278,14 +278,21 @@ pub fn prepare(
         let hn = HeaderName::from_bytes(name.trim().as_bytes())
             .map_err(|_| error(format!("header name {:?} is not valid", crate::sanitize::line(name)), None))?;
         let with_key = template.contains(KEY_PLACEHOLDER);
-        let mut value = template.clone();
-        if with_key {
+        // Placeholders first, the key last: a key that happens to hold
+        // `{name}` is never read as one.
+        let parts: Vec<&str> = template.split(KEY_PLACEHOLDER).collect();
+        let mut filled = Vec::with_capacity(parts.len());
+        for part in parts {
+            filled.push(fill(part, vars, guide, "header", false)?);
+        }
+        let value = if with_key {
             let Some(k) = key else {
                 return Err(error(format!("no key for {guide}: the header {name} needs one"), None));
             };
-            value = value.replace(KEY_PLACEHOLDER, k.expose());
-        }
-        let value = fill(&value, vars, guide, "header", false)?;
+            filled.join(k.expose())
+        } else {
+            filled.concat()
+        };
         // The message never quotes the value: it may hold the key.
         let mut hv = HeaderValue::from_str(&value)
             .map_err(|_| error(format!("the value of header {name} is not valid in HTTP"), None))?;
@@ -299,6 +306,22 @@ pub fn prepare(
     }
     let body = match &req.body {
         Some(b) => {
+            let t = b.trim_start();
+            let json_body = t.starts_with('{') || t.starts_with('[');
+            // In a JSON body a config value is a JSON string's content.
+            let escaped: BTreeMap<String, String>;
+            let vars = if json_body {
+                escaped = vars
+                    .iter()
+                    .map(|(k, v)| {
+                        let quoted = serde_json::to_string(v).unwrap_or_default();
+                        (k.clone(), quoted.trim_matches('"').to_string())
+                    })
+                    .collect();
+                &escaped
+            } else {
+                vars
+            };
             let b = fill(b, vars, guide, "body", false)?;
             let t = b.trim_start();
             if !headers.contains_key(reqwest::header::CONTENT_TYPE) && (t.starts_with('{') || t.starts_with('[')) {
@@ -435,6 +458,7 @@ impl Http {
                     details,
                     retry_after: c.retry_after,
                     trace_id: c.trace_id,
+                    key_sent_to: None,
                 }
             }
             Err(o) => o,

@@ -29,4 +29,6 @@ pub struct Outcome {
     pub retry_after: Option<u64>,
     /// The carrier's correlation id (RFC 9457 `traceId`).
     pub trace_id: Option<String>,
+    /// host:port the key went to, if the request carried it.
+    pub key_sent_to: Option<String>,
 }

@@ -6,9 +6,9 @@
 //! falls back to this process's own budget (with a warning in the log).
 
 use crate::clock::Clock;
+use crate::files;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
@@ -53,6 +53,12 @@ impl BudgetFile {
 }
 
 impl RateLimiter {
+    /// Why this limiter's budget file cannot be shared with the others on
+    /// the state file, None if it can (or it has none).
+    pub fn sharing_problem(&self) -> Option<String> {
+        self.path.as_deref().and_then(sharing_problem)
+    }
+
     pub fn new(path: Option<PathBuf>, clock: Arc<dyn Clock>) -> Self {
         RateLimiter { path, clock, own: None }
     }
@@ -100,6 +106,11 @@ impl RateLimiter {
             }
             take(b.buckets.entry(bucket.to_string()).or_default(), per_minute, now)
         })
+    }
+
+    /// True while a server's asked-for wait holds `bucket`.
+    pub fn is_held(&self, bucket: &str) -> bool {
+        self.with_budget(|b, now| b.held.get(bucket).is_some_and(|&until| until > now))
     }
 
     /// A server asked to wait `secs` (Retry-After): no call from this bucket
@@ -151,21 +162,21 @@ fn take(calls: &mut Vec<i64>, per_minute: u32, now: i64) -> Result<(), Duration>
 
 /// Read-modify-write of the budget file under an exclusive lock on the
 /// separate, permanent `<path>.lock` (the budget file itself is replaced by
-/// rename, so locking it would lock a different inode each time).
-fn with_file<R>(path: &Path, now: i64, f: &impl Fn(&mut BudgetFile, i64) -> R) -> std::io::Result<R> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let lock = open_private(&lock_path(path))?;
-    lock.lock()?;
+/// rename, so locking it would lock a different inode each time). Both
+/// follow the directory's mode and group (see [`crate::files`]), so everyone
+/// on a shared state file shares one budget.
+fn with_file<R>(path: &Path, now: i64, f: &impl Fn(&mut BudgetFile, i64) -> R) -> Result<R, files::FileError> {
+    files::ensure_dir(&files::parent_of(path))?;
+    let lock_file = lock_path(path);
+    let lock = files::open_or_create(&lock_file, files::OpenMode::Read)?;
+    lock.lock().map_err(|e| files::FileError::io(&lock_file, &e))?;
 
-    let mut budget = match std::fs::read_to_string(path) {
+    let mut budget = match files::read_regular(path, 4 * 1024 * 1024) {
         // A budget file that does not parse is a damaged cache: start afresh.
-        Ok(text) => toml::from_str::<BudgetFile>(&text).unwrap_or_default(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BudgetFile::default(),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => BudgetFile::default(),
+        Ok(Some((bytes, _))) => {
+            std::str::from_utf8(&bytes).ok().and_then(|t| toml::from_str::<BudgetFile>(t).ok()).unwrap_or_default()
+        }
+        Ok(None) => BudgetFile::default(),
         Err(e) => return Err(e),
     };
     let result = f(&mut budget, now);
@@ -173,30 +184,48 @@ fn with_file<R>(path: &Path, now: i64, f: &impl Fn(&mut BudgetFile, i64) -> R) -
 
     let text = format!(
         "# cutover call budgets: times (ms since 1970) of recent calls per host and key fingerprint,\n# and holds a server asked for (Retry-After). A cache; safe to delete.\n{}",
-        toml::to_string(&budget).map_err(std::io::Error::other)?
+        toml::to_string(&budget).map_err(|e| files::FileError::msg(path, e.to_string()))?
     );
-    let mode = std::fs::metadata(path)
-        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
-        .unwrap_or(0o600);
-    let mut tmp = tempfile::Builder::new().prefix(".budget-").tempfile_in(&dir)?;
-    tmp.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    files::write_atomic(path, text.as_bytes(), ".budget-")?;
     // The lock is released when `lock` is dropped.
     drop(lock);
     Ok(result)
+}
+
+/// Why the budget file at `path` cannot be shared by this user (it or its
+/// lock cannot be opened for writing, or the folder refuses new files),
+/// None if it can. Writes nothing.
+pub fn sharing_problem(path: &Path) -> Option<String> {
+    for p in [lock_path(path), path.to_path_buf()] {
+        match files::regular_meta(&p) {
+            Err(e) => return Some(e.to_string()),
+            Ok(Some(_)) => {
+                if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open(&p) {
+                    return Some(files::FileError::io(&p, &e).to_string());
+                }
+            }
+            Ok(None) => {}
+        }
+    }
+    // The budget is replaced by rename: its folder must take new files.
+    let dir = files::parent_of(path);
+    if dir.exists() && !files::may_write_dir(&dir) {
+        let e = std::io::Error::from_raw_os_error(libc::EACCES);
+        return Some(files::FileError::io(&path.with_file_name(".budget-new"), &e).to_string());
+    }
+    None
+}
+
+/// The call budget shared by everyone on the state file at `state`:
+/// `ratelimit.toml` beside it.
+pub fn budget_path(state: &Path) -> PathBuf {
+    crate::paths::beside(state, "ratelimit.toml")
 }
 
 fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
     name.push(".lock");
     PathBuf::from(name)
-}
-
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(path)
 }
 
 #[cfg(test)]

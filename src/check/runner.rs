@@ -308,6 +308,7 @@ impl Runner {
             would_prove: if passed { None } else { proves },
             not_proved: text(&spec.does_not_prove),
             trace_id: o.trace_id.as_deref().map(clean_line),
+            key_sent_to: o.key_sent_to.as_deref().map(clean_line),
             details: o.details.iter().map(|d| clean_line(d)).collect(),
         }
     }
@@ -365,8 +366,12 @@ impl Runner {
                     if !opts.run_all || wait > Duration::from_secs(65) {
                         return Err(Outcome {
                             verdict: Some(Verdict::Indeterminate),
-                            message: format!("rate limit: next call possible in {secs} s"),
-                            hint: Some(if per_minute > 0 {
+                            message: if self.inner.deps.rate_limiter.is_held(&bucket) {
+                                format!("the server asked to wait: next call possible in {secs} s")
+                            } else {
+                                format!("rate limit: next call possible in {secs} s")
+                            },
+                            hint: Some(if per_minute > 0 && !self.inner.deps.rate_limiter.is_held(&bucket) {
                                 format!("Wait {secs} s: {env} allows {per_minute} calls a minute per key.")
                             } else {
                                 format!("Wait {secs} s: the server asked for a pause before the next call.")
@@ -533,7 +538,12 @@ impl Runner {
             carrier: guide.carrier.as_deref(),
             proxy: proxy.as_deref(),
         };
-        let out = self.inner.http.run(&prepared, &expect, timeout, self.inner.deps.clock.as_ref(), cancel).await;
+        let mut out = self.inner.http.run(&prepared, &expect, timeout, self.inner.deps.clock.as_ref(), cancel).await;
+        if uses_key(req) && key.is_some() {
+            let url = &prepared.url;
+            out.key_sent_to =
+                Some(format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0)));
+        }
         // The server's own word on waiting binds every later call with this
         // key, from every process sharing the budget; a 429 without one
         // counts the window as full.
@@ -582,6 +592,7 @@ impl Runner {
         let first_status = first.http_status.map(|s| s.to_string()).unwrap_or_default();
         let first_call = first.request.clone().unwrap_or_default();
         let mut details = vec![format!("{first_call} -> {first_status}: {}", first.message)];
+        let mut last: Option<(String, Outcome)> = None;
         for fb in &spec.fallback {
             let req = fb.request();
             let read_only =
@@ -599,7 +610,7 @@ impl Runner {
                     return Outcome {
                         message: format!(
                             "key proved by {label} ({call}): {}; the first call answered {first_status} (its API may be retired)",
-                            o.message
+                            o.message.trim_end_matches('.')
                         ),
                         details,
                         ..o
@@ -613,10 +624,24 @@ impl Runner {
                     };
                 }
                 _ if cancel.is_cancelled() => return outcome(Verdict::Indeterminate, "cancelled", None),
-                _ => {}
+                _ => last = Some((label, o)),
             }
         }
-        Outcome { message: format!("{}; no fallback call concluded either", first.message), details, ..first }
+        // No fallback concluded: say what the last one found, and its next
+        // step when it has one.
+        let (message, hint) = match last {
+            Some((label, o)) => (
+                format!("{}; then {label}: {}", first.message.trim_end_matches('.'), o.message),
+                // Both next steps: the first call's (its path is gone) and
+                // what the fallback found.
+                match (first.hint.clone(), o.hint) {
+                    (Some(a), Some(b)) if a != b => Some(format!("{a} {b}")),
+                    (a, b) => a.or(b),
+                },
+            ),
+            None => (format!("{}; no fallback call concluded either", first.message), first.hint.clone()),
+        };
+        Outcome { message, hint, details, ..first }
     }
 
     async fn probes(
@@ -706,6 +731,7 @@ impl Runner {
             message,
             hint: if verdict == Verdict::Pass { None } else { worst.hint },
             retry_after: worst.retry_after,
+            trace_id: worst.trace_id,
             details: rows,
             ..Outcome::default()
         }
@@ -749,7 +775,7 @@ fn next_step(verdict: Verdict, message: &str) -> String {
         return if message == SKIP_MANUAL {
             "A person confirms this one: press c on the step in the checklist and type the evidence.".into()
         } else if message == SKIP_ON_REQUEST {
-            "Run it on its own when you need it: press c on the step and pick it.".into()
+            "It runs only when asked for: press c on its step (run-all skips it).".into()
         } else if message == SKIP_WRITES {
             "It creates data at the carrier: run it from the checklist and confirm, or pass --allow-writes.".into()
         } else if message.starts_with("not for env") {

@@ -76,9 +76,23 @@ struct Entry {
 
 /// The keys cutover knows, per (guide, environment). Holds them in memory
 /// only; writes nothing.
+///
+/// It is also the key guard, and the guard fails closed: it knows every key
+/// any source holds (the environment, `secrets.toml`, keys typed with `p`,
+/// for every environment of every guide), also keys from a source refused
+/// for requests (a `secrets.toml` others can read, an implausible value in a
+/// variable) and keys a typed one replaced. When it cannot know them all (a
+/// secrets file it cannot read), [`SecretStore::guard_broken`] says why, and
+/// nothing that could carry a key may be written.
 #[derive(Clone, Default)]
 pub struct SecretStore {
     keys: BTreeMap<(String, String), Entry>,
+    /// Every key seen, for masking only.
+    known: Vec<ApiKey>,
+    /// Why the guard may not know every key.
+    broken: Option<String>,
+    /// Key sources refused for requests, said to the user.
+    problems: Vec<String>,
 }
 
 impl fmt::Debug for SecretStore {
@@ -112,7 +126,7 @@ impl SecretStore {
     /// Loads the keys for the built-in guides' environments from `env` and
     /// `secrets_file`. Use [`SecretStore::load_for`] when user guides add
     /// environments of their own.
-    pub fn load(env: &dyn Fn(&str) -> Option<String>, secrets_file: Option<&Path>) -> Result<SecretStore, String> {
+    pub fn load(env: &dyn Fn(&str) -> Option<String>, secrets_file: Option<&Path>) -> SecretStore {
         let catalog = crate::guide::Catalog::built_in();
         let targets: Vec<(String, Vec<String>)> = catalog
             .guides
@@ -123,51 +137,113 @@ impl SecretStore {
     }
 
     /// Loads keys for `targets` (guide id, its environment names) from the
-    /// environment variables, and every key in the secrets file. A missing
-    /// secrets file is no error; one readable by others is.
+    /// environment variables, and every key in the secrets file. Never
+    /// fails: a source refused for requests still makes its keys known to
+    /// the guard, and [`SecretStore::problems`] says what was refused; a
+    /// secrets file that cannot be read at all breaks the guard.
     pub fn load_for(
         env: &dyn Fn(&str) -> Option<String>,
         secrets_file: Option<&Path>,
         targets: &[(String, Vec<String>)],
-    ) -> Result<SecretStore, String> {
+    ) -> SecretStore {
         let mut store = SecretStore::empty();
         if let Some(path) = secrets_file {
-            for (guide, envs) in read_secrets_file(path)? {
+            let read = read_secrets_file(path);
+            for (guide, envs) in &read.keys {
                 for (name, value) in envs {
-                    store.keys.insert(
-                        (guide.clone(), name),
-                        Entry { key: ApiKey::new(value), described: "secrets file".into(), source: Source::File },
-                    );
+                    let key = ApiKey::new(value.clone());
+                    store.learn(&key);
+                    if read.usable {
+                        store.keys.insert(
+                            (guide.clone(), name.clone()),
+                            Entry { key, described: "secrets file".into(), source: Source::File },
+                        );
+                    }
                 }
+            }
+            for v in &read.mask_only {
+                store.learn(&ApiKey::new(v.clone()));
+            }
+            store.problems.extend(read.problems);
+            if let Some(why) = read.broken {
+                store.problems.push(why.clone());
+                store.broken = Some(why);
             }
         }
         for (guide, envs) in targets {
             let single = envs.len() == 1;
             for e in envs {
+                let mut taken = false;
                 for var in env_var_names(guide, e, single) {
                     let Some(value) = env(&var) else { continue };
                     let value = value.trim().to_string();
                     if value.is_empty() {
                         continue;
                     }
+                    // Known to the guard whatever it looks like.
+                    store.learn(&ApiKey::new(value.clone()));
                     if let Err(why) = Self::plausible(&value) {
-                        return Err(format!("environment variable {var}: {why}"));
+                        store.problems.push(format!("environment variable {var}: {why}; it is not used"));
+                        continue;
                     }
+                    if taken {
+                        continue;
+                    }
+                    taken = true;
                     let described = format!("environment variable {var}");
                     store.keys.insert(
                         (guide.clone(), e.clone()),
                         Entry { key: ApiKey::new(value), described, source: Source::EnvVar(var) },
                     );
-                    break;
                 }
             }
         }
-        Ok(store)
+        store
+    }
+
+    /// A guard for what arrives before any guide is read (the command line,
+    /// `$USER`): every value of a variable named `*_API_KEY` and every key
+    /// in the secrets file (also one refused for requests).
+    pub fn guard_of(vars: &[(String, String)], secrets_file: Option<&Path>) -> SecretStore {
+        let mut store = SecretStore::empty();
+        for (name, value) in vars {
+            if name.ends_with("_API_KEY") && !value.trim().is_empty() {
+                store.learn(&ApiKey::new(value.trim().to_string()));
+            }
+        }
+        if let Some(path) = secrets_file {
+            let read = read_secrets_file(path);
+            for v in read.keys.values().flat_map(|e| e.values()).chain(read.mask_only.iter()) {
+                store.learn(&ApiKey::new(v.clone()));
+            }
+            store.broken = read.broken;
+        }
+        store
+    }
+
+    /// Remembers `key` for masking (every form it travels in).
+    fn learn(&mut self, key: &ApiKey) {
+        if !key.expose().is_empty() && !self.known.contains(key) {
+            self.known.push(key.clone());
+        }
+    }
+
+    /// Key sources refused for requests (their keys are still masked).
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// Why the guard may not know every key: then nothing that could carry
+    /// a key (a note, evidence, a report) may be written.
+    pub fn guard_broken(&self) -> Option<&str> {
+        self.broken.as_deref()
     }
 
     /// Sets a key typed in at runtime (memory only); it wins over every other
     /// source. Check it with [`SecretStore::plausible`] first.
     pub fn set(&mut self, guide: &str, env: &str, key: ApiKey) {
+        // Adds to what the guard knows; the key it replaces stays known.
+        self.learn(&key);
         self.keys.insert(
             (guide.to_string(), env.to_string()),
             Entry { key, described: "typed in".into(), source: Source::Typed },
@@ -224,22 +300,102 @@ impl SecretStore {
         key.fingerprint()
     }
 
-    /// `text` with every known key replaced by its mask.
+    /// Every key the guard knows: those in use and those only masked.
+    fn all_keys(&self) -> Vec<&ApiKey> {
+        let mut keys: Vec<&ApiKey> = self.known.iter().collect();
+        for e in self.keys.values() {
+            if !keys.contains(&&e.key) {
+                keys.push(&e.key);
+            }
+        }
+        keys.retain(|k| !k.expose().is_empty());
+        keys
+    }
+
+    /// `text` with every known key replaced by its mask: whole, in any
+    /// letter case, any run of [`KEY_RUN`] of its characters (a truncated
+    /// key), percent-encoded, and base64-encoded (standard and URL-safe,
+    /// with or without padding, alone or inside `Basic` credentials).
     pub fn redact(&self, text: &str) -> String {
-        let mut keys: Vec<&ApiKey> = self.keys.values().map(|e| &e.key).filter(|k| !k.expose().is_empty()).collect();
+        let mut keys = self.all_keys();
         // Longest first, so that a key containing another is masked whole.
         keys.sort_by_key(|k| std::cmp::Reverse(k.expose().len()));
         let mut out = text.to_string();
         for k in keys {
-            out = redact_one(&out, k.expose(), &k.masked());
+            let mask = k.masked();
+            for form in travel_forms(k.expose()) {
+                out = redact_one(&out, &form, &mask);
+            }
         }
         out
     }
 
-    /// True if `text` contains any known key.
+    /// True if `text` holds any known key in any form [`SecretStore::redact`]
+    /// masks.
     pub fn contains_secret(&self, text: &str) -> bool {
-        self.keys.values().any(|e| !e.key.expose().is_empty() && text.contains(e.key.expose()))
+        self.redact(text) != text
     }
+}
+
+/// The forms a key travels in besides itself: percent-encoded, and the
+/// parts of its base64 encodings that depend on the key alone (at each of
+/// the three alignments it can have inside a longer value, such as
+/// `Basic base64(user:key)`), standard and URL-safe.
+fn travel_forms(key: &str) -> Vec<String> {
+    let mut forms = vec![key.to_string()];
+    let pct = percent_encode(key);
+    if pct != key {
+        forms.push(pct);
+    }
+    for offset in 0..3usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(key.as_bytes());
+        let enc = base64(&bytes);
+        // Characters touching the prefix or the padding depend on more than
+        // the key: drop them.
+        let skip = if offset == 0 { 0 } else { (offset * 4).div_ceil(3) };
+        let keep_end = if offset == 0 && key.len().is_multiple_of(3) { enc.len() } else { enc.len().saturating_sub(3) };
+        if keep_end > skip + KEY_RUN / 2 {
+            let core = enc[skip..keep_end].trim_end_matches('=').to_string();
+            let url = core.replace('+', "-").replace('/', "_");
+            if url != core {
+                forms.push(url);
+            }
+            forms.push(core);
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The shortest run of a key's characters that is masked on its own (a
@@ -284,59 +440,103 @@ fn redact_one(text: &str, key: &str, mask: &str) -> String {
     out
 }
 
-/// Reads `secrets.toml`: `[guide] env = "key"`. Refuses a file that others
-/// can read or write; never quotes the file's content in an error.
-fn read_secrets_file(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>, String> {
+/// What reading `secrets.toml` gave.
+#[derive(Default)]
+struct SecretsRead {
+    /// Every key the file holds, by guide and environment.
+    keys: BTreeMap<String, BTreeMap<String, String>>,
+    /// The keys may be used for requests (the file is private).
+    usable: bool,
+    /// Values that cannot be keys (a space, a quote): masked, never used.
+    mask_only: Vec<String>,
+    problems: Vec<String>,
+    /// The file exists but could not be read whole: the guard cannot know
+    /// its keys.
+    broken: Option<String>,
+}
+
+/// Reads `secrets.toml`: `[guide] env = "key"`. A file that others can read
+/// or write is refused for requests, ssh-style, but its keys are still read
+/// so that they are masked everywhere; it may be a symlink to a regular
+/// file (the mode rule applies to the target). Never quotes the file's
+/// content in a message.
+fn read_secrets_file(path: &Path) -> SecretsRead {
     let shown = path.display();
+    let mut out = SecretsRead { usable: true, ..SecretsRead::default() };
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
         Err(e) => {
-            return Err(format!("{shown}: cannot read the secrets file: {}", e.kind()));
+            out.broken = Some(format!("{shown}: cannot read the secrets file: {}", e.kind()));
+            return out;
         }
     };
+    if !meta.is_file() {
+        out.broken = Some(format!("{shown}: the secrets file is not a regular file; it is ignored"));
+        return out;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(format!(
+            out.usable = false;
+            out.problems.push(format!(
                 "Permissions {mode:04o} for '{shown}' are too open.\n\
-                 The secrets file holds API keys and must not be accessible by others; it is ignored.\n\
+                 The secrets file holds API keys and must not be accessible by others; its keys are not used for requests (they are still masked everywhere).\n\
                  Fix: chmod 600 {shown}"
             ));
         }
     }
-    #[cfg(not(unix))]
-    let _ = &meta;
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read the secrets file: {}", e.kind()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{shown}: the secrets file is not valid UTF-8"))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        let (line, col) = e.span().map(|s| crate::guide::parse::line_col(&text, s.start)).unwrap_or((1, 1));
-        // The parser's message can quote the text around the error, which may
-        // be a key: say where, not what.
-        format!("{shown}:{line}:{col}: the secrets file is not valid TOML")
-    })?;
-    let mut out = BTreeMap::new();
+    // Only a regular file, opened without blocking, at most 1 MB.
+    let bytes = match crate::paths::read_regular_file(path, 1024 * 1024) {
+        Ok(b) => b,
+        Err(e) => {
+            out.broken = Some(format!("{shown}: the secrets file cannot be used: {e}"));
+            return out;
+        }
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        out.broken = Some(format!("{shown}: the secrets file is not valid UTF-8"));
+        return out;
+    };
+    let table: toml::Table = match toml::from_str(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, col) = e.span().map(|s| crate::guide::parse::line_col(&text, s.start)).unwrap_or((1, 1));
+            // The parser's message can quote the text around the error, which
+            // may be a key: say where, not what.
+            out.broken = Some(format!("{shown}:{line}:{col}: the secrets file is not valid TOML"));
+            return out;
+        }
+    };
     for (guide, v) in table {
         let Some(envs) = v.as_table() else {
-            return Err(format!("{shown}: `{guide}` must be a table: [{guide}] with lines like production = \"...\""));
+            out.broken =
+                Some(format!("{shown}: `{guide}` must be a table: [{guide}] with lines like production = \"...\""));
+            continue;
         };
         let mut m = BTreeMap::new();
         for (env, value) in envs {
             let Some(s) = value.as_str() else {
-                return Err(format!("{shown}: [{guide}] {env} must be a string in quotes"));
+                out.broken = Some(format!("{shown}: [{guide}] {env} must be a string in quotes"));
+                continue;
             };
             let s = s.trim();
             if s.is_empty() {
                 continue;
             }
-            SecretStore::plausible(s).map_err(|why| format!("{shown}: [{guide}] {env}: {why}"))?;
+            if let Err(why) = SecretStore::plausible(s) {
+                out.problems.push(format!("{shown}: [{guide}] {env}: {why}; it is not used"));
+                // Known for masking, not for use.
+                out.mask_only.push(s.to_string());
+                continue;
+            }
             m.insert(env.clone(), s.to_string());
         }
-        out.insert(guide, m);
+        out.keys.insert(guide, m);
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -371,7 +571,7 @@ mod tests {
     #[test]
     fn env_vars_by_guide_and_env_and_single_env_alias() {
         let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "sandbox-key-123456"), ("POSTI_API_KEY", "posti-key-abcdef")]);
-        let s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
+        let s = SecretStore::load_for(&env, None, &targets());
         assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("sandbox-key-123456"));
         assert_eq!(s.source("postnl", "sandbox"), Some("environment variable POSTNL_SANDBOX_API_KEY"));
         assert!(s.get("postnl", "production").is_none());
@@ -382,14 +582,14 @@ mod tests {
     #[test]
     fn multi_env_guide_ignores_the_short_name() {
         let env = env_of(&[("POSTNL_API_KEY", "whatever-key-1234")]);
-        let s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
+        let s = SecretStore::load_for(&env, None, &targets());
         assert!(s.is_empty());
     }
 
     #[test]
     fn typed_key_wins_and_is_reported() {
         let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "from-env-123456")]);
-        let mut s = SecretStore::load_for(&env, None, &targets()).unwrap_or_default();
+        let mut s = SecretStore::load_for(&env, None, &targets());
         s.set("postnl", "sandbox", ApiKey::new("typed-key-abcdef"));
         assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("typed-key-abcdef"));
         assert_eq!(s.source("postnl", "sandbox"), Some("typed in"));
@@ -398,11 +598,59 @@ mod tests {
     }
 
     #[test]
-    fn implausible_env_key_is_refused_without_echo() {
-        let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "has space-secretpart")]);
-        let err = SecretStore::load_for(&env, None, &targets()).err().unwrap_or_default();
+    fn implausible_env_key_is_refused_without_echo_but_still_masked() {
+        let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "has space-secretpart"), ("POSTI_API_KEY", "posti-key-abcdef")]);
+        let s = SecretStore::load_for(&env, None, &targets());
+        let err = s.problems().join("\n");
         assert!(err.contains("POSTNL_SANDBOX_API_KEY"), "{err}");
         assert!(!err.contains("secretpart"), "{err}");
+        // Not used for a request...
+        assert!(s.get("postnl", "sandbox").is_none());
+        // ...but known to the guard, and the other keys still load.
+        assert!(s.contains_secret("note: has space-secretpart"));
+        assert_eq!(s.get("posti", "production").map(|k| k.expose()), Some("posti-key-abcdef"));
+        assert!(s.guard_broken().is_none());
+    }
+
+    #[test]
+    fn the_guard_knows_every_key_from_every_source_at_once() {
+        let env = env_of(&[
+            ("POSTI_PRODUCTION_API_KEY", "posti-long-name-11111"),
+            ("POSTI_API_KEY", "posti-short-name-2222"),
+        ]);
+        let mut s = SecretStore::load_for(&env, None, &targets());
+        assert_eq!(s.get("posti", "production").map(|k| k.expose()), Some("posti-long-name-11111"));
+        // A typed key adds to what the guard knows; it pushes nothing out.
+        s.set("posti", "production", ApiKey::new("posti-typed-key-33333"));
+        for k in ["posti-long-name-11111", "posti-short-name-2222", "posti-typed-key-33333"] {
+            assert!(s.contains_secret(&format!("x {k} y")), "{k}");
+        }
+        s.forget_typed("posti", "production");
+        assert!(s.contains_secret("posti-typed-key-33333"), "a key once typed stays masked");
+    }
+
+    #[test]
+    fn redaction_catches_encoded_forms() {
+        let mut s = SecretStore::empty();
+        s.set("postnl", "sandbox", ApiKey::new("k3y+with/odd=chars-1a2b3c4d"));
+        let key = "k3y+with/odd=chars-1a2b3c4d";
+        let b64 = |b: &[u8]| base64(b);
+        let forms = [
+            b64(key.as_bytes()),
+            b64(key.as_bytes()).trim_end_matches('=').to_string(),
+            b64(key.as_bytes()).replace('+', "-").replace('/', "_"),
+            format!("Authorization: Basic {}", b64(format!("alice:{key}").as_bytes())),
+            format!("Basic {}", b64(format!("ab:{key}").as_bytes())),
+            format!("Basic {}", b64(format!("abc:{key}").as_bytes())),
+            percent_encode(key),
+            percent_encode(key).to_lowercase(),
+        ];
+        for f in forms {
+            let r = s.redact(&f);
+            assert!(r.contains("••••"), "{f} -> {r}");
+            let core = &b64(key.as_bytes())[4..20];
+            assert!(!r.contains(core), "{f} -> {r}");
+        }
     }
 
     #[test]
@@ -460,24 +708,30 @@ mod tests {
         );
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
         let none = |_: &str| None;
-        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
+        let open = SecretStore::load_for(&none, Some(&path), &targets());
+        let err = open.problems().join("\n");
         assert!(err.contains("too open"), "{err}");
         assert!(err.contains(&format!("chmod 600 {}", path.display())), "{err}");
         assert!(!err.contains(KEY));
+        // Refused for requests, still known to the guard: fails closed.
+        assert!(open.get("postnl", "sandbox").is_none());
+        assert!(open.contains_secret(&format!("my key is {KEY}")));
+        assert!(open.contains_secret("posti-file-key-999"));
+        assert!(open.guard_broken().is_none());
 
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-        let s = SecretStore::load_for(&none, Some(&path), &targets()).unwrap_or_default();
+        let s = SecretStore::load_for(&none, Some(&path), &targets());
         assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some(KEY));
         assert_eq!(s.source("postnl", "sandbox"), Some("secrets file"));
         assert_eq!(s.get("posti", "production").map(|k| k.expose()), Some("posti-file-key-999"));
 
         // The environment wins over the file.
         let env = env_of(&[("POSTNL_SANDBOX_API_KEY", "env-key-0000000")]);
-        let s = SecretStore::load_for(&env, Some(&path), &targets()).unwrap_or_default();
+        let s = SecretStore::load_for(&env, Some(&path), &targets());
         assert_eq!(s.get("postnl", "sandbox").map(|k| k.expose()), Some("env-key-0000000"));
 
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400));
-        assert!(SecretStore::load_for(&none, Some(&path), &targets()).is_ok());
+        assert!(SecretStore::load_for(&none, Some(&path), &targets()).problems().is_empty());
     }
 
     #[cfg(unix)]
@@ -491,11 +745,15 @@ mod tests {
         let _ = std::fs::write(&path, format!("postnl = \"{KEY}\"\n[posti\nproduction = \"{KEY}"));
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
         let none = |_: &str| None;
-        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
+        // A file the guard cannot read whole breaks it: nothing that could
+        // carry a key may be written, and it says why without the key.
+        let s = SecretStore::load_for(&none, Some(&path), &targets());
+        let err = s.guard_broken().unwrap_or_default().to_string();
         assert!(err.contains("secrets.toml"), "{err}");
         assert!(!err.contains("abcdefgh"), "{err}");
         let _ = std::fs::write(&path, format!("postnl = \"{KEY}\"\n"));
-        let err = SecretStore::load_for(&none, Some(&path), &targets()).err().unwrap_or_default();
+        let s = SecretStore::load_for(&none, Some(&path), &targets());
+        let err = s.guard_broken().unwrap_or_default().to_string();
         assert!(err.contains("must be a table"), "{err}");
         assert!(!err.contains("abcdefgh"), "{err}");
     }
@@ -504,6 +762,6 @@ mod tests {
     fn missing_secrets_file_is_fine() {
         let none = |_: &str| None;
         let s = SecretStore::load_for(&none, Some(Path::new("no/such/dir/secrets.toml")), &targets());
-        assert!(s.is_ok_and(|s| s.is_empty()));
+        assert!(s.is_empty() && s.guard_broken().is_none() && s.problems().is_empty());
     }
 }

@@ -69,20 +69,19 @@ pub fn read_guide_file(path: &Path) -> Result<Guide, Vec<GuideError>> {
 
 /// As [`read_guide_file`], with the warnings of a file that loads.
 pub fn read_guide_file_with_warnings(path: &Path) -> Result<(Guide, Vec<GuideError>), Vec<GuideError>> {
-    use std::io::Read;
+    use crate::paths::ReadRefused;
     let shown = path.display().to_string();
     let at_start = |message: String| vec![GuideError { file: shown.clone(), line: 1, col: 1, message }];
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_GUIDE_BYTES + 1).read_to_end(&mut bytes));
-    if let Err(e) = read {
-        return Err(at_start(format!("cannot read: {e}")));
-    }
-    if bytes.len() as u64 > MAX_GUIDE_BYTES {
-        return Err(at_start(format!(
-            "file is larger than {} MB, the most a guide may be; is this really a guide?",
-            MAX_GUIDE_BYTES / (1024 * 1024)
-        )));
-    }
+    let bytes = match crate::paths::read_regular_file(path, MAX_GUIDE_BYTES) {
+        Ok(b) => b,
+        Err(ReadRefused::TooLarge(_)) => {
+            return Err(at_start(format!(
+                "file is larger than {} MB, the most a guide may be; is this really a guide?",
+                MAX_GUIDE_BYTES / (1024 * 1024)
+            )));
+        }
+        Err(e) => return Err(at_start(e.to_string())),
+    };
     let src = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {

@@ -407,7 +407,7 @@ fn validate_success(
             e.at(
                 at.clone(),
                 format!(
-                    "step {id:?}: {what}: the pass rule's pointer {p:?} lies outside the success shape ({shape}); a 2xx passes only in that shape, so the rule can never match"
+                    "step {id:?}: {what}: the pass rule's pointer {p:?} lies outside the success shape ({shape}); a 2xx passes only in that shape, so the rule cannot decide on its own: point it inside the shape or widen the shape"
                 ),
             );
         }

@@ -152,6 +152,10 @@ pub struct CheckRecord {
     /// support.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// The host (and port) the key was sent to, when the request carried
+    /// one: a key only ever goes to its own environment's base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_sent_to: Option<String>,
     /// Extra lines (probe table rows, timings of DNS/TCP/TLS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
@@ -453,6 +457,7 @@ mod tests {
                 would_prove: None,
                 not_proved: None,
                 trace_id: None,
+                key_sent_to: None,
                 details: vec![],
             };
             p.apply(&Op::RecordCheck { guide: "g".into(), step: "s".into(), record: Box::new(record) }, "a", t(i));

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod files;
 pub mod guide;
 pub mod logging;
 pub mod paths;

@@ -9,11 +9,14 @@ fn a_second_instance_sees_the_first_ones_change_and_who_is_here() {
     let mut alice = Pty::spawn(&sb, &["--as", "alice", "open", "postnl"], 110, 30, &[]);
     alice.wait_for("0/10 steps done");
     let mut bob = Pty::spawn(&sb, &["--as", "bob", "--observe", "open", "postnl"], 110, 30, &[]);
-    bob.wait_for("0/10 steps done");
+    // Nothing saved yet: the observer says so rather than showing ten
+    // untouched steps as progress.
+    bob.wait_for("no progress saved yet");
     bob.wait_for("OBSERVING");
+    assert!(!sb.state_file().exists(), "the observer wrote the state");
     // Presence: each sees the other.
-    alice.wait_for("bob@");
-    bob.wait_for("alice@");
+    alice.wait_for("+1: bob (observer)");
+    bob.wait_for("+1: alice");
     // Alice ticks step 1; Bob's screen follows, keeping his own cursor.
     bob.send(b"jj");
     bob.wait_for("Step 3");
@@ -21,6 +24,7 @@ fn a_second_instance_sees_the_first_ones_change_and_who_is_here() {
     alice.wait_for("1/10 steps done");
     bob.wait_for("1/10 steps done");
     bob.wait_for("alice: servicedesk-access");
+    assert!(!bob.screen().contains("no progress saved yet"), "{}", bob.screen());
     assert!(bob.screen().contains("Step 3"), "bob's cursor moved:\n{}", bob.screen());
     // The observer cannot change anything.
     bob.send(b" ");

@@ -41,6 +41,7 @@ fn check(message: &str) -> CheckRecord {
         not_proved: Some("that production keys work".into()),
         would_prove: None,
         trace_id: None,
+        key_sent_to: None,
         details: vec!["dns 2ms".into(), "tls 14ms".into()],
     }
 }
@@ -232,12 +233,11 @@ fn new_files_are_private() {
 }
 
 #[test]
-fn shared_file_keeps_its_mode_and_group() {
+fn a_replaced_state_keeps_its_mode_and_group() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path());
     store.apply(&[status("g", "s", Status::Done)], "a", t(0)).unwrap();
-    fs::remove_file(store.lock_path()).unwrap();
-    fs::set_permissions(store.path(), fs::Permissions::from_mode(0o660)).unwrap();
+    fs::set_permissions(store.path(), fs::Permissions::from_mode(0o640)).unwrap();
     // A group other than ours where we may give one (root), else our own.
     let mine = fs::metadata(store.path()).unwrap().gid();
     let other = mine + 4242;
@@ -245,9 +245,66 @@ fn shared_file_keeps_its_mode_and_group() {
     let ops: Vec<Op> = (0..EVENTS_KEPT + 1).map(|i| status("g", &format!("s{i}"), Status::Done)).collect();
     store.apply(&ops, "a", t(1)).unwrap();
     store.apply(&[note("g", "s", "again")], "a", t(2)).unwrap();
-    for path in [store.path().to_path_buf(), store.lock_path(), store.archive_path()] {
-        assert_eq!(mode(&path), 0o660, "{}", path.display());
-        assert_eq!(fs::metadata(&path).unwrap().gid(), gid, "{}", path.display());
+    assert_eq!(mode(store.path()), 0o640);
+    assert_eq!(fs::metadata(store.path()).unwrap().gid(), gid);
+    // New files follow the directory (private here), not the state.
+    assert_eq!(mode(&store.archive_path()), 0o600);
+}
+
+/// In a group-writable setgid directory every file cutover makes is 0660
+/// and every folder 2770, with the directory's group, whatever the umask.
+#[test]
+fn in_a_shared_directory_everything_is_group_shared_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    fs::create_dir(&shared).unwrap();
+    let gid = fs::metadata(&shared).unwrap().gid();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o2770)).unwrap();
+    let state = shared.join("acme.toml");
+    let bin = env!("CARGO_BIN_EXE_cutover");
+    let home = dir.path().join("home");
+    fs::create_dir(&home).unwrap();
+    let evidence = dir.path().join("call.txt");
+    fs::write(&evidence, "GET /x\n200 OK\n").unwrap();
+    let sh = |cmd: &str| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask 077; exec {cmd}"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("USER", "alice")
+            .env("CUTOVER_STATE", &state)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    sh(&format!("'{bin}' mark postnl servicedesk-access done --note first"));
+    sh(&format!("'{bin}' evidence add postnl servicedesk-access '{}'", evidence.display()));
+    sh(&format!("'{bin}' report postnl -o '{}'", shared.join("report.md").display()));
+    // Enough events to start the archive.
+    let ops: Vec<Op> = (0..EVENTS_KEPT + 1).map(|i| note("postnl", "servicedesk-access", &format!("n{i}"))).collect();
+    Store::new(&state).apply(&ops, "alice", t(1)).unwrap();
+    let mut seen = Vec::new();
+    let mut stack = vec![shared.clone()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            if m.is_dir() {
+                assert_eq!(m.mode() & 0o7777, 0o2770, "{}", p.display());
+                stack.push(p.clone());
+            } else {
+                assert_eq!(m.mode() & 0o7777, 0o660, "{}", p.display());
+            }
+            assert_eq!(m.gid(), gid, "{}", p.display());
+            seen.push(p.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    for want in ["acme.toml", "acme.toml.lock", "acme.archive.toml", "acme.evidence", "postnl", "report.md"] {
+        assert!(seen.iter().any(|s| s == want), "{want} missing from {seen:?}");
     }
 }
 
@@ -557,8 +614,8 @@ fn presence_announce_list_remove() {
     let state = dir.path().join("state.toml");
     let stale = Duration::from_secs(60);
     assert!(presence::list(&state, t(0), stale).is_empty());
-    let a = presence::announce(&state, someone("alice", t(0))).unwrap();
-    let b = presence::announce(&state, someone("bob", t(1))).unwrap();
+    let a = presence::announce(&state, someone("alice", t(0)), true).unwrap();
+    let b = presence::announce(&state, someone("bob", t(1)), true).unwrap();
     assert_ne!(a.path(), b.path());
     assert!(a.path().starts_with(presence_dir(&state)));
     assert_eq!(mode(a.path()), 0o600);
@@ -574,14 +631,51 @@ fn presence_announce_list_remove() {
 }
 
 #[test]
-fn presence_follows_a_shared_state_files_mode() {
+fn presence_follows_a_shared_directory_whatever_the_state_files_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o2770)).unwrap();
+    let state = dir.path().join("state.toml");
+    let a = presence::announce(&state, someone("alice", t(0)), true).unwrap();
+    assert_eq!(mode(a.path()), 0o660);
+    assert_eq!(mode(&presence_dir(&state)) & 0o7777, 0o2770);
+}
+
+#[test]
+fn an_observer_announces_only_into_an_existing_presence_folder() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.toml");
-    fs::write(&state, "").unwrap();
-    fs::set_permissions(&state, fs::Permissions::from_mode(0o660)).unwrap();
-    let a = presence::announce(&state, someone("alice", t(0))).unwrap();
-    assert_eq!(mode(a.path()), 0o660);
-    assert_eq!(mode(&presence_dir(&state)) & 0o777, 0o770);
+    assert!(presence::announce(&state, someone("jan", t(0)), false).is_err());
+    assert!(!presence_dir(&state).exists(), "an observer created the presence folder");
+    let _a = presence::announce(&state, someone("alice", t(0)), true).unwrap();
+    let _j = presence::announce(&state, someone("jan", t(0)), false).unwrap();
+    assert_eq!(presence::list(&state, t(1), Duration::from_secs(60)).len(), 2);
+}
+
+#[test]
+fn a_dead_instance_on_this_host_is_gone_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.toml");
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = child.id();
+    child.wait().unwrap();
+    let host = cutover::paths::host_name();
+    let dead = Presence { host: host.clone(), pid: dead_pid, ..someone("bob", t(0)) };
+    let alive = Presence { host, pid: std::process::id(), ..someone("alice", t(0)) };
+    let d = presence::announce(&state, dead, true).unwrap();
+    std::mem::forget(d);
+    let _a = presence::announce(&state, alive, true).unwrap();
+    let listed = presence::list(&state, t(1), Duration::from_secs(45));
+    assert_eq!(listed.iter().map(|p| p.user.as_str()).collect::<Vec<_>>(), vec!["alice"]);
+}
+
+#[test]
+fn presence_is_one_entry_per_person_with_a_count() {
+    let people = [
+        someone("bob", t(0)),
+        Presence { pid: 2, ..someone("bob", t(1)) },
+        Presence { role: "observer".into(), ..someone("support-jan", t(2)) },
+    ];
+    assert_eq!(presence::summarize(&people), vec!["bob ×2".to_string(), "support-jan (observer)".to_string()]);
 }
 
 #[test]
@@ -589,8 +683,8 @@ fn presence_stale_entries_expire_and_refresh_keeps_alive() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.toml");
     let stale = Duration::from_secs(30);
-    let mut a = presence::announce(&state, someone("alice", t(0))).unwrap();
-    let b = presence::announce(&state, someone("bob", t(0))).unwrap();
+    let mut a = presence::announce(&state, someone("alice", t(0)), true).unwrap();
+    let b = presence::announce(&state, someone("bob", t(0)), true).unwrap();
     let b_path = b.path().to_path_buf();
     std::mem::forget(b); // a cutover that was killed: its file stays behind
     assert_eq!(presence::list(&state, t(30), stale).len(), 2);
@@ -611,7 +705,7 @@ fn presence_is_untrusted_and_symlinks_are_not_followed() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.toml");
     let stale = Duration::from_secs(60);
-    let _a = presence::announce(&state, someone("alice\u{1b}]0;pwned\u{7}\u{202e}", t(0))).unwrap();
+    let _a = presence::announce(&state, someone("alice\u{1b}]0;pwned\u{7}\u{202e}", t(0)), true).unwrap();
     let pdir = presence_dir(&state);
     // A valid entry outside, linked in: not read, and not deleted.
     let outside = dir.path().join("outside.toml");
@@ -636,7 +730,7 @@ fn presence_dir_as_symlink_is_refused() {
     fs::create_dir(&elsewhere).unwrap();
     fs::write(elsewhere.join("x.toml"), toml::to_string(&someone("mallory", t(0))).unwrap()).unwrap();
     std::os::unix::fs::symlink(&elsewhere, presence_dir(&state)).unwrap();
-    assert!(matches!(presence::announce(&state, someone("alice", t(0))), Err(StoreError::Unsafe { .. })));
+    assert!(matches!(presence::announce(&state, someone("alice", t(0)), true), Err(StoreError::Unsafe { .. })));
     assert!(presence::list(&state, t(1), Duration::from_secs(60)).is_empty());
     assert_eq!(dir_names(&elsewhere).len(), 1);
 }

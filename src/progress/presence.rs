@@ -3,18 +3,22 @@
 //! Each running cutover writes one small TOML file with a random name in
 //! `<state file name>.presence/` beside the state, refreshes it now and
 //! then, and deletes it when it stops. A file not refreshed for a while is
-//! stale (its cutover was killed) and is deleted by whoever lists. The
-//! files follow the state file's mode and group, so a shared setgid
-//! directory keeps working. Everything read back is untrusted: symlinks are
-//! never followed and text is sanitized.
+//! stale (its cutover was killed) and is deleted by whoever lists; an
+//! entry from this host whose process is gone is deleted at once. The
+//! folder and files follow the directory's mode and group (see
+//! [`crate::files`]), so a shared setgid directory keeps working. An
+//! observer only writes into a presence folder that already exists.
+//! Everything read back is untrusted: symlinks are never followed and text
+//! is sanitized.
 
-use super::store::{StoreError, ensure_dir, file_mode, open_nofollow, set_mode_and_group, shown, symlink_refused};
+use super::store::StoreError;
+use crate::files::{self, open_nofollow};
 use crate::sanitize;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -63,55 +67,23 @@ pub struct PresenceHandle {
     path: PathBuf,
     dir: PathBuf,
     presence: Presence,
-    mode: u32,
-    state_meta: Option<Metadata>,
+    /// Whether the folder may be made again if someone removed it.
+    create_dir: bool,
     removed: bool,
 }
 
-/// The state file's metadata, if it is a regular file (not a symlink).
-fn state_meta(state_path: &Path) -> Option<Metadata> {
-    fs::symlink_metadata(state_path).ok().filter(|m| m.is_file())
-}
-
-/// Creates the presence directory if missing (mode: the state's, with
-/// search permission where it has read; 0700 without a state) and refuses
-/// a symlink in its place.
-fn ensure_presence_dir(dir: &Path, state: Option<&Metadata>) -> Result<(), StoreError> {
-    if let Some(parent) = dir.parent() {
-        ensure_dir(parent)?;
+/// Makes sure the presence folder is there: created (the directory's
+/// mode and group) when `create` is set, else it must already exist.
+fn ensure_presence_dir(dir: &Path, create: bool) -> Result<(), StoreError> {
+    if create {
+        return Ok(files::ensure_own_dir(dir)?);
     }
     match fs::symlink_metadata(dir) {
-        Ok(m) if m.file_type().is_symlink() => return Err(symlink_refused(dir)),
-        Ok(m) if m.is_dir() => return Ok(()),
-        Ok(_) => return Err(StoreError::unsafe_path(dir, "is not a directory")),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(StoreError::io(dir, &e)),
+        Ok(m) if m.file_type().is_symlink() => Err(files::symlink_refused(dir).into()),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(StoreError::unsafe_path(dir, "is not a directory")),
+        Err(e) => Err(StoreError::io(dir, &e)),
     }
-    let file_bits = file_mode(state);
-    let mode = file_bits | ((file_bits & 0o444) >> 2);
-    match fs::create_dir(dir) {
-        Ok(()) => {}
-        // Someone else made it first.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            return ensure_presence_dir(dir, state);
-        }
-        Err(e) => return Err(StoreError::io(dir, &e)),
-    }
-    let d = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-        .open(dir)
-        .map_err(|e| StoreError::io(dir, &e))?;
-    let have = d.metadata().map_err(|e| StoreError::io(dir, &e))?;
-    if let Some(m) = state
-        && have.gid() != m.gid()
-        && let Err(e) = std::os::unix::fs::fchown(&d, None, Some(m.gid()))
-    {
-        tracing::warn!(dir = %shown(dir), error = %e, "cannot give the presence directory the state file's group");
-    }
-    // Keep a setgid bit the directory inherited from a shared parent.
-    let setgid = have.mode() & 0o2000;
-    d.set_permissions(fs::Permissions::from_mode(mode | setgid)).map_err(|e| StoreError::io(dir, &e))
 }
 
 fn random_name(suffix: &str) -> String {
@@ -123,19 +95,19 @@ fn random_name(suffix: &str) -> String {
     name
 }
 
-/// Creates a new file with a random name in `dir`, exclusively.
-fn create_random(dir: &Path, prefix: &str, suffix: &str, mode: u32) -> Result<(File, PathBuf), StoreError> {
+/// Creates a new file with a random name in `dir`, exclusively, with the
+/// directory's mode and group.
+fn create_random(dir: &Path, prefix: &str, suffix: &str) -> Result<(File, PathBuf), StoreError> {
     let mut last = None;
     for _ in 0..8 {
         let path = dir.join(format!("{prefix}{}", random_name(suffix)));
-        match OpenOptions::new().write(true).create_new(true).mode(mode).custom_flags(libc::O_NOFOLLOW).open(&path) {
+        match files::create_new(&path) {
             Ok(f) => return Ok((f, path)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(StoreError::io(&path, &e)),
+            Err(e) if fs::symlink_metadata(&path).is_ok() => last = Some(e),
+            Err(e) => return Err(e.into()),
         }
     }
-    let e = last.unwrap_or_else(|| io::Error::other("no free name"));
-    Err(StoreError::io(dir, &e))
+    Err(last.map(StoreError::from).unwrap_or_else(|| StoreError::io_msg(dir, "no free name")))
 }
 
 fn to_text(p: &Presence, path: &Path) -> Result<String, StoreError> {
@@ -146,12 +118,10 @@ fn to_text(p: &Presence, path: &Path) -> Result<String, StoreError> {
 
 /// Writes `p` to a new temp file in `dir` (exclusive, random name),
 /// so that a reader never sees a half-written entry.
-fn write_temp(dir: &Path, p: &Presence, mode: u32, state: Option<&Metadata>) -> Result<PathBuf, StoreError> {
-    let (mut file, tmp) = create_random(dir, ".", ".tmp", mode)?;
-    let written = to_text(p, &tmp).and_then(|text| {
-        file.write_all(text.as_bytes()).map_err(|e| StoreError::io(&tmp, &e))?;
-        set_mode_and_group(&file, &tmp, mode, state)
-    });
+fn write_temp(dir: &Path, p: &Presence) -> Result<PathBuf, StoreError> {
+    let (mut file, tmp) = create_random(dir, ".", ".tmp")?;
+    let written =
+        to_text(p, &tmp).and_then(|text| file.write_all(text.as_bytes()).map_err(|e| StoreError::io(&tmp, &e)));
     match written {
         Ok(()) => Ok(tmp),
         Err(e) => {
@@ -161,13 +131,13 @@ fn write_temp(dir: &Path, p: &Presence, mode: u32, state: Option<&Metadata>) -> 
     }
 }
 
-/// Announces `p` beside the state file at `state_path`.
-pub fn announce(state_path: &Path, p: Presence) -> Result<PresenceHandle, StoreError> {
+/// Announces `p` beside the state file at `state_path`, creating the
+/// presence folder if `create_dir` (an observer passes false: it writes
+/// only into a folder that is already there).
+pub fn announce(state_path: &Path, p: Presence, create_dir: bool) -> Result<PresenceHandle, StoreError> {
     let dir = presence_dir(state_path);
-    let state = state_meta(state_path);
-    ensure_presence_dir(&dir, state.as_ref())?;
-    let mode = file_mode(state.as_ref());
-    let tmp = write_temp(&dir, &p, mode, state.as_ref())?;
+    ensure_presence_dir(&dir, create_dir)?;
+    let tmp = write_temp(&dir, &p)?;
     let mut result = Err(StoreError::io_msg(&dir, "no free name for a presence file"));
     for _ in 0..8 {
         let path = dir.join(random_name(".toml"));
@@ -187,7 +157,7 @@ pub fn announce(state_path: &Path, p: Presence) -> Result<PresenceHandle, StoreE
     }
     let _ = fs::remove_file(&tmp);
     let path = result?;
-    Ok(PresenceHandle { path, dir, presence: p, mode, state_meta: state, removed: false })
+    Ok(PresenceHandle { path, dir, presence: p, create_dir, removed: false })
 }
 
 impl PresenceHandle {
@@ -204,8 +174,8 @@ impl PresenceHandle {
     /// if someone deleted it as stale meanwhile.
     pub fn refresh(&mut self, now: Timestamp) -> Result<(), StoreError> {
         self.presence.refreshed = now;
-        ensure_presence_dir(&self.dir, self.state_meta.as_ref())?;
-        let tmp = write_temp(&self.dir, &self.presence, self.mode, self.state_meta.as_ref())?;
+        ensure_presence_dir(&self.dir, self.create_dir)?;
+        let tmp = write_temp(&self.dir, &self.presence)?;
         let written = fs::rename(&tmp, &self.path).map_err(|e| StoreError::io(&self.path, &e));
         if written.is_err() {
             let _ = fs::remove_file(&tmp);
@@ -262,6 +232,7 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
         return Vec::new();
     };
     let stale_ms = i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX);
+    let host = crate::paths::host_name();
     let mut out = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -286,7 +257,10 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
             continue;
         }
         match read_entry(&path) {
-            Some(p) if now.as_millisecond().saturating_sub(p.refreshed.as_millisecond()) <= stale_ms => {
+            Some(p)
+                if now.as_millisecond().saturating_sub(p.refreshed.as_millisecond()) <= stale_ms
+                    && !(p.host == host && process_gone(p.pid)) =>
+            {
                 out.push(p.sanitized())
             }
             _ => {
@@ -296,6 +270,45 @@ pub fn list(state_path: &Path, now: Timestamp, stale_after: Duration) -> Vec<Pre
     }
     out.sort_by(|a, b| (a.since, &a.user, a.pid).cmp(&(b.since, &b.user, b.pid)));
     out
+}
+
+/// True if no process `pid` runs on this host (a process of another user
+/// still counts as running).
+fn process_gone(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks whether the process exists.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+/// Who else is here, one entry per person and role: "bob",
+/// "support-jan (observer)", "alice ×2" for two instances.
+pub fn summarize(others: &[Presence]) -> Vec<String> {
+    let mut people: Vec<(String, String, usize)> = Vec::new();
+    for p in others {
+        match people.iter_mut().find(|(u, r, _)| *u == p.user && *r == p.role) {
+            Some(e) => e.2 += 1,
+            None => people.push((p.user.clone(), p.role.clone(), 1)),
+        }
+    }
+    people
+        .into_iter()
+        .map(|(user, role, n)| {
+            let mut s = user;
+            if n > 1 {
+                s.push_str(&format!(" ×{n}"));
+            }
+            if role != "driver" {
+                s.push_str(&format!(" ({role})"));
+            }
+            s
+        })
+        .collect()
 }
 
 fn is_old(meta: &Metadata, now: Timestamp, stale_ms: i64) -> bool {

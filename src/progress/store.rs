@@ -19,15 +19,15 @@
 
 use super::Op;
 use super::model::{Event, GuideProgress, Progress, STATE_SCHEMA};
+use crate::files;
 use crate::guide::parse::line_col;
 use crate::sanitize;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -35,16 +35,14 @@ use std::time::{Duration, Instant};
 pub const HEADER: &str =
     "# cutover progress state: written by cutover, format documented in docs/json.md and the README.\n";
 const ARCHIVE_HEADER: &str = "# cutover event archive: events moved out of the state file, oldest first. Appended by cutover, never rewritten.\n";
+/// What an observer sees before anyone saved progress.
+pub const NOTHING_SAVED_YET: &str = "no progress saved yet: steps appear as soon as someone saves one";
 /// A state file larger than this is refused rather than read into memory.
 const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
 /// How much of the archive's end is read to find where it stops.
 const ARCHIVE_TAIL_BYTES: u64 = 64 * 1024;
 /// How long a writer waits for the lock before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
-/// Mode of a new state file (and of the lock and archive beside it).
-const NEW_FILE_MODE: u32 = 0o600;
-/// Mode of a directory cutover creates.
-const NEW_DIR_MODE: u32 = 0o700;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
@@ -70,7 +68,13 @@ impl StoreError {
     }
 
     pub(crate) fn io(path: &Path, e: &io::Error) -> StoreError {
-        StoreError::Io { file: shown(path), message: e.to_string() }
+        files::FileError::io(path, e).into()
+    }
+
+    /// True for a permission problem (its message says whose the file is
+    /// and how to fix it; `--reset-state` is not the fix).
+    pub fn is_denied(&self) -> bool {
+        matches!(self, StoreError::Io { message, .. } if message.starts_with("permission denied"))
     }
 
     pub(crate) fn io_msg(path: &Path, message: impl Into<String>) -> StoreError {
@@ -97,6 +101,15 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+impl From<files::FileError> for StoreError {
+    fn from(e: files::FileError) -> StoreError {
+        match e {
+            files::FileError::Io { file, message, .. } => StoreError::Io { file, message },
+            files::FileError::Unsafe { file, message } => StoreError::Unsafe { file, message },
+        }
+    }
+}
 
 /// A path as it may be shown on a terminal.
 pub(crate) fn shown(path: &Path) -> String {
@@ -311,6 +324,18 @@ impl Store {
         }
     }
 
+    /// Reads the state as an observer sees it: the progress, or what to
+    /// show instead of every step as todo ("no progress saved yet" when
+    /// there is no file; why it cannot be read, with the fix, when it is
+    /// there but unreadable). Writes nothing.
+    pub fn load_observed(&self) -> Result<Progress, String> {
+        match read_regular(&self.path, MAX_STATE_BYTES) {
+            Ok(None) => Err(NOTHING_SAVED_YET.to_string()),
+            Ok(Some((bytes, _))) => decode(&bytes, &self.shown()).map(|(p, _)| p).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("cannot read the state: {e}")),
+        }
+    }
+
     /// Under the exclusive lock: re-reads the file, applies every op, moves
     /// events beyond [`EVENTS_KEPT`](super::model::EVENTS_KEPT) to the archive, saves atomically.
     /// Returns the new state and the events made. If the file cannot be
@@ -325,7 +350,6 @@ impl Store {
                 (p, Some(n))
             }
         };
-        let existing_meta = current.as_ref().map(|(_, m)| m);
         if ops.is_empty() {
             return Ok((progress, Vec::new()));
         }
@@ -333,11 +357,11 @@ impl Store {
         let overflow = progress.take_overflow_events();
         let mut events_archived = archived.unwrap_or(0);
         if !overflow.is_empty() {
-            events_archived = self.append_archive(archived, &overflow, existing_meta)?;
+            events_archived = self.append_archive(archived, &overflow)?;
         }
         self.remove_stale_temps();
         let text = to_toml_with(&progress, events_archived, &self.shown())?;
-        write_atomic(&self.path, text.as_bytes(), existing_meta, &temp_prefix(&self.file_name()))?;
+        write_atomic(&self.path, text.as_bytes(), &temp_prefix(&self.file_name()))?;
         // Still under the lock: no other save can have replaced it yet.
         *self.written.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(&self.path);
         self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -429,8 +453,8 @@ impl Store {
         let dir = self.dir();
         ensure_dir(&dir)?;
         let lock_path = self.lock_path();
-        let state_meta = regular_meta(&self.path)?;
-        let file = open_or_create(&lock_path, state_meta.as_ref(), OpenMode::Read)?;
+        regular_meta(&self.path)?;
+        let file = open_or_create(&lock_path, OpenMode::Read)?;
         let deadline = Instant::now() + LOCK_WAIT;
         let mut pause = Duration::from_millis(1);
         loop {
@@ -456,14 +480,9 @@ impl Store {
 
     /// Appends `overflow` to the archive. `archived` is the state's count of
     /// events already archived (None: no state file). Returns the new count.
-    fn append_archive(
-        &self,
-        archived: Option<u64>,
-        overflow: &[Event],
-        state_meta: Option<&Metadata>,
-    ) -> Result<u64, StoreError> {
+    fn append_archive(&self, archived: Option<u64>, overflow: &[Event]) -> Result<u64, StoreError> {
         let path = self.archive_path();
-        let mut file = open_or_create(&path, state_meta, OpenMode::Append)?;
+        let mut file = open_or_create(&path, OpenMode::Append)?;
         let first = archived.unwrap_or(0);
         let tail = read_archive_tail(&mut file, first).map_err(|e| StoreError::io(&path, &e))?;
         let k = overflow.len() as u64;
@@ -525,165 +544,42 @@ fn temp_prefix(name: &str) -> String {
 }
 
 pub(crate) fn symlink_refused(path: &Path) -> StoreError {
-    StoreError::unsafe_path(path, "is a symbolic link; cutover does not follow links here (use the real path)")
+    files::symlink_refused(path).into()
 }
 
 /// The metadata of `path` if it is a regular file, None if missing, an
 /// error if it is a symlink or anything else.
 pub(crate) fn regular_meta(path: &Path) -> Result<Option<Metadata>, StoreError> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => Err(symlink_refused(path)),
-        Ok(m) if !m.is_file() => Err(StoreError::unsafe_path(path, "is not a regular file")),
-        Ok(m) => Ok(Some(m)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StoreError::io(path, &e)),
-    }
-}
-
-/// Opens a file for reading without following a symlink and without
-/// blocking on a FIFO.
-pub(crate) fn open_nofollow(path: &Path) -> io::Result<File> {
-    OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
-}
-
-fn open_error(path: &Path, e: &io::Error) -> StoreError {
-    if e.raw_os_error() == Some(libc::ELOOP) { symlink_refused(path) } else { StoreError::io(path, e) }
+    Ok(files::regular_meta(path)?)
 }
 
 /// Reads a regular file (not through a symlink). None if it is missing.
 pub(crate) fn read_regular(path: &Path, max: u64) -> Result<Option<(Vec<u8>, Metadata)>, StoreError> {
-    if regular_meta(path)?.is_none() {
-        return Ok(None);
-    }
-    let file = match open_nofollow(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(open_error(path, &e)),
-    };
-    let meta = file.metadata().map_err(|e| StoreError::io(path, &e))?;
-    if !meta.is_file() {
-        return Err(StoreError::unsafe_path(path, "is not a regular file"));
-    }
-    if meta.len() > max {
-        return Err(StoreError::unsafe_path(path, format!("is {} bytes, larger than a state file can be", meta.len())));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| StoreError::io(path, &e))?;
-    Ok(Some((bytes, meta)))
+    Ok(files::read_regular(path, max)?)
 }
 
-/// The permission bits of a file made beside a state file with `meta`.
-pub(crate) fn file_mode(state: Option<&Metadata>) -> u32 {
-    state.map(|m| m.mode() & 0o666).unwrap_or(NEW_FILE_MODE)
+pub(crate) use files::OpenMode;
+
+/// Opens (never through a symlink) or creates a file beside the state; a
+/// new one gets the directory's mode and group (see [`crate::files`]).
+pub(crate) fn open_or_create(path: &Path, how: OpenMode) -> Result<File, StoreError> {
+    Ok(files::open_or_create(path, how)?)
 }
 
-/// Gives `file` its mode and, when it follows an existing state, the
-/// state's group. A group we may not give (not a member) is left as is.
-pub(crate) fn set_mode_and_group(
-    file: &File,
-    path: &Path,
-    mode: u32,
-    state: Option<&Metadata>,
-) -> Result<(), StoreError> {
-    if let Some(m) = state {
-        let have = file.metadata().map_err(|e| StoreError::io(path, &e))?;
-        if have.gid() != m.gid()
-            && let Err(e) = std::os::unix::fs::fchown(file, None, Some(m.gid()))
-        {
-            tracing::warn!(file = %shown(path), gid = m.gid(), error = %e, "cannot keep the state file's group");
-        }
-    }
-    file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| StoreError::io(path, &e))
-}
-
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum OpenMode {
-    Read,
-    Append,
-}
-
-/// Opens (never through a symlink) or creates a file beside the state,
-/// creating it with the state's mode and group (0600 without a state).
-pub(crate) fn open_or_create(path: &Path, state: Option<&Metadata>, how: OpenMode) -> Result<File, StoreError> {
-    let mode = file_mode(state);
-    for _ in 0..3 {
-        regular_meta(path)?;
-        let mut create = OpenOptions::new();
-        create.read(true).write(true).create_new(true).mode(mode).custom_flags(libc::O_NOFOLLOW);
-        if how == OpenMode::Append {
-            create.append(true);
-        }
-        match create.open(path) {
-            Ok(f) => {
-                set_mode_and_group(&f, path, mode, state)?;
-                return Ok(f);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(open_error(path, &e)),
-        }
-        let mut open = OpenOptions::new();
-        open.read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        if how == OpenMode::Append {
-            open.append(true);
-        }
-        match open.open(path) {
-            Ok(f) => {
-                let m = f.metadata().map_err(|e| StoreError::io(path, &e))?;
-                if !m.is_file() {
-                    return Err(StoreError::unsafe_path(path, "is not a regular file"));
-                }
-                return Ok(f);
-            }
-            // Removed between the two opens: try again.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(open_error(path, &e)),
-        }
-    }
-    Err(StoreError::io_msg(path, "keeps appearing and disappearing; is something else managing this directory?"))
-}
-
-/// Creates `dir` (0700) and its parents if missing.
+/// Creates `dir` and its parents if missing (modes: see [`crate::files`]).
 pub(crate) fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::DirBuilder::new().recursive(true).mode(NEW_DIR_MODE).create(dir).map_err(|e| StoreError::io(dir, &e))
+    Ok(files::ensure_dir(dir)?)
 }
 
 /// Fsyncs a directory, so that a rename in it survives a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    let d =
-        OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(dir).map_err(|e| StoreError::io(dir, &e))?;
-    d.sync_all().map_err(|e| StoreError::io(dir, &e))
+    Ok(files::sync_dir(dir)?)
 }
 
-/// Replaces `path` with `bytes` atomically: temp file beside it (random
-/// name, exclusive), write, fsync, mode and group, rename, fsync the dir.
-pub(crate) fn write_atomic(
-    path: &Path,
-    bytes: &[u8],
-    existing: Option<&Metadata>,
-    prefix: &str,
-) -> Result<(), StoreError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    ensure_dir(&dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(prefix)
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(NEW_FILE_MODE))
-        .tempfile_in(&dir)
-        .map_err(|e| StoreError::io(&dir, &e))?;
-    let tmp_path = tmp.path().to_path_buf();
-    tmp.write_all(bytes).map_err(|e| StoreError::io(&tmp_path, &e))?;
-    set_mode_and_group(tmp.as_file(), &tmp_path, file_mode(existing), existing)?;
-    tmp.as_file().sync_all().map_err(|e| StoreError::io(&tmp_path, &e))?;
-    // The state may have become a symlink since it was read: do not replace it.
-    regular_meta(path)?;
-    tmp.persist(path).map_err(|e| StoreError::io(path, &e.error))?;
-    sync_dir(&dir)
+/// Replaces `path` with `bytes` atomically (see [`files::write_atomic`]):
+/// the old file's mode and group are kept, a new one follows its directory.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], prefix: &str) -> Result<(), StoreError> {
+    Ok(files::write_atomic(path, bytes, prefix)?)
 }
 
 /// One archive entry: `[[events]]` with every string on one line. A string

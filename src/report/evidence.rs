@@ -4,15 +4,17 @@
 //!
 //! Layout: `<state stem>.evidence/<guide>/<id>.txt` holds the redacted,
 //! sanitized text; `<id>.toml` beside it says which step it belongs to, its
-//! original name, and who attached it when. Files are 0600, directories
-//! 0700. Nothing in that directory is followed if it is a symbolic link, and
-//! an existing file is never overwritten.
+//! original name, and who attached it when. Files and folders follow the
+//! state directory's mode and group (0600/0700, or 0660/2770 in a shared
+//! setgid directory; see [`crate::files`]). Nothing in that directory is
+//! followed if it is a symbolic link, and an existing file is never
+//! overwritten.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The most text kept of one attachment; the rest is cut and the
@@ -294,42 +296,33 @@ fn is_stored_id(id: &str) -> bool {
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// Creates `<stem>.evidence/<guide>/` (0700) and makes sure neither is a
-/// symbolic link.
+/// Creates `<stem>.evidence/<guide>/` (the directory's mode and group) and
+/// makes sure neither is a symbolic link.
 fn prepare_dir(state_path: &Path, guide: &str) -> Result<PathBuf, String> {
     let root = root_dir(state_path);
     let dir = evidence_dir(state_path, guide);
+    crate::files::ensure_dir(&crate::files::parent_of(&root)).map_err(|e| e.to_string())?;
     for d in [&root, &dir] {
-        match fs::symlink_metadata(d) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "{} is a symbolic link: cutover does not follow links in its evidence directory",
-                    d.display()
-                ));
+        crate::files::ensure_own_dir(d).map_err(|e| match e {
+            crate::files::FileError::Unsafe { .. } if fs::symlink_metadata(d).is_ok_and(|m| m.is_symlink()) => {
+                format!("{} is a symbolic link: cutover does not follow links in its evidence directory", d.display())
             }
-            Ok(m) if !m.is_dir() => return Err(format!("{} is not a directory", d.display())),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(d)
-                    .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-                // Whatever exists now must be a real directory.
-                let m = fs::symlink_metadata(d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
-                if m.file_type().is_symlink() || !m.is_dir() {
-                    return Err(format!("{} is not a directory", d.display()));
-                }
-            }
-            Err(e) => return Err(format!("cannot read {}: {e}", d.display())),
-        }
+            e => format!("cannot create {}", e),
+        })?;
     }
     Ok(dir)
 }
 
-/// Creates a new file, 0600, failing if anything (a link included) is there.
+/// Creates a new file (the directory's mode and group), failing if
+/// anything (a link included) is there.
 fn create_new(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(path)
+    crate::files::create_new(path).map_err(|e| {
+        if fs::symlink_metadata(path).is_ok() {
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, e.to_string())
+        } else {
+            std::io::Error::other(e.message().to_string())
+        }
+    })
 }
 
 /// Writes `<id>.txt` and `<id>.toml` under the first free id (`id`, `id-2`,

@@ -151,10 +151,15 @@ where
                     reload_again = true;
                 } else {
                     reloading = true;
-                    spawn_reload(ctx.store.clone(), reload_tx.clone());
+                    spawn_reload(ctx.store.clone(), app.settings.observe, reload_tx.clone());
                 }
             }
             Some(loaded) = reload_rx.recv() => {
+                if let Some(problem) = loaded.problem.clone()
+                    && problem != app.state_problem
+                {
+                    dirty |= dispatch(app, Action::StateProblem(problem), &tx, &saver.ops, &ctx, &mut cancels);
+                }
                 reloading = false;
                 // An own save finished after this read began: what it read
                 // may be older than what the saver handed us. Read again.
@@ -162,7 +167,7 @@ where
                 if reload_again || stale {
                     reload_again = false;
                     reloading = true;
-                    spawn_reload(ctx.store.clone(), reload_tx.clone());
+                    spawn_reload(ctx.store.clone(), app.settings.observe, reload_tx.clone());
                 }
                 if !stale
                     && let Some(progress) = loaded.progress
@@ -222,36 +227,50 @@ fn spawn_presence(
     use crate::progress::presence;
     tokio::spawn(async move {
         let my_pid = me.pid;
-        let st = state.clone();
-        let mut handle = tokio::task::spawn_blocking(move || presence::announce(&st, me).ok()).await.ok().flatten();
+        // An observer writes nothing into the shared directory but its own
+        // entry, and only into a presence folder that is already there.
+        let observer = me.role == "observer";
+        let mut me = Some(me);
+        let mut handle: Option<presence::PresenceHandle> = None;
         let mut last: Option<Vec<String>> = None;
+        let mut last_problem: Option<Option<String>> = None;
         loop {
             let st = state.clone();
             let now = clock.now();
-            let (h, others) = tokio::task::spawn_blocking(move || {
+            let pending = if handle.is_none() { me.clone() } else { None };
+            let (h, others, problem) = tokio::task::spawn_blocking(move || {
+                let mut problem = None;
                 let mut h = handle;
                 if let Some(h) = h.as_mut() {
-                    let _ = h.refresh(now);
+                    if let Err(e) = h.refresh(now) {
+                        problem = Some(e.to_string());
+                    }
+                } else if let Some(p) = pending {
+                    match presence::announce(&st, p, !observer) {
+                        Ok(x) => h = Some(x),
+                        Err(e) => problem = Some(e.to_string()),
+                    }
                 }
-                let others: Vec<String> = presence::list(&st, now, PRESENCE_STALE)
-                    .into_iter()
-                    .filter(|p| p.pid != my_pid)
-                    .map(|p| {
-                        if p.role == "driver" {
-                            format!("{}@{}", p.user, p.host)
-                        } else {
-                            format!("{}@{} ({})", p.user, p.host, p.role)
-                        }
-                    })
-                    .collect();
-                (h, others)
+                let others: Vec<presence::Presence> =
+                    presence::list(&st, now, PRESENCE_STALE).into_iter().filter(|p| p.pid != my_pid).collect();
+                (h, presence::summarize(&others), problem)
             })
             .await
-            .unwrap_or((None, Vec::new()));
+            .unwrap_or((None, Vec::new(), None));
             handle = h;
+            if handle.is_some() {
+                me = None;
+            }
             if last.as_ref() != Some(&others) {
                 let _ = tx.send(Action::PresenceChanged(others.clone()));
                 last = Some(others);
+            }
+            if last_problem.as_ref() != Some(&problem) {
+                if let Some(p) = &problem {
+                    tracing::info!(problem = %p, "this instance is not announced to the others");
+                }
+                let _ = tx.send(Action::NotAnnounced(problem.clone()));
+                last_problem = Some(problem);
             }
             tokio::select! {
                 _ = stop.cancelled() => break,
@@ -278,11 +297,17 @@ fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::Unbo
             let store = store.clone();
             let user = user.clone();
             let at = clock.now();
-            let result = tokio::task::spawn_blocking(move || store.apply(&ops, &user, at)).await;
+            let result = tokio::task::spawn_blocking(move || {
+                let r = store.apply(&ops, &user, at);
+                // After a failed save, what the file really holds.
+                let on_disk = r.is_err().then(|| store.load().ok().map(Box::new)).flatten();
+                (r, ops, on_disk)
+            })
+            .await;
             let action = match result {
-                Ok(Ok((progress, _events))) => Action::StateLoaded { progress, external: false },
-                Ok(Err(e)) => Action::SaveFailed(e.to_string()),
-                Err(e) => Action::SaveFailed(e.to_string()),
+                Ok((Ok((progress, _events)), _, _)) => Action::StateLoaded { progress, external: false },
+                Ok((Err(e), ops, on_disk)) => Action::SaveFailed { why: e.to_string(), ops, on_disk },
+                Err(e) => Action::SaveFailed { why: e.to_string(), ops: Vec::new(), on_disk: None },
             };
             let _ = tx.send(action);
         }
@@ -292,22 +317,29 @@ fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::Unbo
 
 /// Reads the state file off the event loop, after a short pause so that a
 /// burst of saves is read once; sends what it read (None if it could not).
-fn spawn_reload(store: Store, tx: mpsc::UnboundedSender<Reloaded>) {
+/// An observer also learns whether the state can be shown at all.
+fn spawn_reload(store: Store, observe: bool, tx: mpsc::UnboundedSender<Reloaded>) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(30)).await;
         let saves_before = store.saves();
-        let progress = tokio::task::spawn_blocking(move || {
+        let (progress, problem) = tokio::task::spawn_blocking(move || {
             // Our own save: the saver has already handed us its result.
             if store.is_own_last_save() {
-                return None;
+                return (None, None);
             }
             tracing::debug!("state file read again after a change");
-            store.load().ok()
+            if observe {
+                match store.load_observed() {
+                    Ok(p) => (Some(p), Some(None)),
+                    Err(problem) => (None, Some(Some(problem))),
+                }
+            } else {
+                (store.load().ok(), None)
+            }
         })
         .await
-        .ok()
-        .flatten();
-        let _ = tx.send(Reloaded { progress, saves_before });
+        .unwrap_or((None, None));
+        let _ = tx.send(Reloaded { progress, problem, saves_before });
     });
 }
 
@@ -315,6 +347,8 @@ fn spawn_reload(store: Store, tx: mpsc::UnboundedSender<Reloaded>) {
 /// had been made when it began.
 struct Reloaded {
     progress: Option<Progress>,
+    /// For an observer: why the state cannot be shown (Some(None): it can).
+    problem: Option<Option<String>>,
     saves_before: u64,
 }
 
@@ -397,16 +431,46 @@ fn write_report(app: &mut App, guide: &str, ctx: &Context) {
         }
     };
     let name = format!("{guide}-report-{}.md", now.strftime("%Y%m%dT%H%M%SZ"));
-    let mut dirs: Vec<std::path::PathBuf> = vec![crate::paths::beside(ctx.store.path(), "")];
+    // An observer writes nothing into the shared directory: its reports go
+    // to its own data dir.
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    if !app.settings.observe {
+        dirs.push(crate::files::parent_of(ctx.store.path()));
+    }
     dirs.extend(ctx.report_fallback_dir.clone());
+    let mut problems = Vec::new();
     for dir in dirs {
-        let path = dir.join(&name);
-        if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&path, &text).is_ok() {
-            app.say(crate::app::Tone::Success, format!("report written to {}", path.display()));
-            return;
+        let written = crate::files::ensure_dir(&dir).and_then(|()| write_new_numbered(&dir, &name, text.as_bytes()));
+        match written {
+            Ok(path) => {
+                let own =
+                    if app.settings.observe { " (your own data dir: observers write nothing shared)" } else { "" };
+                app.say(crate::app::Tone::Success, format!("report written to {}{own}", path.display()));
+                return;
+            }
+            Err(e) => problems.push(e.to_string()),
         }
     }
-    app.say(crate::app::Tone::Error, "report not written: no writable directory");
+    app.say(crate::app::Tone::Error, format!("report not written: {}", problems.join("; ")));
+}
+
+/// Writes a new file `name` in `dir` (or `name-2`, ... if taken), with the
+/// directory's mode and group; never replaces a file or follows a link.
+fn write_new_numbered(
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<std::path::PathBuf, crate::files::FileError> {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    for n in 1..100 {
+        let candidate = if n == 1 { name.to_string() } else { format!("{stem}-{n}.{ext}") };
+        let path = dir.join(candidate);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
+        return crate::files::write_new(&path, bytes).map(|()| path);
+    }
+    Err(crate::files::FileError::msg(dir, "too many reports with the same name"))
 }
 
 /// A fingerprint of every relative time on screen ("3 min ago"), so the

@@ -25,8 +25,9 @@ pub fn spawn(state: &Path, tx: mpsc::UnboundedSender<()>) -> Box<dyn std::any::A
             let _ = tx2.send(());
         }
     });
+    // The directory is not created here: an observer writes nothing, and a
+    // directory that appears later is seen by polling.
     if let Ok(mut w) = watcher
-        && std::fs::create_dir_all(&dir).is_ok()
         && w.watch(&dir, RecursiveMode::NonRecursive).is_ok()
     {
         return Box::new(w);
@@ -70,10 +71,12 @@ impl Drop for AbortOnDrop {
     }
 }
 
-fn stamp(p: &Path) -> Option<(SystemTime, u64, u64)> {
+/// What polling compares: time, size, identity, and the change time and
+/// mode (a chmod that makes the file readable is a change worth a read).
+fn stamp(p: &Path) -> Option<(SystemTime, u64, u64, i64, u32)> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(p).ok()?;
-    Some((m.modified().ok()?, m.len(), m.ino()))
+    Some((m.modified().ok()?, m.len(), m.ino(), m.ctime(), m.mode()))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub fn height(app: &App, _width: u16) -> u16 {
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::styled("cutover", theme.title())];
     let sep = format!(" {} ", theme.sep());
-    let right = right_side(app, theme);
+    let right = right_side(app, theme, area.width as usize);
     match (app.screen, app.guide()) {
         (Screen::Checklist, Some(g)) => {
             spans.push(Span::raw(sep.clone()));
@@ -51,6 +51,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     if app.screen == Screen::Checklist
         && area.height >= 2
+        && let Some(problem) = &app.state_problem
+    {
+        // Said instead of a gauge of steps that only look untouched.
+        let row = Rect { y: area.y + 1, height: 1, ..area };
+        let text = super::fit(&sanitize::line(problem), area.width as usize, theme);
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.warn())), row);
+    } else if app.screen == Screen::Checklist
+        && area.height >= 2
         && let Some(g) = app.guide()
     {
         let (done, total) = app.counts(g);
@@ -74,15 +82,33 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-fn right_side(app: &App, theme: &Theme) -> Vec<Span<'static>> {
+/// Who else is here, in at most `room` columns: "+2: bob, support-jan
+/// (observer)", else "+2 here".
+pub fn presence_text(others: &[String], room: usize) -> Option<String> {
+    if others.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = others.iter().map(|o| sanitize::line(o)).collect();
+    let full = format!("+{}: {} ", names.len(), names.join(", "));
+    if unicode_width::UnicodeWidthStr::width(full.as_str()) <= room {
+        Some(full)
+    } else {
+        Some(format!("+{} here ", names.len()))
+    }
+}
+
+fn right_side(app: &App, theme: &Theme, width: usize) -> Vec<Span<'static>> {
     let mut out = Vec::new();
-    if !app.others.is_empty() {
-        let names: Vec<String> = app.others.iter().map(|o| sanitize::line(o)).collect();
-        out.push(Span::styled(format!("here: {} ", names.join(", ")), theme.dim()));
+    if let Some(text) = presence_text(&app.others, width * 2 / 5) {
+        out.push(Span::styled(text, theme.dim()));
     }
     if app.settings.observe {
         out.push(Span::styled(" OBSERVING ", theme.banner(false)));
         out.push(Span::raw(" "));
+    }
+    if app.not_announced.is_some() {
+        let who = if app.settings.observe { "observer" } else { "you" };
+        out.push(Span::styled(format!("{who}: not announced "), theme.warn()));
     }
     if app.settings.demo {
         out.push(Span::styled(" DEMO ", theme.banner(false)));

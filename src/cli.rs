@@ -39,6 +39,9 @@ pub struct Global {
     /// Move an unreadable state file aside to a timestamped backup and start fresh.
     #[arg(long, global = true)]
     pub reset_state: bool,
+    /// With --reset-state: move the state aside even though it reads fine.
+    #[arg(long, global = true, requires = "reset_state")]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

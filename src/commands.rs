@@ -96,6 +96,16 @@ pub fn find_guide<'a>(
 pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
     let store = Store::new(env.state_path(g));
     if g.reset_state {
+        // --reset-state is for a file cutover cannot read; progress that
+        // reads fine is not thrown away without --force.
+        if !g.force && store.load().is_ok() && store.path().exists() {
+            let _ = writeln!(
+                err,
+                "cutover: the state file {} reads fine; --reset-state is for a file cutover cannot read. Nothing was moved. Add --force to start afresh anyway.",
+                store.path().display()
+            );
+            return Err(exit::STATE);
+        }
         match store.reset(env.clock.now()) {
             Ok(Some(backup)) => {
                 let _ = writeln!(err, "cutover: moved the old state aside to {}", backup.display());

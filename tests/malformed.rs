@@ -315,3 +315,49 @@ fn files_that_are_not_regular_are_skipped_and_never_hang() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("secrets.toml"), "{}", text(&out.stderr));
 }
+
+/// `--reset-state` is for a file cutover cannot read: on one that reads
+/// fine it refuses (exit 4, nothing moved) unless `--force` is given.
+#[test]
+fn reset_state_on_a_readable_file_needs_force() {
+    let sb = Sandbox::new();
+    let out = run(&sb, &["mark", "postnl", "versioning", "done"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let before = fs::read(sb.state_file()).unwrap();
+    let out = run(&sb, &["--reset-state", "status"]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(err.contains("reads fine") && err.contains("--force"), "{err}");
+    assert_human("reset refused", &err);
+    assert_eq!(fs::read(sb.state_file()).unwrap(), before, "nothing moved");
+    let out = run(&sb, &["--reset-state", "--force", "status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("moved the old state aside"), "{}", text(&out.stderr));
+    let moved: Vec<_> = fs::read_dir(sb.state_file().parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("state.toml.broken-"))
+        .collect();
+    assert_eq!(moved.len(), 1);
+    // An unreadable file is still moved aside without --force.
+    fs::write(sb.state_file(), "not = [valid").unwrap();
+    let out = run(&sb, &["--reset-state", "status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// A state file without its owner's write bit is never replaced by a
+/// command, as root too: a clear error, exit 4.
+#[test]
+fn a_read_only_state_file_is_never_replaced() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    assert_eq!(run(&sb, &["mark", "postnl", "versioning", "done"]).status.code(), Some(0));
+    fs::set_permissions(sb.state_file(), fs::Permissions::from_mode(0o444)).unwrap();
+    let before = fs::read(sb.state_file()).unwrap();
+    let out = run(&sb, &["mark", "postnl", "versioning", "todo"]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(err.contains("read-only") && err.contains("0444") && err.contains("chmod u+w"), "{err}");
+    assert!(!err.contains("--reset-state"), "a permission problem never suggests --reset-state: {err}");
+    assert_eq!(fs::read(sb.state_file()).unwrap(), before);
+}

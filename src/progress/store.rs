@@ -343,6 +343,11 @@ impl Store {
     pub fn apply(&self, ops: &[Op], by: &str, at: Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
         let _lock = self.lock()?;
         let current = read_regular(&self.path, MAX_STATE_BYTES)?;
+        if let Some((_, meta)) = &current
+            && !ops.is_empty()
+        {
+            refuse_read_only(&self.path, meta)?;
+        }
         let (mut progress, archived) = match &current {
             None => (Progress::default(), None),
             Some((bytes, _)) => {
@@ -554,6 +559,35 @@ pub(crate) fn regular_meta(path: &Path) -> Result<Option<Metadata>, StoreError> 
 }
 
 /// Reads a regular file (not through a symlink). None if it is missing.
+/// A state file whose mode bits do not let this user write it (0444, say)
+/// is never replaced, whatever the file system would allow: as root, or by
+/// renaming a new file over it, a replace would succeed. Judged by the bits
+/// of the class the user is in (owner, group, others).
+fn refuse_read_only(path: &Path, meta: &Metadata) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid and getegid have no preconditions and cannot fail.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let mode = meta.mode();
+    let bit = if meta.uid() == uid || uid == 0 {
+        0o200
+    } else if meta.gid() == gid {
+        0o020
+    } else {
+        0o002
+    };
+    if mode & bit != 0 {
+        return Ok(());
+    }
+    Err(StoreError::unsafe_path(
+        path,
+        format!(
+            "is read-only for you (mode {:04o}): cutover never replaces a state file its mode does not let you write; nothing was saved. To allow changes: chmod u+w {}",
+            mode & 0o7777,
+            shown(path)
+        ),
+    ))
+}
+
 pub(crate) fn read_regular(path: &Path, max: u64) -> Result<Option<(Vec<u8>, Metadata)>, StoreError> {
     Ok(files::read_regular(path, max)?)
 }

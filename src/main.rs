@@ -114,6 +114,7 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         match checking::start_demo(&env, &lang, store.path()) {
             Ok(d) => {
                 app.secret_guard = key_guard(&d.secrets);
+                app.curl = curl_builder(&d.runner);
                 let c = TuiChecks { runner: d.runner.clone(), guides, secrets: d.secrets.clone() };
                 _demo_guard = Some(d);
                 Some(Arc::new(c))
@@ -136,9 +137,11 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
                 app.fresh_override.insert(gid.clone(), secs);
             }
         }
+        app.check_timeout_secs = config.checks.timeout_secs;
         match checking::real_runner(&env, &catalog, config, &lang, store.path()) {
             Ok((runner, secrets)) => {
                 app.overridden_urls = checking::overridden_urls(&runner, &catalog);
+                app.curl = curl_builder(&runner);
                 if !g.observe
                     && let Some(problem) = cutover::check::ratelimit::sharing_problem(
                         &cutover::check::ratelimit::budget_path(store.path()),
@@ -249,4 +252,11 @@ fn shutdown_signal() -> BoxFuture<'static, ()> {
             _ = int.recv() => {}
         }
     })
+}
+
+/// Copy as curl builds the command as the runner sends the check: its base
+/// URL (overrides, the demo's fake) and config values.
+fn curl_builder(runner: &cutover::check::runner::Runner) -> cutover::app::CurlBuilder {
+    let runner = runner.clone();
+    cutover::app::CurlBuilder(Some(Arc::new(move |g, env, req| runner.curl(g, env, req))))
 }

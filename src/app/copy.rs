@@ -1,5 +1,5 @@
 //! What `y` copies: the step's links and contacts, and its HTTP checks as
-//! curl commands with the key left as `$API_KEY`.
+//! curl commands with the key left to the shell as `"$API_KEY"`.
 
 use super::run::step_env;
 use super::state::App;
@@ -29,22 +29,14 @@ pub(super) fn copyable(app: &App) -> Vec<(String, String)> {
         if c.kind() != CheckKind::Http {
             continue;
         }
-        let r = c.request();
-        let mut cmd = format!("curl -sS -X {}", r.method.as_deref().unwrap_or("GET").to_ascii_uppercase());
-        for (k, v) in &r.headers {
-            let v = v.replace("{api_key}", "$API_KEY");
-            cmd.push_str(&format!(" -H '{k}: {v}'"));
-        }
-        if let Some(b) = &r.body {
-            cmd.push_str(&format!(" --data '{}'", b.replace('\'', "")));
-        }
-        let mut url = format!("{}{}", base.trim_end_matches('/'), r.path.as_deref().unwrap_or(""));
-        if !r.query.is_empty() {
-            let q: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            url.push('?');
-            url.push_str(&q.join("&"));
-        }
-        cmd.push_str(&format!(" '{url}'"));
+        let req = c.request();
+        let built = match &app.curl.0 {
+            Some(f) => f(g, &env, &req),
+            None => crate::check::curl::curl(&base, &req, &Default::default(), g.id()),
+        };
+        // A command that cannot be built is copied as a shell comment that
+        // says why: pasted, it does nothing.
+        let cmd = built.unwrap_or_else(|why| format!("# no curl command: {why}"));
         out.push(("check as curl".into(), crate::sanitize::line(&cmd)));
     }
     out

@@ -114,6 +114,21 @@ impl std::fmt::Debug for SecretGuard {
     }
 }
 
+/// Builds a check's request as a curl command the way the check engine
+/// would send it (its base URL, overrides and config values), given by the
+/// runtime; without one, copy falls back to the guide's own base URL.
+#[derive(Clone, Default)]
+pub struct CurlBuilder(pub Option<CurlFn>);
+
+/// (guide, environment, request) -> the curl command, or why not.
+pub type CurlFn = Arc<dyn Fn(&Guide, &str, &crate::guide::RequestSpec) -> Result<String, String> + Send + Sync>;
+
+impl std::fmt::Debug for CurlBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "CurlBuilder(engine)" } else { "CurlBuilder(guide)" })
+    }
+}
+
 /// Text typed into the key prompt: never shown by Debug.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct SecretInput(pub String);
@@ -181,6 +196,9 @@ pub struct App {
     pub next_run_id: u64,
     pub spinner: usize,
     pub quit: bool,
+    /// Why the last save failed, while a change is not saved: quitting then
+    /// says so and exits 4.
+    pub unsaved: Option<String>,
     /// Who else has this state open (already sanitized).
     pub others: Vec<String>,
     /// Why this instance is not in the others' presence list (its entry
@@ -209,6 +227,8 @@ pub struct App {
     pub detail_view: std::cell::Cell<DetailView>,
     /// The "run all" under way or last finished, for its progress line.
     pub run_all: Option<RunAll>,
+    /// How `y` turns a check into a curl command.
+    pub curl: CurlBuilder,
 }
 
 /// The scrolled part of the detail pane as last drawn.
@@ -304,6 +324,7 @@ impl App {
             next_run_id: 1,
             spinner: 0,
             quit: false,
+            unsaved: None,
             others: Vec::new(),
             not_announced: None,
             state_problem: None,
@@ -315,6 +336,7 @@ impl App {
             check_timeout_secs: 20,
             detail_view: std::cell::Cell::new(DetailView::default()),
             run_all: None,
+            curl: CurlBuilder::default(),
         }
     }
 

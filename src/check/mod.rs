@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod command;
+pub mod curl;
 pub mod fake;
 pub mod http;
 pub mod offline;

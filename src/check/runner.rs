@@ -143,6 +143,15 @@ impl Runner {
         self.inner.deps.config.base_url(guide, env, &move |n: &str| vars(n))
     }
 
+    /// `req` as a curl command against the base URL and with the config
+    /// values this runner's checks use; the key stays `"$API_KEY"`.
+    pub fn curl(&self, guide: &Guide, env: &str, req: &crate::guide::RequestSpec) -> Result<String, String> {
+        let base = self.base_url(guide, env).ok_or_else(|| format!("{} has no base URL for {env}", guide.id()))?;
+        let mut vars = self.inner.deps.config.guide(guide.id()).vars;
+        vars.entry("today".to_string()).or_insert_with(|| self.inner.deps.clock.now().strftime("%Y-%m-%d").to_string());
+        super::curl::curl(&base, req, &vars, guide.id())
+    }
+
     /// True if the base URL in use is not the guide's own (shown, so that
     /// nobody sends a production key to a test server unknowingly).
     pub fn base_url_overridden(&self, guide: &Guide, env: &str) -> bool {

@@ -1,0 +1,111 @@
+//! A check's request as a curl command that works as pasted: the URL the
+//! check really builds (base URL overrides and the demo included, the same
+//! path, query and encoding), every piece quoted for a POSIX shell, and the
+//! key left to the shell as `"$API_KEY"`, never written out.
+
+use super::http::{KEY_PLACEHOLDER, prepare};
+use super::secret::ApiKey;
+use crate::guide::RequestSpec;
+use std::collections::BTreeMap;
+
+/// Quotes `s` as one word for a POSIX shell: inside single quotes nothing
+/// is special, and a single quote is closed, escaped and reopened.
+pub fn quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b)) {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Fills `{name}` from `vars` (headers and bodies are not percent-encoded);
+/// an unknown name is left as it is.
+fn fill(template: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = template.to_string();
+    for (k, v) in vars {
+        out = out.replace(&format!("{{{k}}}"), v.trim());
+    }
+    out
+}
+
+/// The curl command for `req` against `base_url`. Err: why it cannot be
+/// built (a missing config value, a URL the check itself would refuse).
+pub fn curl(base_url: &str, req: &RequestSpec, vars: &BTreeMap<String, String>, guide: &str) -> Result<String, String> {
+    // The check's own URL builder, with a stand-in key that never leaves
+    // this function (a key may only go in a header, so the URL holds none).
+    let stand_in = ApiKey::new("cutover-curl-stand-in".to_string());
+    let prepared = prepare(base_url, req, vars, Some(&stand_in), guide).map_err(|o| o.message.clone())?;
+    let mut words: Vec<String> = vec!["curl".into(), "-sS".into()];
+    let method = prepared.method.as_str().to_string();
+    if method != "GET" || req.body.is_some() {
+        words.push("-X".into());
+        words.push(quote(&method));
+    }
+    let mut has_accept = false;
+    for (name, template) in &req.headers {
+        has_accept |= name.trim().eq_ignore_ascii_case("accept");
+        let value = fill(template, vars);
+        let word = match value.split_once(KEY_PLACEHOLDER) {
+            // 'apikey: '"$API_KEY"'...': the shell expands only the key.
+            Some((before, after)) => {
+                let mut w = format!("{}\"$API_KEY\"", quote(&format!("{}: {before}", name.trim())));
+                if !after.is_empty() {
+                    w.push_str(&quote(&after.replace(KEY_PLACEHOLDER, "")));
+                }
+                w
+            }
+            None => quote(&format!("{}: {value}", name.trim())),
+        };
+        words.push("-H".into());
+        words.push(word);
+    }
+    if !has_accept {
+        words.push("-H".into());
+        words.push(quote("Accept: application/json"));
+    }
+    if let Some(b) = &req.body {
+        let b = fill(b, vars);
+        let t = b.trim_start();
+        if (t.starts_with('{') || t.starts_with('['))
+            && !req.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type"))
+        {
+            words.push("-H".into());
+            words.push(quote("Content-Type: application/json"));
+        }
+        words.push("--data-raw".into());
+        words.push(quote(&b));
+    }
+    words.push(quote(prepared.url.as_str()));
+    Ok(words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(path: &str) -> RequestSpec {
+        let mut s = RequestSpec { path: Some(path.into()), ..RequestSpec::default() };
+        s.headers.insert("apikey".into(), "{api_key}".into());
+        s
+    }
+
+    #[test]
+    fn the_key_is_left_to_the_shell_in_double_quotes() {
+        let c = curl("https://api.example.com", &spec("/a/b"), &BTreeMap::new(), "g").unwrap();
+        assert_eq!(c, "curl -sS -H 'apikey: '\"$API_KEY\" -H 'Accept: application/json' https://api.example.com/a/b");
+    }
+
+    #[test]
+    fn hostile_pieces_are_quoted() {
+        assert_eq!(quote("it's $(rm -rf) `x`"), r"'it'\''s $(rm -rf) `x`'");
+        let mut s = spec("/x");
+        s.query.insert("q".into(), "a b&c'd".into());
+        let c = curl("https://api.example.com/", &s, &BTreeMap::new(), "g").unwrap();
+        assert!(c.ends_with("'https://api.example.com/x?q=a+b%26c%27d'"), "{c}");
+    }
+
+    #[test]
+    fn a_missing_config_value_says_which() {
+        let err = curl("https://api.example.com", &spec("/x/{customer_code}"), &BTreeMap::new(), "postnl").unwrap_err();
+        assert!(err.contains("customer_code"), "{err}");
+    }
+}

@@ -1,7 +1,8 @@
 //! The real binary in a real pseudo-terminal: keys in, screen out.
 #![allow(dead_code)]
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+pub use portable_pty::CommandBuilder;
+use portable_pty::{Child, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,8 +35,6 @@ pub struct Pty {
 
 impl Pty {
     pub fn spawn(sb: &Sandbox, args: &[&str], cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Pty {
-        let pty = native_pty_system();
-        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
         cmd.args(args);
         cmd.env_clear();
@@ -47,6 +46,13 @@ impl Pty {
             cmd.env(k, v);
         }
         cmd.cwd(sb.path());
+        Pty::spawn_command(cmd, cols, rows)
+    }
+
+    /// Any program (an ssh client, say) in a pseudo-terminal.
+    pub fn spawn_command(cmd: CommandBuilder, cols: u16, rows: u16) -> Pty {
+        let pty = native_pty_system();
+        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();

@@ -62,7 +62,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
         Mode::BlockReason { guide, step, typed } => {
-            let rect = centered(area, x, w, 6);
+            // Room for a question of two rows; a lower box cuts it from the top.
+            let rect = centered(area, x, w, 7);
             let lines = vec![
                 Line::from(format!(
                     "Why is {} blocked? Kept as the step's note, listed in the report.",

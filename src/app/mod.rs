@@ -12,4 +12,4 @@ pub mod state;
 mod update;
 
 pub use state::*;
-pub use update::{Action, CheckRequest, Effect, open_guide, update};
+pub use update::{Action, CheckRequest, Effect, describe_new_events, open_guide, update};

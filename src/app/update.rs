@@ -101,7 +101,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::StateLoaded { progress, external } => {
-            if external && let Some(summary) = describe_new_events(&app.progress, &progress) {
+            if external && let Some(summary) = describe_new_events(&app.progress, &progress, &app.settings.user) {
                 app.say(Tone::Info, summary);
             }
             // Only the progress is replaced: the cursor, the scroll position,
@@ -187,16 +187,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     }
 }
 
-/// "bob: versioning → blocked" for what another instance just did.
-pub fn describe_new_events(old: &Progress, new: &Progress) -> Option<String> {
-    // Compared without the time: our own change, applied here a moment
-    // before the store stamped it, is not news.
-    let same = |a: &crate::progress::Event, b: &crate::progress::Event| {
-        a.by == b.by && a.guide == b.guide && a.step == b.step && a.what == b.what && a.detail == b.detail
-    };
+/// "bob: versioning → blocked" for what another instance just did, also
+/// when it repeats an earlier change (the same status set again): events
+/// are compared with their time. Our own changes are not news: `me`'s
+/// events are left out.
+pub fn describe_new_events(old: &Progress, new: &Progress, me: &str) -> Option<String> {
     let known: Vec<&crate::progress::Event> = old.events.iter().rev().take(200).collect();
     let fresh: Vec<&crate::progress::Event> =
-        new.events.iter().rev().take(50).filter(|e| !known.iter().any(|k| same(k, e))).collect();
+        new.events.iter().rev().take(50).filter(|e| e.by != me && !known.contains(e)).collect();
     let latest = fresh.first()?;
     let by = crate::sanitize::line(&latest.by);
     let step = crate::sanitize::line(&latest.step);

@@ -88,6 +88,28 @@ pub fn real_runner(
     Ok((Runner::new(deps)?, secrets))
 }
 
+/// Where each guide environment's base URL comes from, when it is not a
+/// built-in guide's own: (guide, env) -> "CUTOVER_POSTNL_SANDBOX_URL",
+/// "config.toml" or "the guide file <path>" (a guide of the user's own may
+/// declare its base URLs; one replacing a built-in may not).
+pub fn url_origins(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for l in &catalog.guides {
+        for env in l.guide.environments.keys() {
+            let origin = runner.url_origin(&l.guide, env).or_else(|| match &l.source {
+                crate::guide::GuideSource::File(p) if !l.overrides_built_in => {
+                    Some(format!("the guide file {}", p.display()))
+                }
+                _ => None,
+            });
+            if let Some(o) = origin {
+                out.insert((l.guide.id().to_string(), env.clone()), crate::sanitize::line(&o));
+            }
+        }
+    }
+    out
+}
+
 /// Overridden base URLs, for the banner: (guide, env) -> URL.
 pub fn overridden_urls(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
@@ -159,7 +181,12 @@ pub async fn check_command(
             return exit::USAGE;
         }
     };
-    run_and_report(env, g, &runner, &store, &gd, steps, env_name, json_out, allow_writes, out, err).await
+    // A guide of the user's own declares its own base URLs: say so.
+    let own_file = match &lg.source {
+        crate::guide::GuideSource::File(p) if !lg.overrides_built_in => Some(p.as_path()),
+        _ => None,
+    };
+    run_and_report(env, g, &runner, &store, &gd, steps, env_name, json_out, allow_writes, own_file, out, err).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -173,6 +200,7 @@ pub async fn run_and_report(
     env_name: Option<&str>,
     json_out: bool,
     allow_writes: bool,
+    own_file: Option<&Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
@@ -262,6 +290,24 @@ pub async fn run_and_report(
         }
         if results.is_empty() {
             let _ = writeln!(out, "no automated checks to run");
+        }
+        // Where the keys went, and why there: a base URL that is not the
+        // built-in guide's own says where it comes from.
+        let mut sent: Vec<(String, String)> = Vec::new();
+        for (_, r) in &results {
+            if let (Some(host), Some(env)) = (&r.key_sent_to, &r.env)
+                && !sent.iter().any(|(h, e)| h == host && e == env)
+            {
+                sent.push((host.clone(), env.clone()));
+            }
+        }
+        for (host, env) in sent {
+            let from = runner
+                .url_origin(gd, &env)
+                .or_else(|| own_file.map(|p| format!("the guide file {}", p.display())))
+                .map(|o| format!(", base URL from {}", crate::sanitize::line(&o)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "the {env} key went to {}{from}", crate::sanitize::line(&host));
         }
     }
     code

@@ -141,6 +141,7 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         match checking::real_runner(&env, &catalog, config, &lang, store.path()) {
             Ok((runner, secrets)) => {
                 app.overridden_urls = checking::overridden_urls(&runner, &catalog);
+                app.url_origins = checking::url_origins(&runner, &catalog);
                 app.curl = curl_builder(&runner);
                 if !g.observe
                     && let Some(problem) = cutover::check::ratelimit::sharing_problem(
@@ -215,6 +216,11 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
     let result = runtime::run(&mut term, &mut app, events, ctx).await;
     terminal::restore();
     match result {
+        Ok(()) if app.unsaved.is_some() => {
+            let why = app.unsaved.as_deref().unwrap_or_default();
+            let _ = writeln!(err, "cutover: quit with a change that was not saved: {why}");
+            exit::STATE
+        }
         Ok(()) => exit::OK,
         Err(e) => {
             let _ = writeln!(err, "cutover: terminal error: {e}");

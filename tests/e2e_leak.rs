@@ -102,6 +102,9 @@ fn no_output_file_or_screen_ever_holds_the_key() {
     let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, &env);
     p.wait_for("0/10 steps done");
+    // The banner says the base URL is not the guide's own, and where it
+    // comes from.
+    p.wait_for("from CUTOVER_POSTNL_");
     p.send(b"jjjjc");
     p.wait_for("Key accepted");
     p.send(b"q");
@@ -145,6 +148,13 @@ fn headless_check_exit_codes_follow_the_verdicts() {
     };
     let ok = run(&["check", "postnl", "sandbox-api-key"], &[]);
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+    // The output says where the key went, and why there.
+    let host = sandbox.url().trim_start_matches("http://").to_string();
+    let said = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        said.contains(&format!("the sandbox key went to {host}, base URL from CUTOVER_POSTNL_SANDBOX_URL")),
+        "{said}"
+    );
     let refused = run(&["check", "postnl", "sandbox-api-key"], &[("POSTNL_SANDBOX_API_KEY", "not-the-right-key-123")]);
     assert_eq!(refused.status.code(), Some(1), "{}", String::from_utf8_lossy(&refused.stdout));
     assert!(String::from_utf8_lossy(&refused.stdout).contains("Company overview"), "the hint names the carrier's page");

@@ -129,3 +129,43 @@ fn a_change_right_after_start_is_not_undone_by_the_first_read() {
         assert_eq!(p.wait_exit(), 0);
     }
 }
+
+/// A save that fails is never shown as saved: the screen goes back to what
+/// the file holds with "not saved: <why>", a note that could not be saved
+/// stays in the editor, and quitting with a change not saved exits 4. The
+/// file is made read-only (0444) under the running instance; as root too,
+/// the mode bits decide, not whether a replace would succeed.
+#[test]
+fn a_failed_save_shows_what_the_file_holds_and_quitting_exits_4() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let mut p = Pty::spawn(&sb, &["open", "posti"], 100, 30, &[]);
+    p.wait_for("0/8 steps done");
+    p.send(b" ");
+    p.wait_for("1/8 steps done");
+    let state = sb.state_file();
+    // Let the save settle, then take the write bit away.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let before = std::fs::read(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o444)).unwrap();
+
+    // Step 2 done: not saved, and the gauge says what the file holds.
+    p.send(b"j ");
+    p.wait_for("not saved");
+    p.wait_for("1/8 steps done");
+    assert!(!p.screen().contains("2/8 steps done"), "{}", p.screen());
+    // A note that cannot be saved stays in the editor with its text.
+    p.send(b"e");
+    p.wait_for("Note:");
+    p.send(b"kept in the editor");
+    p.send(b"\x13"); // Ctrl-S
+    p.wait_for("not saved");
+    let screen = p.screen();
+    assert!(screen.contains("kept in the editor") && screen.contains("Note:"), "{screen}");
+    // Leave the editor without saving, then quit: exit 4, and the file is
+    // as it was.
+    p.send(b"\x03"); // Ctrl-C discards the draft
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 4);
+    assert_eq!(std::fs::read(&state).unwrap(), before, "a read-only state file was replaced");
+}

@@ -209,6 +209,9 @@ pub struct App {
     pub state_problem: Option<String>,
     /// Base URL per (guide, env) when it differs from the guide's own.
     pub overridden_urls: BTreeMap<(String, String), String>,
+    /// Where a base URL that is not the built-in guide's own comes from
+    /// (a variable, config.toml, a guide file of the user's own).
+    pub url_origins: BTreeMap<(String, String), String>,
     /// The last search, for `n`.
     pub last_search: String,
     /// Which of the step's copyable items `y` copies next.
@@ -329,6 +332,7 @@ impl App {
             not_announced: None,
             state_problem: None,
             overridden_urls: BTreeMap::new(),
+            url_origins: BTreeMap::new(),
             last_search: String::new(),
             copy_cursor: 0,
             fresh_override: BTreeMap::new(),

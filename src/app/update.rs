@@ -22,7 +22,13 @@ pub enum Action {
         progress: Progress,
         external: bool,
     },
-    SaveFailed(String),
+    /// A save did not happen: why, the ops it held, and what the file holds
+    /// now (None if it could not be read either).
+    SaveFailed {
+        why: String,
+        ops: Vec<Op>,
+        on_disk: Option<Box<Progress>>,
+    },
     CheckFinished {
         run_id: u64,
         guide: String,
@@ -107,10 +113,32 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             // Only the progress is replaced: the cursor, the scroll position,
             // an open editor and its unsaved text stay as they are.
             app.progress = progress;
+            if !external {
+                // An own save went through: what the screen shows is saved.
+                app.unsaved = None;
+            }
             vec![]
         }
-        Action::SaveFailed(err) => {
-            app.say(Tone::Error, format!("not saved: {err}"));
+        Action::SaveFailed { why, ops, on_disk } => {
+            // Never show as saved what was not: the screen goes back to what
+            // the file holds, and a note that was not saved goes back into
+            // the editor.
+            let shown = if let Some(p) = on_disk {
+                app.progress = *p;
+                "the screen shows what the file holds"
+            } else {
+                "the file could not be read either"
+            };
+            if matches!(app.mode, Mode::Normal) {
+                for op in &ops {
+                    if let Op::SetNote { guide, step, note } = op {
+                        let editor = crate::app::editor::Editor::new(note);
+                        app.mode = Mode::EditNote { guide: guide.clone(), step: step.clone(), editor };
+                    }
+                }
+            }
+            app.unsaved = Some(why.clone());
+            app.say(Tone::Error, format!("not saved: {why}; {shown}"));
             vec![]
         }
         Action::CheckFinished { run_id, guide, step, records } => {

@@ -152,6 +152,24 @@ impl Runner {
         super::curl::curl(&base, req, &vars, guide.id())
     }
 
+    /// Where the base URL in use comes from when it is not the guide's own:
+    /// the variable that sets it, or the config file.
+    pub fn url_origin(&self, guide: &Guide, env: &str) -> Option<String> {
+        let var = format!("CUTOVER_{}_{}_URL", crate::config::env_key(guide.id()), crate::config::env_key(env));
+        if (self.inner.deps.env_vars)(&var).is_some_and(|v| !v.trim().is_empty()) {
+            return Some(var);
+        }
+        let in_config = self
+            .inner
+            .deps
+            .config
+            .guides
+            .get(guide.id())
+            .and_then(|g| g.environments.get(env))
+            .is_some_and(|e| e.base_url.is_some());
+        in_config.then(|| "config.toml".to_string())
+    }
+
     /// True if the base URL in use is not the guide's own (shown, so that
     /// nobody sends a production key to a test server unknowingly).
     pub fn base_url_overridden(&self, guide: &Guide, env: &str) -> bool {

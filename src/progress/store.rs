@@ -565,15 +565,16 @@ pub(crate) fn regular_meta(path: &Path) -> Result<Option<Metadata>, StoreError> 
 /// of the class the user is in (owner, group, others).
 fn refuse_read_only(path: &Path, meta: &Metadata) -> Result<(), StoreError> {
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid and getegid have no preconditions and cannot fail.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    // Every group of this process counts (a shared group is usually a
+    // supplementary one), as the kernel counts them.
+    let (uid, groups) = crate::files::perm::me();
     let mode = meta.mode();
-    let bit = if meta.uid() == uid || uid == 0 {
-        0o200
-    } else if meta.gid() == gid {
-        0o020
+    let (bit, who) = if meta.uid() == uid || uid == 0 {
+        (0o200, "u")
+    } else if groups.contains(&meta.gid()) {
+        (0o020, "g")
     } else {
-        0o002
+        (0o002, "o")
     };
     if mode & bit != 0 {
         return Ok(());
@@ -581,7 +582,7 @@ fn refuse_read_only(path: &Path, meta: &Metadata) -> Result<(), StoreError> {
     Err(StoreError::unsafe_path(
         path,
         format!(
-            "is read-only for you (mode {:04o}): cutover never replaces a state file its mode does not let you write; nothing was saved. To allow changes: chmod u+w {}",
+            "is read-only for you (mode {:04o}): cutover never replaces a state file its mode does not let you write; nothing was saved. To allow changes: chmod {who}+w {}",
             mode & 0o7777,
             shown(path)
         ),

@@ -119,8 +119,16 @@ fn right_side(app: &App, theme: &Theme, width: usize) -> Vec<Span<'static>> {
     {
         let production = g.environments.get(env).map(|e| !e.sandbox).unwrap_or(true);
         let mut label = format!(" {} ", env.to_uppercase());
-        if let Some(url) = app.overridden_urls.get(&(g.id().to_string(), env.to_string())) {
-            label = format!(" {} → {} ", env.to_uppercase(), sanitize::line(url));
+        let key = (g.id().to_string(), env.to_string());
+        let origin = app.url_origins.get(&key).map(|o| sanitize::line(o));
+        if let Some(url) = app.overridden_urls.get(&key) {
+            label = match &origin {
+                Some(o) => format!(" {} → {} (from {o}) ", env.to_uppercase(), sanitize::line(url)),
+                None => format!(" {} → {} ", env.to_uppercase(), sanitize::line(url)),
+            };
+        } else if let Some(o) = &origin {
+            // A guide of the user's own: its base URL is the file's.
+            label = format!(" {} (URL from {o}) ", env.to_uppercase());
         }
         out.push(Span::styled(
             theme.ascii_text(&label.replace('→', "->")),

@@ -94,7 +94,10 @@ pub fn find_guide<'a>(
 
 /// Opens the state for a command, honouring --reset-state.
 pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
-    let store = Store::new(env.state_path(g));
+    // A long wait for the lock is said on stderr.
+    let store = Store::new(env.state_path(g)).with_wait_notice(crate::progress::store::WaitNotice(
+        std::sync::Arc::new(|m: &str| eprintln!("cutover: {m}")),
+    ));
     if g.reset_state {
         // --reset-state is for a file cutover cannot read; progress that
         // reads fine is not thrown away without --force.

@@ -169,3 +169,44 @@ fn a_failed_save_shows_what_the_file_holds_and_quitting_exits_4() {
     assert_eq!(p.wait_exit(), 4);
     assert_eq!(std::fs::read(&state).unwrap(), before, "a read-only state file was replaced");
 }
+
+/// A save that waits for the state lock longer than a second says so, with
+/// who holds it, on the command line's stderr and in the TUI's footer; it
+/// goes through once the lock is free.
+#[test]
+fn a_long_wait_for_the_state_lock_is_said_with_the_holder() {
+    let sb = Sandbox::new();
+    // A first save creates the state and its permanent lock file.
+    assert_eq!(sb.command(&["mark", "posti", "login", "in_progress"]).output().unwrap().status.code(), Some(0));
+    let lock_path = sb.state_file().with_file_name("state.toml.lock");
+    let me = std::process::id();
+
+    // The command line.
+    let lock = std::fs::OpenOptions::new().read(true).open(&lock_path).unwrap();
+    lock.lock().unwrap();
+    let child = sb.command(&["mark", "posti", "login", "done"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    lock.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waiting for the state lock, held by"), "{err}");
+    assert!(err.contains(&format!("(pid {me})")), "the holder is named: {err}");
+
+    // The TUI.
+    let mut p = Pty::spawn(&sb, &["open", "posti"], 100, 30, &[]);
+    p.wait_for("1/8 steps done");
+    lock.lock().unwrap();
+    p.send(b" ");
+    p.wait_for("waiting for the state lock");
+    lock.unlock().unwrap();
+    // The save goes through once the lock is free.
+    let saved = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::fs::read_to_string(sb.state_file()).unwrap_or_default().matches("status = \"done\"").count() == 2
+    });
+    assert!(saved, "{}", std::fs::read_to_string(sb.state_file()).unwrap_or_default());
+    p.wait_for("2/8 steps done");
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+}

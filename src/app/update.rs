@@ -42,6 +42,8 @@ pub enum Action {
     /// For an observer: why the state cannot be shown (Some), or that it
     /// can again (None).
     StateProblem(Option<String>),
+    /// A save waits for the state lock ("held by bob (pid 4242) for 3 s").
+    Waiting(String),
     /// SIGTERM, SIGHUP or Ctrl-C from outside: save what can be saved, quit.
     Shutdown,
 }
@@ -189,6 +191,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::NotAnnounced(problem) => {
             app.not_announced = problem;
+            vec![]
+        }
+        Action::Waiting(what) => {
+            app.say(Tone::Warning, crate::sanitize::line(&what));
             vec![]
         }
         Action::StateProblem(problem) => {

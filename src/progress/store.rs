@@ -254,6 +254,20 @@ pub struct Store {
     written: std::sync::Arc<std::sync::Mutex<Option<FileStamp>>>,
     /// How many saves this store (and its clones) has made.
     saves: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Told, about once a second, while a save waits for the lock longer
+    /// than a second ("waiting for the state lock, held by bob (pid 4242)
+    /// for 3 s"); the 30 s limit stays.
+    wait_notice: Option<WaitNotice>,
+}
+
+/// Where a long wait for the state lock is said (stderr, the TUI footer).
+#[derive(Clone)]
+pub struct WaitNotice(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl fmt::Debug for WaitNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WaitNotice")
+    }
 }
 
 /// Identity, size and modification time of a file.
@@ -267,7 +281,14 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 
 impl Store {
     pub fn new(path: impl Into<PathBuf>) -> Store {
-        Store { path: path.into(), written: Default::default(), saves: Default::default() }
+        Store { path: path.into(), written: Default::default(), saves: Default::default(), wait_notice: None }
+    }
+
+    /// This store, saying where a wait for the lock longer than a second is
+    /// reported.
+    pub fn with_wait_notice(mut self, notice: WaitNotice) -> Store {
+        self.wait_notice = Some(notice);
+        self
     }
 
     /// How many saves this store and its clones have made: a read that
@@ -460,12 +481,26 @@ impl Store {
         let lock_path = self.lock_path();
         regular_meta(&self.path)?;
         let file = open_or_create(&lock_path, OpenMode::Read)?;
-        let deadline = Instant::now() + LOCK_WAIT;
+        let started = Instant::now();
+        let deadline = started + LOCK_WAIT;
         let mut pause = Duration::from_millis(1);
+        let mut told = 0u64;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(file),
                 Err(std::fs::TryLockError::WouldBlock) => {
+                    let waited = started.elapsed().as_secs();
+                    if waited >= 1
+                        && waited > told
+                        && let Some(notice) = &self.wait_notice
+                    {
+                        told = waited;
+                        let who = lock_holder(&file).map(|h| format!(", held by {h}")).unwrap_or_default();
+                        (notice.0)(&format!(
+                            "waiting for the state lock{who} for {waited} s (gives up after {} s)",
+                            LOCK_WAIT.as_secs()
+                        ));
+                    }
                     if Instant::now() >= deadline {
                         return Err(StoreError::io_msg(
                             &lock_path,
@@ -559,6 +594,25 @@ pub(crate) fn regular_meta(path: &Path) -> Result<Option<Metadata>, StoreError> 
 }
 
 /// Reads a regular file (not through a symlink). None if it is missing.
+/// Who holds the lock on `file`: the process Linux's /proc/locks names for
+/// its inode, with its user ("bob (pid 4242)"). None where that is not
+/// known.
+fn lock_holder(file: &File) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let ino = file.metadata().ok()?.ino();
+    let locks = fs::read_to_string("/proc/locks").ok()?;
+    let pid: u32 = locks.lines().find_map(|l| {
+        // "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF"
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (pid, dev_ino) = (f.get(4)?, f.get(5)?);
+        (dev_ino.rsplit(':').next()?.parse::<u64>().ok()? == ino).then(|| pid.parse().ok()).flatten()
+    })?;
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let uid: u32 = status.lines().find_map(|l| l.strip_prefix("Uid:")?.split_whitespace().next()?.parse().ok())?;
+    let name = crate::files::perm::user_name(uid);
+    Some(format!("{} (pid {pid})", crate::sanitize::line(&name)))
+}
+
 /// A state file whose mode bits do not let this user write it (0444, say)
 /// is never replaced, whatever the file system would allow: as root, or by
 /// renaming a new file over it, a replace would succeed. Judged by the bits

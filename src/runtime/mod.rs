@@ -292,6 +292,11 @@ struct Saver {
 /// newer one on screen.
 fn spawn_saver(store: Store, user: String, clock: Arc<dyn Clock>, tx: mpsc::UnboundedSender<Action>) -> Saver {
     let (ops_tx, mut ops_rx) = mpsc::unbounded_channel::<Vec<Op>>();
+    // A save that waits for the lock says so in the footer.
+    let notices = tx.clone();
+    let store = store.with_wait_notice(crate::progress::store::WaitNotice(Arc::new(move |m: &str| {
+        let _ = notices.send(Action::Waiting(m.to_string()));
+    })));
     let task = tokio::spawn(async move {
         while let Some(ops) = ops_rx.recv().await {
             let store = store.clone();

@@ -15,7 +15,7 @@ use crate::progress::{CheckRecord, Op, Verdict};
 use futures::future::BoxFuture;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
@@ -148,12 +148,15 @@ pub async fn check_command(
         Err(code) => return code,
     };
     let gd = Arc::new(lg.guide.clone());
+    // Steps by number or id, as everywhere on the command line.
+    let mut ids: Vec<String> = Vec::with_capacity(steps.len());
     for s in steps {
-        if gd.item(s).is_none() {
-            let _ = writeln!(err, "cutover: guide {guide} has no step {s:?}");
-            return exit::USAGE;
+        match crate::commands::find_step(&gd, s, err) {
+            Ok(st) => ids.push(st.id().to_string()),
+            Err(code) => return code,
         }
     }
+    let steps = ids.as_slice();
     if let Some(e) = env_name
         && !gd.environments.contains_key(e)
     {
@@ -220,21 +223,60 @@ pub async fn run_and_report(
     } else {
         gd.steps.iter().filter(|s| !s.checks.is_empty()).collect()
     };
-    let mut results = Vec::new();
+    let lang = gd.pick_language(&[lang_pref.as_str()]);
+    let opts_for = |_: &crate::guide::Step| RunOptions {
+        include_on_request: named,
+        allow_writes,
+        only: None,
+        evidence: None,
+        run_all: !named,
+        lang: Some(lang.clone()),
+    };
+    // Before anything runs: every key that is missing, in one line. The
+    // checks that need one are not run (the runner says so per check);
+    // every other check still runs.
+    let plans: Vec<Vec<Option<String>>> =
+        wanted.iter().map(|st| missing_keys(runner, gd, st, &active, &opts_for(st))).collect();
+    let mut missing: Vec<String> = Vec::new();
+    for var in plans.iter().flatten().flatten() {
+        if !missing.contains(var) {
+            missing.push(var.clone());
+        }
+    }
+    let not_run = plans.iter().flatten().filter(|m| m.is_some()).count();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            err,
+            "cutover: no key in {}: {not_run} {} that {} a key will not run (set {}, add {} to secrets.toml, or type {} in with p in the checklist)",
+            missing.join(", "),
+            if not_run == 1 { "check" } else { "checks" },
+            if not_run == 1 { "needs" } else { "need" },
+            if missing.len() == 1 { "it" } else { "them" },
+            if missing.len() == 1 { "the key" } else { "the keys" },
+            if missing.len() == 1 { "it" } else { "them" },
+        );
+    }
+    let total: usize = plans.iter().map(Vec::len).sum();
+    let progress = !json_out && std::io::stderr().is_terminal();
+    let mut results: Vec<Row> = Vec::new();
     let mut shown_env = active.clone();
     let mut save_failed = false;
-    for step in wanted {
+    for (step, plan) in wanted.into_iter().zip(plans) {
         let step_env = runner.env_for(gd, step.id(), &active);
         shown_env = step_env.clone();
-        let opts = RunOptions {
-            include_on_request: named,
-            allow_writes,
-            only: None,
-            evidence: None,
-            run_all: !named,
-            lang: Some(gd.pick_language(&[lang_pref.as_str()])),
-        };
-        let records = runner.run_step(gd, step.id(), &active, opts, &by, CancellationToken::new()).await;
+        if progress {
+            // One line that never wraps, so that the next one replaces it.
+            let width = crossterm::terminal::size().map(|(w, _)| usize::from(w)).unwrap_or(80).max(20) - 1;
+            let line = format!(
+                "{}/{total} checks · {} · {}",
+                results.len(),
+                Summary::of(&results).line_counts(),
+                crate::sanitize::line(step_label(step, gd).trim_start())
+            );
+            let _ = write!(err, "\r\x1b[2K{}", fit(&line, width));
+            let _ = err.flush();
+        }
+        let records = runner.run_step(gd, step.id(), &active, opts_for(step), &by, CancellationToken::new()).await;
         let ops: Vec<Op> = records
             .iter()
             .filter(|r| r.verdict != Verdict::Skipped)
@@ -247,21 +289,31 @@ pub async fn run_and_report(
         if !ops.is_empty()
             && let Err(e) = store.apply(&ops, &by, env.clock.now())
         {
+            if progress {
+                let _ = write!(err, "\r\x1b[2K");
+            }
             // Fail closed: the results are shown, but nothing pretends they
             // were saved, and the exit code says so.
             let _ = writeln!(err, "cutover: results not saved: {e}");
             save_failed = true;
         }
-        for r in records {
-            results.push((step.id().to_string(), r));
+        // The runner returns one record per planned check, in plan order.
+        for (i, r) in records.into_iter().enumerate() {
+            let missing_key = plan.get(i).cloned().flatten();
+            results.push(Row { step: step_label(step, gd), id: step.id().to_string(), record: r, missing_key });
         }
     }
-    let code = if save_failed { exit::STATE } else { exit_code(results.iter().map(|(_, r)| r.verdict)) };
+    if progress {
+        let _ = write!(err, "\r\x1b[2K");
+        let _ = err.flush();
+    }
+    let code = if save_failed { exit::STATE } else { exit_code(results.iter().map(Row::counted)) };
     if json_out {
         let list: Vec<serde_json::Value> = results
             .iter()
-            .map(|(step, r)| {
-                json!({"step": step, "check": r.check, "env": r.env, "verdict": r.verdict.as_str(), "message": r.message, "hint": r.hint, "http_status": r.http_status, "request": r.request, "key_sent_to": r.key_sent_to, "trace_id": r.trace_id, "proved": r.proved, "would_prove": r.would_prove, "does_not_prove": r.not_proved, "duration_ms": r.duration_ms, "at": r.at.to_string(), "by": r.by})
+            .map(|row| {
+                let r = &row.record;
+                json!({"step": row.id, "check": r.check, "env": r.env, "verdict": r.verdict.as_str(), "missing_key": row.missing_key, "message": r.message, "hint": r.hint, "http_status": r.http_status, "request": r.request, "key_sent_to": r.key_sent_to, "trace_id": r.trace_id, "proved": r.proved, "would_prove": r.would_prove, "does_not_prove": r.not_proved, "duration_ms": r.duration_ms, "at": r.at.to_string(), "by": r.by})
             })
             .collect();
         let _ = writeln!(
@@ -271,31 +323,15 @@ pub async fn run_and_report(
                 .unwrap_or_default()
         );
     } else {
-        for (step, r) in &results {
-            let env = r.env.as_deref().unwrap_or("-");
-            let status = r.http_status.map(|s| format!(" [{s}]")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{:<13} {:<22} {:<11} {:<30} {}{status} ({} ms)",
-                r.verdict.as_str(),
-                step,
-                env,
-                crate::sanitize::line(&r.check),
-                crate::sanitize::line(&r.message),
-                r.duration_ms
-            );
-            if let Some(h) = &r.hint {
-                let _ = writeln!(out, "{:<13} what to do: {}", "", crate::sanitize::line(h));
-            }
-        }
+        write_table(&results, out);
         if results.is_empty() {
             let _ = writeln!(out, "no automated checks to run");
         }
         // Where the keys went, and why there: a base URL that is not the
         // built-in guide's own says where it comes from.
         let mut sent: Vec<(String, String)> = Vec::new();
-        for (_, r) in &results {
-            if let (Some(host), Some(env)) = (&r.key_sent_to, &r.env)
+        for row in &results {
+            if let (Some(host), Some(env)) = (&row.record.key_sent_to, &row.record.env)
                 && !sent.iter().any(|(h, e)| h == host && e == env)
             {
                 sent.push((host.clone(), env.clone()));
@@ -308,6 +344,9 @@ pub async fn run_and_report(
                 .map(|o| format!(", base URL from {}", crate::sanitize::line(&o)))
                 .unwrap_or_default();
             let _ = writeln!(out, "the {env} key went to {}{from}", crate::sanitize::line(&host));
+        }
+        if !results.is_empty() {
+            let _ = writeln!(out, "{}", Summary::of(&results).line());
         }
     }
     code
@@ -322,6 +361,189 @@ pub fn exit_code(verdicts: impl Iterator<Item = Verdict>) -> i32 {
         Some(Verdict::Error) => exit::NOT_RUN,
         Some(Verdict::Indeterminate) => exit::INDETERMINATE,
         Some(Verdict::Pass | Verdict::Skipped) | None => exit::OK,
+    }
+}
+
+/// One result of a headless run: the step as shown ("5 sandbox-api-key"),
+/// its id, the record, and the key variable that was missing, if the check
+/// needed one.
+struct Row {
+    step: String,
+    id: String,
+    record: CheckRecord,
+    missing_key: Option<String>,
+}
+
+impl Row {
+    /// The verdict the exit code and the summary count: a check that needed
+    /// a missing key did not run, whatever the runner calls it.
+    fn counted(&self) -> Verdict {
+        if self.missing_key.is_some() { Verdict::Error } else { self.record.verdict }
+    }
+
+    fn verdict_word(&self) -> &'static str {
+        match self.counted() {
+            Verdict::Error => "not run",
+            v => v.as_str(),
+        }
+    }
+}
+
+/// `s` cut to `width` columns.
+fn fit(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut used = 0;
+    s.chars()
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= width
+        })
+        .collect()
+}
+
+/// " 5 sandbox-api-key" (numbers aligned to the guide's last), or the id
+/// alone for a troubleshooting item.
+fn step_label(step: &crate::guide::Step, gd: &Guide) -> String {
+    let w = gd.steps.iter().filter_map(|s| s.number).max().unwrap_or(0).to_string().len();
+    match step.number {
+        Some(n) => format!("{n:>w$} {}", step.id()),
+        None => step.id().to_string(),
+    }
+}
+
+/// For each check the runner plans for `step`, in plan order: the key
+/// variable it needs and that is missing, or `None` (no key needed, a key
+/// is there, or the check will not run anyway).
+fn missing_keys(
+    runner: &Runner,
+    gd: &Guide,
+    step: &crate::guide::Step,
+    active: &str,
+    opts: &RunOptions,
+) -> Vec<Option<String>> {
+    use crate::check::http::KEY_PLACEHOLDER;
+    use crate::check::runner::Planned;
+    use crate::guide::CheckKind;
+    let env = runner.env_for(gd, step.id(), active);
+    let has_key = runner.secrets().read().map(|s| s.get(gd.id(), &env).is_some()).unwrap_or(false);
+    let var = crate::check::secret::env_var_names(gd.id(), &env, gd.environments.len() == 1).pop();
+    let uses_key = |r: &crate::guide::RequestSpec| r.headers.values().any(|v| v.contains(KEY_PLACEHOLDER));
+    runner
+        .plan(gd, step.id(), active, opts)
+        .into_iter()
+        .map(|(i, planned)| {
+            let spec = step.checks.get(i)?;
+            let needs = matches!(planned, Planned::Run)
+                && match spec.kind() {
+                    CheckKind::Secret => true,
+                    CheckKind::Http => uses_key(&spec.request()),
+                    CheckKind::Probes => spec.probes.iter().any(|p| uses_key(&p.request())),
+                    // Without its config entry it fails for that first.
+                    CheckKind::Command => {
+                        spec.pass_key
+                            && spec.command.as_ref().is_some_and(|c| runner.config().commands.contains_key(c.get_ref()))
+                    }
+                    _ => false,
+                };
+            if needs && !has_key { var.clone() } else { None }
+        })
+        .collect()
+}
+
+/// Counts by verdict, for the progress line and the closing summary.
+#[derive(Default)]
+struct Summary {
+    total: usize,
+    pass: usize,
+    fail: usize,
+    indeterminate: usize,
+    not_run: usize,
+    skipped: usize,
+}
+
+impl Summary {
+    fn of(rows: &[Row]) -> Summary {
+        let mut s = Summary { total: rows.len(), ..Summary::default() };
+        for r in rows {
+            match r.counted() {
+                Verdict::Pass => s.pass += 1,
+                Verdict::Fail => s.fail += 1,
+                Verdict::Indeterminate => s.indeterminate += 1,
+                Verdict::Error => s.not_run += 1,
+                Verdict::Skipped => s.skipped += 1,
+            }
+        }
+        s
+    }
+
+    /// "5 pass, 1 fail, 2 skipped": pass always, the others when not zero.
+    fn line_counts(&self) -> String {
+        let mut parts = vec![format!("{} pass", self.pass)];
+        for (n, word) in [
+            (self.fail, "fail"),
+            (self.indeterminate, "indeterminate"),
+            (self.not_run, "not run"),
+            (self.skipped, "skipped"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {word}"));
+            }
+        }
+        parts.join(", ")
+    }
+
+    /// "8 checks: 5 pass, 1 fail, 2 skipped".
+    fn line(&self) -> String {
+        format!("{} {}: {}", self.total, if self.total == 1 { "check" } else { "checks" }, self.line_counts())
+    }
+}
+
+/// The results in aligned columns: verdict, step, environment, check,
+/// message; the hint under the message. A check that did not run for a
+/// missing key says only that (the line before the run named the key).
+fn write_table(rows: &[Row], out: &mut dyn Write) {
+    use unicode_width::UnicodeWidthStr;
+    let cells: Vec<[String; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.verdict_word().to_string(),
+                crate::sanitize::line(&r.step),
+                crate::sanitize::line(r.record.env.as_deref().unwrap_or("-")),
+                crate::sanitize::line(&r.record.check),
+            ]
+        })
+        .collect();
+    let mut widths = [0usize; 4];
+    for c in &cells {
+        for (w, cell) in widths.iter_mut().zip(c) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.width())));
+    let indent = widths[0] + 2;
+    for (row, c) in rows.iter().zip(&cells) {
+        let r = &row.record;
+        let message = match &row.missing_key {
+            Some(var) => format!("no key ({var})"),
+            None => {
+                let status = r.http_status.map(|s| format!(" [{s}]")).unwrap_or_default();
+                format!("{}{status} ({} ms)", crate::sanitize::line(&r.message), r.duration_ms)
+            }
+        };
+        let line = format!(
+            "{}  {}  {}  {}  {message}",
+            pad(&c[0], widths[0]),
+            pad(&c[1], widths[1]),
+            pad(&c[2], widths[2]),
+            pad(&c[3], widths[3])
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+        if row.missing_key.is_none()
+            && let Some(h) = &r.hint
+        {
+            let _ = writeln!(out, "{}what to do: {}", " ".repeat(indent), crate::sanitize::line(h));
+        }
     }
 }
 

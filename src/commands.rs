@@ -92,6 +92,52 @@ pub fn find_guide<'a>(
     })
 }
 
+/// The one place a step argument is read: a bare number is the step's
+/// number (guide validation refuses ids made only of digits), anything else
+/// its id. An unknown step is a message that lists the valid numbers and ids.
+pub fn resolve_step<'a>(guide: &'a crate::guide::Guide, arg: &str) -> Result<&'a crate::guide::Step, String> {
+    let arg = arg.trim();
+    let found = if !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit()) {
+        arg.parse::<u32>().ok().and_then(|n| guide.steps.iter().find(|s| s.number == Some(n)))
+    } else {
+        guide.item(arg)
+    };
+    found.ok_or_else(|| {
+        let steps: Vec<String> = guide
+            .steps
+            .iter()
+            .map(|s| match s.number {
+                Some(n) => format!("{n} {}", s.id()),
+                None => s.id().to_string(),
+            })
+            .collect();
+        let mut msg = format!(
+            "guide {} has no step {:?}; its steps: {}",
+            guide.id(),
+            crate::sanitize::line(arg),
+            steps.join(", ")
+        );
+        if !guide.troubleshooting.is_empty() {
+            let items: Vec<&str> = guide.troubleshooting.iter().map(|s| s.id()).collect();
+            msg.push_str(&format!("; troubleshooting: {}", items.join(", ")));
+        }
+        msg
+    })
+}
+
+/// [`resolve_step`] for a command: the message goes to `err`, the code is
+/// the usage error.
+pub fn find_step<'a>(
+    guide: &'a crate::guide::Guide,
+    arg: &str,
+    err: &mut dyn Write,
+) -> Result<&'a crate::guide::Step, i32> {
+    resolve_step(guide, arg).map_err(|m| {
+        let _ = writeln!(err, "cutover: {m}");
+        exit::USAGE
+    })
+}
+
 /// Opens the state for a command, honouring --reset-state.
 pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
     // A long wait for the lock is said on stderr.
@@ -256,11 +302,11 @@ pub fn mark(
         Err(code) => return code,
     };
     let gd = &lg.guide;
-    let Some(st) = gd.item(step) else {
-        let ids: Vec<&str> = gd.all_items().map(|s| s.id()).collect();
-        let _ = writeln!(err, "cutover: guide {guide} has no step {step:?}; its steps: {}", ids.join(", "));
-        return exit::USAGE;
+    let st = match find_step(gd, step, err) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
+    let step = st.id();
     let status: Status = match status.parse() {
         Ok(s) => s,
         Err(e) => {
@@ -273,14 +319,23 @@ pub fn mark(
         Err(code) => return code,
     };
     if status == Status::Done {
-        let missing: Vec<&str> = st
+        let prefs = env.lang_pref(g);
+        let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
+        let title = |s: &crate::guide::Step| crate::sanitize::line(s.title.get(&lang, &gd.languages));
+        let missing: Vec<String> = st
             .requires
             .iter()
             .map(|r| r.get_ref().as_str())
             .filter(|r| !progress.status(guide, r).is_closed())
+            .map(|r| gd.item(r).map(title).unwrap_or_else(|| r.to_string()))
             .collect();
         if !missing.is_empty() {
-            let _ = writeln!(err, "cutover: warning: {step} needs {} first (marked anyway)", missing.join(", "));
+            let _ = writeln!(
+                err,
+                "cutover: warning: \"{}\" needs \"{}\" first (marked anyway)",
+                title(st),
+                missing.join("\", \"")
+            );
         }
     }
     if let Some(n) = note {
@@ -473,6 +528,9 @@ pub fn render_report(
         guide.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
     let evidence = crate::report::evidence::list(state_path, guide.id())?;
     let shown = state_path.display().to_string();
+    // The state keeps each check's latest verdict; the report shows it in
+    // full (request, excerpt, what it proved) from the check archive.
+    let progress = &Store::new(state_path).with_full_records(progress.clone());
     let input = crate::report::ReportInput {
         guide,
         lang,

@@ -23,7 +23,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     match (app.screen, app.guide()) {
         (Screen::Checklist, Some(g)) => {
             spans.push(Span::raw(sep.clone()));
-            spans.push(Span::styled(app.text(g, &g.title).to_string(), theme.heading()));
+            spans.push(Span::styled(super::guide_name(app, g, theme), theme.heading()));
             let (lang, _) = app.lang_of(g);
             spans.push(Span::styled(format!(" [{lang}]"), theme.dim()));
         }

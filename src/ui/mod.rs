@@ -89,3 +89,16 @@ pub(crate) fn fit(s: &str, width: usize, theme: &Theme) -> String {
     out.push_str(ell);
     out
 }
+
+/// A guide as the header and the picker name it: the carrier, then the
+/// title ("PostNL · Step-by-step guide: ..."); the title alone when the
+/// guide names no carrier or the title already starts with it.
+pub(crate) fn guide_name(app: &App, g: &crate::guide::Guide, theme: &Theme) -> String {
+    let title = app.text(g, &g.title).to_string();
+    match g.carrier.as_deref().map(crate::sanitize::line) {
+        Some(c) if !c.trim().is_empty() && !title.to_lowercase().starts_with(&c.trim().to_lowercase()) => {
+            format!("{} {} {title}", c.trim(), theme.sep())
+        }
+        _ => title,
+    }
+}

@@ -19,14 +19,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|e| {
             let g = &e.guide;
             let (done, total) = app.counts(g);
-            let title = app.text(g, &g.title).to_string();
+            let title = super::guide_name(app, g, theme);
             let right = format!("{done}/{total} done");
-            let left = format!("{} {}", g.id(), theme.sep());
-            let room = inner_w.saturating_sub(left.chars().count() + right.len() + 2);
+            let room = inner_w.saturating_sub(right.len() + 2);
             let title = super::fit(&title, room, theme);
-            let pad = inner_w.saturating_sub(
-                left.chars().count() + unicode_width::UnicodeWidthStr::width(title.as_str()) + right.len() + 1,
-            );
+            let pad = inner_w.saturating_sub(unicode_width::UnicodeWidthStr::width(title.as_str()) + right.len() + 1);
             let langs = g.languages.join(", ");
             let source = if e.source == "built-in" {
                 "built-in".to_string()
@@ -35,13 +32,20 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             };
             ListItem::new(vec![
                 Line::from(vec![
-                    Span::styled(left, theme.dim()),
                     Span::raw(" "),
                     Span::styled(title, theme.heading()),
                     Span::raw(" ".repeat(pad + 1)),
                     Span::styled(right, if done == total && total > 0 { theme.ok() } else { theme.dim() }),
                 ]),
-                Line::from(Span::styled(format!("  {} steps · {langs} · {source}", g.steps.len()), theme.dim())),
+                Line::from(Span::styled(
+                    format!(
+                        "  {} {sep} {} steps {sep} {langs} {sep} {source}",
+                        g.id(),
+                        g.steps.len(),
+                        sep = theme.sep()
+                    ),
+                    theme.dim(),
+                )),
             ])
         })
         .collect();

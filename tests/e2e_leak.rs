@@ -350,3 +350,33 @@ fn the_guard_fails_closed_and_no_form_of_any_key_leaks() {
     // The replacing guide could not move the key: nothing reached it.
     assert!(collector.requests().is_empty(), "a replacing guide moved the key: {:?}", collector.requests().len());
 }
+
+/// The opt-in "V4 access" check runs only when its step is named, reads
+/// (no consent asked, `writes = false`), sends a pickUpDate from the clock,
+/// and passes on the fake's V4 locations answer.
+#[test]
+fn v4_access_runs_when_its_step_is_named_and_only_then() {
+    let sb = Sandbox::new();
+    let (sandbox, production) = fakes();
+    let vars = setup(&sb, &sandbox, &production);
+    let run = |args: &[&str]| {
+        let mut c = sb.command(args);
+        for (k, v) in &vars {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let find = |out: &std::process::Output| -> serde_json::Value {
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["results"].as_array().unwrap().iter().find(|r| r["check"] == "V4 access").cloned().unwrap_or_default()
+    };
+    let named = run(&["check", "postnl", "versioning", "--env", "sandbox", "--json"]);
+    let v4 = find(&named);
+    assert_eq!(v4["verdict"], "pass", "{v4}");
+    assert!(v4["message"].as_str().unwrap().contains("V4"), "{v4}");
+    assert!(sandbox.requests().iter().any(|r| r.path.contains("/v4/") && r.auth_present && r.status == 200));
+    let all = run(&["check", "postnl", "--env", "sandbox", "--json"]);
+    let v4 = find(&all);
+    assert_eq!(v4["verdict"], "skipped", "{v4}");
+    assert_eq!(v4["message"], "on request only");
+}

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 pub const POSTNL_STATUS_PREFIX: &str = "/shipment/v2/status/barcode/";
 pub const POSTNL_LOCATIONS_NEAREST: &str = "/shipment/v2_1/locations/nearest";
 pub const POSTNL_BARCODE: &str = "/shipment/v1_1/barcode";
+pub const POSTNL_V4_LOCATIONS: &str = "/shipment/delivery/v4/locations/near-address";
 pub const POSTI_ORDER: &str = "/shippingapi/api/v1/shipping/order";
 
 /// Largest request body the fake reads.
@@ -319,6 +320,7 @@ fn route(
         "/shipment/v2/status/barcode" => postnl(state, method, headers, || postnl_status("")),
         POSTNL_LOCATIONS_NEAREST => postnl(state, method, headers, || postnl_locations(state, &params)),
         POSTNL_BARCODE => postnl(state, method, headers, || postnl_barcode(state, &params)),
+        POSTNL_V4_LOCATIONS => postnl_v4_locations(state, method, headers, body),
         POSTI_ORDER => posti_order(state, method, headers, body),
         _ => json(
             StatusCode::NOT_FOUND,
@@ -376,6 +378,46 @@ fn postnl(state: &State, method: &Method, headers: &hyper::HeaderMap, api: impl 
         );
     }
     api()
+}
+
+/// The V4 pickup-location lookup (`POST`, JSON body). Documented only
+/// through third-party copies of PostNL's Postman collection and SDK docs:
+/// the path, the body fields, a `locations` answer, RFC 9457 problem details
+/// for errors (`title`, `detail`, `traceId`). Made up: the location, the
+/// trace ids, and that a missing `pickUpDate` is a 400.
+fn postnl_v4_locations(state: &State, method: &Method, headers: &hyper::HeaderMap, body: Option<Bytes>) -> Answer {
+    const PROBLEM: &str = "application/problem+json";
+    if method != Method::POST {
+        return json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            r#"{"type":"about:blank","title":"Method Not Allowed","status":405}"#.to_string(),
+            PROBLEM,
+        );
+    }
+    let key_ok = headers
+        .get("apikey")
+        .is_some_and(|v| !state.postnl_key().is_empty() && v.as_bytes() == state.postnl_key().as_bytes());
+    if !key_ok {
+        let trace = format!("fake-trace-{:08}", state.next_serial());
+        return json(
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"title": "Unauthorized", "status": 401, "detail": "apiKey header missing or invalid", "traceId": trace}).to_string(),
+            PROBLEM,
+        );
+    }
+    let req: serde_json::Value = body.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    if req.get("pickUpDate").and_then(|d| d.as_str()).is_none_or(|d| d.len() != 10) {
+        return json(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"title": "Bad Request", "status": 400, "detail": "pickUpDate is required (YYYY-MM-DD)", "traceId": format!("fake-trace-{:08}", state.next_serial())}).to_string(),
+            PROBLEM,
+        );
+    }
+    json(
+        StatusCode::OK,
+        serde_json::json!({"locations": [{"pickUpLocationId": "176227", "locationType": "Retail", "name": "Fake pickup point (cutover demo)", "distance": 523, "address": {"postalCode": "2521CA", "countryIso": "NL"}}]}).to_string(),
+        "application/json",
+    )
 }
 
 /// Documented: the "No shipment found" 200 (recorded real response) and the

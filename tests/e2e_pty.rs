@@ -31,7 +31,7 @@ fn sighup_saves_the_note_being_typed_and_exits() {
     let mut p = Pty::spawn(&sb, &["open", "posti"], 100, 30, &[]);
     p.wait_for("0/8 steps done");
     p.send(b"e");
-    p.wait_for("Note: open-omaposti-pro");
+    p.wait_for("Note: 1. Open OmaPosti Pro");
     p.send(b"typed before the link dropped");
     p.wait_for("typed before the link dropped");
     let pid = p.pid().unwrap() as i32;

@@ -346,3 +346,117 @@ fn detail_scrolling_is_bounded_and_says_what_is_left() {
     press(&mut a, 'K');
     assert!(a.detail_scroll < a.detail_view.get().max_scroll().max(1));
 }
+
+/// The screen and where the cursor is.
+fn screen_and_cursor(app: &App, w: u16, h: u16) -> (String, Vec<String>, (u16, u16)) {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(app, &Theme::default(), f)).unwrap();
+    let pos = t.get_cursor_position().unwrap();
+    let buf = t.backend().buffer().clone();
+    let rows: Vec<String> = (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect()).collect();
+    (rows.join("\n"), rows, (pos.x, pos.y))
+}
+
+#[test]
+fn the_note_editor_wraps_long_lines_scrolls_and_keeps_cursor_title_and_keys_in_view() {
+    let mut a = app_with(progressed(), "en");
+    open(&mut a, "postnl");
+    let words: Vec<String> = (0..60).map(|i| format!("word{i}")).collect();
+    let text = format!("first line\n{} END", words.join(" "));
+    a.mode = cutover::app::Mode::EditNote {
+        guide: "postnl".into(),
+        step: "sandbox-api-key".into(),
+        editor: cutover::app::editor::Editor::new(&text),
+    };
+    for (w, h) in [(80, 24), (40, 10), (30, 7), (24, 5)] {
+        let (s, rows, (cx, cy)) = screen_and_cursor(&a, w, h);
+        // The end of the long line is on screen, not cut at the box's edge.
+        assert!(s.contains("END"), "{w}x{h}:\n{s}");
+        // The cursor sits right after it, inside the box.
+        let row: Vec<char> = rows[cy as usize].chars().collect();
+        assert_eq!(row.get(cx.saturating_sub(1) as usize), Some(&'D'), "{w}x{h} cursor at {cx},{cy}:\n{s}");
+        // The save keys are always there.
+        assert!(s.contains("save") && s.contains("^S") || s.contains("Ctrl-S"), "{w}x{h}:\n{s}");
+        // Words are not split where a space allows the break: every
+        // word on screen is whole.
+        for r in &rows {
+            for tok in r.split(|c: char| !c.is_alphanumeric()).filter(|t| t.starts_with("wor")) {
+                assert!(tok.len() > 4 && tok[4..].chars().all(|c| c.is_ascii_digit()), "{tok:?} in:\n{s}");
+            }
+        }
+    }
+    let (s, _, _) = screen_and_cursor(&a, 80, 24);
+    assert!(s.contains("Note: 5. Your API account"), "the title names the step's title:\n{s}");
+    assert!(s.contains("Ctrl-S/Esc save · Ctrl-C discard"), "{s}");
+    assert!(!s.contains("sandbox-api-key"), "{s}");
+}
+
+#[test]
+fn wrap_editor_breaks_at_spaces_and_gives_a_full_rows_cursor_a_row_of_its_own() {
+    let lines = vec!["aaaa bbbb cccc".to_string()];
+    let (rows, cur) = cutover::ui::wrap_editor(&lines, (0, 14), 10);
+    assert_eq!(rows, ["aaaa bbbb ", "cccc"]);
+    assert_eq!(cur, (1, 4));
+    let (rows, cur) = cutover::ui::wrap_editor(&["abcdefghij".to_string()], (0, 10), 10);
+    assert_eq!(rows, ["abcdefghij", ""]);
+    assert_eq!(cur, (1, 0));
+    let (rows, cur) = cutover::ui::wrap_editor(&["x".into(), "abcdefghijkl".into()], (1, 3), 5);
+    assert_eq!(rows, ["x", "abcde", "fghij", "kl"]);
+    assert_eq!(cur, (1, 3));
+}
+
+#[test]
+fn every_prompt_keeps_its_input_line_and_keys_at_small_sizes() {
+    let mut a = app_with(progressed(), "en");
+    open(&mut a, "postnl");
+    let modes = [
+        (
+            cutover::app::Mode::KeyPrompt { guide: "postnl".into(), env: "sandbox".into(), typed: Default::default() },
+            "Esc cancel",
+        ),
+        (
+            cutover::app::Mode::BlockReason {
+                guide: "postnl".into(),
+                step: "sandbox-api-key".into(),
+                typed: "waiting".into(),
+            },
+            "Esc cancel",
+        ),
+        (
+            cutover::app::Mode::Confirm {
+                prompt: "This creates a shipment in production. Type production to go on.".into(),
+                expected: "production".into(),
+                typed: "waiting".into(),
+                then: Box::new(cutover::app::Effect::Quit),
+            },
+            "Esc cancel",
+        ),
+        (
+            cutover::app::Mode::Evidence {
+                prompt: "Confirm this step by hand: what shows it is done?\nEnter confirm · Esc cancel".into(),
+                typed: "waiting".into(),
+                then: Box::new(cutover::app::CheckRequest {
+                    run_id: 1,
+                    guide: "postnl".into(),
+                    step: "servicedesk-access".into(),
+                    env: "sandbox".into(),
+                    include_on_request: false,
+                    allow_writes: false,
+                    run_all: false,
+                    evidence: None,
+                    lang: None,
+                }),
+                confirm_writes: None,
+            },
+            "Esc cancel",
+        ),
+    ];
+    for (mode, keys) in modes {
+        a.mode = mode;
+        for (w, h) in [(80, 24), (50, 8), (40, 6), (34, 5)] {
+            let s = screen(&a, Theme::default(), w, h);
+            assert!(s.contains("> "), "{w}x{h} input line:\n{s}");
+            assert!(s.contains(keys), "{w}x{h} keys:\n{s}");
+        }
+    }
+}

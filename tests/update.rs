@@ -301,3 +301,50 @@ fn a_cancelled_check_counts_in_the_run_all_summary() {
     let summary = a.run_all.as_ref().unwrap().summary();
     assert!(summary.contains("1 cancelled") && summary.starts_with(&format!("1/{n} checks")), "{summary}");
 }
+
+#[test]
+fn t_cycles_every_troubleshooting_item_and_backspace_or_ctrl_o_goes_back() {
+    let mut a = app();
+    open(&mut a, "posti");
+    let step3 = a.items().iter().position(|i| i.step.id() == "integrations-page").unwrap();
+    while a.selected < step3 {
+        press(&mut a, 'j');
+    }
+    let selected_id = |a: &cutover::app::App| a.selected_step().unwrap().id().to_string();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        press(&mut a, 't');
+        seen.push(selected_id(&a));
+    }
+    assert_eq!(
+        seen,
+        [
+            "check-user-rights",
+            "check-contract-numbers",
+            "grant-manage-integrations",
+            "assign-contract-numbers",
+            "check-user-rights"
+        ]
+    );
+    let msg = a.message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(msg.contains("troubleshooting 1 of 4") && msg.contains("Backspace back"), "{msg}");
+    key(&mut a, Key::plain(Code::Backspace));
+    assert_eq!(a.selected, step3, "Backspace goes back to the step t came from");
+    // Ctrl-O does the same; with nowhere to go back to it says so.
+    press(&mut a, 't');
+    press(&mut a, 't');
+    key(&mut a, Key::ctrl('o'));
+    assert_eq!(a.selected, step3);
+    key(&mut a, Key::ctrl('o'));
+    assert_eq!(a.selected, step3);
+    assert!(a.message.as_ref().unwrap().text.contains("nothing to go back to"));
+    // Moved away from the items, t starts from the step under the cursor.
+    let current_keys = a.items().iter().position(|i| i.step.id() == "current-api-keys").unwrap();
+    press(&mut a, 't');
+    while a.selected > current_keys {
+        press(&mut a, 'k');
+    }
+    press(&mut a, 't');
+    assert_eq!(selected_id(&a), "grant-manage-integrations");
+    assert_eq!(a.came_from.as_ref().map(|(_, o)| *o), Some(current_keys));
+}

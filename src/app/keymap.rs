@@ -25,6 +25,7 @@ pub enum Intent {
     NextMatch,
     SwitchLanguage,
     Troubleshoot,
+    JumpBack,
     ScrollDetailDown,
     ScrollDetailUp,
     RunCheck,
@@ -97,7 +98,18 @@ pub const BINDINGS: &[Binding] = &[
         intent: Intent::SwitchLanguage,
         help: "switch the guide's language",
     },
-    Binding { keys: &[c('t')], label: "t", intent: Intent::Troubleshoot, help: "jump to the step's troubleshooting" },
+    Binding {
+        keys: &[c('t')],
+        label: "t",
+        intent: Intent::Troubleshoot,
+        help: "jump to the step's troubleshooting (again: its next item)",
+    },
+    Binding {
+        keys: &[k(Code::Backspace), Key::ctrl('o')],
+        label: "Bksp/^O",
+        intent: Intent::JumpBack,
+        help: "back to the step t jumped from (Backspace or Ctrl-O)",
+    },
     Binding {
         keys: &[k(Code::PageDown), c('J'), c('J')],
         label: "PgDn/J",
@@ -192,9 +204,8 @@ impl Intent {
     pub fn group(self) -> Group {
         use Intent::*;
         match self {
-            Up | Down | Top | Bottom | PageUp | PageDown | Open | Back | Search | NextMatch | Troubleshoot => {
-                Group::Move
-            }
+            Up | Down | Top | Bottom | PageUp | PageDown | Open | Back | Search | NextMatch | Troubleshoot
+            | JumpBack => Group::Move,
             ToggleDone | SetTodo | SetInProgress | SetDone | SetBlocked | SetSkipped | Acknowledge => Group::Mark,
             RunCheck | RunAllChecks | CancelCheck | SwitchEnv | EnterKey => Group::Check,
             EditNote | Copy | Report | Log => Group::Notes,

@@ -232,6 +232,9 @@ pub struct App {
     pub run_all: Option<RunAll>,
     /// How `y` turns a check into a curl command.
     pub curl: CurlBuilder,
+    /// The step `t` jumped from (guide id, item index), for Backspace or
+    /// Ctrl-O to go back to, and for `t` to cycle that step's items.
+    pub came_from: Option<(String, usize)>,
 }
 
 /// The scrolled part of the detail pane as last drawn.
@@ -340,6 +343,7 @@ impl App {
             check_timeout_secs: 20,
             detail_view: std::cell::Cell::new(DetailView::default()),
             run_all: None,
+            came_from: None,
             curl: CurlBuilder::default(),
         }
     }

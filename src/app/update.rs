@@ -555,24 +555,15 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
                 app.say(Tone::Info, format!("language: {next}"));
             }
         }
-        Intent::Troubleshoot => {
-            let Some(step) = app.selected_step() else {
-                return vec![];
-            };
-            let targets: Vec<String> = step.troubleshoot.iter().map(|t| t.get_ref().clone()).collect();
-            if targets.is_empty() {
-                app.say(Tone::Info, "this step has no troubleshooting items");
-                return vec![];
+        Intent::Troubleshoot => return troubleshoot(app),
+        Intent::JumpBack => match app.came_from.take() {
+            Some((g, origin)) if g == app.guide_id() => {
+                select(app, origin);
+                let title = app.selected_step().map(|s| app.step_title(&g, s.id())).unwrap_or_default();
+                app.say(Tone::Info, format!("back to {title}"));
             }
-            let items = app.items();
-            // Cycle through the linked items: the first one after the selection.
-            let positions: Vec<usize> =
-                targets.iter().filter_map(|t| items.iter().position(|i| i.step.id() == t)).collect();
-            let next = positions.iter().copied().find(|p| *p > app.selected).or(positions.first().copied());
-            if let Some(p) = next {
-                select(app, p);
-            }
-        }
+            _ => app.say(Tone::Info, "nothing to go back to: t jumps to a step's troubleshooting, Backspace comes back"),
+        },
         Intent::RunCheck => return run_check(app),
         Intent::RunAllChecks => return run_all(app),
         Intent::CancelCheck => {}
@@ -673,6 +664,41 @@ pub fn open_guide(app: &mut App, idx: usize) {
     let first_open =
         app.guide().and_then(|g| g.steps.iter().position(|s| !app.progress.status(&gid, s.id()).is_closed()));
     app.selected = first_open.unwrap_or(0);
+}
+
+/// `t`: the first troubleshooting item of the selected step; on an item
+/// reached that way, the next item of the step it came from (cycling).
+fn troubleshoot(app: &mut App) -> Vec<Effect> {
+    let gid = app.guide_id().to_string();
+    let ids: Vec<(String, Vec<String>)> = app
+        .items()
+        .iter()
+        .map(|i| (i.step.id().to_string(), i.step.troubleshoot.iter().map(|t| t.get_ref().clone()).collect()))
+        .collect();
+    let targets_of = |origin: usize| -> Vec<usize> {
+        ids.get(origin)
+            .map(|(_, t)| t.iter().filter_map(|t| ids.iter().position(|(id, _)| id == t)).collect())
+            .unwrap_or_default()
+    };
+    // Still on one of the origin's items: cycle them; else start afresh.
+    let origin = match &app.came_from {
+        Some((g, o)) if *g == gid && targets_of(*o).contains(&app.selected) => *o,
+        _ => app.selected,
+    };
+    let mut positions = targets_of(origin);
+    positions.sort_unstable();
+    if positions.is_empty() {
+        app.say(Tone::Info, "this step has no troubleshooting items");
+        return vec![];
+    }
+    let next = positions.iter().copied().find(|p| *p > app.selected).unwrap_or(positions[0]);
+    let nth = positions.iter().position(|p| *p == next).unwrap_or(0) + 1;
+    app.came_from = Some((gid.clone(), origin));
+    select(app, next);
+    let from = ids.get(origin).map(|(id, _)| app.step_title(&gid, id)).unwrap_or_default();
+    let more = if positions.len() > 1 { " · t next" } else { "" };
+    app.say(Tone::Info, format!("troubleshooting {nth} of {} for {from}{more} · Backspace back", positions.len()));
+    vec![]
 }
 
 pub(super) fn select(app: &mut App, idx: usize) {

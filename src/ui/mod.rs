@@ -7,6 +7,7 @@ mod header;
 mod help;
 mod picker;
 mod prompt;
+pub use prompt::wrap_editor;
 mod step_list;
 pub mod theme;
 mod wrap;

@@ -13,27 +13,33 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let w = area.width.saturating_sub(4).min(76);
     let x = area.x + (area.width - w) / 2;
     match &app.mode {
-        Mode::EditNote { step, editor, .. } => {
+        Mode::EditNote { guide, step, editor } => {
             let rect = centered(area, x, w, area.height.saturating_sub(4).clamp(5, 16));
-            let h = rect.height;
-            let inner_h = h.saturating_sub(2) as usize;
-            let (row, col) = editor.cursor();
-            let top = row.saturating_sub(inner_h.saturating_sub(1));
-            let lines: Vec<Line> =
-                editor.lines().skip(top).take(inner_h).map(|l| Line::from(sanitize::line(&l))).collect();
-            let title = format!(" Note: {step} (Ctrl-S/Esc save, Ctrl-C discard) ");
+            let inner_w = rect.width.saturating_sub(2) as usize;
+            let inner_h = (rect.height.saturating_sub(2) as usize).max(1);
+            // Long lines wrap; the view scrolls so the cursor is always in it.
+            let lines: Vec<String> = editor.lines().collect();
+            let (rows, (crow, ccol)) = wrap_editor(&lines, editor.cursor(), inner_w);
+            let top = crow.saturating_sub(inner_h - 1);
+            let shown: Vec<Line> = rows.into_iter().skip(top).take(inner_h).map(Line::from).collect();
+            let room = inner_w.saturating_sub(2);
+            let title = format!(" Note: {} ", sanitize::line(&app.step_title(guide, step)));
+            // The save keys sit in the bottom border, shortened before they
+            // are ever cut.
+            let keys = [" Ctrl-S/Esc save · Ctrl-C discard ", " Ctrl-S save · Ctrl-C discard ", " ^S save ^C discard "]
+                .into_iter()
+                .map(|k| if theme.ascii { k.replace('·', "|") } else { k.to_string() })
+                .find(|k| unicode_width::UnicodeWidthStr::width(k.as_str()) <= room)
+                .unwrap_or_else(|| " ^S save ".to_string());
             let block = Block::default()
                 .borders(Borders::ALL)
-                .title(Span::styled(super::fit(&title, (w as usize).saturating_sub(2), theme), theme.title()));
+                .title(Span::styled(super::fit(&title, room, theme), theme.title()))
+                .title_bottom(Span::styled(keys, theme.heading()));
             let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
             frame.render_widget(Clear, rect);
-            frame.render_widget(Paragraph::new(lines).block(block), rect);
-            // The cursor, clamped to the box (long lines scroll off).
-            let line_text: String = editor.lines().nth(row).unwrap_or_default();
-            let before: String = line_text.chars().take(col).collect();
-            let cx = unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
-            let cx = (rect.x + 1 + cx).min(rect.x + rect.width.saturating_sub(2));
-            let cy = (rect.y + 1 + (row - top) as u16).min(rect.bottom().saturating_sub(1));
+            frame.render_widget(Paragraph::new(shown).block(block), rect);
+            let cx = (rect.x + 1 + ccol as u16).min(rect.x + rect.width.saturating_sub(2));
+            let cy = (rect.y + 1 + (crow - top) as u16).min(rect.bottom().saturating_sub(2));
             frame.set_cursor_position(Position { x: cx, y: cy });
         }
         Mode::Confirm { prompt, typed, .. } => {
@@ -44,22 +50,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]),
                 Line::from(Span::styled("Enter confirm · Esc cancel", theme.dim())),
             ];
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(" Confirm ", theme.bad()));
-            let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
-            frame.render_widget(Clear, rect);
-            let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
-            frame.render_widget(Paragraph::new(lines).block(block), rect);
+            input_box(theme, frame, rect, " Confirm ", lines);
         }
         Mode::Evidence { prompt, typed, .. } => {
             let rect = centered(area, x, w, 7);
-            let mut lines: Vec<Line> = prompt.lines().map(|l| Line::from(l.to_string())).collect();
+            // The prompt's last line holds its keys: they go under the input.
+            let mut question: Vec<&str> = prompt.lines().collect();
+            let keys = if question.len() > 1 { question.pop().unwrap_or_default() } else { "" };
+            let mut lines: Vec<Line> = question.into_iter().map(|l| Line::from(l.to_string())).collect();
             lines.push(Line::default());
             lines.push(Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]));
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(" Evidence ", theme.title()));
-            let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
-            frame.render_widget(Clear, rect);
-            let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
-            frame.render_widget(Paragraph::new(lines).block(block), rect);
+            lines.push(Line::from(Span::styled(keys.to_string(), theme.dim())));
+            input_box(theme, frame, rect, " Evidence ", lines);
         }
         Mode::BlockReason { guide, step, typed } => {
             // Room for a question of two rows; a lower box cuts it from the top.
@@ -88,11 +90,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(dots)]),
                 Line::from(Span::styled("Enter keep · Esc cancel", theme.dim())),
             ];
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(" API key ", theme.title()));
-            let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
-            frame.render_widget(Clear, rect);
-            let lines = super::wrap::wrap_lines(lines, rect.width.saturating_sub(2));
-            frame.render_widget(Paragraph::new(lines).block(block), rect);
+            input_box(theme, frame, rect, " API key ", lines);
         }
         _ => {}
     }
@@ -110,6 +108,58 @@ fn input_box(theme: &Theme, frame: &mut Frame, rect: Rect, title: &str, lines: V
     let skip = lines.len().saturating_sub(inner_h);
     let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
     frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// The editor's lines soft-wrapped to `width` cells, at the last space
+/// that fits (or mid-word when none does), and the cursor's place among the
+/// wrapped rows: (row, column in cells). A cursor at the end of a full row
+/// gets a row of its own, so it is never outside the box.
+pub fn wrap_editor(lines: &[String], cursor: (usize, usize), width: usize) -> (Vec<String>, (usize, usize)) {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    let mut rows: Vec<String> = Vec::new();
+    let mut at = (0, 0);
+    for (r, line) in lines.iter().enumerate() {
+        // One shown char per char typed, so that the cursor maps straight.
+        let chars: Vec<char> = line.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+        let w = |c: &char| c.width().unwrap_or(0);
+        let mut start = 0;
+        loop {
+            let mut used = 0;
+            let mut end = start;
+            while end < chars.len() && used + w(&chars[end]) <= width {
+                used += w(&chars[end]);
+                end += 1;
+            }
+            if end < chars.len() {
+                // Break after the last space in the row, if there is one.
+                if let Some(sp) = chars[start..end].iter().rposition(|c| *c == ' ')
+                    && sp > 0
+                {
+                    end = start + sp + 1;
+                }
+                end = end.max(start + 1);
+            }
+            let last = end >= chars.len();
+            if r == cursor.0 && cursor.1 >= start && (cursor.1 < end || last) {
+                let cells: usize = chars[start..cursor.1.min(chars.len())].iter().map(w).sum();
+                if cells >= width {
+                    // At the end of a full row: the cursor opens the next.
+                    rows.push(chars[start..end].iter().collect());
+                    at = (rows.len(), 0);
+                    rows.push(String::new());
+                    break;
+                }
+                at = (rows.len(), cells);
+            }
+            rows.push(chars[start..end].iter().collect());
+            if last {
+                break;
+            }
+            start = end;
+        }
+    }
+    (rows, at)
 }
 
 /// A box `w` wide at column `x`, `h` high (less if the area is lower),

@@ -460,3 +460,33 @@ fn every_prompt_keeps_its_input_line_and_keys_at_small_sizes() {
         }
     }
 }
+
+#[test]
+fn a_rate_limit_wait_counts_down_in_the_verdict_strip() {
+    use cutover::progress::Verdict::*;
+    let mut a = step5(vec![
+        record("Sandbox key configured", Pass, "a key for postnl sandbox is set (typed in): ••••7890", None, None, 1),
+        record(
+            "Sandbox key works (status lookup)",
+            Indeterminate,
+            "rate limit: next call possible in 70 s",
+            Some("Wait 70 s: sandbox allows 10 calls a minute per key."),
+            None,
+            1,
+        ),
+    ]);
+    // Ran a minute ago: 10 s of the 70 are left.
+    assert_eq!(a.countdown(), Some(10));
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(s.contains("next call possible in 10 s"), "{s}");
+    assert!(s.contains("Wait 10 s: sandbox allows"), "{s}");
+    a.now += jiff::SignedDuration::from_secs(4);
+    assert_eq!(a.countdown(), Some(6));
+    assert!(screen(&a, Theme::default(), 80, 24).contains("next call possible in 6 s"));
+    // Over: no countdown (the runtime goes back to its slow tick).
+    a.now += jiff::SignedDuration::from_secs(30);
+    assert_eq!(a.countdown(), None);
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(s.contains("the wait is over: c checks again"), "{s}");
+    assert!(!s.contains("Wait 70 s") && !s.contains("possible in"), "{s}");
+}

@@ -111,3 +111,49 @@ fn all_automatic_pass(app: &App, gid: &str, step: &Step) -> bool {
     }
     all_pass && seen.len() >= wanted
 }
+
+/// The words the runner uses for a rate-limit wait: "rate limit: next call
+/// possible in 37 s", "the server asked to wait: next call possible in 37 s".
+const WAIT_WORDS: &str = "next call possible in ";
+
+/// The wait a check's message announced, in seconds from when it ran.
+pub fn wait_announced(rec: &CheckRecord) -> Option<i64> {
+    let rest = &rec.message[rec.message.find(WAIT_WORDS)? + WAIT_WORDS.len()..];
+    rest.strip_suffix(" s").unwrap_or(rest).split(' ').next()?.parse().ok()
+}
+
+/// Seconds left of that wait at `now`: `Some(0)` once it is over, `None`
+/// for a record that announced none.
+pub fn wait_left(rec: &CheckRecord, now: Timestamp) -> Option<i64> {
+    let secs = wait_announced(rec)?;
+    Some((rec.at.as_second() + secs - now.as_second()).max(0))
+}
+
+/// The record's message and hint as they read now: the wait counted down
+/// ("next call possible in 12 s", "Wait 12 s: …"), or, once it is over,
+/// "the wait is over: c checks again" and no hint.
+pub fn counted_down(rec: &CheckRecord, now: Timestamp) -> (String, Option<String>) {
+    let (Some(secs), Some(left)) = (wait_announced(rec), wait_left(rec, now)) else {
+        return (rec.message.clone(), rec.hint.clone());
+    };
+    let prefix = rec.message.find(WAIT_WORDS).map(|i| &rec.message[..i]).unwrap_or_default();
+    if left == 0 {
+        return (format!("{prefix}the wait is over: c checks again"), None);
+    }
+    let hint = rec.hint.as_ref().map(|h| match h.strip_prefix(&format!("Wait {secs} s")) {
+        Some(rest) => format!("Wait {left} s{rest}"),
+        None => h.clone(),
+    });
+    (format!("{prefix}{WAIT_WORDS}{left} s"), hint)
+}
+
+impl App {
+    /// Seconds left of a rate-limit wait shown for the selected step, while
+    /// there is one: the runtime ticks every second until it is over.
+    pub fn countdown(&self) -> Option<i64> {
+        let g = self.guide()?;
+        let step = self.selected_step()?;
+        let rec = self.progress.step(g.id(), step.id())?.deciding_check()?;
+        wait_left(rec, self.now).filter(|left| *left > 0)
+    }
+}

@@ -121,7 +121,14 @@ where
     loop {
         // Tick only while something animates (a spinner), or once a minute
         // for relative times.
-        let tick = if app.running.is_empty() { Duration::from_secs(60) } else { Duration::from_millis(120) };
+        // A rate-limit countdown on screen: once a second until it is over.
+        let tick = if !app.running.is_empty() {
+            Duration::from_millis(120)
+        } else if app.countdown().is_some() {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(60)
+        };
         let mut dirty = false;
         let mut resized = false;
         tokio::select! {
@@ -492,5 +499,6 @@ fn time_signature(app: &App) -> u64 {
             }
         }
     }
+    app.countdown().hash(&mut h);
     h.finish()
 }

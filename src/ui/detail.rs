@@ -122,12 +122,20 @@ pub fn strip(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
             }
         }
     }
-    if let Some(d) = next.deciding
+    // A rate-limit wait counts down to the next call possible.
+    let (message, hint) = match next.deciding {
+        Some(d) => {
+            let (m, h) = crate::app::next::counted_down(d, app.now);
+            (Some(m), h)
+        }
+        None => (None, None),
+    };
+    if let (Some(d), Some(message)) = (next.deciding, &message)
         && next.running_since.is_none()
     {
         out.push(Line::from(vec![
             Span::styled(format!("{}: ", sanitize::line(&d.check)), theme.dim()),
-            Span::raw(sanitize::line(&d.message)),
+            Span::raw(sanitize::line(message)),
         ]));
     }
     let todo: Option<String> = if next.running_since.is_some() {
@@ -135,10 +143,7 @@ pub fn strip(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
     } else if next.offer_done {
         Some("every automatic check passed: mark the step done (d).".to_string())
     } else {
-        next.deciding
-            .filter(|d| d.verdict != crate::progress::Verdict::Pass)
-            .and_then(|d| d.hint.as_deref())
-            .map(sanitize::line)
+        next.deciding.filter(|d| d.verdict != crate::progress::Verdict::Pass).and(hint.as_deref()).map(sanitize::line)
     };
     if let Some(t) = todo {
         out.push(Line::from(vec![Span::styled("Next: ", theme.heading()), Span::raw(t)]));
@@ -358,13 +363,14 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
     }
     for c in latest.into_iter().rev() {
         let env = c.env.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
+        let (message, hint) = crate::app::next::counted_down(c, app.now);
         out.push(Line::from(vec![
             Span::styled(
                 format!("  {} {}", theme.verdict_glyph(c.verdict), c.verdict.as_str()),
                 theme.verdict_style(c.verdict),
             ),
             Span::raw(format!(" {}{env}: ", sanitize::line(&c.check))),
-            Span::raw(sanitize::line(&c.message)),
+            Span::raw(sanitize::line(&message)),
             Span::styled(
                 format!("  ({}, {} ms, by {})", ago(c.at, app.now), c.duration_ms, sanitize::line(&c.by)),
                 theme.dim(),
@@ -373,7 +379,7 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
         for d in &c.details {
             out.push(Line::from(Span::styled(format!("      {}", sanitize::line(d)), theme.dim())));
         }
-        if let Some(h) = &c.hint {
+        if let Some(h) = &hint {
             out.push(Line::from(vec![Span::styled("    what to do: ", theme.warn()), Span::raw(sanitize::line(h))]));
         }
         if let Some(p) = &c.proved {

@@ -528,9 +528,6 @@ pub fn render_report(
         guide.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
     let evidence = crate::report::evidence::list(state_path, guide.id())?;
     let shown = state_path.display().to_string();
-    // The state keeps each check's latest verdict; the report shows it in
-    // full (request, excerpt, what it proved) from the check archive.
-    let progress = &Store::new(state_path).with_full_records(progress.clone());
     let input = crate::report::ReportInput {
         guide,
         lang,
@@ -621,10 +618,10 @@ pub fn evidence(
                 Ok(l) => l,
                 Err(code) => return code,
             };
-            if lg.guide.item(step).is_none() {
-                let _ = writeln!(err, "cutover: guide {guide} has no step {step:?}");
-                return exit::USAGE;
-            }
+            let step = match find_step(&lg.guide, step, err) {
+                Ok(s) => s.id(),
+                Err(code) => return code,
+            };
             if files.is_empty() {
                 let _ = writeln!(err, "cutover: name at least one file");
                 return exit::USAGE;

@@ -180,7 +180,9 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
             }
         }
     }
-    let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii: g.ascii };
+    let vars = env.vars.clone();
+    let ascii = g.ascii || cutover::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
+    let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };
     let mut term = match terminal::enter(g.mouse) {
         Ok(t) => t,
         Err(e) => {

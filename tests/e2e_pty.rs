@@ -210,3 +210,27 @@ fn a_long_wait_for_the_state_lock_is_said_with_the_holder() {
     p.send(b"q");
     assert_eq!(p.wait_exit(), 0);
 }
+
+#[test]
+fn ascii_without_asking_where_unicode_cannot_be_trusted() {
+    let cases: [(&[(&str, &str)], bool); 6] = [
+        (&[("TERM", "linux")], true),
+        (&[("TERM", "vt100")], true),
+        (&[("TERM", "dumb")], true),
+        (&[("LC_ALL", ""), ("LC_CTYPE", ""), ("LANG", "de_DE.ISO-8859-1")], true),
+        // An unset locale does not count; a UTF-8 one is trusted.
+        (&[("LC_ALL", ""), ("LC_CTYPE", ""), ("LANG", "")], false),
+        (&[("LC_ALL", "C.UTF-8")], false),
+    ];
+    for (env, ascii) in cases {
+        let sb = Sandbox::new();
+        let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, env);
+        p.wait_for("0/10 steps done");
+        let screen = p.screen();
+        p.send(b"q");
+        assert_eq!(p.wait_exit(), 0);
+        // Guide text keeps its letters; everything else is ASCII.
+        let symbols: String = screen.chars().filter(|c| !c.is_alphabetic()).collect();
+        assert_eq!(symbols.is_ascii(), ascii, "{env:?}:\n{screen}");
+    }
+}

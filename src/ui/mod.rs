@@ -49,6 +49,43 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
         | Mode::KeyPrompt { .. } => prompt::render(app, theme, frame, area),
         _ => {}
     }
+    if theme.ascii {
+        ascii_only(frame.buffer_mut());
+    }
+}
+
+/// The last word on `--ascii` (and on a terminal that cannot be trusted
+/// with Unicode): every symbol on screen that is not ASCII, guide text
+/// included, becomes its nearest ASCII one. Letters stay (the guide's
+/// language needs them).
+fn ascii_only(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let sym = cell.symbol();
+        if sym.is_ascii() {
+            continue;
+        }
+        let mut chars = sym.chars();
+        let first = chars.next().unwrap_or(' ');
+        if first.is_alphabetic() {
+            continue;
+        }
+        let plain = match first {
+            '→' | '⇒' | '›' | '»' | '▶' | '▸' => ">",
+            '←' | '⇐' | '‹' | '«' | '◀' => "<",
+            '↑' | '▲' => "^",
+            '↓' | '▼' => "v",
+            '‘' | '’' | '‚' | '′' => "'",
+            '“' | '”' | '„' | '″' => "\"",
+            '–' | '—' | '−' | '─' | '━' => "-",
+            '│' | '┃' | '·' => "|",
+            '•' | '●' | '○' | '◐' | '✓' | '✗' | '×' => "*",
+            '…' => ".",
+            '\u{a0}' | '\u{2009}' | '\u{202f}' => " ",
+            '€' => "E",
+            _ => "?",
+        };
+        cell.set_symbol(plain);
+    }
 }
 
 fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {

@@ -1,5 +1,6 @@
 //! Colours and glyphs. `NO_COLOR` turns colour off (emphasis stays, via bold
-//! and reverse video); `--ascii` replaces every non-ASCII glyph.
+//! and reverse video); `--ascii` replaces every non-ASCII glyph, and so does
+//! a terminal or locale that cannot show Unicode ([`unicode_untrusted`]).
 
 use crate::progress::{Status, Verdict};
 use ratatui::style::{Color, Modifier, Style};
@@ -14,6 +15,24 @@ impl Default for Theme {
     fn default() -> Self {
         Theme { color: true, ascii: false }
     }
+}
+
+/// Where Unicode cannot be trusted, so the screen is ASCII without
+/// `--ascii`: a terminal that draws no Unicode (`TERM=linux`, `dumb`, a
+/// `vt100`-style one) or a locale that is set and not UTF-8 (the one in
+/// effect: `LC_ALL`, else `LC_CTYPE`, else `LANG`). An unset locale does
+/// not count: ssh often drops it from a terminal that is fine.
+pub fn unicode_untrusted(var: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |k: &str| var(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let term = set("TERM").unwrap_or_default().to_ascii_lowercase();
+    let dumb_term = matches!(term.as_str(), "linux" | "dumb" | "cons25")
+        || term.strip_prefix("vt").is_some_and(|n| n.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    let locale = set("LC_ALL").or_else(|| set("LC_CTYPE")).or_else(|| set("LANG"));
+    let not_utf8 = locale.is_some_and(|l| {
+        let l = l.to_ascii_lowercase();
+        !(l.contains("utf-8") || l.contains("utf8"))
+    });
+    dumb_term || not_utf8
 }
 
 impl Theme {

@@ -380,3 +380,42 @@ fn v4_access_runs_when_its_step_is_named_and_only_then() {
     assert_eq!(v4["verdict"], "skipped", "{v4}");
     assert_eq!(v4["message"], "on request only");
 }
+
+/// A key typed with `p` beside a key from the environment: the typed one is
+/// used, and the guard still knows both, so a note holding either (in any
+/// form) is refused and never saved.
+#[test]
+fn a_typed_key_adds_to_what_the_guard_knows() {
+    const TYPED: &str = "typed-in-key-4e5f6a7b8c9d";
+    let sb = Sandbox::new();
+    let (sandbox, production) = fakes();
+    let vars = setup(&sb, &sandbox, &production);
+    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, &env);
+    p.wait_for("0/10 steps done");
+    p.send(b"jjjj");
+    p.send(b"p");
+    p.wait_for("key");
+    p.send(TYPED.as_bytes());
+    p.send(b"\r");
+    p.wait_for("kept in memory for postnl sandbox");
+    // The typed key is the one in use: the fake knows only the
+    // environment's key, so the check now says the key was refused.
+    p.send(b"c");
+    p.wait_for("refused");
+    for note in
+        [format!("env key {SANDBOX_KEY}"), format!("typed {}", TYPED.to_uppercase()), format!("cut {}", &TYPED[3..16])]
+    {
+        p.send(b"e");
+        p.wait_for("Note");
+        p.send(note.as_bytes());
+        p.send(b"\x13"); // Ctrl-S
+        p.wait_for("not saved: the note contains an API key");
+        p.send(b"\x03"); // Ctrl-C: discard
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    p.send(b"q");
+    p.wait_exit();
+    let state = std::fs::read_to_string(sb.state_file()).unwrap_or_default();
+    assert_no_form("the state file", state.as_bytes(), &[SANDBOX_KEY, TYPED]);
+}

@@ -687,15 +687,17 @@ pub fn evidence(
     }
 }
 
-pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> i32 {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
+/// Shell completions: subcommands and options, statuses, and the guide
+/// ids, step numbers and ids and environments of the guides known now.
+pub fn completions(env: &Env, shell: clap_complete::Shell, out: &mut dyn Write) -> i32 {
+    let mut cmd = crate::cli::with_values(<Cli as clap::CommandFactory>::command(), &env.catalog());
     clap_complete::generate(shell, &mut cmd, "cutover", out);
     exit::OK
 }
 
-pub fn man(out: &mut dyn Write) -> i32 {
-    let cmd = <Cli as clap::CommandFactory>::command();
-    match clap_mangen::Man::new(cmd).render(out) {
+pub fn man(env: &Env, out: &mut dyn Write) -> i32 {
+    let cmd = crate::cli::with_values(<Cli as clap::CommandFactory>::command(), &env.catalog());
+    match crate::cli::man_page(cmd, out) {
         Ok(()) => exit::OK,
         Err(_) => exit::FAIL,
     }
@@ -708,8 +710,8 @@ pub fn run_headless(cli: &Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Wri
         Command::Status { guide, json } => status(env, g, guide.as_deref(), *json, out, err),
         Command::Mark { guide, step, status: st, note } => mark(env, g, guide, step, st, note.as_deref(), out, err),
         Command::Guides { action, json } => guides(env, action.as_ref(), *json, out, err),
-        Command::Completions { shell } => completions(*shell, out),
-        Command::Man => man(out),
+        Command::Completions { shell } => completions(env, *shell, out),
+        Command::Man => man(env, out),
         Command::Open { .. } | Command::Demo | Command::Check { .. } => return None,
         Command::Log { guide, json } => log(env, g, guide, *json, out, err),
         Command::Report { guide, format, output } => report(env, g, guide, *format, output.as_deref(), out, err),

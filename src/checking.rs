@@ -323,7 +323,12 @@ pub async fn run_and_report(
                 .unwrap_or_default()
         );
     } else {
-        write_table(&results, out);
+        // On a terminal, a message that would wrap goes under its row.
+        let width = std::io::stdout()
+            .is_terminal()
+            .then(|| crossterm::terminal::size().ok().map(|(w, _)| usize::from(w)))
+            .flatten();
+        write_table(&results, width, out);
         if results.is_empty() {
             let _ = writeln!(out, "no automated checks to run");
         }
@@ -501,7 +506,7 @@ impl Summary {
 /// The results in aligned columns: verdict, step, environment, check,
 /// message; the hint under the message. A check that did not run for a
 /// missing key says only that (the line before the run named the key).
-fn write_table(rows: &[Row], out: &mut dyn Write) {
+fn write_table(rows: &[Row], width: Option<usize>, out: &mut dyn Write) {
     use unicode_width::UnicodeWidthStr;
     let cells: Vec<[String; 4]> = rows
         .iter()
@@ -531,14 +536,19 @@ fn write_table(rows: &[Row], out: &mut dyn Write) {
                 format!("{}{status} ({} ms)", crate::sanitize::line(&r.message), r.duration_ms)
             }
         };
-        let line = format!(
-            "{}  {}  {}  {}  {message}",
+        let cols = format!(
+            "{}  {}  {}  {}",
             pad(&c[0], widths[0]),
             pad(&c[1], widths[1]),
             pad(&c[2], widths[2]),
             pad(&c[3], widths[3])
         );
-        let _ = writeln!(out, "{}", line.trim_end());
+        if width.is_some_and(|w| cols.width() + 2 + message.width() > w) {
+            let _ = writeln!(out, "{}", cols.trim_end());
+            let _ = writeln!(out, "{}{message}", " ".repeat(indent));
+        } else {
+            let _ = writeln!(out, "{}", format!("{cols}  {message}").trim_end());
+        }
         if row.missing_key.is_none()
             && let Some(h) = &r.hint
         {

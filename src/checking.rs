@@ -76,11 +76,20 @@ pub fn real_runner(
     let secrets = SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets);
     let secrets = Arc::new(RwLock::new(secrets));
     let limiter = RateLimiter::new(Some(crate::check::ratelimit::budget_path(state_path)), env.clock.clone());
+    // `[checks.resolve]` answers some names without DNS (curl's --resolve).
+    let resolver: Arc<dyn Resolve> = if config.checks.resolve.is_empty() {
+        Arc::new(SystemResolver)
+    } else {
+        Arc::new(crate::check::reach::MappedResolver {
+            map: config.checks.resolve.clone(),
+            inner: Arc::new(SystemResolver),
+        })
+    };
     let deps = RunnerDeps {
         config,
         secrets: secrets.clone(),
         clock: env.clock.clone(),
-        resolver: Arc::new(SystemResolver),
+        resolver,
         rate_limiter: limiter,
         env_vars: env.vars.clone(),
         lang: lang.to_string(),

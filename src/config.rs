@@ -74,11 +74,16 @@ pub struct ChecksConfig {
     /// Default timeout of one HTTP request or connection step.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Host names answered with these addresses instead of DNS (as curl's
+    /// `--resolve`): a split-horizon network, a proxy host, or a test that
+    /// must stay on loopback. `"developer.postnl.nl" = "127.0.0.1"`.
+    #[serde(default)]
+    pub resolve: BTreeMap<String, std::net::IpAddr>,
 }
 
 impl Default for ChecksConfig {
     fn default() -> Self {
-        ChecksConfig { timeout_secs: default_timeout() }
+        ChecksConfig { timeout_secs: default_timeout(), resolve: BTreeMap::new() }
     }
 }
 

@@ -33,6 +33,12 @@ customer_number = "11223344"
 [guides.postnl.versions]
 shippingstatus = "v2"
 
+# Nothing may reach a real host: the reachability checks' hosts answer
+# from loopback.
+[checks.resolve]
+"developer.postnl.nl" = "127.0.0.1"
+"gateway.posti.fi" = "127.0.0.1"
+
 [commands.smoke-test]
 argv = ["sh", "-c", "echo the key is $CUTOVER_API_KEY; echo $CUTOVER_API_KEY >&2"]
 timeout_secs = 20
@@ -376,6 +382,17 @@ fn v4_access_runs_when_its_step_is_named_and_only_then() {
     assert!(v4["message"].as_str().unwrap().contains("V4"), "{v4}");
     assert!(sandbox.requests().iter().any(|r| r.path.contains("/v4/") && r.auth_present && r.status == 200));
     let all = run(&["check", "postnl", "--env", "sandbox", "--json"]);
+    // The developer portal's name was answered from [checks.resolve]: a
+    // loopback port, never DNS or the real host.
+    let json: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    let portal = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == "The developer portal answers")
+        .cloned()
+        .unwrap_or_default();
+    assert!(portal["message"].as_str().unwrap_or("").contains("refused"), "{portal}");
     let v4 = find(&all);
     assert_eq!(v4["verdict"], "skipped", "{v4}");
     assert_eq!(v4["message"], "on request only");

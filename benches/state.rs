@@ -100,6 +100,7 @@ fn ops() -> Res<Vec<(Op, Timestamp)>> {
                 note: format!(
                     "Ticket #{k}: waiting for the \"activation\" mail from 'Servicedesk'.\nSpåra försändelser · 配送 {k} ✓\nBack-slash \\ and a tab\tin it."
                 ),
+                base: None,
             },
             2..=6 => {
                 let t = at();
@@ -113,9 +114,12 @@ fn ops() -> Res<Vec<(Op, Timestamp)>> {
                 status: if k % 3 == 0 { Status::Blocked } else { Status::Done },
                 hash: Some(format!("{:016x}", k * 7919)),
             },
-            _ => {
-                Op::SetNote { guide: g.clone(), step: s.clone(), note: format!("Edited again ({round}).\nTicket #{k}") }
-            }
+            _ => Op::SetNote {
+                guide: g.clone(),
+                step: s.clone(),
+                note: format!("Edited again ({round}).\nTicket #{k}"),
+                base: None,
+            },
         };
         out.push((op, at()));
         k += 1;

@@ -141,9 +141,9 @@ pub fn find_step<'a>(
 /// Opens the state for a command, honouring --reset-state.
 pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
     // A long wait for the lock is said on stderr.
-    let store = Store::new(env.state_path(g)).with_wait_notice(crate::progress::store::WaitNotice(
-        std::sync::Arc::new(|m: &str| eprintln!("cutover: {m}")),
-    ));
+    let store = Store::new(env.state_path(g))
+        .with_wait_notice(crate::progress::store::WaitNotice(std::sync::Arc::new(|m: &str| eprintln!("cutover: {m}"))))
+        .with_note_redactor(note_redactor(env));
     if g.reset_state {
         // --reset-state is for a file cutover cannot read; progress that
         // reads fine is not thrown away without --force.
@@ -352,7 +352,10 @@ pub fn mark(
     let mut ops =
         vec![Op::SetStatus { guide: guide.into(), step: step.into(), status, hash: Some(crate::guide::step_hash(st)) }];
     if let Some(n) = note {
-        ops.push(Op::SetNote { guide: guide.into(), step: step.into(), note: n.to_string() });
+        // No editor opened on an earlier text: the note given replaces
+        // what is there (the text it replaces is kept in the note history
+        // and `cutover log` shows it).
+        ops.push(Op::SetNote { guide: guide.into(), step: step.into(), note: n.to_string(), base: None });
     }
     match store.apply(&ops, &env.user(g), env.clock.now()) {
         Ok(_) => {
@@ -472,10 +475,25 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
         }
     };
     events.retain(|e| e.guide == guide);
+    // What each note said before a change, from the note history.
+    let history = crate::progress::notes::read(store.path()).unwrap_or_else(|e| {
+        let _ = writeln!(err, "cutover: warning: earlier note texts not shown: {e}");
+        Vec::new()
+    });
+    let mut used = Vec::new();
+    let before: Vec<Option<&str>> =
+        events.iter().map(|e| crate::progress::notes::before_of(&history, &mut used, e)).collect();
     if json_out {
         let list: Vec<serde_json::Value> = events
             .iter()
-            .map(|e| json!({"at": e.at.to_string(), "by": e.by, "guide": e.guide, "step": e.step, "what": e.what, "detail": e.detail}))
+            .zip(&before)
+            .map(|(e, before)| {
+                let mut v = json!({"at": e.at.to_string(), "by": e.by, "guide": e.guide, "step": e.step, "what": e.what, "detail": e.detail});
+                if let Some(b) = before {
+                    v["before"] = json!(b);
+                }
+                v
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -483,7 +501,7 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
             serde_json::to_string_pretty(&json!({"guide": guide, "events": list})).unwrap_or_default()
         );
     } else {
-        for e in &events {
+        for (e, before) in events.iter().zip(&before) {
             let line = format!(
                 "{}  {:<12} {:<24} {:<7} {}",
                 e.at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -493,6 +511,11 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
                 e.detail
             );
             let _ = writeln!(out, "{}", crate::sanitize::line(&line));
+            if let Some(b) = before {
+                // One line per event: line breaks shown as ⏎.
+                let shown = if b.is_empty() { "(empty)".to_string() } else { b.replace('\n', " ⏎ ") };
+                let _ = writeln!(out, "{:<21}before: {}", "", crate::sanitize::line(&shown));
+            }
         }
         if events.is_empty() {
             let _ = writeln!(out, "no events yet for {guide}");
@@ -512,6 +535,29 @@ pub fn known_secrets(env: &Env, catalog: &Catalog) -> crate::check::secret::Secr
         Some(&env.paths.secrets_file()),
         &catalog.environments(),
     )
+}
+
+/// The key guard for the note history: a note's earlier text is redacted
+/// with every key cutover knows before it is kept. Built when a note
+/// changes (not when the state is opened), from the sources as they are
+/// then; a guard that cannot know every key refuses (the save fails closed).
+pub fn note_redactor(env: &Env) -> crate::progress::notes::Redactor {
+    let vars = env.vars.clone();
+    let secrets_file = env.paths.secrets_file();
+    let guides_dir = env.paths.guides_dir();
+    crate::progress::notes::Redactor(Arc::new(move |text: &str| {
+        let vars = vars.clone();
+        let catalog = Catalog::load(Some(&guides_dir));
+        let guard = crate::check::secret::SecretStore::load_for(
+            &move |k| vars(k),
+            Some(&secrets_file),
+            &catalog.environments(),
+        );
+        match guard.guard_broken() {
+            Some(why) => Err(why.to_string()),
+            None => Ok(guard.redact(text)),
+        }
+    }))
 }
 
 /// Renders the hand-off report of `guide` from the saved state.

@@ -48,6 +48,7 @@ fn progressed() -> Progress {
             guide: "postnl".into(),
             step: "account-verification".into(),
             note: "Waiting for the activation mail.\nTicket 4711.".into(),
+            base: None,
         },
         "bob",
         t,

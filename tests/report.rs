@@ -189,7 +189,8 @@ fn progress(g: &Guide) -> Progress {
     };
     let check =
         |step: &str, r: CheckRecord| Op::RecordCheck { guide: "demo".into(), step: step.into(), record: Box::new(r) };
-    let note = |step: &str, note: &str| Op::SetNote { guide: "demo".into(), step: step.into(), note: note.into() };
+    let note =
+        |step: &str, note: &str| Op::SetNote { guide: "demo".into(), step: step.into(), note: note.into(), base: None };
 
     // 1: done, but the guide changed the step since (drift).
     apply(status("access", Status::Done, Some("0000stalehash0000".into())), "alice", "2026-11-20T09:00:00Z");

@@ -21,7 +21,7 @@ fn status(guide: &str, step: &str, status: Status) -> Op {
 }
 
 fn note(guide: &str, step: &str, text: &str) -> Op {
-    Op::SetNote { guide: guide.into(), step: step.into(), note: text.into() }
+    Op::SetNote { guide: guide.into(), step: step.into(), note: text.into(), base: None }
 }
 
 fn check(message: &str) -> CheckRecord {

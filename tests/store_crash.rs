@@ -21,7 +21,7 @@ const CHILD_ENV: &str = "CUTOVER_CRASH_CHILD";
 const STEPS: u64 = 20;
 
 fn op(round: u64, n: u64) -> Op {
-    Op::SetNote { guide: "g".into(), step: format!("s{}", n % STEPS), note: format!("r{round}-{n}") }
+    Op::SetNote { guide: "g".into(), step: format!("s{}", n % STEPS), note: format!("r{round}-{n}"), base: None }
 }
 
 /// Not a test on its own: the writer that gets killed, started by

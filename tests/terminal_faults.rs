@@ -71,7 +71,11 @@ fn progress_with_long_notes(app_guides: &[GuideEntry]) -> Progress {
                 "ünïcødé 名前",
                 at,
             );
-            p.apply(&Op::SetNote { guide: guide.clone(), step: step.clone(), note: long_text(30) }, "bob", at);
+            p.apply(
+                &Op::SetNote { guide: guide.clone(), step: step.clone(), note: long_text(30), base: None },
+                "bob",
+                at,
+            );
             let record = CheckRecord {
                 at,
                 by: format!("{CJK}{EMOJI}"),

@@ -97,7 +97,8 @@ fn typing_a_note_fires_no_commands_and_saves_on_ctrl_s() {
         &vec![Op::SetNote {
             guide: "postnl".into(),
             step: "servicedesk-access".into(),
-            note: "quit dbs jk ticket 4711\nx".into()
+            note: "quit dbs jk ticket 4711\nx".into(),
+            base: Some(String::new()),
         }]
     );
 }

@@ -22,6 +22,19 @@ impl Editor {
         Editor { lines, row, col, original: text.to_string() }
     }
 
+    /// An editor on `text` whose note was `base` when editing started (a
+    /// draft that could not be saved, put back): it counts as changed, and
+    /// a save compares the file with `base`.
+    pub fn with_base(text: &str, base: &str) -> Self {
+        Editor { original: base.to_string(), ..Editor::new(text) }
+    }
+
+    /// The note as it was when editing started: what a save expects the
+    /// file to hold still.
+    pub fn base(&self) -> &str {
+        &self.original
+    }
+
     pub fn text(&self) -> String {
         self.lines.iter().map(|l| l.iter().collect::<String>()).collect::<Vec<_>>().join("\n")
     }

@@ -112,6 +112,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             if external && let Some(summary) = describe_new_events(&app.progress, &progress, &app.settings.user) {
                 app.say(Tone::Info, summary);
             }
+            if let Some(conflict) = own_note_conflict(&app.progress, &progress, &app.settings.user) {
+                app.say(Tone::Warning, conflict);
+            }
             // Only the progress is replaced: the cursor, the scroll position,
             // an open editor and its unsaved text stay as they are.
             app.progress = progress;
@@ -133,8 +136,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             };
             if matches!(app.mode, Mode::Normal) {
                 for op in &ops {
-                    if let Op::SetNote { guide, step, note } = op {
-                        let editor = crate::app::editor::Editor::new(note);
+                    if let Op::SetNote { guide, step, note, base } = op {
+                        let editor = crate::app::editor::Editor::with_base(note, base.as_deref().unwrap_or_default());
                         app.mode = Mode::EditNote { guide: guide.clone(), step: step.clone(), editor };
                     }
                 }
@@ -207,7 +210,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 && editor.changed()
                 && !app.settings.observe
             {
-                let ops = vec![Op::SetNote { guide: guide.clone(), step: step.clone(), note: editor.text() }];
+                let ops = vec![Op::SetNote {
+                    guide: guide.clone(),
+                    step: step.clone(),
+                    note: editor.text(),
+                    base: Some(editor.base().to_string()),
+                }];
                 apply_local(app, &ops);
                 effects.push(Effect::Apply(ops));
             }
@@ -239,6 +247,22 @@ pub fn describe_new_events(old: &Progress, new: &Progress, me: &str) -> Option<S
         _ => format!("{by}: {step} {}", crate::sanitize::line(&latest.detail)),
     };
     Some(if fresh.len() > 1 { format!("{what} (+{} more changes)", fresh.len() - 1) } else { what })
+}
+
+/// "bob changed this note while you edited it; both texts are kept", when
+/// one of `me`'s note saves new in `new` found the note changed since its
+/// editor opened (the store decided that under the lock, on the file).
+pub fn own_note_conflict(old: &Progress, new: &Progress, me: &str) -> Option<String> {
+    let known: Vec<&crate::progress::Event> = old.events.iter().rev().take(200).collect();
+    new.events.iter().rev().take(50).filter(|e| e.by == me && e.what == "note" && !known.contains(e)).find_map(|e| {
+        let (who, both) = crate::progress::note_changed_meanwhile(&e.detail)?;
+        let who = crate::sanitize::line(who);
+        Some(if both {
+            format!("{who} changed this note while you edited it; both texts are kept")
+        } else {
+            format!("{who} changed this note while you edited it; it was not cleared, their text is kept")
+        })
+    })
 }
 
 /// Applies ops to the in-memory state at once, so the screen does not wait
@@ -331,7 +355,8 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                     app.say(Tone::Error, "not saved: the note contains an API key; remove it first");
                     return vec![];
                 }
-                let ops = vec![Op::SetNote { guide, step, note }];
+                let base = Some(editor.base().to_string());
+                let ops = vec![Op::SetNote { guide, step, note, base }];
                 apply_local(app, &ops);
                 app.say(Tone::Success, "note saved");
                 return vec![Effect::Apply(ops)];
@@ -562,7 +587,9 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
                 let title = app.selected_step().map(|s| app.step_title(&g, s.id())).unwrap_or_default();
                 app.say(Tone::Info, format!("back to {title}"));
             }
-            _ => app.say(Tone::Info, "nothing to go back to: t jumps to a step's troubleshooting, Backspace comes back"),
+            _ => {
+                app.say(Tone::Info, "nothing to go back to: t jumps to a step's troubleshooting, Backspace comes back")
+            }
         },
         Intent::RunCheck => return run_check(app),
         Intent::RunAllChecks => return run_all(app),
@@ -784,10 +811,11 @@ fn block_with_reason(app: &mut App, guide: String, step: String, reason: &str) -
     let hash = app.guides.iter().find(|e| e.guide.id() == guide).and_then(|e| e.hashes.get(&step)).cloned();
     let mut ops = vec![Op::SetStatus { guide: guide.clone(), step: step.clone(), status: Status::Blocked, hash }];
     if !reason.is_empty() {
-        let old = app.progress.step(&guide, &step).map(|r| r.note.trim_end().to_string()).unwrap_or_default();
+        let base = app.progress.step(&guide, &step).map(|r| r.note.clone()).unwrap_or_default();
+        let old = base.trim_end();
         let line = format!("Blocked: {}", crate::sanitize::line(reason));
         let note = if old.is_empty() { line } else { format!("{old}\n{line}") };
-        ops.push(Op::SetNote { guide: guide.clone(), step: step.clone(), note });
+        ops.push(Op::SetNote { guide: guide.clone(), step: step.clone(), note, base: Some(base) });
     }
     apply_local(app, &ops);
     let title = app.step_title(&guide, &step);

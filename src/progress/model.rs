@@ -297,6 +297,11 @@ pub enum Op {
         guide: String,
         step: String,
         note: String,
+        /// The note as the editor opened it. When the note on disk is no
+        /// longer this text, someone else changed it meanwhile and both
+        /// texts are kept (see [`merge_note`]). None replaces whatever is
+        /// there (`cutover mark --note`).
+        base: Option<String>,
     },
     RecordCheck {
         guide: String,
@@ -331,6 +336,62 @@ impl Op {
     }
 }
 
+/// How a note event's detail starts when the save found the note changed
+/// since its editor opened ("note changed meanwhile by bob; both texts
+/// kept").
+const CHANGED_MEANWHILE: &str = "note changed meanwhile by ";
+const BOTH_KEPT: &str = "; both texts kept";
+const NOT_CLEARED: &str = "; not cleared, their text kept";
+
+/// The note after `by` saves `new`, whose editor opened on `base`, over
+/// `current` (what the file holds now, last changed by `earlier`), and the
+/// event's detail.
+///
+/// - No base (`cutover mark --note`), the base is still what the file holds,
+///   the file holds nothing or already `new`: `new` replaces it.
+/// - Otherwise someone changed the note while `by` edited it. Both texts
+///   are kept: the current text, a separator line naming both authors,
+///   then the new text:
+///
+///   ```text
+///   bob's text
+///   --- alice wrote this while bob's text above was saved ---
+///   alice's text
+///   ```
+///
+///   A note cleared in the editor does not clear the other's text.
+pub fn merge_note(current: &str, base: Option<&str>, new: &str, by: &str, earlier: Option<&str>) -> (String, String) {
+    let replaced = || {
+        let detail = if new.is_empty() { "note cleared" } else { "note edited" };
+        (new.to_string(), detail.to_string())
+    };
+    let Some(base) = base else { return replaced() };
+    if base == current || current.trim().is_empty() || current == new {
+        return replaced();
+    }
+    let who = earlier.filter(|e| !e.is_empty()).unwrap_or("someone");
+    if new.trim().is_empty() {
+        return (current.to_string(), format!("{CHANGED_MEANWHILE}{who}{NOT_CLEARED}"));
+    }
+    let above = match earlier.filter(|e| !e.is_empty()) {
+        Some(e) => format!("{e}'s text above"),
+        None => "the text above".to_string(),
+    };
+    let text = format!("{}\n--- {by} wrote this while {above} was saved ---\n{new}", current.trim_end_matches('\n'));
+    (text, format!("{CHANGED_MEANWHILE}{who}{BOTH_KEPT}"))
+}
+
+/// For a note event whose save found the note changed meanwhile: who had
+/// changed it, and whether both texts were kept (false: a clearing that
+/// kept the other's text).
+pub fn note_changed_meanwhile(detail: &str) -> Option<(&str, bool)> {
+    let rest = detail.strip_prefix(CHANGED_MEANWHILE)?;
+    if let Some(who) = rest.strip_suffix(BOTH_KEPT) {
+        return Some((who, true));
+    }
+    rest.strip_suffix(NOT_CLEARED).map(|who| (who, false))
+}
+
 impl Progress {
     pub fn step(&self, guide: &str, step: &str) -> Option<&StepRecord> {
         self.guides.get(guide)?.steps.get(step)
@@ -338,6 +399,12 @@ impl Progress {
 
     pub fn status(&self, guide: &str, step: &str) -> Status {
         self.step(guide, step).map(|r| r.status).unwrap_or_default()
+    }
+
+    /// Who last changed the note of `step`, as far as the events kept in
+    /// the state tell.
+    pub fn note_author(&self, guide: &str, step: &str) -> Option<String> {
+        self.events.iter().rev().find(|e| e.what == "note" && e.guide == guide && e.step == step).map(|e| e.by.clone())
     }
 
     fn step_mut(&mut self, guide: &str, step: &str) -> &mut StepRecord {
@@ -358,10 +425,12 @@ impl Progress {
                 }
                 ("status", status.as_str().to_string())
             }
-            Op::SetNote { guide, step, note } => {
+            Op::SetNote { guide, step, note, base } => {
+                let earlier = self.note_author(guide, step);
                 let r = self.step_mut(guide, step);
-                r.note = note.clone();
-                ("note", if note.is_empty() { "note cleared".to_string() } else { "note edited".to_string() })
+                let (text, detail) = merge_note(&r.note, base.as_deref(), note, by, earlier.as_deref());
+                r.note = text;
+                ("note", detail)
             }
             Op::RecordCheck { guide, step, record } => {
                 let r = self.step_mut(guide, step);
@@ -465,6 +534,48 @@ mod tests {
         let r = p.step("g", "s").cloned().unwrap_or_default();
         assert_eq!(r.checks.len(), CHECK_HISTORY);
         assert_eq!(r.checks.first().map(|c| c.message.as_str()), Some("run 5"));
+    }
+
+    fn set_note(note: &str, base: Option<&str>) -> Op {
+        Op::SetNote { guide: "g".into(), step: "s".into(), note: note.into(), base: base.map(str::to_string) }
+    }
+
+    #[test]
+    fn a_note_changed_meanwhile_keeps_both_texts_with_their_authors() {
+        let mut p = Progress::default();
+        p.apply(&set_note("ticket 4711", Some("")), "alice", t(1));
+        // Bob and Alice both open the editor on "ticket 4711"; Bob saves first.
+        p.apply(&set_note("ticket 4711\nPostNL says Monday", Some("ticket 4711")), "bob", t(2));
+        let ev = p.apply(&set_note("ticket 4711, escalated", Some("ticket 4711")), "alice", t(3));
+        let note = p.step("g", "s").map(|r| r.note.clone()).unwrap_or_default();
+        assert_eq!(
+            note,
+            "ticket 4711\nPostNL says Monday\n--- alice wrote this while bob's text above was saved ---\nticket 4711, escalated"
+        );
+        assert_eq!(ev.detail, "note changed meanwhile by bob; both texts kept");
+        assert_eq!(note_changed_meanwhile(&ev.detail), Some(("bob", true)));
+        // A base that is what the file holds replaces, as does no base.
+        p.apply(&set_note("fresh", Some(&note)), "bob", t(4));
+        assert_eq!(p.step("g", "s").map(|r| r.note.as_str()), Some("fresh"));
+        let ev = p.apply(&set_note("from the command line", None), "carol", t(5));
+        assert_eq!(p.step("g", "s").map(|r| r.note.as_str()), Some("from the command line"));
+        assert_eq!(ev.detail, "note edited");
+        assert_eq!(note_changed_meanwhile(&ev.detail), None);
+    }
+
+    #[test]
+    fn merge_edges() {
+        // The other cleared it, or wrote the same: nothing to keep twice.
+        assert_eq!(merge_note("", Some("old"), "mine", "a", Some("b")).0, "mine");
+        assert_eq!(merge_note("same", Some("old"), "same", "a", Some("b")).0, "same");
+        // Clearing in the editor does not clear the other's text.
+        let (text, detail) = merge_note("theirs", Some("old"), "", "a", Some("b"));
+        assert_eq!(text, "theirs");
+        assert_eq!(note_changed_meanwhile(&detail), Some(("b", false)));
+        // An author the events no longer know.
+        let (text, detail) = merge_note("theirs\n", Some("old"), "mine", "a", None);
+        assert_eq!(text, "theirs\n--- a wrote this while the text above was saved ---\nmine");
+        assert_eq!(note_changed_meanwhile(&detail), Some(("someone", true)));
     }
 
     #[test]

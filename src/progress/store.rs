@@ -258,6 +258,9 @@ pub struct Store {
     /// than a second ("waiting for the state lock, held by bob (pid 4242)
     /// for 3 s"); the 30 s limit stays.
     wait_notice: Option<WaitNotice>,
+    /// Masks keys in a note's earlier text before it goes to the note
+    /// history (see [`super::notes`]).
+    note_redactor: Option<super::notes::Redactor>,
 }
 
 /// Where a long wait for the state lock is said (stderr, the TUI footer).
@@ -281,7 +284,20 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 
 impl Store {
     pub fn new(path: impl Into<PathBuf>) -> Store {
-        Store { path: path.into(), written: Default::default(), saves: Default::default(), wait_notice: None }
+        Store {
+            path: path.into(),
+            written: Default::default(),
+            saves: Default::default(),
+            wait_notice: None,
+            note_redactor: None,
+        }
+    }
+
+    /// This store, masking keys with `redactor` in the earlier text of a
+    /// note before it is kept in the note history.
+    pub fn with_note_redactor(mut self, redactor: super::notes::Redactor) -> Store {
+        self.note_redactor = Some(redactor);
+        self
     }
 
     /// This store, saying where a wait for the lock longer than a second is
@@ -379,7 +395,18 @@ impl Store {
         if ops.is_empty() {
             return Ok((progress, Vec::new()));
         }
-        let events: Vec<Event> = ops.iter().map(|op| progress.apply(op, by, at)).collect();
+        // What each changed note said before goes to the note history.
+        let mut notes = super::notes::Changes::new(by, at);
+        let events: Vec<Event> = ops
+            .iter()
+            .map(|op| {
+                notes.before(&progress, op);
+                let event = progress.apply(op, by, at);
+                notes.after(&progress, op);
+                event
+            })
+            .collect();
+        notes.record(&self.path, self.note_redactor.as_ref())?;
         let overflow = progress.take_overflow_events();
         let mut events_archived = archived.unwrap_or(0);
         if !overflow.is_empty() {

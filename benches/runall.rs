@@ -214,6 +214,7 @@ async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
         theme: cutover::ui::Theme::default(),
         shutdown: None,
         watch: false,
+        loaded_from: None,
         clipboard: None,
         presence: None,
         report_fallback_dir: None,

@@ -89,6 +89,10 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
     // An observer sees why there is nothing to show (no state yet, no read
     // access) in the checklist itself, and the state when it appears.
     let mut state_problem = None;
+    // The state is read once: what the file was just before that read, so
+    // that the look after the watcher starts reads it again only if a save
+    // landed in between.
+    let loaded_from = runtime::watch::file_id(&env.state_path(&g));
     let (store, progress) = if g.observe && !g.reset_state {
         let store = cutover::progress::store::Store::new(env.state_path(&g));
         let progress = store.load_observed().unwrap_or_else(|problem| {
@@ -198,6 +202,7 @@ async fn tui(cli: Cli, env: Env, demo: bool) -> i32 {
         theme,
         shutdown: Some(shutdown_signal()),
         watch: true,
+        loaded_from,
         report_fallback_dir: Some(env.paths.data_dir.join("reports")),
         presence: Some(cutover::progress::presence::Presence {
             user: app.settings.user.clone(),

@@ -47,6 +47,10 @@ pub struct Context {
     pub shutdown: Option<BoxFuture<'static, ()>>,
     /// Watch the state file for other instances' changes.
     pub watch: bool,
+    /// The state file's id taken just before the app's progress was read
+    /// from it (`watch::file_id`); None: not known, so the file is read
+    /// once more when the watcher starts.
+    pub loaded_from: Option<watch::FileId>,
     /// Where reports go when the state's directory is not writable (an
     /// observer's own data dir).
     pub report_fallback_dir: Option<std::path::PathBuf>,
@@ -99,10 +103,14 @@ where
 
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
     let _watch = if ctx.watch {
+        let guard = watch::spawn(ctx.store.path(), changed_tx.clone());
         // A change saved between the first load and the watcher's start
-        // would go unseen: look once now.
-        let _ = changed_tx.send(());
-        Some(watch::spawn(ctx.store.path(), changed_tx))
+        // would go unseen: read again, but only if the file is not the one
+        // the app was loaded from (the state is read once at start-up).
+        if watch::changed_since_load(ctx.store.path(), ctx.loaded_from) {
+            let _ = changed_tx.send(());
+        }
+        Some(guard)
     } else {
         drop(changed_tx);
         None

@@ -79,6 +79,60 @@ fn stamp(p: &Path) -> Option<(SystemTime, u64, u64, i64, u32)> {
     Some((m.modified().ok()?, m.len(), m.ino(), m.ctime(), m.mode()))
 }
 
+/// Which file a path names, and as it was: device and inode (a save
+/// replaces the file, so a new inode), size, modification and change times
+/// (a write in place, a chmod) and mode. Equal ids taken at two moments
+/// mean nothing was saved there in between: a save always replaces the
+/// file. (A write in place by another program that keeps the size, within
+/// one tick of the file system's clock, would look alike; polling has the
+/// same limit.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileId {
+    /// No file at that path.
+    Missing,
+    Present {
+        dev: u64,
+        ino: u64,
+        len: u64,
+        mtime: (i64, i64),
+        ctime: (i64, i64),
+        mode: u32,
+    },
+}
+
+/// The id of the file at `p` now; None when that cannot be told (then the
+/// file must be read to know what it holds).
+pub fn file_id(p: &Path) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(p) {
+        Ok(m) => Some(FileId::Present {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            mode: m.mode(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(FileId::Missing),
+        Err(_) => None,
+    }
+}
+
+/// Whether the state file must be read again once the watcher runs: a save
+/// that landed after the first load began and before the watcher started
+/// is seen by nothing else. `before_load` is the file's id taken just
+/// before that load opened it: if the path still names the same file, as
+/// it was, the load read what is there now. A save during the load shows
+/// as a different id and costs one more read, never a missed one. Only the
+/// first load is remembered this way: a later read may be dropped (one an
+/// own save overtook), so what it saw says nothing about what the app holds.
+pub fn changed_since_load(state: &Path, before_load: Option<FileId>) -> bool {
+    match before_load {
+        Some(id) => file_id(state) != Some(id),
+        None => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +156,44 @@ mod tests {
         ] {
             assert!(changes_content(&k), "{k:?}");
         }
+    }
+
+    #[test]
+    fn a_save_after_the_first_load_is_a_change_and_nothing_else_is() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let state = dir.path().join("state.toml");
+        // No file at the first load, none now: nothing to read.
+        let missing = file_id(&state);
+        assert_eq!(missing, Some(FileId::Missing));
+        assert!(!changed_since_load(&state, missing));
+        // The file appears: read it.
+        std::fs::write(&state, "schema = 1\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed_since_load(&state, missing));
+        let loaded = file_id(&state);
+        // Read, not written: the same file.
+        let _ = std::fs::read_to_string(&state);
+        assert!(!changed_since_load(&state, loaded));
+        // Replaced by a save of the same size (a new inode).
+        let tmp = dir.path().join(".state.tmp");
+        std::fs::write(&tmp, "schema = 2\n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::rename(&tmp, &state).unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed_since_load(&state, loaded));
+        // Written in place (another size: two writes of one size within
+        // the file system's timestamp tick look alike).
+        let loaded = file_id(&state);
+        std::fs::write(&state, "schema = 33\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed_since_load(&state, loaded));
+        // Made readable (or not): a chmod is worth a read.
+        let loaded = file_id(&state);
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o640)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed_since_load(&state, loaded));
+        // Removed.
+        let loaded = file_id(&state);
+        std::fs::remove_file(&state).unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed_since_load(&state, loaded));
+        // Not known at the first load: always read.
+        assert!(changed_since_load(&state, None));
     }
 
     /// The feedback loop this guards against: a reload after a change must

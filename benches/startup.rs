@@ -1,20 +1,43 @@
 //! Start-up: time from spawn to the first complete frame, in a
-//! pseudo-terminal, for the release build of `cutover` (until the guide
-//! picker's "Guides" box is on screen whole, and the footer below it) and
-//! for the floor, `examples/floor.rs` (until its one line is on screen),
-//! built with the same profile. Target: cutover within 1.5x of the floor.
+//! pseudo-terminal, for the release build of `cutover` and for the floor,
+//! `examples/floor.rs` (until its one line is on screen), built with the
+//! same profile. Target: cutover within 1.5x of the floor, for the guide
+//! picker (`cutover`) and for a checklist (`cutover open postnl`) alike.
 //!
-//! `cargo bench --bench startup` (BENCH_RUNS=n for more or fewer runs).
+//! "Complete" is strict: the first read after which the screen equals,
+//! cell for cell (contents and attributes), the frame cutover shows once
+//! it has settled (nothing written for half a second). That reference is
+//! taken from an untimed run and must itself be whole: for the picker the
+//! header, the "Guides" box top to bottom and the footer; for the
+//! checklist the header, the "Steps" list and the step's detail box, both
+//! closed, and the footer. A first frame with a placeholder, or one that
+//! is redrawn once something arrives, is timed to the frame that follows.
+//!
+//! `cargo bench --bench startup` (BENCH_RUNS=n for more or fewer runs;
+//! BENCH_BEFORE=path times another build of cutover in the same rounds).
 
 mod common;
 use common::*;
+use std::sync::Arc;
+use std::time::Duration;
 
 const COLS: u16 = 100;
 const ROWS: u16 = 30;
 
-/// The picker's first frame is complete: the "Guides" box from its top
-/// border to its bottom border, and the footer on the last row.
-fn picker_complete(s: &vt100::Screen) -> bool {
+/// How many rows hold `text`.
+fn rows_with(rows: &[String], text: &str) -> usize {
+    rows.iter().filter(|r| r.contains(text)).count()
+}
+
+/// The header on the first row, the footer with its keys on the last.
+fn header_and_footer(rows: &[String]) -> bool {
+    rows.first().is_some_and(|r| r.trim_start().starts_with("cutover"))
+        && rows.last().is_some_and(|r| r.contains("q quit"))
+}
+
+/// The picker is whole: header, the "Guides" box from its top border to its
+/// bottom border with both built-in guides in it, and the footer.
+fn picker_whole(s: &vt100::Screen) -> bool {
     let rows = rows(s);
     let Some(top) = rows.iter().position(|r| {
         let t = r.trim_end();
@@ -26,19 +49,92 @@ fn picker_complete(s: &vt100::Screen) -> bool {
         let t = r.trim_end();
         t.starts_with('└') && t.ends_with('┘')
     });
-    bottom && rows.last().is_some_and(|r| r.contains("q quit"))
+    let text = s.contents();
+    bottom && header_and_footer(&rows) && text.contains("PostNL") && text.contains("Posti")
 }
 
-fn floor_complete(s: &vt100::Screen) -> bool {
+/// The checklist is whole: header, the "Steps" list and the detail box
+/// beside it, each closed at the bottom, the first step's title in both,
+/// and the footer.
+fn checklist_whole(s: &vt100::Screen) -> bool {
+    let rows = rows(s);
+    let Some(top) = rows.iter().position(|r| r.contains("╭ Steps (")) else {
+        return false;
+    };
+    // The detail box opens on the same row, right of the list.
+    let detail_open = rows[top].matches('╭').count() == 2;
+    let closed = rows.iter().skip(top + 1).any(|r| r.matches('╰').count() == 2);
+    detail_open && closed && header_and_footer(&rows) && rows_with(&rows, "│") > 5
+}
+
+fn floor_whole(s: &vt100::Screen) -> bool {
     rows(s).first().is_some_and(|r| r.contains("floor: one line, q quits"))
 }
 
-/// One start: spawn to first complete frame, in milliseconds.
-fn once(bin: &std::path::Path, probe: fn(&vt100::Screen) -> bool) -> Res<f64> {
-    let sb = Sandbox::new();
+struct Case {
+    name: &'static str,
+    args: &'static [&'static str],
+    whole: fn(&vt100::Screen) -> bool,
+}
+
+const CASES: &[Case] = &[
+    Case { name: "cutover (picker)", args: &[], whole: picker_whole },
+    Case { name: "cutover open postnl", args: &["open", "postnl"], whole: checklist_whole },
+];
+
+/// A fresh sandbox at one fixed place, so that every run shows the same
+/// paths (the picker names the state file) and frames compare cell for
+/// cell: its environment, and the folder it lives in.
+struct Home {
+    dir: std::path::PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Home {
+    fn fresh() -> Res<Home> {
+        let dir = std::env::temp_dir().join(format!("cutover-startup-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let sb = Sandbox::new();
+        for d in ["home", "config", "data", "cache", "state"] {
+            std::fs::create_dir_all(dir.join(d))?;
+        }
+        let from = sb.path().display().to_string();
+        let to = dir.display().to_string();
+        let env = sb.env().into_iter().map(|(k, v)| (k, v.replace(&from, &to))).collect();
+        Ok(Home { dir, env })
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The frame `bin args` settles on, from an untimed run; an error if it is
+/// not whole.
+fn reference(bin: &std::path::Path, case: &Case) -> Res<vt100::Screen> {
+    let home = Home::fresh()?;
     let mut term = Term::open(COLS, ROWS)?;
-    term.arm(probe);
-    let t0 = term.spawn(bin, &[], &sb.env(), sb.path())?;
+    term.spawn(bin, case.args, &home.env, &home.dir)?;
+    term.wait_for(case.whole)?;
+    term.wait_quiet(Duration::from_millis(500))?;
+    let screen = term.screen();
+    term.quit()?;
+    if !(case.whole)(&screen) {
+        return Err(err(format!("{}: the settled frame is not whole:\n{}", case.name, screen.contents())));
+    }
+    Ok(screen)
+}
+
+/// One start: spawn to the read after which the screen is `want`, in
+/// milliseconds.
+fn once(bin: &std::path::Path, args: &[&str], want: Arc<vt100::Screen>) -> Res<f64> {
+    let home = Home::fresh()?;
+    let mut term = Term::open(COLS, ROWS)?;
+    term.arm(move |s| same_screen(s, &want, &|_| false));
+    let t0 = term.spawn(bin, args, &home.env, &home.dir)?;
     let hit = term.wait_hit(DEADLINE)?;
     let code = term.quit()?;
     if code != 0 {
@@ -49,30 +145,51 @@ fn once(bin: &std::path::Path, probe: fn(&vt100::Screen) -> bool) -> Res<f64> {
 
 fn main() -> Res<()> {
     build_release()?;
-    let cutover = release_bin();
     let floor = release_example("floor");
+    // The build under test; BENCH_BEFORE=path adds another build of
+    // cutover (the one before a change), timed in the same rounds so that
+    // both see the same load.
+    let mut builds = vec![("", release_bin())];
+    if let Some(p) = std::env::var_os("BENCH_BEFORE") {
+        builds.push(("before: ", std::path::PathBuf::from(p)));
+    }
     let runs = env_num("BENCH_RUNS", 40);
     println!("startup: {runs} runs each, {COLS}x{ROWS}, {}", machine());
-    // Warm the page cache for both binaries; not counted.
-    once(&cutover, picker_complete)?;
-    once(&floor, floor_complete)?;
-    let (mut c, mut f) = (Vec::new(), Vec::new());
-    for i in 0..runs {
-        // Alternate the order so that a burst of load hits both alike.
-        if i % 2 == 0 {
-            c.push(once(&cutover, picker_complete)?);
-            f.push(once(&floor, floor_complete)?);
-        } else {
-            f.push(once(&floor, floor_complete)?);
-            c.push(once(&cutover, picker_complete)?);
+    // References (and a warm page cache); not counted.
+    let floor_ref = Arc::new(reference(&floor, &Case { name: "floor", args: &[], whole: floor_whole })?);
+    // (label, binary, case, reference, samples)
+    let mut timed = Vec::new();
+    for (label, bin) in &builds {
+        for case in CASES {
+            let want = Arc::new(reference(bin, case)?);
+            timed.push((format!("{label}{}", case.name), bin.clone(), case, want, Vec::new()));
         }
     }
-    let (sc, sf) = (Stats::of(&c), Stats::of(&f));
-    println!("cutover first frame: {}", sc.line(" ms"));
-    println!("floor first frame:   {}", sf.line(" ms"));
-    println!("ratio of medians: {:.2}x (target: within 1.5x)", sc.median / sf.median);
-    let ratios: Vec<f64> = c.iter().zip(&f).map(|(a, b)| a / b).collect();
-    println!("ratio per pair:   {}", Stats::of(&ratios).line("x"));
+    let mut f = Vec::new();
+    for i in 0..runs {
+        // Alternate the order so that a burst of load hits all alike.
+        let floor_first = i % 2 == 0;
+        if floor_first {
+            f.push(once(&floor, &[], floor_ref.clone())?);
+        }
+        let n = timed.len();
+        for k in 0..n {
+            let (_, bin, case, want, samples) = &mut timed[if floor_first { k } else { n - 1 - k }];
+            samples.push(once(bin, case.args, want.clone())?);
+        }
+        if !floor_first {
+            f.push(once(&floor, &[], floor_ref.clone())?);
+        }
+    }
+    let sf = Stats::of(&f);
+    println!("{:<40} {}", "floor first frame:", sf.line(" ms"));
+    for (name, _, _, _, samples) in &timed {
+        let sc = Stats::of(samples);
+        let ratios: Vec<f64> = samples.iter().zip(&f).map(|(a, b)| a / b).collect();
+        println!("{:<40} {}", format!("{name} first frame:"), sc.line(" ms"));
+        println!("  ratio of medians: {:.2}x (target: within 1.5x)", sc.median / sf.median);
+        println!("  ratio per pair:   {}", Stats::of(&ratios).line("x"));
+    }
     components()?;
     println!("machine after: {}", machine());
     Ok(())
@@ -81,39 +198,16 @@ fn main() -> Res<()> {
 /// Where the time before the first frame goes, measured in this process:
 /// the parts of cutover's start that run before it enters the terminal.
 fn components() -> Res<()> {
-    use cutover::check::ratelimit::RateLimiter;
-    use cutover::check::runner::{Runner, RunnerDeps};
-    use cutover::check::secret::SecretStore;
-    use cutover::clock::{Clock, SystemClock};
-    use std::sync::{Arc, RwLock};
     use std::time::Instant;
     let runs = 15;
-    let (mut catalog, mut runner) = (Vec::new(), Vec::new());
+    let mut catalog = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
         let c = cutover::guide::Catalog::built_in();
         catalog.push(ms(t.elapsed()));
         std::hint::black_box(c);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let deps = RunnerDeps {
-            config: cutover::config::Config::default(),
-            secrets: Arc::new(RwLock::new(SecretStore::empty())),
-            clock: clock.clone(),
-            resolver: Arc::new(cutover::checking::LoopbackResolver),
-            rate_limiter: RateLimiter::new(None, clock),
-            env_vars: Arc::new(|_| None),
-            lang: "en".into(),
-        };
-        let t = Instant::now();
-        let r = Runner::new(deps).map_err(err)?;
-        runner.push(ms(t.elapsed()));
-        std::hint::black_box(r);
     }
     println!("in process, parts of the start before the first frame:");
-    println!("  Catalog::built_in (parse and validate both guides): {}", Stats::of(&catalog).line(" ms"));
-    println!(
-        "  Runner::new (two HTTP clients, each loading the system's root certificates): {}",
-        Stats::of(&runner).line(" ms")
-    );
+    println!("  Catalog::built_in (both built-in guides): {}", Stats::of(&catalog).line(" ms"));
     Ok(())
 }

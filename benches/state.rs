@@ -146,7 +146,72 @@ fn copy_state(from: &Store, to_dir: &Path) -> Res<Store> {
     let to = Store::new(to_dir.join("state.toml"));
     std::fs::copy(from.path(), to.path())?;
     std::fs::copy(from.archive_path(), to.archive_path())?;
+    if from.checks_archive_path().exists() {
+        std::fs::copy(from.checks_archive_path(), to.checks_archive_path())?;
+    }
     Ok(to)
+}
+
+/// The same progress as a schema-1 file: every check record in full in the
+/// state (up to 20 per step, as schema 1 kept them), no check archive.
+fn as_schema_1(store: &Store, dir: &Path) -> Res<Store> {
+    let mut p = store.load()?;
+    for a in store.archived_checks()? {
+        let step = p.guides.entry(a.guide).or_default().steps.entry(a.step).or_default();
+        if !step.checks.iter().any(|c| c.same_run(&a.record)) {
+            step.checks.push(a.record);
+        }
+    }
+    for r in p.guides.values_mut().flat_map(|g| g.steps.values_mut()) {
+        r.checks.sort_by_key(|c| c.at);
+        let excess = r.checks.len().saturating_sub(cutover::progress::CHECK_HISTORY);
+        r.checks.drain(..excess);
+    }
+    p.schema = 1;
+    let to = Store::new(dir.join("state.toml"));
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(to.path(), to_toml(&p)?)?;
+    std::fs::copy(store.archive_path(), to.archive_path())?;
+    Ok(to)
+}
+
+/// Runs the release binary's `mark` on `state`: wall time and peak memory
+/// (the child's own max RSS, from wait4).
+fn mark_once(bin: &Path, state: &Path, status: &str) -> Res<(f64, u64)> {
+    let sb = Sandbox::new();
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(["mark", "postnl", "go-live", status]).env_clear();
+    for (k, v) in sb.env() {
+        cmd.env(k, v);
+    }
+    cmd.env("CUTOVER_STATE", state).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let t = Instant::now();
+    let child = cmd.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status_code: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value to be filled in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, whose pid we hold; the pointers are valid.
+    let r = unsafe { libc::wait4(pid, &mut status_code, 0, &mut usage) };
+    let took = ms(t.elapsed());
+    std::mem::forget(child);
+    if r != pid || !libc::WIFEXITED(status_code) || libc::WEXITSTATUS(status_code) != 0 {
+        return Err(err(format!("cutover mark failed ({status_code})")));
+    }
+    Ok((took, u64::try_from(usage.ru_maxrss).unwrap_or(0)))
+}
+
+fn time_marks(bin: &Path, what: &str, state: &Path, runs: usize) -> Res<(Stats, u64)> {
+    let mut times = Vec::new();
+    let mut peak = 0;
+    for i in 0..runs {
+        let (t, rss) = mark_once(bin, state, if i % 2 == 0 { "done" } else { "skipped" })?;
+        times.push(t);
+        peak = peak.max(rss);
+    }
+    let stats = Stats::of(&times);
+    println!("  {what}: cutover mark        {}; peak {:.1} MiB", stats.line(" ms"), peak as f64 / 1024.0);
+    Ok((stats, peak))
 }
 
 fn time_store(what: &str, store: &Store, runs: usize) -> Res<()> {
@@ -159,8 +224,12 @@ fn time_store(what: &str, store: &Store, runs: usize) -> Res<()> {
         let t = Instant::now();
         let p = store.load()?;
         load.push(ms(t.elapsed()));
-        if p.events.len() != 1000 {
-            return Err(err(format!("expected 1000 events in the state, found {}", p.events.len())));
+        if p.events.len() != cutover::progress::EVENTS_KEPT {
+            return Err(err(format!(
+                "expected {} events in the state, found {}",
+                cutover::progress::EVENTS_KEPT,
+                p.events.len()
+            )));
         }
         let status = if i % 2 == 0 { Status::Skipped } else { Status::Done };
         let op = Op::SetStatus { guide: "postnl".into(), step: "go-live".into(), status, hash: None };
@@ -257,6 +326,37 @@ fn main() -> Res<()> {
     time_memory(&text, runs)?;
 
     let bin = release_bin();
+    println!(
+        "state file {} KiB, check archive {} KiB, event archive {} KiB",
+        size(on_disk.path()) / 1024,
+        size(&on_disk.checks_archive_path()) / 1024,
+        size(&on_disk.archive_path()) / 1024
+    );
+    // A mark on this state against a mark on a fresh one (target: within
+    // 3x), and every command's peak memory (target: under 30 MiB).
+    let fresh_dir = tempfile::Builder::new().prefix("cutover-bench").tempdir_in(&disk_root)?;
+    let fresh = fresh_dir.path().join("state.toml");
+    let mark_runs = runs.clamp(5, 30);
+    let (fresh_stats, fresh_peak) = time_marks(&bin, "fresh state", &fresh, mark_runs)?;
+    let (big_stats, big_peak) = time_marks(&bin, "this state ", on_disk.path(), mark_runs)?;
+    println!(
+        "  mark on this state / on a fresh one: {:.2}x (median), peaks {:.1} / {:.1} MiB",
+        big_stats.median / fresh_stats.median,
+        big_peak as f64 / 1024.0,
+        fresh_peak as f64 / 1024.0
+    );
+    // The first, migrating write of a schema-1 file of the same progress.
+    let old_dir = tempfile::Builder::new().prefix("cutover-bench").tempdir_in(&disk_root)?;
+    let old = as_schema_1(&on_disk, old_dir.path())?;
+    println!("  schema-1 file of the same progress: {} KiB", size(old.path()) / 1024);
+    let (t, rss) = mark_once(&bin, old.path(), "done")?;
+    println!(
+        "  first write of the schema-1 file (migrates): {t:.1} ms, peak {:.1} MiB; after it: state {} KiB, check archive {} KiB",
+        rss as f64 / 1024.0,
+        size(old.path()) / 1024,
+        size(&old.checks_archive_path()) / 1024
+    );
+
     let (first, history, saved) = tui_memory(&bin, Some(on_disk.path()))?;
     println!(
         "TUI peak memory (VmHWM) on this state: {:.1} MiB after the first frame, {:.1} MiB with a guide's history open, {:.1} MiB after a save (target: under 20 MB)",

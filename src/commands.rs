@@ -484,6 +484,14 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
     let before: Vec<Option<&str>> =
         events.iter().map(|e| crate::progress::notes::before_of(&history, &mut used, e)).collect();
     if json_out {
+        // Every check run in full, from the check archive.
+        let checks: Vec<serde_json::Value> = store
+            .archived_checks()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| a.guide == guide)
+            .map(|a| json!({"step": a.step, "record": a.record}))
+            .collect();
         let list: Vec<serde_json::Value> = events
             .iter()
             .zip(&before)
@@ -498,7 +506,8 @@ pub fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Wri
         let _ = writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&json!({"guide": guide, "events": list})).unwrap_or_default()
+            serde_json::to_string_pretty(&json!({"guide": guide, "events": list, "checks": checks}))
+                .unwrap_or_default()
         );
     } else {
         for (e, before) in events.iter().zip(&before) {
@@ -574,6 +583,9 @@ pub fn render_report(
         guide.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
     let evidence = crate::report::evidence::list(state_path, guide.id())?;
     let shown = state_path.display().to_string();
+    // The state keeps each check's latest verdict; the report shows it in
+    // full (request, excerpt, what it proved) from the check archive.
+    let progress = &Store::new(state_path).with_full_records(progress.clone());
     let input = crate::report::ReportInput {
         guide,
         lang,

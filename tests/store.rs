@@ -72,7 +72,12 @@ fn round_trip_keeps_everything_and_reads_as_toml() {
     let loaded = store.load().unwrap();
     assert_eq!(loaded, saved);
     assert_eq!(loaded.step("postnl", "sandbox-api-key").unwrap().note, TRICKY);
-    assert_eq!(loaded.step("postnl", "sandbox-api-key").unwrap().checks[0], check("key refused: \"Invalid ApiKey\""));
+    // The state keeps the run slim; the check archive keeps it whole.
+    let full = check("key refused: \"Invalid ApiKey\"");
+    assert_eq!(loaded.step("postnl", "sandbox-api-key").unwrap().checks[0], full.slim());
+    let archived = store.archived_checks().unwrap();
+    assert_eq!(archived.len(), 1);
+    assert_eq!(archived[0].record, full);
     assert_eq!(loaded.events, events);
 
     let text = fs::read_to_string(store.path()).unwrap();
@@ -87,7 +92,7 @@ fn round_trip_keeps_everything_and_reads_as_toml() {
     assert!(text.contains("ünïcødé ✓ 日本語 🚚"), "unicode is written as is: {text}");
     // Any TOML reader can read it.
     let table: toml::Table = toml::from_str(&text).unwrap();
-    assert_eq!(table["schema"].as_integer(), Some(1));
+    assert_eq!(table["schema"].as_integer(), Some(i64::from(cutover::progress::STATE_SCHEMA)));
 
     // The pure functions agree with the file.
     assert_eq!(from_toml(&to_toml(&loaded).unwrap(), "x").unwrap(), loaded);
@@ -187,7 +192,10 @@ fn newer_schema_is_refused_with_update_advice_and_left_untouched() {
     let bytes = b"# from the future\nschema = 3\nsync = { peer = \"x\" }\n\n[guides.g.steps.s]\nstatus = \"verified\"\nrisk = 2\n";
     fs::write(store.path(), bytes).unwrap();
     let err = store.load().unwrap_err();
-    assert!(matches!(err, StoreError::NewerSchema { found: 3, supported: 1, .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 3, supported: cutover::progress::STATE_SCHEMA, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().to_lowercase().contains("update cutover"), "{err}");
     assert!(store.apply(&[status("g", "s", Status::Done)], "a", t(0)).is_err());
     assert_eq!(fs::read(store.path()).unwrap(), bytes);

@@ -43,9 +43,14 @@ fn crash_child() {
 /// Runs one writer until it has saved at least once, kills it after a short
 /// random delay, and returns the highest N it reported as saved.
 fn run_and_kill(path: &Path, round: u64) -> u64 {
+    run_and_kill_child("crash_child", CHILD_ENV, path, round)
+}
+
+/// As [`run_and_kill`], for the writer test `child` started with `env`.
+fn run_and_kill_child(child: &str, env: &str, path: &Path, round: u64) -> u64 {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, path)
+        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+        .env(env, path)
         .env("CUTOVER_CRASH_ROUND", round.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -88,7 +93,8 @@ fn killed_writers_never_lose_a_reported_save() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path().join("state.toml"));
     // Start at the event limit, so every save also appends to the archive.
-    let seed: Vec<Op> = (0..995).map(|i| op(0, i)).collect();
+    let seed_n = cutover::progress::EVENTS_KEPT as u64 - 5;
+    let seed: Vec<Op> = (0..seed_n).map(|i| op(0, i)).collect();
     store.apply(&seed, "seed", Timestamp::now()).unwrap();
 
     let started = Instant::now();
@@ -128,7 +134,7 @@ fn killed_writers_never_lose_a_reported_save() {
         for e in &all {
             *count.entry(e.by.as_str()).or_default() += 1;
         }
-        assert_eq!(count.get("seed"), Some(&995), "round {round}: seed events");
+        assert_eq!(count.get("seed"), Some(&(seed_n as usize)), "round {round}: seed events");
         if let Some((by, n)) = count.iter().find(|(by, n)| **by != "seed" && **n > 1) {
             panic!("round {round}: event of {by} appears {n} times");
         }
@@ -152,4 +158,94 @@ fn tmp_files(dir: &Path) -> usize {
         .unwrap()
         .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".tmp")))
         .count()
+}
+
+const CHECKS_CHILD_ENV: &str = "CUTOVER_CRASH_CHECKS_CHILD";
+
+fn check_op(round: u64, n: u64) -> Op {
+    Op::RecordCheck {
+        guide: "g".into(),
+        step: format!("s{}", n % STEPS),
+        record: Box::new(cutover::progress::CheckRecord {
+            at: Timestamp::from_second(1_800_000_000 + (round * 100_000 + n) as i64).unwrap(),
+            by: "writer".into(),
+            env: Some("sandbox".into()),
+            check: "Key accepted".into(),
+            verdict: cutover::progress::Verdict::Pass,
+            message: format!("r{round}-{n}"),
+            hint: None,
+            duration_ms: 1,
+            request: Some(format!("GET https://api.example.test/r{round}/{n}")),
+            http_status: Some(200),
+            excerpt: Some(format!("/n = {n}")),
+            proved: None,
+            would_prove: None,
+            not_proved: None,
+            trace_id: None,
+            key_sent_to: None,
+            details: vec![],
+        }),
+    }
+}
+
+/// The writer for the check archive: each save records a check run (the
+/// full record appended to the check archive, fsynced, then the state with
+/// its slim latest renamed in), so every kill can land between the two.
+#[test]
+fn crash_checks_child() {
+    let Ok(path) = std::env::var(CHECKS_CHILD_ENV) else {
+        return;
+    };
+    let round: u64 = std::env::var("CUTOVER_CRASH_ROUND").unwrap().parse().unwrap();
+    let store = Store::new(path);
+    for n in 1.. {
+        store.apply(&[check_op(round, n)], "writer", Timestamp::now()).unwrap();
+        println!("saved {n}");
+    }
+}
+
+/// Kill -9 during saves that touch both the state and the check archive:
+/// after every kill the state parses, the archive reads, every check run
+/// reported as saved is in the archive exactly once, and each step's slim
+/// latest in the state is the newest run the archive holds for it (or a
+/// later one whose save the kill cut short).
+#[test]
+fn killed_writers_never_lose_a_check_record() {
+    let rounds: u64 = std::env::var("CUTOVER_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("state.toml"));
+    let mut between = 0;
+    for round in 1..=rounds {
+        let saved = run_and_kill_child("crash_checks_child", CHECKS_CHILD_ENV, store.path(), round);
+
+        let p: Progress = store.load().unwrap_or_else(|e| panic!("round {round}: the state does not parse: {e}"));
+        let runs = store.archived_checks().unwrap_or_else(|e| panic!("round {round}: the archive does not read: {e}"));
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for a in &runs {
+            *count.entry(a.record.message.clone()).or_default() += 1;
+        }
+        for n in 1..=saved {
+            let m = format!("r{round}-{n}");
+            assert_eq!(count.get(&m), Some(&1), "round {round}: the reported run {m} is not in the archive once");
+            assert!(
+                runs.iter().any(|a| a.record.message == m && a.record.excerpt.as_deref() == Some(&format!("/n = {n}")))
+            );
+        }
+        // The archive may hold one run more than was reported: the kill came
+        // after the archive's fsync and before the state's rename.
+        if count.keys().any(|m| m == &format!("r{round}-{}", saved + 1)) {
+            between += 1;
+        }
+        for k in 0..STEPS {
+            let Some(r) = p.step("g", &format!("s{k}")) else { continue };
+            assert_eq!(r.checks.len(), 1, "round {round}: one slim latest per check");
+            assert!(
+                r.checks[0].request.is_none() && r.checks[0].excerpt.is_none(),
+                "round {round}: the state stays slim"
+            );
+        }
+    }
+    eprintln!(
+        "{rounds} kill rounds on check saves; a kill landed between the archive append and the state rename {between} times"
+    );
 }

@@ -9,10 +9,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-/// The state file format this build writes.
-pub const STATE_SCHEMA: u32 = 1;
-/// Check runs kept per step; older ones are dropped from the step (the event
-/// log keeps their verdicts).
+/// The state file format this build writes. Schema 2 keeps, per check and
+/// environment, only the latest run's verdict, time, who, environment,
+/// message and hint; every run in full (request line, excerpt, details)
+/// lives in the check archive beside the state (`<stem>.checks.toml`).
+/// Schema 1 files (up to 20 full runs per step) are read, and migrated on
+/// their first write, the archive taking every record.
+pub const STATE_SCHEMA: u32 = 2;
+/// The oldest state schema this build reads (and migrates).
+pub const STATE_SCHEMA_OLDEST: u32 = 1;
+/// Check runs a schema-1 file kept per step.
 pub const CHECK_HISTORY: usize = 20;
 /// Events kept in the state file; older ones move to the archive file.
 pub const EVENTS_KEPT: usize = 1000;
@@ -177,12 +183,48 @@ pub struct StepRecord {
     /// changed content was last acknowledged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
-    /// Latest check runs, oldest first, at most [`CHECK_HISTORY`].
+    /// The latest run of each check and environment, oldest first, slim
+    /// ([`CheckRecord::slim`]); a schema-1 file held up to
+    /// [`CHECK_HISTORY`] full runs here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckRecord>,
 }
 
 impl CheckRecord {
+    /// What the state file keeps of a run: the verdict, its time, who, the
+    /// environment, the message and the hint, the status and duration, and
+    /// the detail lines a person reads on the step (probe rows). The request
+    /// line, the excerpt, what it proved and the trace id are in the check
+    /// archive.
+    pub fn slim(&self) -> CheckRecord {
+        CheckRecord {
+            at: self.at,
+            by: self.by.clone(),
+            env: self.env.clone(),
+            check: self.check.clone(),
+            verdict: self.verdict,
+            message: self.message.clone(),
+            hint: self.hint.clone(),
+            duration_ms: self.duration_ms,
+            request: None,
+            http_status: self.http_status,
+            excerpt: None,
+            proved: None,
+            would_prove: None,
+            not_proved: None,
+            trace_id: None,
+            key_sent_to: None,
+            // Probe rows and timings are what a person reads on the step.
+            details: self.details.clone(),
+        }
+    }
+
+    /// The same run, whatever of it each copy kept (a slim record in the
+    /// state, the full one in the archive).
+    pub fn same_run(&self, other: &CheckRecord) -> bool {
+        self.at == other.at && self.check == other.check && self.env == other.env && self.by == other.by
+    }
+
     /// A pass claims what it proved; any other verdict only what it would
     /// have proved. Older files stored `proved` for every verdict: this moves
     /// it where it belongs.
@@ -434,11 +476,11 @@ impl Progress {
             }
             Op::RecordCheck { guide, step, record } => {
                 let r = self.step_mut(guide, step);
-                let mut kept = (**record).clone();
-                kept.normalize_proof();
+                // The state keeps the latest run of each check and
+                // environment, slim; the store archives the full record.
+                let kept = record.slim();
+                r.checks.retain(|c| !(c.check == kept.check && c.env == kept.env));
                 r.checks.push(kept);
-                let excess = r.checks.len().saturating_sub(CHECK_HISTORY);
-                r.checks.drain(..excess);
                 let env = record.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
                 ("check", format!("{}{env}: {}", record.verdict, record.message))
             }
@@ -458,6 +500,23 @@ impl Progress {
         };
         self.events.push(event.clone());
         event
+    }
+
+    /// From a schema-1 file to this build's schema: each step keeps the
+    /// latest run of each check and environment, slim (the store archived
+    /// every record first).
+    pub fn migrate_to_current(&mut self) {
+        for r in self.guides.values_mut().flat_map(|g| g.steps.values_mut()) {
+            let mut latest: Vec<CheckRecord> = Vec::new();
+            for c in r.checks.iter().rev() {
+                if !latest.iter().any(|l| l.check == c.check && l.env == c.env) {
+                    latest.push(c.slim());
+                }
+            }
+            latest.reverse();
+            r.checks = latest;
+        }
+        self.schema = STATE_SCHEMA;
     }
 
     /// Removes and returns the events beyond the newest [`EVENTS_KEPT`], for
@@ -507,21 +566,21 @@ mod tests {
     }
 
     #[test]
-    fn check_history_is_bounded() {
+    fn the_state_keeps_the_latest_run_of_each_check_slim() {
         let mut p = Progress::default();
         for i in 0..25 {
             let record = CheckRecord {
                 at: t(i),
                 by: "a".into(),
-                env: None,
+                env: if i % 2 == 0 { Some("sandbox".into()) } else { Some("production".into()) },
                 check: "http".into(),
                 verdict: Verdict::Pass,
                 message: format!("run {i}"),
                 hint: None,
                 duration_ms: 1,
-                request: None,
+                request: Some("GET https://api.example.test/x".into()),
                 http_status: None,
-                excerpt: None,
+                excerpt: Some("/Warnings/0/Message = x".into()),
                 proved: None,
                 would_prove: None,
                 not_proved: None,
@@ -532,8 +591,12 @@ mod tests {
             p.apply(&Op::RecordCheck { guide: "g".into(), step: "s".into(), record: Box::new(record) }, "a", t(i));
         }
         let r = p.step("g", "s").cloned().unwrap_or_default();
-        assert_eq!(r.checks.len(), CHECK_HISTORY);
-        assert_eq!(r.checks.first().map(|c| c.message.as_str()), Some("run 5"));
+        // One per check and environment: the latest, without what the
+        // archive keeps.
+        let msgs: Vec<&str> = r.checks.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(msgs, vec!["run 23", "run 24"]);
+        assert!(r.checks.iter().all(|c| c.request.is_none() && c.excerpt.is_none()));
+        assert_eq!(r.verdict().map(|(v, _)| v), Some(Verdict::Pass));
     }
 
     fn set_note(note: &str, base: Option<&str>) -> Op {

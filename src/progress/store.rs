@@ -18,7 +18,7 @@
 //!   refused: cutover never follows a link it did not expect there.
 
 use super::Op;
-use super::model::{Event, GuideProgress, Progress, STATE_SCHEMA};
+use super::model::{CheckRecord, Event, GuideProgress, Progress, STATE_SCHEMA, STATE_SCHEMA_OLDEST};
 use crate::files;
 use crate::guide::parse::line_col;
 use crate::sanitize;
@@ -180,7 +180,7 @@ fn parse_disk(src: &str, file: &str) -> Result<(Progress, u64), StoreError> {
     }
     match toml::from_str::<DiskIn>(body) {
         Ok(d) => {
-            if d.schema != STATE_SCHEMA {
+            if !(STATE_SCHEMA_OLDEST..=STATE_SCHEMA).contains(&d.schema) {
                 return Err(schema_error(body, file).unwrap_or_else(|| {
                     parse_error(body, file, 0, format!("state schema {} is not supported", d.schema))
                 }));
@@ -207,7 +207,7 @@ fn schema_error(src: &str, file: &str) -> Option<StoreError> {
     let probe: SchemaProbe = toml::from_str(src).ok()?;
     let schema = probe.schema?;
     let found = *schema.get_ref();
-    if found == i64::from(STATE_SCHEMA) {
+    if (i64::from(STATE_SCHEMA_OLDEST)..=i64::from(STATE_SCHEMA)).contains(&found) {
         return None;
     }
     if found > i64::from(STATE_SCHEMA)
@@ -347,6 +347,14 @@ impl Store {
         self.dir().join(format!("{stem}.archive.toml"))
     }
 
+    /// `<stem>.checks.toml` beside the state: every check run in full,
+    /// append-only.
+    pub fn checks_archive_path(&self) -> PathBuf {
+        let stem =
+            self.path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state".to_string());
+        self.dir().join(format!("{stem}.checks.toml"))
+    }
+
     fn shown(&self) -> String {
         shown(&self.path)
     }
@@ -394,6 +402,34 @@ impl Store {
         };
         if ops.is_empty() {
             return Ok((progress, Vec::new()));
+        }
+        // Every run in full goes to the check archive, fsynced before the
+        // state that keeps only its slim latest is renamed in. A schema-1
+        // file migrates on this first write: the archive takes every record
+        // it held.
+        let mut full: Vec<ArchivedCheck> = Vec::new();
+        let migrating = progress.schema < STATE_SCHEMA;
+        if migrating {
+            for (guide, g) in &progress.guides {
+                for (step, r) in &g.steps {
+                    for rec in &r.checks {
+                        full.push(ArchivedCheck { guide: guide.clone(), step: step.clone(), record: rec.clone() });
+                    }
+                }
+            }
+        }
+        for op in ops {
+            if let Op::RecordCheck { guide, step, record } = op {
+                let mut rec = (**record).clone();
+                rec.normalize_proof();
+                full.push(ArchivedCheck { guide: guide.clone(), step: step.clone(), record: rec });
+            }
+        }
+        if !full.is_empty() {
+            self.append_checks(&full)?;
+        }
+        if migrating {
+            progress.migrate_to_current();
         }
         // What each changed note said before goes to the note history.
         let mut notes = super::notes::Changes::new(by, at);
@@ -589,10 +625,79 @@ impl Store {
         Ok(first_seq + k)
     }
 
+    /// Appends full check records to the check archive and fsyncs it.
+    fn append_checks(&self, records: &[ArchivedCheck]) -> Result<(), StoreError> {
+        let path = self.checks_archive_path();
+        let mut file = open_or_create(&path, OpenMode::Append)?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut text = String::new();
+        if len == 0 {
+            text.push_str(CHECKS_HEADER);
+        }
+        for r in records {
+            let block = toml::to_string(&ChecksBlock { check: std::slice::from_ref(r) }).map_err(|e| {
+                StoreError::Io { file: shown(&path), message: format!("cannot write a check record as TOML: {e}") }
+            })?;
+            // A block starts on a line of its own, after a torn one too.
+            text.push('\n');
+            text.push_str(&block);
+        }
+        file.write_all(text.as_bytes()).map_err(|e| StoreError::io(&path, &e))?;
+        file.sync_all().map_err(|e| StoreError::io(&path, &e))?;
+        Ok(())
+    }
+
+    /// Every check run in full, oldest first: the check archive, then any
+    /// record only the state holds (a schema-1 file not yet migrated).
+    /// Duplicates (a save that died after appending and was made again) and
+    /// a torn last entry are dropped. Read only for the history and reports.
+    pub fn archived_checks(&self) -> Result<Vec<ArchivedCheck>, StoreError> {
+        let path = self.checks_archive_path();
+        let mut out: Vec<ArchivedCheck> = match read_regular(&path, MAX_CHECKS_ARCHIVE_BYTES)? {
+            None => Vec::new(),
+            Some((bytes, _)) => parse_checks(&String::from_utf8_lossy(&bytes)),
+        };
+        if let Ok(p) = self.load() {
+            for (guide, g) in &p.guides {
+                for (step, r) in &g.steps {
+                    for rec in &r.checks {
+                        if !out.iter().any(|a| &a.guide == guide && &a.step == step && a.record.same_run(rec)) {
+                            out.push(ArchivedCheck { guide: guide.clone(), step: step.clone(), record: rec.clone() });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `progress` with each slim latest record replaced by its full copy
+    /// from the archive (for reports).
+    pub fn with_full_records(&self, mut progress: Progress) -> Progress {
+        let Ok(all) = self.archived_checks() else {
+            return progress;
+        };
+        for (guide, g) in progress.guides.iter_mut() {
+            for (step, r) in g.steps.iter_mut() {
+                for rec in r.checks.iter_mut() {
+                    if let Some(a) =
+                        all.iter().rev().find(|a| &a.guide == guide && &a.step == step && a.record.same_run(rec))
+                    {
+                        *rec = a.record.clone();
+                    }
+                }
+            }
+        }
+        progress
+    }
+
     /// Deletes temp files a killed writer left behind. Called under the lock,
     /// when no other writer can be between creating and renaming one.
     fn remove_stale_temps(&self) {
-        let prefix = temp_prefix(&self.file_name());
+        // The state's own temps (`.state.toml.…tmp`) and those of the files
+        // beside it that share its stem (`.state.notes.toml.…tmp`).
+        let stem = self.path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let prefix = if stem.is_empty() { temp_prefix(&self.file_name()) } else { format!(".{stem}.") };
         let Ok(entries) = fs::read_dir(self.dir()) else {
             return;
         };
@@ -604,6 +709,61 @@ impl Store {
             }
         }
     }
+}
+
+/// One check run in the check archive: which guide and step it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedCheck {
+    pub guide: String,
+    pub step: String,
+    pub record: CheckRecord,
+}
+
+#[derive(Serialize)]
+struct ChecksBlock<'a> {
+    check: &'a [ArchivedCheck],
+}
+
+#[derive(Deserialize)]
+struct ChecksBlockIn {
+    check: Vec<ArchivedCheck>,
+}
+
+const CHECKS_HEADER: &str = "# cutover check archive: every check run in full, oldest first, appended by cutover.\n# The state file keeps only each check's latest verdict; this file keeps the rest.\n";
+
+/// The most of the check archive read.
+const MAX_CHECKS_ARCHIVE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The entries of a check archive, each `[[check]]` block parsed on its
+/// own so that a torn last block (a writer killed mid-append) costs only
+/// itself; duplicates dropped.
+fn parse_checks(text: &str) -> Vec<ArchivedCheck> {
+    let mut out: Vec<ArchivedCheck> = Vec::new();
+    let mut blocks: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line == "[[check]]" {
+            blocks.push(String::new());
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push_str(line);
+            b.push('\n');
+        }
+    }
+    for b in blocks {
+        let Ok(parsed) = toml::from_str::<ChecksBlockIn>(&b) else { continue };
+        for a in parsed.check {
+            if !out
+                .iter()
+                .rev()
+                .take(64)
+                .any(|o| o.guide == a.guide && o.step == a.step && o.record.same_run(&a.record))
+            {
+                out.push(a);
+            }
+        }
+    }
+    out
 }
 
 fn temp_prefix(name: &str) -> String {
@@ -620,7 +780,6 @@ pub(crate) fn regular_meta(path: &Path) -> Result<Option<Metadata>, StoreError> 
     Ok(files::regular_meta(path)?)
 }
 
-/// Reads a regular file (not through a symlink). None if it is missing.
 /// Who holds the lock on `file`: the process Linux's /proc/locks names for
 /// its inode, with its user ("bob (pid 4242)"). None where that is not
 /// known.
@@ -670,6 +829,7 @@ fn refuse_read_only(path: &Path, meta: &Metadata) -> Result<(), StoreError> {
     ))
 }
 
+/// Reads a regular file (not through a symlink). None if it is missing.
 pub(crate) fn read_regular(path: &Path, max: u64) -> Result<Option<(Vec<u8>, Metadata)>, StoreError> {
     Ok(files::read_regular(path, max)?)
 }
@@ -926,7 +1086,7 @@ mod tests {
             from_toml(src, "s.toml"),
             Err(StoreError::NewerSchema { found: 7, supported: STATE_SCHEMA, .. })
         ));
-        let src = "schema = 2\n";
+        let src = "schema = 3\n";
         let err = from_toml(src, "s.toml").unwrap_err();
         assert!(err.to_string().contains("update cutover") || err.to_string().contains("Update cutover"), "{err}");
     }

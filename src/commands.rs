@@ -140,6 +140,36 @@ pub fn find_step<'a>(
 
 /// Opens the state for a command, honouring --reset-state.
 pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
+    let store = prepare_store(env, g, err)?;
+    match store.load() {
+        Ok(p) => Ok((store, p)),
+        Err(e) => {
+            explain_unreadable(&e, err);
+            Err(exit::STATE)
+        }
+    }
+}
+
+/// Says why the state file cannot be read, and that nothing was changed.
+fn explain_unreadable(e: &StoreError, err: &mut dyn Write) {
+    let _ = writeln!(err, "cutover: cannot read the state file: {e}");
+    if matches!(e, StoreError::Parse { .. } | StoreError::NewerSchema { .. }) {
+        let _ = writeln!(
+            err,
+            "cutover: nothing was changed. Fix the file by hand, or run with --reset-state to move it aside and start fresh."
+        );
+    } else {
+        // Access, not content: the fix is named in the message.
+        let _ = writeln!(err, "cutover: nothing was changed.");
+    }
+    if matches!(e, StoreError::NewerSchema { .. }) {
+        let _ = writeln!(err, "cutover: (a newer cutover wrote it: updating cutover is the better fix)");
+    }
+}
+
+/// The store for a command, honouring --reset-state, without reading the
+/// state (a command that only changes it lets `Store::apply` read it, once).
+fn prepare_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<Store, i32> {
     // A long wait for the lock is said on stderr.
     let store = Store::new(env.state_path(g))
         .with_wait_notice(crate::progress::store::WaitNotice(std::sync::Arc::new(|m: &str| eprintln!("cutover: {m}"))))
@@ -166,25 +196,7 @@ pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, 
             }
         }
     }
-    match store.load() {
-        Ok(p) => Ok((store, p)),
-        Err(e) => {
-            let _ = writeln!(err, "cutover: cannot read the state file: {e}");
-            if matches!(e, StoreError::Parse { .. } | StoreError::NewerSchema { .. }) {
-                let _ = writeln!(
-                    err,
-                    "cutover: nothing was changed. Fix the file by hand, or run with --reset-state to move it aside and start fresh."
-                );
-            } else {
-                // Access, not content: the fix is named in the message.
-                let _ = writeln!(err, "cutover: nothing was changed.");
-            }
-            if matches!(e, StoreError::NewerSchema { .. }) {
-                let _ = writeln!(err, "cutover: (a newer cutover wrote it: updating cutover is the better fix)");
-            }
-            Err(exit::STATE)
-        }
-    }
+    Ok(store)
 }
 
 pub fn entries(catalog: &Catalog) -> Vec<GuideEntry> {
@@ -314,11 +326,15 @@ pub fn mark(
             return exit::USAGE;
         }
     };
-    let (store, progress) = match open_store(env, g, err) {
-        Ok(x) => x,
+    // The state is read once, by the save itself, under its lock.
+    let store = match prepare_store(env, g, err) {
+        Ok(s) => s,
         Err(code) => return code,
     };
-    if status == Status::Done {
+    let warn_requires = |progress: &crate::progress::Progress, err: &mut dyn Write| {
+        if status != Status::Done {
+            return;
+        }
         let prefs = env.lang_pref(g);
         let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
         let title = |s: &crate::guide::Step| crate::sanitize::line(s.title.get(&lang, &gd.languages));
@@ -337,7 +353,7 @@ pub fn mark(
                 missing.join("\", \"")
             );
         }
-    }
+    };
     if let Some(n) = note {
         let guard = known_secrets(env, &catalog);
         if let Some(why) = guard.guard_broken() {
@@ -358,9 +374,14 @@ pub fn mark(
         ops.push(Op::SetNote { guide: guide.into(), step: step.into(), note: n.to_string(), base: None });
     }
     match store.apply(&ops, &env.user(g), env.clock.now()) {
-        Ok(_) => {
+        Ok((progress, _)) => {
+            warn_requires(&progress, err);
             let _ = writeln!(out, "{guide} {step}: {status}");
             exit::OK
+        }
+        Err(e @ (StoreError::Parse { .. } | StoreError::NewerSchema { .. })) => {
+            explain_unreadable(&e, err);
+            exit::STATE
         }
         Err(e) => {
             let _ = writeln!(err, "cutover: not saved: {e}");

@@ -126,7 +126,8 @@ fn main() -> Res<()> {
     term.spawn(&bin, &["open", "load"], &sb.env(), sb.path())?;
     term.wait_text("0/20 steps done")?;
     term.send(b"C")?;
-    term.wait_text("running 20 checks")?;
+    // The footer says "run all: 0/20 checks · 20 running" while they run.
+    term.wait_text("20 running")?;
     term.wait_quiet(Duration::from_millis(60))?;
     let start = std::time::Instant::now();
     let busy = measure(&mut term, presses, is_spinner)?;

@@ -647,3 +647,37 @@ async fn run_all_waits_for_the_budget_instead_of_giving_up() {
     assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");
     assert_eq!(server.received_requests().await.unwrap_or_default().len(), 2);
 }
+
+/// A call budget that cannot be shared with the others on the state file
+/// (its lock is not a file this user can use) is said with the result, not
+/// only in the log; the check still runs on this process's own budget.
+#[tokio::test]
+async fn a_budget_that_cannot_be_shared_is_said_with_the_result() {
+    let server = ok_server().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let budget = dir.path().join("ratelimit.toml");
+    std::fs::create_dir_all(dir.path().join("ratelimit.toml.lock")).unwrap_or_else(|e| panic!("{e}"));
+    let clock = clock();
+    let mut store = SecretStore::empty();
+    store.set("postnl", "sandbox", ApiKey::new("budget-key-9c8b7a6d5e"));
+    let uri = server.uri();
+    let config: Config =
+        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 10\n").unwrap_or_default();
+    let deps = RunnerDeps {
+        config,
+        secrets: Arc::new(RwLock::new(store)),
+        clock: clock.clone(),
+        resolver: Arc::new(SystemResolver) as Arc<dyn Resolve>,
+        rate_limiter: RateLimiter::new(Some(budget), clock),
+        env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
+        lang: "en".into(),
+    };
+    let r = Runner::new(deps).unwrap_or_else(|e| panic!("{e}"));
+    let opts = RunOptions { only: Some(1), ..RunOptions::default() };
+    let recs = r.run_step(&guide(), "key-works", "sandbox", opts, "alice", CancellationToken::new()).await;
+    assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");
+    assert!(
+        recs[0].details.iter().any(|d| d.starts_with("call budget not shared with others on this state")),
+        "{recs:?}"
+    );
+}

@@ -83,6 +83,11 @@ fn an_observer_without_read_access_says_so_instead_of_a_todo_list() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("cannot read the state"), "{s}");
     assert!(!s.contains("0/10 steps done"), "an unreadable state shown as progress:\n{s}");
+    // No row claims a status the observer cannot know.
+    assert!(
+        !s.contains("Status: ○") && s.contains("Status: ? unknown") && s.contains(" 5 ? Your API account"),
+        "steps shown as todo:\n{s}"
+    );
     update(&mut app, Action::NotAnnounced(Some("no presence folder".into())));
     assert!(screen(&app, 80, 24).contains("not announced"));
     // Readable again: the progress is back.

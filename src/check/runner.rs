@@ -575,6 +575,13 @@ impl Runner {
         // key, from every process sharing the budget; a 429 without one
         // counts the window as full.
         let bucket = budget_bucket(&prepared.url, key);
+        // A budget that cannot be shared with the others on this state is
+        // said with the result, not only in the log.
+        if self.per_minute(guide, env).is_some()
+            && let Some(problem) = self.inner.deps.rate_limiter.sharing_problem()
+        {
+            out.details.push(format!("call budget not shared with others on this state: {problem}"));
+        }
         match (out.http_status, out.retry_after) {
             (_, Some(secs)) if secs > 0 => self.inner.deps.rate_limiter.hold(&bucket, secs),
             (Some(429), _) => self.inner.deps.rate_limiter.exhaust(&bucket, self.per_minute(guide, env).unwrap_or(0)),

@@ -176,10 +176,14 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
     let status = app.status(gid, sid);
     let mut st = vec![
         Span::raw("Status: "),
-        Span::styled(
-            format!("{} {}", theme.status_glyph(status), status.as_str().replace('_', " ")),
-            theme.status_style(status),
-        ),
+        if app.state_problem.is_some() {
+            Span::styled("? unknown (the state cannot be read)".to_string(), theme.dim())
+        } else {
+            Span::styled(
+                format!("{} {}", theme.status_glyph(status), status.as_str().replace('_', " ")),
+                theme.status_style(status),
+            )
+        },
     ];
     if let Some(r) = rec
         && let (Some(by), Some(at)) = (&r.by, r.at)

@@ -32,7 +32,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         let mut spans = vec![
             Span::styled(format!("{num} "), theme.dim()),
-            Span::styled(theme.status_glyph(status).to_string(), theme.status_style(status)),
+            // A state that cannot be read (an observer without access) shows
+            // no status at all, rather than every step as todo.
+            if app.state_problem.is_some() {
+                Span::styled("?".to_string(), theme.dim())
+            } else {
+                Span::styled(theme.status_glyph(status).to_string(), theme.status_style(status))
+            },
             Span::raw(" "),
         ];
         // Right-hand markers: running spinner, last verdict, drift.

@@ -234,3 +234,30 @@ fn ascii_without_asking_where_unicode_cannot_be_trusted() {
         assert_eq!(symbols.is_ascii(), ascii, "{env:?}:\n{screen}");
     }
 }
+
+/// A save that cannot get the state lock in time is not shown as saved:
+/// the screen goes back to what the file holds, "not saved" names the
+/// wait, and quitting exits 4. (`CUTOVER_LOCK_WAIT_SECS` shortens the
+/// 30 s limit for the test.)
+#[test]
+fn a_save_that_times_out_on_the_lock_is_not_shown_as_saved() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.command(&["mark", "posti", "login", "in_progress"]).output().unwrap().status.code(), Some(0));
+    let lock_path = sb.state_file().with_file_name("state.toml.lock");
+    let before = std::fs::read(sb.state_file()).unwrap();
+    let mut p = Pty::spawn(&sb, &["open", "posti"], 100, 30, &[("CUTOVER_LOCK_WAIT_SECS", "2")]);
+    p.wait_for("0/8 steps done");
+    let lock = std::fs::OpenOptions::new().read(true).open(&lock_path).unwrap();
+    lock.lock().unwrap();
+    p.send(b" ");
+    p.wait_for("1/8 steps done");
+    p.wait_for("not saved");
+    p.wait_for("0/8 steps done");
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 4);
+    // The footer cut the message at the screen's width; stderr has it whole.
+    let raw = String::from_utf8_lossy(&p.raw.lock().unwrap()).to_string();
+    assert!(raw.contains("held the lock for over 2s"), "{raw}");
+    lock.unlock().unwrap();
+    assert_eq!(std::fs::read(sb.state_file()).unwrap(), before);
+}

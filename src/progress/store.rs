@@ -44,6 +44,16 @@ const ARCHIVE_TAIL_BYTES: u64 = 64 * 1024;
 /// How long a writer waits for the lock before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 
+/// How long a save waits for the lock: 30 s, or `CUTOVER_LOCK_WAIT_SECS`
+/// (1 to 30; tests use it to see a timeout without waiting half a minute).
+fn lock_wait() -> Duration {
+    std::env::var("CUTOVER_LOCK_WAIT_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.clamp(1, LOCK_WAIT.as_secs())))
+        .unwrap_or(LOCK_WAIT)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
     /// The file is not a state file this build can read.
@@ -545,7 +555,8 @@ impl Store {
         regular_meta(&self.path)?;
         let file = open_or_create(&lock_path, OpenMode::Read)?;
         let started = Instant::now();
-        let deadline = started + LOCK_WAIT;
+        let wait = lock_wait();
+        let deadline = started + wait;
         let mut pause = Duration::from_millis(1);
         let mut told = 0u64;
         loop {
@@ -561,16 +572,13 @@ impl Store {
                         let who = lock_holder(&file).map(|h| format!(", held by {h}")).unwrap_or_default();
                         (notice.0)(&format!(
                             "waiting for the state lock{who} for {waited} s (gives up after {} s)",
-                            LOCK_WAIT.as_secs()
+                            wait.as_secs()
                         ));
                     }
                     if Instant::now() >= deadline {
                         return Err(StoreError::io_msg(
                             &lock_path,
-                            format!(
-                                "another cutover has held the lock for over {}s; is one stuck?",
-                                LOCK_WAIT.as_secs()
-                            ),
+                            format!("another cutover has held the lock for over {}s; is one stuck?", wait.as_secs()),
                         ));
                     }
                     std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));

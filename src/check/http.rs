@@ -162,7 +162,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// Percent-encodes everything but unreserved characters (for a path
 /// segment taken from the config).
-fn encode_segment(s: &str) -> String {
+pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

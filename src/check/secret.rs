@@ -369,16 +369,9 @@ fn travel_forms(key: &str) -> Vec<String> {
     forms
 }
 
+/// Percent-encoded as a URL path segment or query value would carry it.
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::http::encode_segment(s)
 }
 
 fn base64(bytes: &[u8]) -> String {

@@ -262,24 +262,7 @@ fn entry(c: &NoteChange) -> String {
     )
 }
 
-/// A TOML basic string on one line.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use super::store::quote;
 
 /// The complete entries, in file order; a torn or damaged one is skipped
 /// (every value is on one line, so a line `[[notes]]` only ever starts an

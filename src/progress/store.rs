@@ -882,8 +882,8 @@ fn archive_entry(seq: u64, e: &Event) -> String {
     )
 }
 
-/// A TOML basic string on one line.
-fn quote(s: &str) -> String {
+/// A TOML basic string on one line (also the note history's).
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -72,3 +72,28 @@ fn r_in_the_tui_writes_the_report_beside_the_state() {
     let text = std::fs::read_to_string(reports[0].path()).unwrap();
     assert!(text.contains("open-omaposti-pro") || text.contains("Open OmaPosti Pro"), "{text}");
 }
+
+/// The built-in PostNL guide's dated status notice and its historical steps
+/// 1 to 4 are in the report, in every format.
+#[test]
+fn the_report_carries_the_status_notice_and_the_historical_marks() {
+    let sb = Sandbox::new();
+    let md = sb.command(&["report", "postnl", "--format", "md"]).output().unwrap();
+    assert_eq!(md.status.code(), Some(0), "{}", String::from_utf8_lossy(&md.stderr));
+    let md = String::from_utf8_lossy(&md.stdout).to_string();
+    assert!(md.contains("> cutover's note, as of late 2026"), "{md}");
+    for title in ["1. Account details (historical)", "4. Log in to API Manager (historical)"] {
+        assert!(md.contains(title), "{title} in\n{md}");
+    }
+    assert!(!md.contains("5. Your API account (historical)"));
+    let html = sb.command(&["report", "postnl", "--format", "html"]).output().unwrap();
+    let html = String::from_utf8_lossy(&html.stdout).to_string();
+    assert!(html.contains("<blockquote>") && html.contains("Account details (historical)"), "{html}");
+    let json = sb.command(&["report", "postnl", "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(json["notices"][0].as_str().unwrap().contains("Self Service API Management"), "{json}");
+    let steps = json["steps"].as_array().unwrap();
+    let historical: Vec<&str> =
+        steps.iter().filter(|s| s["historical"] == true).map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(historical, ["servicedesk-access", "account-verification", "create-password", "api-manager-login"]);
+}

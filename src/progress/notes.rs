@@ -18,6 +18,7 @@
 use super::Op;
 use super::model::Progress;
 use super::store::StoreError;
+use super::store::quote;
 use crate::files;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -261,8 +262,6 @@ fn entry(c: &NoteChange) -> String {
         quote(&c.before)
     )
 }
-
-use super::store::quote;
 
 /// The complete entries, in file order; a torn or damaged one is skipped
 /// (every value is on one line, so a line `[[notes]]` only ever starts an

@@ -67,6 +67,18 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// Runs the binary in the sandbox with the test's variables and `extra`.
+fn run_with(sb: &Sandbox, vars: &[(String, String)], args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
+    let mut c = sb.command(args);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
 fn assert_no_key(what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for key in [SANDBOX_KEY, PRODUCTION_KEY] {
@@ -79,13 +91,7 @@ fn no_output_file_or_screen_ever_holds_the_key() {
     let sb = Sandbox::new();
     let (sandbox, production) = fakes();
     let vars = setup(&sb, &sandbox, &production);
-    let run = |args: &[&str]| {
-        let mut c = sb.command(args);
-        for (k, v) in &vars {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    };
+    let run = |args: &[&str]| run_with(&sb, &vars, args, &[]);
 
     // Every check of the guide, in both environments.
     let mut outputs = Vec::new();
@@ -142,16 +148,7 @@ fn headless_check_exit_codes_follow_the_verdicts() {
     let sb = Sandbox::new();
     let (sandbox, production) = fakes();
     let vars = setup(&sb, &sandbox, &production);
-    let run = |args: &[&str], extra: &[(&str, &str)]| {
-        let mut c = sb.command(args);
-        for (k, v) in &vars {
-            c.env(k, v);
-        }
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    };
+    let run = |args: &[&str], extra: &[(&str, &str)]| run_with(&sb, &vars, args, extra);
     let ok = run(&["check", "postnl", "sandbox-api-key"], &[]);
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
     // The output says where the key went, and why there.
@@ -275,16 +272,7 @@ fn the_guard_fails_closed_and_no_form_of_any_key_leaks() {
     assert_ne!(replaced, built_in);
     std::fs::write(guides.join("postnl.toml"), replaced).unwrap();
     vars.push(("CUTOVER_LOG".into(), "trace".into()));
-    let run = |args: &[&str], extra: &[(&str, &str)]| {
-        let mut c = sb.command(args);
-        for (k, v) in &vars {
-            c.env(k, v);
-        }
-        for (k, v) in extra {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    };
+    let run = |args: &[&str], extra: &[(&str, &str)]| run_with(&sb, &vars, args, extra);
     let keys = [SANDBOX_KEY, PRODUCTION_KEY, FILE_KEY];
     let mut outputs = Vec::new();
 
@@ -365,13 +353,7 @@ fn v4_access_runs_when_its_step_is_named_and_only_then() {
     let sb = Sandbox::new();
     let (sandbox, production) = fakes();
     let vars = setup(&sb, &sandbox, &production);
-    let run = |args: &[&str]| {
-        let mut c = sb.command(args);
-        for (k, v) in &vars {
-            c.env(k, v);
-        }
-        c.output().unwrap()
-    };
+    let run = |args: &[&str]| run_with(&sb, &vars, args, &[]);
     let find = |out: &std::process::Output| -> serde_json::Value {
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         json["results"].as_array().unwrap().iter().find(|r| r["check"] == "V4 access").cloned().unwrap_or_default()

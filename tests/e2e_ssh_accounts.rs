@@ -14,10 +14,7 @@ use std::process::{Child, Command};
 
 const SSHD: &str = "/usr/sbin/sshd";
 
-fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
+use common::accounts::{public_binary, remove_accounts, run};
 
 /// Everything this run made outside its temp dir, removed on drop (also
 /// when an assertion fails).
@@ -34,12 +31,7 @@ impl Drop for World {
             let _ = c.kill();
             let _ = c.wait();
         }
-        for u in &self.users {
-            // Their processes (a session left behind) first.
-            let _ = Command::new("pkill").args(["-KILL", "-u", u]).status();
-            let _ = Command::new("userdel").args(["-r", "-f", u]).status();
-        }
-        let _ = Command::new("groupdel").arg(&self.group).status();
+        remove_accounts(&self.users, &self.group);
         let _ = &self.base;
     }
 }
@@ -82,11 +74,7 @@ fn two_engineers_and_an_observer_over_real_ssh_logins() {
     let root = world.base.path().to_path_buf();
 
     // The binary where every account can run it.
-    let bin_dir = root.join("bin");
-    fs::create_dir(&bin_dir).unwrap();
-    let bin = bin_dir.join("cutover");
-    fs::copy(env!("CARGO_BIN_EXE_cutover"), &bin).unwrap();
-    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = public_binary(&root);
 
     // The README: a group, the accounts in it, a setgid group directory.
     run("groupadd", &[&group]);

@@ -13,10 +13,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 
-fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
+use common::accounts::{public_binary, remove_accounts, run};
 
 /// Accounts and group of this run, removed on drop.
 struct World {
@@ -29,12 +26,7 @@ struct World {
 impl Drop for World {
     fn drop(&mut self) {
         let _ = as_user(&self.owner, &format!("tmux -S '{}' kill-server", self.socket));
-        for u in &self.users {
-            let _ = Command::new("pkill").args(["-KILL", "-u", u]).status();
-            let _ = Command::new("userdel").args(["-f", u]).status();
-            let _ = fs::remove_dir_all(home(u));
-        }
-        let _ = Command::new("groupdel").arg(&self.group).status();
+        remove_accounts(&self.users, &self.group);
     }
 }
 
@@ -103,11 +95,7 @@ fn a_read_only_viewer_on_the_readme_tmux_socket() {
         run("useradd", &["-m", "-d", &home(u), "-s", "/bin/sh", "-G", &group, u]);
         world.users.push(u.clone());
     }
-    let bin_dir = base.path().join("bin");
-    fs::create_dir(&bin_dir).unwrap();
-    let bin = bin_dir.join("cutover");
-    fs::copy(env!("CARGO_BIN_EXE_cutover"), &bin).unwrap();
-    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = public_binary(base.path());
     run("install", &["-d", "-m", "2770", "-g", &group, srv.to_str().unwrap()]);
 
     let lines: Vec<String> = readme_tmux_lines()

@@ -49,5 +49,6 @@ pub fn open(app: &mut App, id: &str) {
     }
     enter(app);
 }
+pub mod accounts;
 pub mod pty;
 pub mod sandbox;

@@ -1,0 +1,327 @@
+//! The event archive `<stem>.archive.toml`: events moved out of the state
+//! file, appended under the state lock, never rewritten; each entry carries
+//! its sequence number, so an append cut short by a crash is recognised.
+
+use super::super::model::{Event, Progress};
+use super::format::decode;
+use super::{MAX_STATE_BYTES, OpenMode, Store, StoreError, open_or_create, read_regular};
+use crate::sanitize;
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+const ARCHIVE_HEADER: &str = "# cutover event archive: events moved out of the state file, oldest first. Appended by cutover, never rewritten.\n";
+/// How much of the archive's end is read to find where it stops.
+const ARCHIVE_TAIL_BYTES: u64 = 64 * 1024;
+
+impl Store {
+    /// The archived events, oldest first (for `cutover log`).
+    pub fn archived_events(&self) -> Result<Vec<Event>, StoreError> {
+        // The state is read first: see `archived_before`. An unreadable state
+        // only means no entry can be recognised as still being in it.
+        let state = match read_regular(&self.path, MAX_STATE_BYTES) {
+            Ok(Some((bytes, _))) => decode(&bytes, &self.shown()).ok(),
+            _ => None,
+        };
+        self.archived_before(state.as_ref().map(|(p, n)| (p.events.as_slice(), *n)))
+    }
+
+    /// Every event, oldest first: the archive, then the state file's. Each
+    /// appears once, also when a save died between appending to the archive
+    /// and replacing the state.
+    pub fn all_events(&self) -> Result<Vec<Event>, StoreError> {
+        let (p, n) = match read_regular(&self.path, MAX_STATE_BYTES)? {
+            None => (Progress::default(), 0),
+            Some((bytes, _)) => decode(&bytes, &self.shown())?,
+        };
+        let mut out = self.archived_before(Some((&p.events, n)))?;
+        out.extend(p.events);
+        Ok(out)
+    }
+
+    /// The archive's events, leaving out those that are also in `state`
+    /// (its events, and the sequence number of the first): a save that died
+    /// after appending to the archive leaves them in both until the next
+    /// save. The state must have been read before the archive: a save in
+    /// between only appends what that state still holds.
+    fn archived_before(&self, state: Option<(&[Event], u64)>) -> Result<Vec<Event>, StoreError> {
+        let path = self.archive_path();
+        let Some((bytes, _)) = read_regular(&path, u64::MAX)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut next: Option<u64> = None;
+        for (seq, event) in parse_archive(&bytes, false) {
+            // A repeated sequence number is an entry written twice; keep the first.
+            if next.is_some_and(|n| seq < n) {
+                continue;
+            }
+            next = Some(seq + 1);
+            let in_state = state.is_some_and(|(events, first)| {
+                seq.checked_sub(first).and_then(|i| usize::try_from(i).ok()).and_then(|i| events.get(i)) == Some(&event)
+            });
+            if !in_state {
+                out.push(event);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Appends `overflow` to the archive. `archived` is the state's count of
+    /// events already archived (None: no state file). Returns the new count.
+    pub(super) fn append_archive(&self, archived: Option<u64>, overflow: &[Event]) -> Result<u64, StoreError> {
+        let path = self.archive_path();
+        let mut file = open_or_create(&path, OpenMode::Append)?;
+        let first = archived.unwrap_or(0);
+        let tail = read_archive_tail(&mut file, first).map_err(|e| StoreError::io(&path, &e))?;
+        let k = overflow.len() as u64;
+        // Where the new entries go, and how many of `overflow` are already there.
+        let (skip, first_seq) = match tail.last_seq {
+            None => (0, first),
+            Some(last) if last < first => (0, first),
+            Some(last) => {
+                let upto = last.min(first + k - 1);
+                let same = archived.is_some()
+                    && (first..=upto).all(|seq| {
+                        let i = (seq - first) as usize;
+                        tail.entries.iter().find(|(s, _)| *s == seq).is_some_and(|(_, e)| overflow.get(i) == Some(e))
+                    });
+                if same {
+                    // An earlier save appended these and died before the state was renamed.
+                    ((upto - first + 1) as usize, first)
+                } else {
+                    // The archive belongs to an earlier history (a reset or restored state): continue after it.
+                    (0, last + 1)
+                }
+            }
+        };
+        let mut text = String::new();
+        if tail.len == 0 {
+            text.push_str(ARCHIVE_HEADER);
+        } else if !tail.ends_with_newline {
+            text.push('\n');
+        }
+        for (i, event) in overflow.iter().enumerate().skip(skip) {
+            text.push_str(&archive_entry(first_seq + i as u64, event));
+        }
+        if skip < overflow.len() || tail.len == 0 {
+            file.write_all(text.as_bytes()).map_err(|e| StoreError::io(&path, &e))?;
+            file.sync_all().map_err(|e| StoreError::io(&path, &e))?;
+        }
+        Ok(first_seq + k)
+    }
+}
+
+/// One archive entry: `[[events]]` with every string on one line. A string
+/// comes last: any part of an entry cut short by a crash is either missing
+/// a field or ends in an unterminated string, so it is never read as a
+/// complete entry (a number last could be cut to a shorter number).
+fn archive_entry(seq: u64, e: &Event) -> String {
+    format!(
+        "\n[[events]]\nseq = {seq}\nat = {}\nby = {}\nguide = {}\nstep = {}\nwhat = {}\ndetail = {}\n",
+        quote(&e.at.to_string()),
+        quote(&e.by),
+        quote(&e.guide),
+        quote(&e.step),
+        quote(&e.what),
+        quote(&e.detail)
+    )
+}
+
+/// A TOML basic string on one line (also the note history's).
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArchivedEvent {
+    at: Timestamp,
+    by: String,
+    guide: String,
+    step: String,
+    what: String,
+    detail: String,
+    seq: u64,
+}
+
+const ENTRY_HEADER: &[u8] = b"[[events]]\n";
+
+/// The complete entries in archive bytes, in file order. An entry torn by
+/// a crash (or damaged by hand) is skipped: it was never part of a saved
+/// state, and the save that follows writes it again. With `partial_start`,
+/// the bytes start in the middle of the file and everything before the
+/// first entry header is ignored.
+fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = find(&bytes[i..], ENTRY_HEADER) {
+        let at = i + pos;
+        if at == 0 && !partial_start || at > 0 && bytes[at - 1] == b'\n' {
+            starts.push(at + ENTRY_HEADER.len());
+        }
+        i = at + ENTRY_HEADER.len();
+    }
+    let mut out = Vec::new();
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).map(|&s| s - ENTRY_HEADER.len()).unwrap_or(bytes.len());
+        let chunk = &bytes[start..end];
+        let Ok(text) = std::str::from_utf8(chunk) else {
+            tracing::warn!("skipping an archive entry that is not UTF-8");
+            continue;
+        };
+        // An entry ends at its first blank line: what follows it there is a
+        // fragment of a torn header, not part of the entry.
+        let text = match text.find("\n\n") {
+            Some(blank) => &text[..blank + 1],
+            None => text,
+        };
+        match toml::from_str::<ArchivedEvent>(text) {
+            Ok(a) => out.push((
+                a.seq,
+                Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail },
+            )),
+            Err(e) => {
+                tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry")
+            }
+        }
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+struct ArchiveTail {
+    len: u64,
+    ends_with_newline: bool,
+    last_seq: Option<u64>,
+    entries: Vec<(u64, Event)>,
+}
+
+/// Reads the end of the archive: enough to see its last entries from
+/// sequence number `from` on (the whole file if need be).
+fn read_archive_tail(file: &mut File, from: u64) -> io::Result<ArchiveTail> {
+    let len = file.metadata()?.len();
+    let mut start = len.saturating_sub(ARCHIVE_TAIL_BYTES);
+    loop {
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        Read::by_ref(file).take(len - start).read_to_end(&mut bytes)?;
+        let entries = parse_archive(&bytes, start > 0);
+        let enough = start == 0
+            || entries.first().is_some_and(|(s, _)| *s <= from)
+            || entries.last().is_some_and(|(s, _)| *s < from);
+        if enough {
+            let last_seq = entries.iter().map(|(s, _)| *s).max();
+            let ends_with_newline = bytes.last().is_none_or(|b| *b == b'\n');
+            return Ok(ArchiveTail { len, ends_with_newline, last_seq, entries });
+        }
+        start = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(1_790_000_000 + s).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn ev(i: u64, detail: &str) -> Event {
+        Event {
+            at: t(i as i64),
+            by: format!("u{i}"),
+            guide: "g".into(),
+            step: "s".into(),
+            what: "note".into(),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn quote_round_trips_through_toml() {
+        for s in [
+            "plain",
+            "with \"quotes\" and \\back",
+            "new\nline\r\n",
+            "tab\there",
+            "\u{1b}[31mred\u{7f}",
+            "ünïcødé ✓",
+            "",
+        ] {
+            let text = format!("v = {}\n", quote(s));
+            assert!(!text.trim_end().contains('\n'), "{text}");
+            let table: toml::Table = toml::from_str(&text).unwrap_or_default();
+            assert_eq!(table.get("v").and_then(|v| v.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn archive_entries_parse_and_torn_tail_is_skipped() {
+        let mut bytes = ARCHIVE_HEADER.as_bytes().to_vec();
+        for i in 0..3 {
+            bytes.extend_from_slice(archive_entry(i, &ev(i, "line\n[[events]]\nseq = 99")).as_bytes());
+        }
+        let full = parse_archive(&bytes, false);
+        assert_eq!(full.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(full[1].1, ev(1, "line\n[[events]]\nseq = 99"));
+        // Every truncation of the last entry yields exactly the two before it,
+        // or all three once the entry is complete.
+        let whole = bytes.len();
+        let last_start = whole - archive_entry(2, &ev(2, "line\n[[events]]\nseq = 99")).len();
+        for cut in last_start..whole {
+            let torn = &bytes[..cut];
+            let got = parse_archive(torn, false);
+            // Only the final newline missing: the entry is complete.
+            assert_eq!(got.len(), if cut == whole - 1 { 3 } else { 2 }, "cut at {cut}");
+            // The next append starts on a new line, after the torn entry.
+            let mut resumed = torn.to_vec();
+            if !resumed.ends_with(b"\n") {
+                resumed.push(b'\n');
+            }
+            resumed.extend_from_slice(archive_entry(2, &ev(2, "again \"quoted\"")).as_bytes());
+            let got = parse_archive(&resumed, false);
+            if cut < whole - 1 {
+                assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![0, 1, 2], "cut at {cut}");
+                assert_eq!(got[2].1, ev(2, "again \"quoted\""), "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn tail_window_finds_the_last_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.toml");
+        let mut text = ARCHIVE_HEADER.to_string();
+        let long = "x".repeat(500);
+        for i in 0..400 {
+            text.push_str(&archive_entry(i, &ev(i, &long)));
+        }
+        fs::write(&path, &text).unwrap();
+        let mut f = File::open(&path).unwrap();
+        let tail = read_archive_tail(&mut f, 395).unwrap();
+        assert_eq!(tail.last_seq, Some(399));
+        assert!(tail.entries.len() < 400, "read only the end");
+        let whole = read_archive_tail(&mut f, 3).unwrap();
+        assert_eq!(whole.entries.len(), 400);
+    }
+}

@@ -21,7 +21,7 @@ use cutover::check::fake::{FakeCarrier, FakeOptions};
 use cutover::check::ratelimit::RateLimiter;
 use cutover::check::runner::{RunOptions, Runner, RunnerDeps};
 use cutover::check::secret::{ApiKey, SecretStore};
-use cutover::checking::LoopbackResolver;
+use cutover::cli::root::LoopbackResolver;
 use cutover::clock::{Clock, SystemClock};
 use cutover::config::Config;
 use cutover::guide::{Catalog, Guide, GuideSource, LoadedGuide, parse_guide};
@@ -202,7 +202,7 @@ async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
         state_path: store.path().display().to_string(),
         demo: false,
     };
-    let mut app = App::new(cutover::commands::entries(&catalog), store.load()?, settings, SystemClock.now());
+    let mut app = App::new(cutover::app::entries(&catalog), store.load()?, settings, SystemClock.now());
     let finished = Arc::new(AtomicUsize::new(0));
     let passed = Arc::new(AtomicUsize::new(0));
     let checks =

@@ -7,10 +7,8 @@
 
 pub mod app;
 pub mod check;
-pub mod checking;
 pub mod cli;
 pub mod clock;
-pub mod commands;
 pub mod config;
 pub mod files;
 pub mod guide;

@@ -40,7 +40,7 @@ fn the_man_page_has_keys_environment_files_and_exit_status_and_names_no_missing_
     // No page of its own for a subcommand: none may be named.
     assert!(!man.contains("(1)"), "names a page:\n{man}");
     assert!(!man.contains("cutover\\-open"), "{man}");
-    for (code, _) in cutover::commands::exit::TABLE {
+    for (code, _) in cutover::cli::exit::TABLE {
         assert!(man.contains(&format!(".TP\n\\fB{code}\\fR\n")), "exit {code} missing");
     }
     // The keys come from the keymap.

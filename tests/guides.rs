@@ -957,7 +957,7 @@ fn exit_table(doc: &str, heading: &str) -> Vec<(i32, String)> {
 
 #[test]
 fn the_readme_and_json_doc_carry_the_one_exit_code_table() {
-    let want: Vec<(i32, String)> = cutover::commands::exit::TABLE.iter().map(|(c, m)| (*c, m.to_string())).collect();
+    let want: Vec<(i32, String)> = cutover::cli::exit::TABLE.iter().map(|(c, m)| (*c, m.to_string())).collect();
     assert_eq!(exit_table("README.md", "### Exit codes"), want, "README.md");
     assert_eq!(exit_table("docs/json.md", "| code | meaning |"), want, "docs/json.md");
 }

@@ -102,7 +102,7 @@ fn progress_with_long_notes(app_guides: &[GuideEntry]) -> Progress {
 }
 
 fn hostile_app() -> App {
-    let mut guides = cutover::commands::entries(&cutover::guide::Catalog::built_in());
+    let mut guides = cutover::app::entries(&cutover::guide::Catalog::built_in());
     guides.push(wide_guide());
     let progress = progress_with_long_notes(&guides);
     let settings = Settings {

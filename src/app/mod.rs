@@ -13,3 +13,8 @@ mod update;
 
 pub use state::*;
 pub use update::{Action, CheckRequest, Effect, describe_new_events, open_guide, update};
+
+/// One entry per guide of the catalog, in its order, for [`App::new`].
+pub fn entries(catalog: &crate::guide::Catalog) -> Vec<GuideEntry> {
+    catalog.guides.iter().map(|l| GuideEntry::new(l.guide.clone(), l.source.describe())).collect()
+}

@@ -11,8 +11,10 @@ pub mod evidence;
 mod html;
 mod json;
 mod markdown;
+mod saved;
 
 pub use evidence::Attachment;
+pub use saved::render_saved;
 
 use crate::guide::{CheckKind, CheckSpec, Guide, Step, Text};
 use crate::progress::{CheckRecord, Progress, Status, StepRecord, Verdict};

@@ -435,7 +435,7 @@ fn write_report(app: &mut App, guide: &str, ctx: &Context) {
     let g = entry.guide.clone();
     let lang = app.lang.get(guide).cloned().unwrap_or_else(|| "en".into());
     let now = ctx.clock.now();
-    let text = match crate::commands::render_report(
+    let text = match crate::report::render_saved(
         &g,
         &lang,
         &app.progress,

@@ -22,7 +22,7 @@ pub fn app_with(progress: Progress, lang: &str) -> App {
         state_path: "/state/state.toml".into(),
         demo: false,
     };
-    App::new(cutover::commands::entries(&catalog), progress, settings, fixed_now())
+    App::new(cutover::app::entries(&catalog), progress, settings, fixed_now())
 }
 
 pub fn app() -> App {

@@ -1,144 +1,53 @@
-//! Wiring the check engine to the TUI and to `cutover check` / `cutover
-//! demo`: where the runner's dependencies come from.
+//! `cutover check GUIDE [STEP...]`: runs the checks without the terminal,
+//! saves the records, prints a table or JSON, and exits with the worst
+//! verdict's code.
 
-use crate::app::CheckRequest;
-use crate::check::fake::{FakeCarrier, FakeOptions};
-use crate::check::ratelimit::RateLimiter;
-use crate::check::reach::{Resolve, SystemResolver};
-use crate::check::runner::{RunOptions, Runner, RunnerDeps};
-use crate::check::secret::{ApiKey, SecretStore};
-use crate::commands::{Env, exit};
-use crate::config::Config;
-use crate::guide::{Catalog, Guide};
+use super::common::{find_guide, find_step, open_store};
+use super::root::{load_config, real_runner};
+use super::{Env, Global, exit};
+use crate::check::runner::{RunOptions, Runner};
+use crate::guide::Guide;
 use crate::progress::store::Store;
 use crate::progress::{CheckRecord, Op, Verdict};
-use futures::future::BoxFuture;
+use clap::Args;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// The runner as the TUI's event loop uses it.
-pub struct TuiChecks {
-    pub runner: Runner,
-    pub guides: BTreeMap<String, Arc<Guide>>,
-    pub secrets: Arc<RwLock<SecretStore>>,
+#[derive(Debug, Args)]
+pub struct Check {
+    /// The guide: its id (postnl, posti, or one of your own in the guides folder; `cutover guides` lists them).
+    #[arg(value_name = "GUIDE")]
+    pub guide: String,
+    /// Only these steps, by number (5) or id (sandbox-api-key); named steps also run their on-request checks. Default: every step with checks.
+    #[arg(value_name = "STEP")]
+    pub steps: Vec<String>,
+    /// The environment (sandbox or production for postnl; production for posti); default: the guide's sandbox.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// JSON on standard output, one result per check (docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Allow checks that create data at the carrier.
+    #[arg(long)]
+    pub allow_writes: bool,
 }
 
-impl crate::runtime::Checks for TuiChecks {
-    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>> {
-        let runner = self.runner.clone();
-        let guide = self.guides.get(&req.guide).cloned();
-        Box::pin(async move {
-            let Some(guide) = guide else { return Vec::new() };
-            let opts = RunOptions {
-                include_on_request: req.include_on_request,
-                allow_writes: req.allow_writes,
-                only: None,
-                evidence: req.evidence,
-                run_all: req.run_all,
-                lang: req.lang,
-            };
-            runner.run_step(&guide, &req.step, &req.env, opts, &by, cancel).await
-        })
+impl Check {
+    pub async fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+        crate::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
+        check_command(env, g, &self.guide, &self.steps, self.env.as_deref(), self.json, self.allow_writes, out, err)
+            .await
     }
-
-    fn set_key(&self, guide: &str, env: &str, key: ApiKey) {
-        if let Ok(mut s) = self.secrets.write() {
-            s.set(guide, env, key);
-        }
-    }
-
-    fn warm_up(&self) {
-        self.runner.warm_up();
-    }
-}
-
-/// Loads the config named by `--config` or the default one.
-pub fn load_config(env: &Env, path: Option<&Path>) -> Result<Config, String> {
-    let p = path.map(Path::to_path_buf).unwrap_or_else(|| env.paths.config_file());
-    Config::load(&p).map_err(|e| e.to_string())
-}
-
-/// Everything the runner needs, from the real environment.
-pub fn real_runner(
-    env: &Env,
-    catalog: &Catalog,
-    config: Config,
-    lang: &str,
-    state_path: &Path,
-) -> Result<(Runner, Arc<RwLock<SecretStore>>), String> {
-    let vars = env.vars.clone();
-    // Keys for every guide's environments, the user's own guides included.
-    let targets = catalog.environments();
-    let secrets = SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets);
-    let secrets = Arc::new(RwLock::new(secrets));
-    let limiter = RateLimiter::new(Some(crate::check::ratelimit::budget_path(state_path)), env.clock.clone());
-    // `[checks.resolve]` answers some names without DNS (curl's --resolve).
-    let resolver: Arc<dyn Resolve> = if config.checks.resolve.is_empty() {
-        Arc::new(SystemResolver)
-    } else {
-        Arc::new(crate::check::reach::MappedResolver {
-            map: config.checks.resolve.clone(),
-            inner: Arc::new(SystemResolver),
-        })
-    };
-    let deps = RunnerDeps {
-        config,
-        secrets: secrets.clone(),
-        clock: env.clock.clone(),
-        resolver,
-        rate_limiter: limiter,
-        env_vars: env.vars.clone(),
-        lang: lang.to_string(),
-    };
-    Ok((Runner::new(deps)?, secrets))
-}
-
-/// Where each guide environment's base URL comes from, when it is not a
-/// built-in guide's own: (guide, env) -> "CUTOVER_POSTNL_SANDBOX_URL",
-/// "config.toml" or "the guide file <path>" (a guide of the user's own may
-/// declare its base URLs; one replacing a built-in may not).
-pub fn url_origins(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
-    let mut out = BTreeMap::new();
-    for l in &catalog.guides {
-        for env in l.guide.environments.keys() {
-            let origin = runner.url_origin(&l.guide, env).or_else(|| match &l.source {
-                crate::guide::GuideSource::File(p) if !l.overrides_built_in => {
-                    Some(format!("the guide file {}", p.display()))
-                }
-                _ => None,
-            });
-            if let Some(o) = origin {
-                out.insert((l.guide.id().to_string(), env.clone()), crate::sanitize::line(&o));
-            }
-        }
-    }
-    out
-}
-
-/// Overridden base URLs, for the banner: (guide, env) -> URL.
-pub fn overridden_urls(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
-    let mut out = BTreeMap::new();
-    for l in &catalog.guides {
-        for env in l.guide.environments.keys() {
-            if runner.base_url_overridden(&l.guide, env)
-                && let Some(u) = runner.base_url(&l.guide, env)
-            {
-                out.insert((l.guide.id().to_string(), env.clone()), u);
-            }
-        }
-    }
-    out
 }
 
 /// `cutover check <guide> [<step>...]`.
 #[allow(clippy::too_many_arguments)]
-pub async fn check_command(
+async fn check_command(
     env: &Env,
-    g: &crate::cli::Global,
+    g: &Global,
     guide: &str,
     steps: &[String],
     env_name: Option<&str>,
@@ -152,7 +61,7 @@ pub async fn check_command(
         return exit::USAGE;
     }
     let catalog = env.catalog();
-    let lg = match crate::commands::find_guide(&catalog, guide, err) {
+    let lg = match find_guide(&catalog, guide, err) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -160,7 +69,7 @@ pub async fn check_command(
     // Steps by number or id, as everywhere on the command line.
     let mut ids: Vec<String> = Vec::with_capacity(steps.len());
     for s in steps {
-        match crate::commands::find_step(&gd, s, err) {
+        match find_step(&gd, s, err) {
             Ok(st) => ids.push(st.id().to_string()),
             Err(code) => return code,
         }
@@ -180,7 +89,7 @@ pub async fn check_command(
             return exit::USAGE;
         }
     };
-    let (store, _) = match crate::commands::open_store(env, g, err) {
+    let (store, _) = match open_store(env, g, err) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -204,7 +113,7 @@ pub async fn check_command(
 #[allow(clippy::too_many_arguments)]
 pub async fn run_and_report(
     env: &Env,
-    g: &crate::cli::Global,
+    g: &Global,
     runner: &Runner,
     store: &Store,
     gd: &Guide,
@@ -565,72 +474,3 @@ fn write_table(rows: &[Row], width: Option<usize>, out: &mut dyn Write) {
         }
     }
 }
-
-/// A resolver for the demo: every name is loopback, so nothing the demo
-/// does can leave this machine.
-#[derive(Debug)]
-pub struct LoopbackResolver;
-
-impl Resolve for LoopbackResolver {
-    fn resolve(&self, _host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<std::net::SocketAddr>>> {
-        Box::pin(async move { Ok(vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))]) })
-    }
-}
-
-/// The demo's fake carriers and the runner pointed at them.
-pub struct Demo {
-    pub sandbox: FakeCarrier,
-    pub production: FakeCarrier,
-    pub runner: Runner,
-    pub secrets: Arc<RwLock<SecretStore>>,
-}
-
-pub fn start_demo(env: &Env, lang: &str, state_path: &Path) -> Result<Demo, String> {
-    let (sandbox, production) =
-        FakeCarrier::start_pair(FakeOptions::demo()).map_err(|e| format!("cannot start the demo carrier: {e}"))?;
-    let mut urls: BTreeMap<String, String> = BTreeMap::new();
-    urls.insert("CUTOVER_POSTNL_SANDBOX_URL".into(), sandbox.url());
-    urls.insert("CUTOVER_POSTNL_PRODUCTION_URL".into(), production.url());
-    urls.insert("CUTOVER_POSTI_PRODUCTION_URL".into(), format!("{}/shippingapi/api", sandbox.url()));
-    let mut keys: BTreeMap<String, String> = BTreeMap::new();
-    keys.insert("POSTNL_SANDBOX_API_KEY".into(), FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into());
-    keys.insert("POSTNL_PRODUCTION_API_KEY".into(), FakeOptions::DEMO_POSTNL_PRODUCTION_KEY.into());
-    keys.insert("POSTI_API_KEY".into(), FakeOptions::DEMO_POSTI_KEY.into());
-    // The demo ignores the real environment's keys and URLs entirely.
-    let secrets = SecretStore::load(&|k| keys.get(k).cloned(), None);
-    let secrets = Arc::new(RwLock::new(secrets));
-    let demo_config: Config = Config::parse(DEMO_CONFIG, "demo config").map_err(|e| e.to_string())?;
-    let url_vars: crate::check::runner::EnvVars = Arc::new(move |k: &str| urls.get(k).cloned());
-    let deps = RunnerDeps {
-        config: demo_config,
-        secrets: secrets.clone(),
-        clock: env.clock.clone(),
-        resolver: Arc::new(LoopbackResolver),
-        rate_limiter: RateLimiter::new(
-            Some(crate::paths::beside(state_path, "demo-ratelimit.toml")),
-            env.clock.clone(),
-        ),
-        env_vars: url_vars,
-        lang: lang.to_string(),
-    };
-    Ok(Demo { sandbox, production, runner: Runner::new(deps)?, secrets })
-}
-
-const DEMO_CONFIG: &str = r#"
-[guides.postnl.vars]
-customer_code = "DEVC"
-customer_number = "11223344"
-
-[guides.postnl.versions]
-shippingstatus = "v2"
-barcode = "v1_1"
-locations = "v2"
-
-[guides.posti]
-logistics_contracts = ["654321"]
-transport_ids = ["876543"]
-
-[commands.smoke-test]
-argv = ["sh", "-c", "echo 'demo smoke test: pretending to book a sandbox shipment'; test -n \"$CUTOVER_API_KEY\""]
-timeout_secs = 10
-"#;

@@ -1,0 +1,142 @@
+//! The arguments: one definition, from which the help, the shell
+//! completions and the man page are generated. Each command's own
+//! arguments live in its file (`super::status::Status`, ...); this file
+//! holds the options every command takes and the list of commands.
+
+use super::{check, completions, evidence, guides, log, mark, open, report, status};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "cutover", version, about = "Walks you through a carrier's API migration, step by step, and proves each step with a real check.", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct Global {
+    /// The state file (default: state.toml in the data dir).
+    #[arg(long, global = true, env = "CUTOVER_STATE", value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// The config file (default: config.toml in the config dir).
+    #[arg(long, global = true, env = "CUTOVER_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Language of the guide text (e.g. nl, en, sv); default: the locale's if the guide has it.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Your name in the state file and the event log (default: $USER).
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    pub as_name: Option<String>,
+    /// Only ASCII characters on screen (the checklist; automatic where Unicode cannot be trusted: TERM=linux, dumb or vt100, or a locale that is not UTF-8).
+    #[arg(long, global = true)]
+    pub ascii: bool,
+    /// The checklist captures the mouse (wheel scrolls, click selects); off by default so the terminal's own text selection keeps working.
+    #[arg(long, global = true)]
+    pub mouse: bool,
+    /// Read-only: look, but change nothing, run nothing, ask for no key (the checklist; mark, check and evidence add refuse).
+    #[arg(long, global = true)]
+    pub observe: bool,
+    /// Move an unreadable state file aside to a timestamped backup and start fresh.
+    #[arg(long, global = true)]
+    pub reset_state: bool,
+    /// With --reset-state: move the state aside even though it reads fine.
+    #[arg(long, global = true, requires = "reset_state")]
+    pub force: bool,
+}
+
+/// The commands. A new one: a file in `src/cli/` with its arguments (a
+/// `#[derive(Args)]` struct) and its `run`, a variant here (its doc comment
+/// is the command's help line), and its arm in `super::run`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open a guide in the checklist (the default without a command is the guide picker).
+    Open(open::Open),
+    /// Progress of every guide, or one.
+    Status(status::Status),
+    /// Set a step's status: todo, in_progress (or in-progress), done, blocked, skipped (no question asked; --note sets the note).
+    Mark(mark::Mark),
+    /// Run the automated checks of a guide (or of some steps) and save the evidence.
+    Check(check::Check),
+    /// The hand-off report: every step, who and when, verdicts with redacted evidence, blockers.
+    Report(report::Report),
+    /// Your own request/response files for the validation set (redacted of configured keys on the way in).
+    Evidence(evidence::Evidence),
+    /// The event log of a guide: who changed what, when.
+    Log(log::Log),
+    /// List the guides, or validate a guide file.
+    Guides(guides::Guides),
+    /// A local fake carrier API with demo keys, and the checklist pointed at it.
+    Demo,
+    /// Shell completions for bash, zsh, fish, elvish or powershell.
+    Completions(completions::Completions),
+    /// The man page, in roff.
+    Man,
+}
+
+/// The command line with the values the catalog knows filled in, for the
+/// shell completions and the man page: guide ids, step numbers and ids,
+/// environments. (Parsing does not restrict them: a guide added later is
+/// still accepted.)
+pub fn with_values(cmd: clap::Command, catalog: &crate::guide::Catalog) -> clap::Command {
+    use clap::builder::PossibleValue;
+    let guides: Vec<PossibleValue> = catalog
+        .guides
+        .iter()
+        .map(|l| {
+            PossibleValue::new(l.guide.id().to_string()).help(l.guide.title.get("en", &l.guide.languages).to_string())
+        })
+        .collect();
+    let mut steps: Vec<PossibleValue> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for l in &catalog.guides {
+        for s in l.guide.all_items() {
+            let title = s.title.get("en", &l.guide.languages).to_string();
+            let mut names = vec![s.id().to_string()];
+            if let Some(n) = s.number {
+                names.push(n.to_string());
+            }
+            for name in names {
+                if !seen.contains(&name) {
+                    seen.push(name.clone());
+                    steps.push(PossibleValue::new(name).help(format!("{}: {title}", l.guide.id())));
+                }
+            }
+        }
+    }
+    let mut envs: Vec<String> = catalog.guides.iter().flat_map(|l| l.guide.environments.keys().cloned()).collect();
+    envs.sort();
+    envs.dedup();
+    fill(cmd, &guides, &steps, &envs)
+}
+
+fn fill(
+    mut cmd: clap::Command,
+    guides: &[clap::builder::PossibleValue],
+    steps: &[clap::builder::PossibleValue],
+    envs: &[String],
+) -> clap::Command {
+    use clap::builder::PossibleValuesParser;
+    // mut_arg puts an argument last: every one is touched, in order, so
+    // that the positionals keep theirs.
+    let ids: Vec<String> = cmd.get_arguments().filter(|a| !a.is_global_set()).map(|a| a.get_id().to_string()).collect();
+    for id in ids {
+        let values: Option<Vec<clap::builder::PossibleValue>> = match id.as_str() {
+            "guide" => Some(guides.to_vec()),
+            "step" | "steps" => Some(steps.to_vec()),
+            "env" => Some(envs.iter().map(|e| clap::builder::PossibleValue::new(e.clone())).collect()),
+            _ => None,
+        };
+        cmd = cmd.mut_arg(id, |a| match values {
+            Some(v) => a.value_parser(PossibleValuesParser::new(v)),
+            None => a,
+        });
+    }
+    let subs: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    for name in subs {
+        cmd = cmd.mut_subcommand(name, |s| fill(s, guides, steps, envs));
+    }
+    cmd
+}

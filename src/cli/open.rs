@@ -1,0 +1,18 @@
+//! `cutover open GUIDE`: the checklist with a guide open.
+
+use super::tui::{self, Start};
+use super::{Env, Global};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct Open {
+    /// The guide: its id (postnl, posti, or one of your own in the guides folder; `cutover guides` lists them).
+    #[arg(value_name = "GUIDE")]
+    pub guide: String,
+}
+
+impl Open {
+    pub async fn run(&self, env: &Env, g: &Global) -> i32 {
+        tui::run(env, g, Start::Open(&self.guide)).await
+    }
+}

@@ -1,0 +1,348 @@
+//! The composition root: where the store, the check runner and the App
+//! are built from the outside world (paths, variables, config, keys), for
+//! the checklist (`cutover`, `cutover open`, `cutover demo`) and for
+//! `cutover check`. Nothing below `cli/` builds them.
+
+use super::common::open_store;
+use super::{Env, Global};
+use crate::app::{App, CheckRequest, Settings};
+use crate::check::fake::{FakeCarrier, FakeOptions};
+use crate::check::ratelimit::RateLimiter;
+use crate::check::reach::{Resolve, SystemResolver};
+use crate::check::runner::{RunOptions, Runner, RunnerDeps};
+use crate::check::secret::{ApiKey, SecretStore};
+use crate::config::Config;
+use crate::guide::{Catalog, Guide};
+use crate::progress::CheckRecord;
+use crate::progress::store::Store;
+use crate::runtime::Checks;
+use futures::future::BoxFuture;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use tokio_util::sync::CancellationToken;
+
+/// Everything the checklist runs with.
+pub struct Checklist {
+    pub app: App,
+    pub store: Store,
+    /// The check engine; None when checks cannot run (the App says why).
+    pub checks: Option<Arc<dyn Checks>>,
+    /// The state file as it was just before the App's progress was read.
+    pub loaded_from: Option<crate::runtime::watch::FileId>,
+    /// The demo's fake carriers: they serve while this lives.
+    pub demo: Option<Demo>,
+}
+
+/// Builds the checklist's store, App and check engine: the real carriers,
+/// or (`demo`) the demo's fakes. `Err` is the exit code, said on `err`.
+pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Result<Checklist, i32> {
+    let mut g = g.clone();
+    if demo && g.state.is_none() {
+        // The demo keeps its own progress, apart from the real one.
+        g.state = Some(env.paths.data_dir.join("demo-state.toml"));
+    }
+    let catalog = env.catalog();
+    // An observer sees why there is nothing to show (no state yet, no read
+    // access) in the checklist itself, and the state when it appears.
+    let mut state_problem = None;
+    // The state is read once: what the file was just before that read, so
+    // that the look after the watcher starts reads it again only if a save
+    // landed in between.
+    let loaded_from = crate::runtime::watch::file_id(&env.state_path(&g));
+    let (store, progress) = if g.observe && !g.reset_state {
+        let store = Store::new(env.state_path(&g));
+        let progress = store.load_observed().unwrap_or_else(|problem| {
+            state_problem = Some(problem);
+            Default::default()
+        });
+        (store, progress)
+    } else {
+        open_store(env, &g, err)?
+    };
+    let mut app = build_app(env, &g, &catalog, progress, demo);
+    app.state_problem = state_problem;
+    let guides: BTreeMap<String, Arc<Guide>> =
+        app.guides.iter().map(|e| (e.guide.id().to_string(), e.guide.clone())).collect();
+    let lang = app.lang.values().next().cloned().unwrap_or_else(|| "en".into());
+
+    if demo {
+        return match start_demo(env, &lang, store.path()) {
+            Ok(d) => {
+                app.secret_guard = key_guard(&d.secrets);
+                app.curl = curl_builder(&d.runner);
+                let c = TuiChecks { runner: d.runner.clone(), guides, secrets: d.secrets.clone() };
+                Ok(Checklist { app, store, checks: Some(Arc::new(c)), loaded_from, demo: Some(d) })
+            }
+            Err(e) => {
+                let _ = writeln!(err, "cutover: {e}");
+                Err(super::exit::FAIL)
+            }
+        };
+    }
+    let config = match load_config(env, g.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "cutover: {e}");
+            return Err(super::exit::USAGE);
+        }
+    };
+    for (gid, gc) in &config.guides {
+        if let Some(secs) = gc.fresh_for.as_deref().and_then(crate::guide::parse_duration) {
+            app.fresh_override.insert(gid.clone(), secs);
+        }
+    }
+    app.check_timeout_secs = config.checks.timeout_secs;
+    let checks: Option<Arc<dyn Checks>> = match real_runner(env, &catalog, config, &lang, store.path()) {
+        Ok((runner, secrets)) => {
+            app.overridden_urls = overridden_urls(&runner, &catalog);
+            app.url_origins = url_origins(&runner, &catalog);
+            app.curl = curl_builder(&runner);
+            if !g.observe
+                && let Some(problem) =
+                    crate::check::ratelimit::sharing_problem(&crate::check::ratelimit::budget_path(store.path()))
+            {
+                app.say(
+                    crate::app::Tone::Warning,
+                    format!("call budget not shared: this cutover counts only its own calls ({problem})"),
+                );
+            }
+            app.secret_guard = key_guard(&secrets);
+            if let Ok(s) = secrets.read()
+                && !s.problems().is_empty()
+            {
+                // Said, not hidden in the log: which key source was refused.
+                app.say(crate::app::Tone::Warning, s.problems().join("; ").replace('\n', " "));
+            }
+            Some(Arc::new(TuiChecks { runner, guides, secrets }))
+        }
+        Err(e) => {
+            // Checks cannot run (a secrets file with loose permissions):
+            // the checklist still works, and says why checks do not.
+            app.say(crate::app::Tone::Error, format!("checks are off: {e}"));
+            None
+        }
+    };
+    Ok(Checklist { app, store, checks, loaded_from, demo: None })
+}
+
+/// The App for the checklist: the catalog's guides, the progress read, and
+/// the settings from the command line and the environment.
+pub fn build_app(env: &Env, g: &Global, catalog: &Catalog, progress: crate::progress::Progress, demo: bool) -> App {
+    let settings = Settings {
+        lang_pref: env.lang_pref(g),
+        user: env.user(g),
+        observe: g.observe,
+        state_path: env.state_path(g).display().to_string(),
+        demo,
+        rights: Default::default(),
+    };
+    let mut app = App::new(crate::app::entries(catalog), progress, settings, env.clock.now());
+    app.guide_errors = catalog.errors.iter().map(|e| e.to_string()).collect();
+    app
+}
+
+/// The TUI's key guard over the runner's key store: it finds every form of
+/// every known key, and when the store cannot know them all it refuses to
+/// let a note be written.
+fn key_guard(secrets: &Arc<RwLock<SecretStore>>) -> crate::app::SecretGuard {
+    if let Some(why) = secrets.read().ok().and_then(|s| s.guard_broken().map(str::to_string)) {
+        return crate::app::SecretGuard::broken(why);
+    }
+    let guard = secrets.clone();
+    crate::app::SecretGuard::new(Arc::new(move |text: &str| {
+        // A poisoned lock cannot vouch for the text: treat it as holding a key.
+        guard.read().map(|s| s.contains_secret(text)).unwrap_or(true)
+    }))
+}
+
+/// Copy as curl builds the command as the runner sends the check: its base
+/// URL (overrides, the demo's fake) and config values.
+fn curl_builder(runner: &Runner) -> crate::app::CurlBuilder {
+    let runner = runner.clone();
+    crate::app::CurlBuilder(Some(Arc::new(move |g, env, req| runner.curl(g, env, req))))
+}
+
+/// The runner as the TUI's event loop uses it.
+pub struct TuiChecks {
+    pub runner: Runner,
+    pub guides: BTreeMap<String, Arc<Guide>>,
+    pub secrets: Arc<RwLock<SecretStore>>,
+}
+
+impl Checks for TuiChecks {
+    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>> {
+        let runner = self.runner.clone();
+        let guide = self.guides.get(&req.guide).cloned();
+        Box::pin(async move {
+            let Some(guide) = guide else { return Vec::new() };
+            let opts = RunOptions {
+                include_on_request: req.include_on_request,
+                allow_writes: req.allow_writes,
+                only: None,
+                evidence: req.evidence,
+                run_all: req.run_all,
+                lang: req.lang,
+            };
+            runner.run_step(&guide, &req.step, &req.env, opts, &by, cancel).await
+        })
+    }
+
+    fn set_key(&self, guide: &str, env: &str, key: ApiKey) {
+        if let Ok(mut s) = self.secrets.write() {
+            s.set(guide, env, key);
+        }
+    }
+
+    fn warm_up(&self) {
+        self.runner.warm_up();
+    }
+}
+
+/// Loads the config named by `--config` or the default one.
+pub fn load_config(env: &Env, path: Option<&Path>) -> Result<Config, String> {
+    let p = path.map(Path::to_path_buf).unwrap_or_else(|| env.paths.config_file());
+    Config::load(&p).map_err(|e| e.to_string())
+}
+
+/// Everything the runner needs, from the real environment.
+pub fn real_runner(
+    env: &Env,
+    catalog: &Catalog,
+    config: Config,
+    lang: &str,
+    state_path: &Path,
+) -> Result<(Runner, Arc<RwLock<SecretStore>>), String> {
+    let vars = env.vars.clone();
+    // Keys for every guide's environments, the user's own guides included.
+    let targets = catalog.environments();
+    let secrets = SecretStore::load_for(&move |k| vars(k), Some(&env.paths.secrets_file()), &targets);
+    let secrets = Arc::new(RwLock::new(secrets));
+    let limiter = RateLimiter::new(Some(crate::check::ratelimit::budget_path(state_path)), env.clock.clone());
+    // `[checks.resolve]` answers some names without DNS (curl's --resolve).
+    let resolver: Arc<dyn Resolve> = if config.checks.resolve.is_empty() {
+        Arc::new(SystemResolver)
+    } else {
+        Arc::new(crate::check::reach::MappedResolver {
+            map: config.checks.resolve.clone(),
+            inner: Arc::new(SystemResolver),
+        })
+    };
+    let deps = RunnerDeps {
+        config,
+        secrets: secrets.clone(),
+        clock: env.clock.clone(),
+        resolver,
+        rate_limiter: limiter,
+        env_vars: env.vars.clone(),
+        lang: lang.to_string(),
+    };
+    Ok((Runner::new(deps)?, secrets))
+}
+
+/// Where each guide environment's base URL comes from, when it is not a
+/// built-in guide's own: (guide, env) -> "CUTOVER_POSTNL_SANDBOX_URL",
+/// "config.toml" or "the guide file <path>" (a guide of the user's own may
+/// declare its base URLs; one replacing a built-in may not).
+pub fn url_origins(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for l in &catalog.guides {
+        for env in l.guide.environments.keys() {
+            let origin = runner.url_origin(&l.guide, env).or_else(|| match &l.source {
+                crate::guide::GuideSource::File(p) if !l.overrides_built_in => {
+                    Some(format!("the guide file {}", p.display()))
+                }
+                _ => None,
+            });
+            if let Some(o) = origin {
+                out.insert((l.guide.id().to_string(), env.clone()), crate::sanitize::line(&o));
+            }
+        }
+    }
+    out
+}
+
+/// Overridden base URLs, for the banner: (guide, env) -> URL.
+pub fn overridden_urls(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for l in &catalog.guides {
+        for env in l.guide.environments.keys() {
+            if runner.base_url_overridden(&l.guide, env)
+                && let Some(u) = runner.base_url(&l.guide, env)
+            {
+                out.insert((l.guide.id().to_string(), env.clone()), u);
+            }
+        }
+    }
+    out
+}
+
+/// A resolver for the demo: every name is loopback, so nothing the demo
+/// does can leave this machine.
+#[derive(Debug)]
+pub struct LoopbackResolver;
+
+impl Resolve for LoopbackResolver {
+    fn resolve(&self, _host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<std::net::SocketAddr>>> {
+        Box::pin(async move { Ok(vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))]) })
+    }
+}
+
+/// The demo's fake carriers and the runner pointed at them.
+pub struct Demo {
+    pub sandbox: FakeCarrier,
+    pub production: FakeCarrier,
+    pub runner: Runner,
+    pub secrets: Arc<RwLock<SecretStore>>,
+}
+
+pub fn start_demo(env: &Env, lang: &str, state_path: &Path) -> Result<Demo, String> {
+    let (sandbox, production) =
+        FakeCarrier::start_pair(FakeOptions::demo()).map_err(|e| format!("cannot start the demo carrier: {e}"))?;
+    let mut urls: BTreeMap<String, String> = BTreeMap::new();
+    urls.insert("CUTOVER_POSTNL_SANDBOX_URL".into(), sandbox.url());
+    urls.insert("CUTOVER_POSTNL_PRODUCTION_URL".into(), production.url());
+    urls.insert("CUTOVER_POSTI_PRODUCTION_URL".into(), format!("{}/shippingapi/api", sandbox.url()));
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    keys.insert("POSTNL_SANDBOX_API_KEY".into(), FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into());
+    keys.insert("POSTNL_PRODUCTION_API_KEY".into(), FakeOptions::DEMO_POSTNL_PRODUCTION_KEY.into());
+    keys.insert("POSTI_API_KEY".into(), FakeOptions::DEMO_POSTI_KEY.into());
+    // The demo ignores the real environment's keys and URLs entirely.
+    let secrets = SecretStore::load(&|k| keys.get(k).cloned(), None);
+    let secrets = Arc::new(RwLock::new(secrets));
+    let demo_config: Config = Config::parse(DEMO_CONFIG, "demo config").map_err(|e| e.to_string())?;
+    let url_vars: crate::check::runner::EnvVars = Arc::new(move |k: &str| urls.get(k).cloned());
+    let deps = RunnerDeps {
+        config: demo_config,
+        secrets: secrets.clone(),
+        clock: env.clock.clone(),
+        resolver: Arc::new(LoopbackResolver),
+        rate_limiter: RateLimiter::new(
+            Some(crate::paths::beside(state_path, "demo-ratelimit.toml")),
+            env.clock.clone(),
+        ),
+        env_vars: url_vars,
+        lang: lang.to_string(),
+    };
+    Ok(Demo { sandbox, production, runner: Runner::new(deps)?, secrets })
+}
+
+const DEMO_CONFIG: &str = r#"
+[guides.postnl.vars]
+customer_code = "DEVC"
+customer_number = "11223344"
+
+[guides.postnl.versions]
+shippingstatus = "v2"
+barcode = "v1_1"
+locations = "v2"
+
+[guides.posti]
+logistics_contracts = ["654321"]
+transport_ids = ["876543"]
+
+[commands.smoke-test]
+argv = ["sh", "-c", "echo 'demo smoke test: pretending to book a sandbox shipment'; test -n \"$CUTOVER_API_KEY\""]
+timeout_secs = 10
+"#;

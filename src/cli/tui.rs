@@ -1,0 +1,136 @@
+//! The checklist in the terminal: `cutover` (the guide picker), `cutover
+//! open GUIDE` and `cutover demo`. The composition root builds the store,
+//! the App and the check engine; this enters the terminal and runs the
+//! event loop until the App quits.
+
+use super::{Env, Global, exit, root};
+use crate::runtime::{self, Context, terminal};
+use crate::ui::Theme;
+use futures::future::BoxFuture;
+use std::io::Write;
+
+/// How the checklist starts.
+pub enum Start<'a> {
+    /// The guide picker.
+    Picker,
+    /// A guide open (`cutover open GUIDE`).
+    Open(&'a str),
+    /// The demo: fake carriers on loopback and the demo's own state.
+    Demo,
+}
+
+pub async fn run(env: &Env, g: &Global, start: Start<'_>) -> i32 {
+    let mut err = std::io::stderr();
+    crate::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
+    let built = match root::checklist(env, g, matches!(start, Start::Demo), &mut err) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let root::Checklist { mut app, store, checks, loaded_from, demo: _demo } = built;
+    if let Start::Open(guide) = start
+        && let Err(code) = open(&mut app, guide, &mut err)
+    {
+        return code;
+    }
+    run_terminal(env, g, app, store, checks, loaded_from, None, shutdown_signal()).await
+}
+
+/// Opens `guide` in the App, or says which guides there are.
+pub fn open(app: &mut crate::app::App, guide: &str, err: &mut dyn Write) -> Result<(), i32> {
+    match app.guides.iter().position(|e| e.guide.id() == guide) {
+        Some(i) => {
+            crate::app::open_guide(app, i);
+            Ok(())
+        }
+        None => {
+            let known: Vec<&str> = app.guides.iter().map(|e| e.guide.id()).collect();
+            let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", known.join(", "));
+            Err(exit::USAGE)
+        }
+    }
+}
+
+/// Enters the terminal and runs the checklist's event loop until the App
+/// quits or `shutdown` resolves. `peers`: the host's session of `cutover
+/// serve`.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_terminal(
+    env: &Env,
+    g: &Global,
+    mut app: crate::app::App,
+    store: crate::progress::store::Store,
+    checks: Option<std::sync::Arc<dyn crate::runtime::Checks>>,
+    loaded_from: Option<crate::runtime::watch::FileId>,
+    peers: Option<runtime::PeerLink>,
+    shutdown: BoxFuture<'static, ()>,
+) -> i32 {
+    let mut err = std::io::stderr();
+    let vars = env.vars.clone();
+    let ascii = g.ascii || crate::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
+    let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };
+    let mut term = match terminal::enter(g.mouse) {
+        Ok(t) => t,
+        Err(e) => {
+            terminal::restore();
+            let _ = writeln!(err, "cutover: cannot use this terminal: {e}");
+            return exit::FAIL;
+        }
+    };
+    let ctx = Context {
+        store,
+        checks,
+        clock: env.clock.clone(),
+        theme,
+        shutdown: Some(shutdown),
+        watch: true,
+        loaded_from,
+        report_fallback_dir: Some(env.paths.data_dir.join("reports")),
+        presence: Some(crate::progress::presence::Presence {
+            user: app.settings.user.clone(),
+            host: crate::paths::host_name(),
+            tty: crate::paths::tty_name(),
+            role: if g.observe { "observer".into() } else { "driver".into() },
+            since: env.clock.now(),
+            pid: std::process::id(),
+            refreshed: env.clock.now(),
+        }),
+        clipboard: Some(Box::new(|seq: &str| {
+            let mut out = std::io::stdout();
+            let _ = out.write_all(seq.as_bytes());
+            let _ = out.flush();
+        })),
+        peers,
+    };
+    let events = crossterm::event::EventStream::new();
+    let result = runtime::run(&mut term, &mut app, events, ctx).await;
+    terminal::restore();
+    match result {
+        Ok(()) if app.unsaved.is_some() => {
+            let why = app.unsaved.as_deref().unwrap_or_default();
+            let _ = writeln!(err, "cutover: quit with a change that was not saved: {why}");
+            exit::STATE
+        }
+        Ok(()) => exit::OK,
+        Err(e) => {
+            let _ = writeln!(err, "cutover: terminal error: {e}");
+            exit::FAIL
+        }
+    }
+}
+
+/// Resolves on SIGTERM, SIGHUP (an SSH connection dropping) or SIGINT.
+pub fn shutdown_signal() -> BoxFuture<'static, ()> {
+    Box::pin(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::hangup()), signal(SignalKind::interrupt()))
+        else {
+            return futures::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}

@@ -1,0 +1,40 @@
+//! The report of a saved state: the state file's progress, each check in
+//! full from the check archive, and the attachments beside it. Used by
+//! `cutover report` and the checklist's `R`.
+
+use crate::guide::Guide;
+use crate::progress::Progress;
+use crate::progress::store::Store;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Renders the hand-off report of `guide` from the state saved at
+/// `state_path` (`progress` is what was read from it).
+pub fn render_saved(
+    guide: &Guide,
+    lang: &str,
+    progress: &Progress,
+    state_path: &Path,
+    by: &str,
+    now: jiff::Timestamp,
+    format: super::Format,
+) -> Result<String, String> {
+    let hashes: BTreeMap<String, String> =
+        guide.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
+    let evidence = super::evidence::list(state_path, guide.id())?;
+    let shown = state_path.display().to_string();
+    // The state keeps each check's latest verdict; the report shows it in
+    // full (request, excerpt, what it proved) from the check archive.
+    let progress = &Store::new(state_path).with_full_records(progress.clone());
+    let input = super::ReportInput {
+        guide,
+        lang,
+        progress,
+        hashes: &hashes,
+        evidence: &evidence,
+        now,
+        generated_by: by,
+        state_path: &shown,
+    };
+    Ok(super::render(&input, format))
+}

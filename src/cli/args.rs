@@ -12,8 +12,61 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Without a command: the guide picker's options.
+    #[command(flatten)]
+    pub tui: TuiOptions,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The options in effect: the global ones, with the checklist's from
+    /// wherever they were given (`cutover --observe open postnl` or
+    /// `cutover open postnl --observe`).
+    pub fn options(&self) -> Global {
+        let mut g = self.global.clone();
+        let mut tui = self.tui.clone();
+        match &self.command {
+            Some(Command::Open(o)) => tui.merge(&o.tui),
+            Some(Command::Demo(d)) => tui.merge(&d.tui),
+            _ => {}
+        }
+        (g.ascii, g.mouse, g.observe) = (tui.ascii, tui.mouse, tui.observe);
+        g
+    }
+}
+
+/// Options that only matter to the checklist: in the help of the commands
+/// that open it (none, `open`, `demo`), not in that of the others. Given
+/// before a command, `--observe` still makes `mark`, `check` and `evidence
+/// add` refuse.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Checklist options")]
+pub struct TuiOptions {
+    /// Only ASCII characters on screen (automatic where Unicode cannot be trusted: TERM=linux, dumb or vt100, or a locale that is not UTF-8).
+    #[arg(long)]
+    pub ascii: bool,
+    /// Capture the mouse (the wheel scrolls the pane under it, a click selects a step); off by default so the terminal's own text selection keeps working.
+    #[arg(long)]
+    pub mouse: bool,
+    /// Read-only: look, but change nothing, run nothing, ask for no key.
+    #[arg(long)]
+    pub observe: bool,
+}
+
+impl TuiOptions {
+    fn merge(&mut self, other: &TuiOptions) {
+        self.ascii |= other.ascii;
+        self.mouse |= other.mouse;
+        self.observe |= other.observe;
+    }
+}
+
+/// `cutover demo`'s arguments: the checklist's options.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Demo {
+    #[command(flatten)]
+    pub tui: TuiOptions,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -30,14 +83,12 @@ pub struct Global {
     /// Your name in the state file and the event log (default: $USER).
     #[arg(long = "as", global = true, value_name = "NAME")]
     pub as_name: Option<String>,
-    /// Only ASCII characters on screen (the checklist; automatic where Unicode cannot be trusted: TERM=linux, dumb or vt100, or a locale that is not UTF-8).
-    #[arg(long, global = true)]
+    /// From [`TuiOptions`], set by [`Cli::options`].
+    #[arg(skip)]
     pub ascii: bool,
-    /// The checklist captures the mouse (wheel scrolls, click selects); off by default so the terminal's own text selection keeps working.
-    #[arg(long, global = true)]
+    #[arg(skip)]
     pub mouse: bool,
-    /// Read-only: look, but change nothing, run nothing, ask for no key (the checklist; mark, check and evidence add refuse).
-    #[arg(long, global = true)]
+    #[arg(skip)]
     pub observe: bool,
     /// Move an unreadable state file aside to a timestamped backup and start fresh.
     #[arg(long, global = true)]
@@ -69,7 +120,7 @@ pub enum Command {
     /// List the guides, or validate a guide file.
     Guides(guides::Guides),
     /// A local fake carrier API with demo keys, and the checklist pointed at it.
-    Demo,
+    Demo(Demo),
     /// Shell completions for bash, zsh, fish, elvish or powershell.
     Completions(completions::Completions),
     /// The man page, in roff.

@@ -77,7 +77,7 @@ pub fn main() -> i32 {
 /// Runs the command the arguments name; no command is the checklist's
 /// guide picker.
 pub async fn dispatch(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let g = &cli.global;
+    let g = &cli.options();
     let Some(command) = &cli.command else { return tui::run(env, g, tui::Start::Picker).await };
     match command {
         Command::Open(c) => c.run(env, g).await,
@@ -88,7 +88,7 @@ pub async fn dispatch(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Wr
         Command::Evidence(c) => c.run(env, g, out, err),
         Command::Log(c) => c.run(env, g, out, err),
         Command::Guides(c) => c.run(env, out, err),
-        Command::Demo => tui::run(env, g, tui::Start::Demo).await,
+        Command::Demo(_) => tui::run(env, g, tui::Start::Demo).await,
         Command::Completions(c) => c.run(env, out),
         Command::Man => man::run(env, out),
     }

@@ -9,6 +9,8 @@ pub struct Open {
     /// The guide: its id (postnl, posti, or one of your own in the guides folder; `cutover guides` lists them).
     #[arg(value_name = "GUIDE")]
     pub guide: String,
+    #[command(flatten)]
+    pub tui: super::args::TuiOptions,
 }
 
 impl Open {

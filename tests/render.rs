@@ -491,3 +491,17 @@ fn a_rate_limit_wait_counts_down_in_the_verdict_strip() {
     assert!(s.contains("the wait is over: c checks again"), "{s}");
     assert!(!s.contains("Wait 70 s") && !s.contains("possible in"), "{s}");
 }
+
+/// In ASCII the verdict is one word, not the ASCII glyph and the word
+/// again ("FAIL fail").
+#[test]
+fn ascii_verdicts_read_as_one_word() {
+    let failed = refused();
+    let s = screen(&failed, Theme { color: false, ascii: true }, 80, 24);
+    assert!(s.contains("FAIL | 2 min ago"), "{s}");
+    assert!(!s.to_lowercase().contains("fail fail"), "{s}");
+    let s = screen(&failed, Theme { color: false, ascii: true }, 120, 40);
+    assert!(s.contains("  PASS Sandbox key configured [sandbox]: "), "{s}");
+    assert!(s.contains("  FAIL Sandbox key works (status lookup) [sandbox]: "), "{s}");
+    assert!(!s.to_lowercase().contains("fail fail") && !s.contains("ok pass"), "{s}");
+}

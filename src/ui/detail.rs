@@ -98,10 +98,7 @@ pub fn strip(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
             )])),
             Some((v, at)) => {
                 let mut spans = vec![
-                    Span::styled(
-                        format!("{} {}", theme.verdict_glyph(v), v.as_str()),
-                        theme.verdict_style(v).add_modifier(Modifier::BOLD),
-                    ),
+                    Span::styled(theme.verdict_label(v), theme.verdict_style(v).add_modifier(Modifier::BOLD)),
                     Span::raw(format!(" {} {}", theme.sep(), ago(at, app.now))),
                 ];
                 if next.stale {
@@ -369,10 +366,7 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
         let env = c.env.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
         let (message, hint) = crate::app::next::counted_down(c, app.now);
         out.push(Line::from(vec![
-            Span::styled(
-                format!("  {} {}", theme.verdict_glyph(c.verdict), c.verdict.as_str()),
-                theme.verdict_style(c.verdict),
-            ),
+            Span::styled(format!("  {}", theme.verdict_label(c.verdict)), theme.verdict_style(c.verdict)),
             Span::raw(format!(" {}{env}: ", sanitize::line(&c.check))),
             Span::raw(sanitize::line(&message)),
             Span::styled(

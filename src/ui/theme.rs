@@ -127,6 +127,13 @@ impl Theme {
         }
     }
 
+    /// A verdict as the detail pane writes it: glyph and word ("✗ fail");
+    /// in ASCII the word alone, in capitals ("FAIL"), since the ASCII glyph
+    /// is already a word.
+    pub fn verdict_label(&self, v: Verdict) -> String {
+        if self.ascii { v.as_str().to_ascii_uppercase() } else { format!("{} {}", self.verdict_glyph(v), v.as_str()) }
+    }
+
     pub fn verdict_style(&self, v: Verdict) -> Style {
         match v {
             Verdict::Pass => self.ok(),

@@ -175,16 +175,19 @@ fn as_schema_1(store: &Store, dir: &Path) -> Res<Store> {
     Ok(to)
 }
 
-/// Runs the release binary's `mark` on `state`: wall time and peak memory
-/// (the child's own max RSS, from wait4).
-fn mark_once(bin: &Path, state: &Path, status: &str) -> Res<(f64, u64)> {
-    let sb = Sandbox::new();
+/// Set in the helper process that runs a command and measures it.
+const SPAWNER: &str = "CUTOVER_BENCH_SPAWNER";
+
+/// The helper: runs argv[1..] (the environment as given), waits for it with
+/// wait4 and prints "<wall ms> <max RSS KiB>". It is this bench binary
+/// started afresh, so it is small: a child's `ru_maxrss` counts the memory
+/// of the process it was spawned from (the kernel keeps the larger of the
+/// two at exec), and this bench itself holds the whole state it built.
+fn spawner() -> Res<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (bin, rest) = args.split_first().ok_or_else(|| err("spawner: no command"))?;
     let mut cmd = std::process::Command::new(bin);
-    cmd.args(["mark", "postnl", "go-live", status]).env_clear();
-    for (k, v) in sb.env() {
-        cmd.env(k, v);
-    }
-    cmd.env("CUTOVER_STATE", state).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    cmd.args(rest).env_remove(SPAWNER).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
     let t = Instant::now();
     let child = cmd.spawn()?;
     let pid = child.id() as libc::pid_t;
@@ -196,9 +199,33 @@ fn mark_once(bin: &Path, state: &Path, status: &str) -> Res<(f64, u64)> {
     let took = ms(t.elapsed());
     std::mem::forget(child);
     if r != pid || !libc::WIFEXITED(status_code) || libc::WEXITSTATUS(status_code) != 0 {
-        return Err(err(format!("cutover mark failed ({status_code})")));
+        return Err(err(format!("{} failed ({status_code})", rest.join(" "))));
     }
-    Ok((took, u64::try_from(usage.ru_maxrss).unwrap_or(0)))
+    println!("{took} {}", usage.ru_maxrss);
+    Ok(())
+}
+
+/// Runs the release binary with `args` on `state` through the helper
+/// process: wall time and the command's own peak memory (max RSS, KiB).
+fn run_once(bin: &Path, state: &Path, args: &[&str]) -> Res<(f64, u64)> {
+    let sb = Sandbox::new();
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg(bin).args(args).env_clear();
+    for (k, v) in sb.env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.env("CUTOVER_STATE", state).env(SPAWNER, "1").stderr(std::process::Stdio::inherit()).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace();
+    match (out.status.success(), parts.next().and_then(|t| t.parse().ok()), parts.next().and_then(|r| r.parse().ok())) {
+        (true, Some(t), Some(rss)) => Ok((t, rss)),
+        _ => Err(err(format!("cutover {} failed: {text}", args.join(" ")))),
+    }
+}
+
+/// `cutover mark` on `state`: wall time and peak memory.
+fn mark_once(bin: &Path, state: &Path, status: &str) -> Res<(f64, u64)> {
+    run_once(bin, state, &["mark", "postnl", "go-live", status])
 }
 
 fn time_marks(bin: &Path, what: &str, state: &Path, runs: usize) -> Res<(Stats, u64)> {
@@ -294,6 +321,9 @@ fn tui_memory(bin: &Path, state: Option<&Path>) -> Res<(u64, u64, u64)> {
 }
 
 fn main() -> Res<()> {
+    if std::env::var_os(SPAWNER).is_some() {
+        return spawner();
+    }
     build_release()?;
     let runs = env_num("BENCH_RUNS", 30);
     println!("state: {GUIDES} guides, {EVENTS} events, {runs} runs, {}", machine());
@@ -345,6 +375,27 @@ fn main() -> Res<()> {
         big_peak as f64 / 1024.0,
         fresh_peak as f64 / 1024.0
     );
+    // The commands that read the archives too, on this state.
+    for args in [
+        &["status", "--json"][..],
+        &["log", "postnl"][..],
+        &["log", "postnl", "--json"][..],
+        &["report", "postnl", "--format", "json"][..],
+    ] {
+        let mut peak = 0;
+        let mut times = Vec::new();
+        for _ in 0..mark_runs.min(5) {
+            let (t, rss) = run_once(&bin, on_disk.path(), args)?;
+            times.push(t);
+            peak = peak.max(rss);
+        }
+        println!(
+            "  this state : cutover {:<28} {}; peak {:.1} MiB",
+            args.join(" "),
+            Stats::of(&times).line(" ms"),
+            peak as f64 / 1024.0
+        );
+    }
     // The first, migrating write of a schema-1 file of the same progress.
     let old_dir = tempfile::Builder::new().prefix("cutover-bench").tempdir_in(&disk_root)?;
     let old = as_schema_1(&on_disk, old_dir.path())?;

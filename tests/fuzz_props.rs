@@ -257,8 +257,17 @@ fn step_record() -> impl Strategy<Value = StepRecord> {
         prop::option::of(text()),
         prop::option::of(text()),
         prop::collection::vec(check_record(), 0..3),
+        prop::option::of(text()),
     )
-        .prop_map(|(status, note, at, by, hash, checks)| StepRecord { status, note, at, by, hash, checks })
+        .prop_map(|(status, note, at, by, hash, checks, note_by)| StepRecord {
+            status,
+            note,
+            note_by,
+            at,
+            by,
+            hash,
+            checks,
+        })
 }
 
 fn event() -> impl Strategy<Value = Event> {

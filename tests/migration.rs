@@ -140,6 +140,69 @@ fn a_schema_1_state_migrates_on_its_first_write_and_keeps_every_record() {
     assert_eq!(archive.matches("[[check]]").count(), 3, "{archive}");
 }
 
+/// A state file from before the state kept only its latest events held up
+/// to 1,000 of them. Its first write moves all but the latest
+/// `EVENTS_KEPT` to the event archive, and every one is found again: the
+/// history view (`H`, read from the archive), `cutover log` and `log --json`.
+#[test]
+fn the_events_a_state_kept_move_to_the_archive_and_every_one_is_shown() {
+    let n = 200;
+    let mut old = String::from(
+        "# cutover progress state\nschema = 1\n\n[guides.postnl.steps.sandbox-api-key]\nstatus = \"in_progress\"\n",
+    );
+    for i in 0..n {
+        old.push_str(&format!(
+            "\n[[events]]\nat = \"2026-11-01T{:02}:{:02}:00Z\"\nby = \"alice\"\nguide = \"postnl\"\nstep = \"sandbox-api-key\"\nwhat = \"note\"\ndetail = \"note edited #{i:04}\"\n",
+            i / 60,
+            i % 60
+        ));
+    }
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.state_file().parent().unwrap()).unwrap();
+    std::fs::write(sb.state_file(), &old).unwrap();
+    let out = sb.command(&["mark", "postnl", "versioning", "done"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The state keeps the latest few; the archive the rest, each once.
+    let kept = cutover::progress::EVENTS_KEPT;
+    let state = std::fs::read_to_string(sb.state_file()).unwrap();
+    assert_eq!(state.matches("\n[[events]]\n").count(), kept, "{state}");
+    let archive = std::fs::read_to_string(sb.state_file().with_file_name("state.archive.toml")).unwrap();
+    assert_eq!(archive.matches("\n[[events]]\n").count(), n + 1 - kept);
+    assert!(archive.contains("note edited #0000") && !state.contains("note edited #0000"));
+
+    // cutover log and log --json: every event, oldest first.
+    let out = sb.command(&["log", "postnl"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let shown: Vec<usize> = (0..n).filter_map(|i| text.find(&format!("note edited #{i:04}"))).collect();
+    assert_eq!(shown.len(), n, "{text}");
+    assert!(shown.windows(2).all(|w| w[0] < w[1]), "oldest first: {text}");
+    assert!(text.trim_end().ends_with("done"), "the mark comes last: {text}");
+    let out = sb.command(&["log", "postnl", "--json"]).output().unwrap();
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events = log["events"].as_array().unwrap();
+    assert_eq!(events.len(), n + 1);
+    assert_eq!(events[0]["detail"], "note edited #0000");
+
+    // The history view: the newest first, the oldest (archived) at its end.
+    let mut p = Pty::spawn(&sb, &["open", "postnl"], 120, 40, &[]);
+    p.wait_for("1/10 steps done");
+    p.send(b"H");
+    p.wait_for("History of postnl (newest first) ");
+    p.wait_for("note edited #0199");
+    let mut presses = 0;
+    while !p.screen().contains("note edited #0000") {
+        assert!(presses < n / 10 + 5, "the oldest event never showed: {}", p.screen());
+        p.send(b"\x1b[6~");
+        presses += 1;
+        std::thread::sleep(std::time::Duration::from_millis(80));
+    }
+    p.send(b"\x1b");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+}
+
 #[test]
 fn a_newer_schema_is_still_refused_with_its_line_and_column() {
     let sb = Sandbox::new();

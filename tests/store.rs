@@ -369,17 +369,20 @@ fn names(range: std::ops::Range<usize>) -> Vec<String> {
 fn event_overflow_moves_to_the_archive_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path());
-    store.apply(&step_ops(0..1050), "a", t(0)).unwrap();
+    const K: usize = EVENTS_KEPT;
+    store.apply(&step_ops(0..K + 50), "a", t(0)).unwrap();
     let p = store.load().unwrap();
-    assert_eq!(p.events.len(), EVENTS_KEPT);
-    assert_eq!(steps_of(&p.events), names(50..1050));
+    assert_eq!(p.events.len(), K);
+    assert_eq!(steps_of(&p.events), names(50..K + 50));
     assert_eq!(steps_of(&store.archived_events().unwrap()), names(0..50));
     let archive_before = fs::read(store.archive_path()).unwrap();
 
-    store.apply(&step_ops(1050..1080), "a", t(1)).unwrap();
+    store.apply(&step_ops(K + 50..K + 80), "a", t(1)).unwrap();
     let p = store.load().unwrap();
-    assert_eq!(steps_of(&p.events), names(80..1080));
+    assert_eq!(steps_of(&p.events), names(80..K + 80));
     assert_eq!(steps_of(&store.archived_events().unwrap()), names(0..80));
+    // Every event is still there, once, in order.
+    assert_eq!(steps_of(&store.all_events().unwrap()), names(0..K + 80));
     let archive_after = fs::read(store.archive_path()).unwrap();
     assert!(archive_after.starts_with(&archive_before), "the archive is appended to, never rewritten");
     // The archive is readable TOML too.
@@ -391,21 +394,24 @@ fn event_overflow_moves_to_the_archive_in_order() {
 fn archive_append_interrupted_before_the_save_is_not_duplicated() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path());
-    store.apply(&step_ops(0..EVENTS_KEPT), "a", t(0)).unwrap();
+    const K: usize = EVENTS_KEPT;
+    store.apply(&step_ops(0..K), "a", t(0)).unwrap();
     let saved = fs::read(store.path()).unwrap();
     // A save that archived 10 events and then died before its rename:
-    store.apply(&step_ops(1000..1010), "a", t(1)).unwrap();
+    store.apply(&step_ops(K..K + 10), "a", t(1)).unwrap();
     fs::write(store.path(), &saved).unwrap();
     let raw = fs::read_to_string(store.archive_path()).unwrap();
     assert_eq!(raw.matches("[[events]]").count(), 10, "the archive holds the 10 events");
     // ...which are still in the state file too: the readers show them once.
     assert!(store.archived_events().unwrap().is_empty());
-    assert_eq!(steps_of(&store.all_events().unwrap()), names(0..1000));
+    assert_eq!(steps_of(&store.all_events().unwrap()), names(0..K));
+    assert_eq!(steps_of(&store.guide_events("g").unwrap()), names(0..K));
     // The next save archives the same 10 oldest events: they are recognised.
-    store.apply(&step_ops(2000..2010), "b", t(2)).unwrap();
+    let later = 2 * K + 100;
+    store.apply(&step_ops(later..later + 10), "b", t(2)).unwrap();
     let mut all = store.archived_events().unwrap();
     all.extend(store.load().unwrap().events);
-    let expected: Vec<String> = names(0..1000).into_iter().chain(names(2000..2010)).collect();
+    let expected: Vec<String> = names(0..K).into_iter().chain(names(later..later + 10)).collect();
     assert_eq!(steps_of(&all), expected);
     assert_eq!(steps_of(&store.all_events().unwrap()), expected);
 }
@@ -414,11 +420,13 @@ fn archive_append_interrupted_before_the_save_is_not_duplicated() {
 fn archive_continues_after_a_reset() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path());
-    store.apply(&step_ops(0..1005), "a", t(0)).unwrap();
+    const K: usize = EVENTS_KEPT;
+    store.apply(&step_ops(0..K + 5), "a", t(0)).unwrap();
     store.reset(t(1)).unwrap();
-    store.apply(&step_ops(5000..6003), "a", t(2)).unwrap();
+    let after = 5 * K + 100;
+    store.apply(&step_ops(after..after + K + 3), "a", t(2)).unwrap();
     let archived = store.archived_events().unwrap();
-    let expected: Vec<String> = names(0..5).into_iter().chain(names(5000..5003)).collect();
+    let expected: Vec<String> = names(0..5).into_iter().chain(names(after..after + 3)).collect();
     assert_eq!(steps_of(&archived), expected, "nothing from either history is lost or skipped");
 }
 
@@ -426,11 +434,12 @@ fn archive_continues_after_a_reset() {
 fn torn_archive_tail_is_tolerated() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path());
-    store.apply(&step_ops(0..1003), "a", t(0)).unwrap();
+    const K: usize = EVENTS_KEPT;
+    store.apply(&step_ops(0..K + 3), "a", t(0)).unwrap();
     let saved = fs::read(store.path()).unwrap();
     let archive = fs::read(store.archive_path()).unwrap();
     // A crash in the middle of appending two more entries.
-    store.apply(&step_ops(1003..1005), "a", t(1)).unwrap();
+    store.apply(&step_ops(K + 3..K + 5), "a", t(1)).unwrap();
     let longer = fs::read(store.archive_path()).unwrap();
     let cut = archive.len() + (longer.len() - archive.len()) * 2 / 3;
     fs::write(store.archive_path(), &longer[..cut]).unwrap();
@@ -438,12 +447,62 @@ fn torn_archive_tail_is_tolerated() {
     // The first new entry is complete but its event is still in the state
     // file; the torn second one is skipped.
     assert_eq!(steps_of(&store.archived_events().unwrap()), names(0..3));
-    assert_eq!(steps_of(&store.all_events().unwrap()), names(0..1003));
-    store.apply(&step_ops(1005..1007), "a", t(2)).unwrap();
+    assert_eq!(steps_of(&store.all_events().unwrap()), names(0..K + 3));
+    store.apply(&step_ops(K + 5..K + 7), "a", t(2)).unwrap();
     let mut all = store.archived_events().unwrap();
     all.extend(store.load().unwrap().events);
-    let expected: Vec<String> = names(0..1003).into_iter().chain(names(1005..1007)).collect();
+    let expected: Vec<String> = names(0..K + 3).into_iter().chain(names(K + 5..K + 7)).collect();
     assert_eq!(steps_of(&all), expected);
+}
+
+/// The history view reads one guide's events: every one of them, from the
+/// archive and the state, once and in order, also while an interrupted save
+/// has left some in both.
+#[test]
+fn guide_events_are_every_event_of_one_guide_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    const K: usize = EVENTS_KEPT;
+    let ops = |range: std::ops::Range<usize>| -> Vec<Op> {
+        range.map(|i| status(if i % 3 == 0 { "a" } else { "b" }, &format!("s{i:05}"), Status::Done)).collect()
+    };
+    let of = |guide: &str, range: std::ops::Range<usize>| -> Vec<String> {
+        range.filter(|i| (i % 3 == 0) == (guide == "a")).map(|i| format!("s{i:05}")).collect()
+    };
+    store.apply(&ops(0..3 * K), "a", t(0)).unwrap();
+    assert!(!store.archived_events().unwrap().is_empty(), "most events are archived");
+    assert_eq!(steps_of(&store.guide_events("a").unwrap()), of("a", 0..3 * K));
+    assert_eq!(steps_of(&store.guide_events("b").unwrap()), of("b", 0..3 * K));
+    assert!(store.guide_events("c").unwrap().is_empty());
+    // A save that appended to the archive and died before its rename.
+    let saved = fs::read(store.path()).unwrap();
+    store.apply(&ops(3 * K..3 * K + 20), "a", t(1)).unwrap();
+    fs::write(store.path(), &saved).unwrap();
+    assert_eq!(steps_of(&store.guide_events("a").unwrap()), of("a", 0..3 * K));
+    store.apply(&ops(3 * K + 20..3 * K + 30), "a", t(2)).unwrap();
+    let want: Vec<String> = of("a", 0..3 * K).into_iter().chain(of("a", 3 * K + 20..3 * K + 30)).collect();
+    assert_eq!(steps_of(&store.guide_events("a").unwrap()), want);
+    let all_a: Vec<Event> = store.all_events().unwrap().into_iter().filter(|e| e.guide == "a").collect();
+    assert_eq!(store.guide_events("a").unwrap(), all_a);
+}
+
+/// Who wrote a note is kept with the step, so that a note changed meanwhile
+/// names its author also when that note's event has long been archived.
+#[test]
+fn a_note_author_is_known_after_its_event_is_archived() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    store.apply(&[note("g", "s", "ticket 4711")], "bob", t(0)).unwrap();
+    store.apply(&step_ops(0..EVENTS_KEPT + 10), "carol", t(1)).unwrap();
+    assert!(store.load().unwrap().events.iter().all(|e| e.what != "note"), "bob's note event is archived");
+    let edit = Op::SetNote { guide: "g".into(), step: "s".into(), note: "mine".into(), base: Some(String::new()) };
+    let (p, events) = store.apply(&[edit], "alice", t(2)).unwrap();
+    assert_eq!(
+        p.step("g", "s").unwrap().note,
+        "ticket 4711\n--- alice wrote this while bob's text above was saved ---\nmine"
+    );
+    assert_eq!(events[0].detail, "note changed meanwhile by bob; both texts kept");
+    assert_eq!(p.step("g", "s").unwrap().note_by.as_deref(), Some("alice"));
 }
 
 // ---- concurrent writer processes ----
@@ -568,7 +627,8 @@ fn concurrent_writers(writers: usize, ops: usize, seed: usize) {
 
 #[test]
 fn concurrent_writers_two_processes() {
-    concurrent_writers(2, 200, 850);
+    // Near the event limit: the writers also move events to the archive.
+    concurrent_writers(2, 200, EVENTS_KEPT * 17 / 20);
 }
 
 #[test]
@@ -593,9 +653,11 @@ fn threads_in_one_process_do_not_lose_changes() {
     for h in handles {
         h.join().unwrap();
     }
-    let p = Store::new(path).load().unwrap();
+    let store = Store::new(path);
+    let p = store.load().unwrap();
     assert_eq!(p.guides["g"].steps.len(), 100);
-    assert_eq!(p.events.len(), 100);
+    assert_eq!(p.events.len(), EVENTS_KEPT.min(100));
+    assert_eq!(store.all_events().unwrap().len(), 100, "every change has its event, in the state or the archive");
 }
 
 // ---- presence ----

@@ -235,6 +235,10 @@ pub struct App {
     /// The step `t` jumped from (guide id, item index), for Backspace or
     /// Ctrl-O to go back to, and for `t` to cycle that step's items.
     pub came_from: Option<(String, usize)>,
+    /// Every event of a guide as last read for the history view (guide id,
+    /// events oldest first): the state keeps only the latest few, the rest
+    /// are in the event archive.
+    pub history: Option<(String, Vec<crate::progress::Event>)>,
 }
 
 /// The scrolled part of the detail pane as last drawn.
@@ -345,7 +349,17 @@ impl App {
             run_all: None,
             came_from: None,
             curl: CurlBuilder::default(),
+            history: None,
         }
+    }
+
+    /// The current guide's events for the history view, oldest first: all
+    /// of them once read from the archive, with what the state got since;
+    /// until then the latest ones the state keeps. The flag: read in full.
+    pub fn guide_history(&self) -> (Vec<&crate::progress::Event>, bool) {
+        let gid = self.guide_id();
+        let read = self.history.as_ref().filter(|(g, _)| g == gid).map(|(_, e)| e.as_slice());
+        (crate::progress::guide_history(read.unwrap_or_default(), &self.progress.events, gid), read.is_some())
     }
 
     pub fn entry(&self) -> Option<&GuideEntry> {

@@ -46,6 +46,12 @@ pub enum Action {
     Waiting(String),
     /// SIGTERM, SIGHUP or Ctrl-C from outside: save what can be saved, quit.
     Shutdown,
+    /// Every event of a guide, archived ones included, oldest first, for the
+    /// history view; or why they could not be read.
+    HistoryLoaded {
+        guide: String,
+        events: Result<Vec<crate::progress::Event>, String>,
+    },
 }
 
 /// A check to run, as the runtime needs it.
@@ -82,6 +88,11 @@ pub enum Effect {
         guide: String,
         env: String,
         key: ApiKey,
+    },
+    /// Read every event of a guide, the archived ones included, for the
+    /// history view (answered by [`Action::HistoryLoaded`]).
+    LoadHistory {
+        guide: String,
     },
     Quit,
 }
@@ -121,6 +132,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             if !external {
                 // An own save went through: what the screen shows is saved.
                 app.unsaved = None;
+            }
+            // An open history reads the guide's events again: what the state
+            // got may have pushed others out of it, into the archive.
+            if matches!(app.mode, Mode::Log { .. }) {
+                return vec![Effect::LoadHistory { guide: app.guide_id().to_string() }];
+            }
+            vec![]
+        }
+        Action::HistoryLoaded { guide, events } => {
+            match events {
+                Ok(events) => app.history = Some((guide, events)),
+                Err(why) => app.say(Tone::Warning, format!("older events not shown: {why}")),
             }
             vec![]
         }
@@ -636,7 +659,10 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
             return vec![Effect::Apply(ops)];
         }
         Intent::Help => app.mode = Mode::Help { scroll: 0 },
-        Intent::Log => app.mode = Mode::Log { scroll: 0 },
+        Intent::Log => {
+            app.mode = Mode::Log { scroll: 0 };
+            return vec![Effect::LoadHistory { guide: app.guide_id().to_string() }];
+        }
         Intent::Report => {
             // Observers may write reports too: it changes nothing shared.
             let guide = app.guide_id().to_string();

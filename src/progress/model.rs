@@ -20,8 +20,11 @@ pub const STATE_SCHEMA: u32 = 2;
 pub const STATE_SCHEMA_OLDEST: u32 = 1;
 /// Check runs a schema-1 file kept per step.
 pub const CHECK_HISTORY: usize = 20;
-/// Events kept in the state file; older ones move to the archive file.
-pub const EVENTS_KEPT: usize = 1000;
+/// Events kept in the state file: the latest few, what a person reads
+/// there and what the checklist needs to say what someone else changed.
+/// Older ones move to the event archive beside it, which the history view
+/// (`H`), `cutover log` and the report read.
+pub const EVENTS_KEPT: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -174,6 +177,11 @@ pub struct StepRecord {
     pub status: Status,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// Who last changed the note (for a note changed meanwhile: "bob's
+    /// text above"), kept with the step since the state keeps only the
+    /// latest events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_by: Option<String>,
     /// When and by whom the status last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<Timestamp>,
@@ -378,6 +386,24 @@ impl Op {
     }
 }
 
+/// The history of `guide` as the history view shows it, oldest first: the
+/// events read in full (`read`: the archive's and the state's as they were
+/// then), then those of the guide the state (`state`, its latest events) got
+/// since. The state keeps only the latest events, so without `read` this is
+/// only those.
+pub fn guide_history<'a>(read: &'a [Event], state: &'a [Event], guide: &str) -> Vec<&'a Event> {
+    let mut out: Vec<&Event> = read.iter().filter(|e| e.guide == guide).collect();
+    let fresh: Vec<&Event> = state.iter().filter(|e| e.guide == guide).collect();
+    // After the newest event read that the state still has, all is new; if
+    // the state no longer has it, all the state holds came after it.
+    let new_from = match out.last() {
+        None => 0,
+        Some(last) => fresh.iter().rposition(|e| e == last).map_or(0, |i| i + 1),
+    };
+    out.extend(&fresh[new_from..]);
+    out
+}
+
 /// How a note event's detail starts when the save found the note changed
 /// since its editor opened ("note changed meanwhile by bob; both texts
 /// kept").
@@ -443,9 +469,13 @@ impl Progress {
         self.step(guide, step).map(|r| r.status).unwrap_or_default()
     }
 
-    /// Who last changed the note of `step`, as far as the events kept in
+    /// Who last changed the note of `step`: as the step records it, else
+    /// (a file saved before steps recorded it) as far as the events kept in
     /// the state tell.
     pub fn note_author(&self, guide: &str, step: &str) -> Option<String> {
+        if let Some(by) = self.step(guide, step).and_then(|r| r.note_by.clone()) {
+            return Some(by);
+        }
         self.events.iter().rev().find(|e| e.what == "note" && e.guide == guide && e.step == step).map(|e| e.by.clone())
     }
 
@@ -472,6 +502,7 @@ impl Progress {
                 let r = self.step_mut(guide, step);
                 let (text, detail) = merge_note(&r.note, base.as_deref(), note, by, earlier.as_deref());
                 r.note = text;
+                r.note_by = Some(by.to_string());
                 ("note", detail)
             }
             Op::RecordCheck { guide, step, record } => {
@@ -639,6 +670,36 @@ mod tests {
         let (text, detail) = merge_note("theirs\n", Some("old"), "mine", "a", None);
         assert_eq!(text, "theirs\n--- a wrote this while the text above was saved ---\nmine");
         assert_eq!(note_changed_meanwhile(&detail), Some(("someone", true)));
+    }
+
+    #[test]
+    fn guide_history_is_what_was_read_then_what_the_state_got_since() {
+        let ev = |n: i64, guide: &str| Event {
+            at: t(n),
+            by: "a".into(),
+            guide: guide.into(),
+            step: format!("s{n}"),
+            what: "status".into(),
+            detail: "done".into(),
+        };
+        let steps = |v: Vec<&Event>| v.iter().map(|e| e.step.clone()).collect::<Vec<_>>();
+        let names = |r: std::ops::Range<i64>| r.map(|n| format!("s{n}")).collect::<Vec<_>>();
+        let all: Vec<Event> = (0..100).map(|n| ev(n, if n % 2 == 0 { "g" } else { "h" })).collect();
+        let read: Vec<Event> = all[..60].iter().filter(|e| e.guide == "g").cloned().collect();
+        // Nothing read yet: what the state keeps.
+        assert_eq!(
+            steps(guide_history(&[], &all[50..60], "g")),
+            names(50..60).into_iter().step_by(2).collect::<Vec<_>>()
+        );
+        // Read, and the state moved on (overlapping, or past what was read).
+        let want: Vec<String> = names(0..80).into_iter().step_by(2).collect();
+        assert_eq!(steps(guide_history(&read, &all[40..80], "g")), want);
+        assert_eq!(steps(guide_history(&read, &all[60..80], "g")), want);
+        assert_eq!(
+            steps(guide_history(&read, &all[50..60], "g")),
+            names(0..60).into_iter().step_by(2).collect::<Vec<_>>()
+        );
+        assert!(guide_history(&read, &all, "x").is_empty());
     }
 
     #[test]

@@ -422,6 +422,14 @@ fn dispatch(
                 }
             }
             Effect::WriteReport { guide } => write_report(app, &guide, ctx),
+            Effect::LoadHistory { guide } => {
+                // Off the event loop: the archive may hold many events.
+                let (store, tx) = (ctx.store.clone(), tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let events = store.guide_events(&guide).map_err(|e| e.to_string());
+                    let _ = tx.send(Action::HistoryLoaded { guide, events });
+                });
+            }
             Effect::Quit => {}
         }
     }

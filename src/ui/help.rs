@@ -57,7 +57,8 @@ pub fn render_log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scrol
     let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
     let gid = app.guide_id();
     let mut lines: Vec<Line> = Vec::new();
-    for e in app.progress.events.iter().rev().filter(|e| e.guide == gid) {
+    let (events, complete) = app.guide_history();
+    for e in events.into_iter().rev() {
         let at = e.at.strftime("%Y-%m-%d %H:%M").to_string();
         lines.push(Line::from(vec![
             Span::styled(format!("{at}  "), theme.dim()),
@@ -69,7 +70,11 @@ pub fn render_log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scrol
     if lines.is_empty() {
         lines.push(Line::from(Span::styled("  nothing has happened in this guide yet", theme.dim())));
     }
-    let title = format!(" History of {gid} (newest first; older events: cutover log {gid}) ");
+    let title = if complete {
+        format!(" History of {gid} (newest first) ")
+    } else {
+        format!(" History of {gid} (newest first; reading older events…) ")
+    };
     let block = Block::default().borders(Borders::ALL).title(Span::styled(title, theme.title()));
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
     frame.render_widget(Clear, rect);

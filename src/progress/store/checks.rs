@@ -5,6 +5,7 @@
 use super::super::model::{CheckRecord, Progress};
 use super::{OpenMode, Store, StoreError, open_or_create, read_regular, shown};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 /// One check run in the check archive: which guide and step it belongs to.
@@ -16,9 +17,18 @@ pub struct ArchivedCheck {
     pub record: CheckRecord,
 }
 
+/// One archive entry as written: borrowed, so that writing the archive
+/// copies no record.
 #[derive(Serialize)]
 struct ChecksBlock<'a> {
-    check: &'a [ArchivedCheck],
+    check: [ArchivedCheckRef<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct ArchivedCheckRef<'a> {
+    guide: &'a str,
+    step: &'a str,
+    record: &'a CheckRecord,
 }
 
 #[derive(Deserialize)]
@@ -32,56 +42,105 @@ const CHECKS_HEADER: &str = "# cutover check archive: every check run in full, o
 const MAX_CHECKS_ARCHIVE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The entries of a check archive, each `[[check]]` block parsed on its
-/// own so that a torn last block (a writer killed mid-append) costs only
-/// itself; duplicates dropped.
+/// own so that a torn block (a writer killed mid-append) costs only itself;
+/// duplicates dropped. Of two copies of one run (a save that died after
+/// appending and was made again) the fuller one is kept: a block cut short
+/// at the end of a line can still read as a record, missing what followed.
 fn parse_checks(text: &str) -> Vec<ArchivedCheck> {
     let mut out: Vec<ArchivedCheck> = Vec::new();
-    let mut blocks: Vec<String> = Vec::new();
-    for line in text.lines() {
-        if line == "[[check]]" {
-            blocks.push(String::new());
-        }
-        if let Some(b) = blocks.last_mut() {
-            b.push_str(line);
-            b.push('\n');
-        }
-    }
-    for b in blocks {
-        let Ok(parsed) = toml::from_str::<ChecksBlockIn>(&b) else { continue };
+    let mut seen: HashMap<RunKey, usize> = HashMap::new();
+    for b in blocks(text) {
+        let Ok(parsed) = toml::from_str::<ChecksBlockIn>(b) else { continue };
         for a in parsed.check {
-            if !out
-                .iter()
-                .rev()
-                .take(64)
-                .any(|o| o.guide == a.guide && o.step == a.step && o.record.same_run(&a.record))
-            {
-                out.push(a);
+            match seen.get(&RunKey::of(&a.guide, &a.step, &a.record)) {
+                Some(&i) => {
+                    if fields_set(&a.record) > fields_set(&out[i].record) {
+                        out[i] = a;
+                    }
+                }
+                None => {
+                    seen.insert(RunKey::of(&a.guide, &a.step, &a.record), out.len());
+                    out.push(a);
+                }
             }
         }
     }
     out
 }
 
+/// The `[[check]]` blocks of an archive's text, as slices of it: each from
+/// its header line to the next one.
+fn blocks(text: &str) -> impl Iterator<Item = &str> {
+    const HEADER: &str = "[[check]]";
+    let mut starts: Vec<usize> = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_end_matches(['\n', '\r']) == HEADER {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    let ends: Vec<usize> = starts.iter().skip(1).copied().chain(std::iter::once(text.len())).collect();
+    starts.into_iter().zip(ends).map(move |(s, e)| &text[s..e])
+}
+
+/// What tells one run from another (see [`CheckRecord::same_run`]), with
+/// the guide and step it belongs to.
+#[derive(PartialEq, Eq, Hash)]
+struct RunKey(String, String, String, Option<String>, String, jiff::Timestamp);
+
+impl RunKey {
+    fn of(guide: &str, step: &str, r: &CheckRecord) -> RunKey {
+        RunKey(guide.to_string(), step.to_string(), r.check.clone(), r.env.clone(), r.by.clone(), r.at)
+    }
+}
+
+/// How many of a record's optional parts are there.
+fn fields_set(r: &CheckRecord) -> usize {
+    let opts = [
+        &r.env,
+        &r.hint,
+        &r.request,
+        &r.excerpt,
+        &r.proved,
+        &r.would_prove,
+        &r.not_proved,
+        &r.trace_id,
+        &r.key_sent_to,
+    ];
+    opts.iter().filter(|o| o.is_some()).count()
+        + usize::from(r.http_status.is_some())
+        + usize::from(r.duration_ms != 0)
+        + r.details.len()
+}
+
 impl Store {
-    /// Appends full check records to the check archive and fsyncs it.
-    pub(super) fn append_checks(&self, records: &[ArchivedCheck]) -> Result<(), StoreError> {
+    /// Appends full check records (guide, step, record) to the check
+    /// archive, one block at a time through a buffer (never the whole text
+    /// in memory), and fsyncs it.
+    pub(super) fn append_checks<'a>(
+        &self,
+        records: impl IntoIterator<Item = (&'a str, &'a str, &'a CheckRecord)>,
+    ) -> Result<(), StoreError> {
         let path = self.checks_archive_path();
-        let mut file = open_or_create(&path, OpenMode::Append)?;
+        let file = open_or_create(&path, OpenMode::Append)?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut text = String::new();
+        let io = |e: std::io::Error| StoreError::io(&path, &e);
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
         if len == 0 {
-            text.push_str(CHECKS_HEADER);
+            out.write_all(CHECKS_HEADER.as_bytes()).map_err(io)?;
         }
-        for r in records {
-            let block = toml::to_string(&ChecksBlock { check: std::slice::from_ref(r) }).map_err(|e| {
-                StoreError::Io { file: shown(&path), message: format!("cannot write a check record as TOML: {e}") }
-            })?;
+        for (guide, step, record) in records {
+            let block =
+                toml::to_string(&ChecksBlock { check: [ArchivedCheckRef { guide, step, record }] }).map_err(|e| {
+                    StoreError::Io { file: shown(&path), message: format!("cannot write a check record as TOML: {e}") }
+                })?;
             // A block starts on a line of its own, after a torn one too.
-            text.push('\n');
-            text.push_str(&block);
+            out.write_all(b"\n").map_err(io)?;
+            out.write_all(block.as_bytes()).map_err(io)?;
         }
-        file.write_all(text.as_bytes()).map_err(|e| StoreError::io(&path, &e))?;
-        file.sync_all().map_err(|e| StoreError::io(&path, &e))?;
+        let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
         Ok(())
     }
 
@@ -96,11 +155,12 @@ impl Store {
             Some((bytes, _)) => parse_checks(&String::from_utf8_lossy(&bytes)),
         };
         if let Ok(p) = self.load() {
-            for (guide, g) in &p.guides {
-                for (step, r) in &g.steps {
-                    for rec in &r.checks {
-                        if !out.iter().any(|a| &a.guide == guide && &a.step == step && a.record.same_run(rec)) {
-                            out.push(ArchivedCheck { guide: guide.clone(), step: step.clone(), record: rec.clone() });
+            let known: HashSet<RunKey> = out.iter().map(|a| RunKey::of(&a.guide, &a.step, &a.record)).collect();
+            for (guide, g) in p.guides {
+                for (step, r) in g.steps {
+                    for rec in r.checks {
+                        if !known.contains(&RunKey::of(&guide, &step, &rec)) {
+                            out.push(ArchivedCheck { guide: guide.clone(), step: step.clone(), record: rec });
                         }
                     }
                 }
@@ -115,17 +175,84 @@ impl Store {
         let Ok(all) = self.archived_checks() else {
             return progress;
         };
+        let mut full: HashMap<RunKey, CheckRecord> =
+            all.into_iter().map(|a| (RunKey::of(&a.guide, &a.step, &a.record), a.record)).collect();
         for (guide, g) in progress.guides.iter_mut() {
             for (step, r) in g.steps.iter_mut() {
                 for rec in r.checks.iter_mut() {
-                    if let Some(a) =
-                        all.iter().rev().find(|a| &a.guide == guide && &a.step == step && a.record.same_run(rec))
-                    {
-                        *rec = a.record.clone();
+                    if let Some(a) = full.remove(&RunKey::of(guide, step, rec)) {
+                        *rec = a;
                     }
                 }
             }
         }
         progress
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Verdict;
+
+    fn record(n: i64) -> CheckRecord {
+        CheckRecord {
+            at: jiff::Timestamp::from_second(1_790_000_000 + n).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+            by: "bob".into(),
+            env: Some("sandbox".into()),
+            check: "http".into(),
+            verdict: Verdict::Pass,
+            message: format!("run {n}"),
+            hint: None,
+            duration_ms: 12,
+            request: Some("GET https://api.example.test/x".into()),
+            http_status: Some(200),
+            excerpt: Some("/Warnings/0/Message = x".into()),
+            proved: Some("the key works".into()),
+            would_prove: None,
+            not_proved: None,
+            trace_id: None,
+            key_sent_to: Some("api.example.test".into()),
+            details: vec!["dns 1 ms".into()],
+        }
+    }
+
+    fn block(n: i64) -> String {
+        let r = record(n);
+        let text = toml::to_string(&ChecksBlock { check: [ArchivedCheckRef { guide: "g", step: "s", record: &r }] });
+        format!("\n{}", text.unwrap_or_default())
+    }
+
+    #[test]
+    fn a_block_cut_at_a_line_end_loses_to_its_full_copy() {
+        let full = block(1);
+        let lines: Vec<&str> = full.split_inclusive('\n').collect();
+        // Every cut of the block at the end of a line, then the save made
+        // again (the whole block appended once more).
+        for cut in 1..lines.len() {
+            let mut text = CHECKS_HEADER.to_string();
+            text.push_str(&block(0));
+            text.push_str(&lines[..cut].concat());
+            text.push_str(&full);
+            let got = parse_checks(&text);
+            assert_eq!(got.len(), 2, "cut after line {cut}");
+            assert_eq!(got[0].record, record(0), "cut after line {cut}");
+            assert_eq!(got[1].record, record(1), "cut after line {cut}: the full copy");
+        }
+    }
+
+    #[test]
+    fn duplicates_are_dropped_however_far_apart() {
+        let mut text = CHECKS_HEADER.to_string();
+        for n in 0..300 {
+            text.push_str(&block(n));
+        }
+        // A migration that died after appending and was made again.
+        for n in 0..300 {
+            text.push_str(&block(n));
+        }
+        let got = parse_checks(&text);
+        assert_eq!(got.len(), 300);
+        assert!(got.iter().enumerate().all(|(n, a)| a.record == record(n as i64)));
     }
 }

@@ -40,19 +40,37 @@ impl Store {
         Ok(out)
     }
 
+    /// Every event of `guide`, oldest first: the archive's, then the state
+    /// file's, each once (as [`Store::all_events`], for one guide). For the
+    /// history view (`H`): only that guide's entries are read into memory.
+    pub fn guide_events(&self, guide: &str) -> Result<Vec<Event>, StoreError> {
+        let (p, n) = match read_regular(&self.path, MAX_STATE_BYTES)? {
+            None => (Progress::default(), 0),
+            Some((bytes, _)) => decode(&bytes, &self.shown())?,
+        };
+        let mut out = self.archived_of(Some((&p.events, n)), Some(guide))?;
+        out.extend(p.events.into_iter().filter(|e| e.guide == guide));
+        Ok(out)
+    }
+
+    fn archived_before(&self, state: Option<(&[Event], u64)>) -> Result<Vec<Event>, StoreError> {
+        self.archived_of(state, None)
+    }
+
     /// The archive's events, leaving out those that are also in `state`
     /// (its events, and the sequence number of the first): a save that died
     /// after appending to the archive leaves them in both until the next
     /// save. The state must have been read before the archive: a save in
     /// between only appends what that state still holds.
-    fn archived_before(&self, state: Option<(&[Event], u64)>) -> Result<Vec<Event>, StoreError> {
+    /// With `guide`, only that guide's.
+    fn archived_of(&self, state: Option<(&[Event], u64)>, guide: Option<&str>) -> Result<Vec<Event>, StoreError> {
         let path = self.archive_path();
         let Some((bytes, _)) = read_regular(&path, u64::MAX)? else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
         let mut next: Option<u64> = None;
-        for (seq, event) in parse_archive(&bytes, false) {
+        for (seq, event) in parse_archive_of(&bytes, false, guide) {
             // A repeated sequence number is an entry written twice; keep the first.
             if next.is_some_and(|n| seq < n) {
                 continue;
@@ -168,6 +186,14 @@ const ENTRY_HEADER: &[u8] = b"[[events]]\n";
 /// the bytes start in the middle of the file and everything before the
 /// first entry header is ignored.
 fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
+    parse_archive_of(bytes, partial_start, None)
+}
+
+/// As [`parse_archive`], with `guide`: only that guide's entries. An entry
+/// whose `guide` line (as cutover writes it) names another guide is skipped
+/// unread; one written otherwise is read and then judged.
+fn parse_archive_of(bytes: &[u8], partial_start: bool, guide: Option<&str>) -> Vec<(u64, Event)> {
+    let wanted = guide.map(|g| format!("\nguide = {}\n", quote(g)));
     let mut starts = Vec::new();
     let mut i = 0;
     while let Some(pos) = find(&bytes[i..], ENTRY_HEADER) {
@@ -191,7 +217,14 @@ fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
             Some(blank) => &text[..blank + 1],
             None => text,
         };
+        if let Some(w) = &wanted
+            && text.contains("\nguide = ")
+            && !text.contains(w.as_str())
+        {
+            continue;
+        }
         match toml::from_str::<ArchivedEvent>(text) {
+            Ok(a) if guide.is_some_and(|g| a.guide != g) => {}
             Ok(a) => out.push((
                 a.seq,
                 Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail },

@@ -31,7 +31,7 @@ pub(crate) use format::shown;
 pub use format::{HEADER, StoreError, from_toml, to_toml};
 
 use super::Op;
-use super::model::{Event, Progress, STATE_SCHEMA};
+use super::model::{CheckRecord, Event, Progress, STATE_SCHEMA};
 use crate::files;
 use format::{decode, to_toml_with};
 use jiff::Timestamp;
@@ -201,16 +201,15 @@ impl Store {
     /// read, nothing is written.
     pub fn apply(&self, ops: &[Op], by: &str, at: Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
         let _lock = self.lock()?;
-        let current = read_regular(&self.path, MAX_STATE_BYTES)?;
-        if let Some((_, meta)) = &current
-            && !ops.is_empty()
-        {
-            refuse_read_only(&self.path, meta)?;
-        }
-        let (mut progress, archived) = match &current {
+        let (mut progress, archived) = match read_regular(&self.path, MAX_STATE_BYTES)? {
             None => (Progress::default(), None),
-            Some((bytes, _)) => {
-                let (p, n) = decode(bytes, &self.shown())?;
+            Some((bytes, meta)) => {
+                if !ops.is_empty() {
+                    refuse_read_only(&self.path, &meta)?;
+                }
+                // The text goes as soon as it is read: only the model lives on.
+                let (p, n) = decode(&bytes, &self.shown())?;
+                drop(bytes);
                 (p, Some(n))
             }
         };
@@ -220,28 +219,30 @@ impl Store {
         // Every run in full goes to the check archive, fsynced before the
         // state that keeps only its slim latest is renamed in. A schema-1
         // file migrates on this first write: the archive takes every record
-        // it held.
-        let mut full: Vec<ArchivedCheck> = Vec::new();
-        let migrating = progress.schema < STATE_SCHEMA;
-        if migrating {
-            for (guide, g) in &progress.guides {
-                for (step, r) in &g.steps {
-                    for rec in &r.checks {
-                        full.push(ArchivedCheck { guide: guide.clone(), step: step.clone(), record: rec.clone() });
-                    }
+        // it held, written out step by step from the model (no copy), and
+        // then each step keeps only its slim latest.
+        let fresh: Vec<(&str, &str, CheckRecord)> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::RecordCheck { guide, step, record } => {
+                    let mut rec = (**record).clone();
+                    rec.normalize_proof();
+                    Some((guide.as_str(), step.as_str(), rec))
                 }
-            }
+                _ => None,
+            })
+            .collect();
+        let migrating = progress.schema < STATE_SCHEMA;
+        if migrating || !fresh.is_empty() {
+            let old = progress
+                .guides
+                .iter()
+                .filter(|_| migrating)
+                .flat_map(|(g, gp)| gp.steps.iter().map(move |(s, r)| (g, s, r)))
+                .flat_map(|(g, s, r)| r.checks.iter().map(move |c| (g.as_str(), s.as_str(), c)));
+            self.append_checks(old.chain(fresh.iter().map(|(g, s, r)| (*g, *s, r))))?;
         }
-        for op in ops {
-            if let Op::RecordCheck { guide, step, record } = op {
-                let mut rec = (**record).clone();
-                rec.normalize_proof();
-                full.push(ArchivedCheck { guide: guide.clone(), step: step.clone(), record: rec });
-            }
-        }
-        if !full.is_empty() {
-            self.append_checks(&full)?;
-        }
+        drop(fresh);
         if migrating {
             progress.migrate_to_current();
         }

@@ -111,7 +111,7 @@ impl Checks for Counted {
         let (runner, guide, finished, passed) =
             (self.runner.clone(), self.guide.clone(), self.finished.clone(), self.passed.clone());
         Box::pin(async move {
-            let opts = RunOptions { run_all: req.run_all, ..RunOptions::default() };
+            let opts = RunOptions { run_all: req.opts.run_all, ..RunOptions::default() };
             let records = runner.run_step(&guide, &req.step, &req.env, opts, &by, cancel).await;
             if records.iter().all(|r| r.verdict == Verdict::Pass) {
                 passed.fetch_add(1, Ordering::SeqCst);

@@ -323,7 +323,7 @@ fn base_url_sources() {
     assert!(r.base_url_overridden(&g, "sandbox"));
     assert_eq!(r.base_url(&g, "production").as_deref(), Some("https://api.postnl.nl"));
     assert!(!r.base_url_overridden(&g, "production"));
-    assert_eq!(r.env_for(&g, "key-works", "production"), "production");
+    assert_eq!(g.item("key-works").map(|s| s.check_env("production")), Some("production"));
 }
 
 #[tokio::test]

@@ -260,7 +260,7 @@ fn run_all_in_progress_and_finished() {
         &mut a,
         Action::CheckFinished {
             run_id: first.run_id,
-            guide: first.guide.clone(),
+            guide: first.guide.id().to_string(),
             step: first.step.clone(),
             records: vec![record("reachability", cutover::progress::Verdict::Pass, "reached", None, None, 0)],
         },
@@ -275,7 +275,7 @@ fn run_all_in_progress_and_finished() {
             &mut a,
             Action::CheckFinished {
                 run_id: r.run_id,
-                guide: r.guide.clone(),
+                guide: r.guide.id().to_string(),
                 step: r.step.clone(),
                 records: vec![record(
                     "x",
@@ -438,14 +438,10 @@ fn every_prompt_keeps_its_input_line_and_keys_at_small_sizes() {
                 typed: "waiting".into(),
                 then: Box::new(cutover::app::CheckRequest {
                     run_id: 1,
-                    guide: "postnl".into(),
+                    guide: a.guides.iter().find(|e| e.guide.id() == "postnl").map(|e| e.guide.clone()).expect("in"),
                     step: "servicedesk-access".into(),
                     env: "sandbox".into(),
-                    include_on_request: false,
-                    allow_writes: false,
-                    run_all: false,
-                    evidence: None,
-                    lang: None,
+                    opts: Default::default(),
                 }),
                 confirm_writes: None,
             },

@@ -1,7 +1,6 @@
 //! What `y` copies: the step's links and contacts, and its HTTP checks as
 //! curl commands with the key left to the shell as `"$API_KEY"`.
 
-use super::run::step_env;
 use super::state::App;
 use crate::guide::CheckKind;
 
@@ -18,7 +17,7 @@ pub(super) fn copyable(app: &App) -> Vec<(String, String)> {
     for c in &step.contacts {
         out.push((format!("{:?}", c.kind).to_lowercase(), c.value.clone()));
     }
-    let env = step_env(app, g, step);
+    let env = step.check_env(app.env_of(g.id()).unwrap_or("")).to_string();
     let base = app
         .overridden_urls
         .get(&(g.id().to_string(), env.clone()))

@@ -3,14 +3,14 @@
 
 use super::state::{App, Mode, Running, Tone};
 use super::update::{CheckRequest, Effect, refuse_observer};
-use crate::guide::CheckKind;
+use crate::guide::{CheckKind, RunOptions};
 
 pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
     if refuse_observer(app) {
         return vec![];
     }
-    let Some(g) = app.guide() else { return vec![] };
-    let Some(step) = app.selected_step() else {
+    let Some(g) = app.entry().map(|e| e.guide.clone()) else { return vec![] };
+    let Some(step) = app.selected_step().and_then(|s| g.item(s.id())) else {
         return vec![];
     };
     if step.checks.is_empty() {
@@ -26,25 +26,15 @@ pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
         app.say(Tone::Info, "check cancelled");
         return vec![Effect::CancelCheck { run_id }];
     }
-    let env = step_env(app, g, step);
+    let req = new_request(app, &g, step, RunOptions { include_on_request: true, ..RunOptions::default() });
+    let env = req.env.clone();
     let only_manual = step.checks.iter().all(|c| c.kind() == CheckKind::Manual);
     let writes = step.checks.iter().any(|c| c.creates_data_in(&env));
-    let req = CheckRequest {
-        run_id: 0,
-        guide: gid,
-        step: sid,
-        env: env.clone(),
-        include_on_request: true,
-        allow_writes: false,
-        run_all: false,
-        evidence: None,
-        lang: None,
-    };
     let evidence_prompt = step
         .checks
         .iter()
         .find(|c| c.kind() == CheckKind::Manual)
-        .map(|c| c.evidence.as_ref().map(|t| app.text(g, t).to_string()).unwrap_or_default());
+        .map(|c| c.evidence.as_ref().map(|t| app.text(&g, t).to_string()).unwrap_or_default());
     if let Some(prompt) = evidence_prompt {
         // A manual check is a person's confirmation, with what they can show
         // for it (a ticket number). Empty runs only the automated checks.
@@ -76,38 +66,40 @@ pub(super) fn confirm_or_start(app: &mut App, req: CheckRequest, writes: bool) -
             ),
             expected: env,
             typed: String::new(),
-            then: Box::new(Effect::RunCheck(CheckRequest { allow_writes: true, ..req })),
+            then: Box::new(Effect::RunCheck(CheckRequest {
+                opts: RunOptions { allow_writes: true, ..req.opts },
+                ..req
+            })),
         };
         return vec![];
     }
     start_effect(app, Effect::RunCheck(req))
 }
 
-/// The environment a step's checks run in: its own if bound to one,
-/// else the active one.
-pub(super) fn step_env(app: &App, g: &crate::guide::Guide, step: &crate::guide::Step) -> String {
+/// A new request for `step` of the current guide `g`: a fresh run id, the
+/// active environment (the step's own wins: [`crate::guide::Step::check_env`])
+/// and the guide's language on screen for the texts saved with the verdict.
+pub(super) fn new_request(
+    app: &mut App,
+    g: &std::sync::Arc<crate::guide::Guide>,
+    step: &crate::guide::Step,
+    opts: RunOptions,
+) -> CheckRequest {
+    let run_id = app.next_run_id;
+    app.next_run_id += 1;
     let active = app.env_of(g.id()).unwrap_or("").to_string();
-    let mut bound: Vec<&str> = Vec::new();
-    for c in &step.checks {
-        if !c.envs.is_empty() {
-            for e in c.env_names(g) {
-                if !bound.contains(&e) {
-                    bound.push(e);
-                }
-            }
-        }
-    }
-    if bound.len() == 1 && bound[0] != active { bound[0].to_string() } else { active }
+    let lang = app.lang.get(g.id()).cloned();
+    CheckRequest::new(run_id, g.clone(), step, &active, RunOptions { lang, ..opts })
 }
 
 pub(super) fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
     match effect {
-        Effect::RunCheck(mut req) => {
-            req.run_id = app.next_run_id;
-            req.lang = app.lang.get(&req.guide).cloned();
-            app.next_run_id += 1;
-            app.running.insert((req.guide.clone(), req.step.clone()), Running { run_id: req.run_id, started: app.now });
-            let title = app.step_title(&req.guide, &req.step);
+        Effect::RunCheck(req) => {
+            app.running.insert(
+                (req.guide.id().to_string(), req.step.clone()),
+                Running { run_id: req.run_id, started: app.now },
+            );
+            let title = app.step_title(req.guide.id(), &req.step);
             app.say(Tone::Info, format!("checking {title} in {}… (c again cancels)", req.env));
             vec![Effect::RunCheck(req)]
         }
@@ -119,7 +111,7 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
     if refuse_observer(app) {
         return vec![];
     }
-    let Some(g) = app.guide().cloned() else {
+    let Some(g) = app.entry().map(|e| e.guide.clone()) else {
         return vec![];
     };
     let mut effects = Vec::new();
@@ -129,18 +121,7 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
         if !automatic || app.is_running(g.id(), step.id()) {
             continue;
         }
-        let env = step_env(app, &g, step);
-        let req = CheckRequest {
-            run_id: 0,
-            guide: g.id().to_string(),
-            step: step.id().to_string(),
-            env,
-            include_on_request: false,
-            allow_writes: false,
-            run_all: true,
-            evidence: None,
-            lang: None,
-        };
+        let req = new_request(app, &g, step, RunOptions { run_all: true, ..RunOptions::default() });
         started.push(step.id().to_string());
         effects.extend(start_effect(app, Effect::RunCheck(req)));
     }

@@ -54,20 +54,7 @@ pub enum Action {
     },
 }
 
-/// A check to run, as the runtime needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckRequest {
-    pub run_id: u64,
-    pub guide: String,
-    pub step: String,
-    pub env: String,
-    pub include_on_request: bool,
-    pub allow_writes: bool,
-    pub run_all: bool,
-    pub evidence: Option<String>,
-    /// The guide's language on screen, for the texts saved with the verdict.
-    pub lang: Option<String>,
-}
+pub use crate::guide::CheckRequest;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -459,7 +446,7 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                     let mut req = *then;
                     let text = typed.trim().to_string();
                     if !text.is_empty() {
-                        req.evidence = Some(text);
+                        req.opts.evidence = Some(text);
                     }
                     return confirm_or_start(app, req, confirm_writes.is_some());
                 }

@@ -5,7 +5,7 @@
 use super::common::{find_guide, find_step, open_store};
 use super::root::{load_config, real_runner};
 use super::{Env, Global, exit};
-use crate::check::runner::{RunOptions, Runner};
+use crate::check::runner::{CheckRequest, RunOptions, Runner};
 use crate::guide::Guide;
 use crate::progress::store::Store;
 use crate::progress::{CheckRecord, Op, Verdict};
@@ -116,7 +116,7 @@ pub async fn run_and_report(
     g: &Global,
     runner: &Runner,
     store: &Store,
-    gd: &Guide,
+    gd: &Arc<Guide>,
     steps: &[String],
     env_name: Option<&str>,
     json_out: bool,
@@ -127,14 +127,7 @@ pub async fn run_and_report(
 ) -> i32 {
     let by = env.user(g);
     let lang_pref = env.lang_pref(g).into_iter().next().unwrap_or_default();
-    let default_env = gd
-        .environments
-        .iter()
-        .find(|(_, e)| e.sandbox)
-        .or_else(|| gd.environments.iter().next())
-        .map(|(n, _)| n.clone())
-        .unwrap_or_default();
-    let active = env_name.map(str::to_string).unwrap_or(default_env);
+    let active = env_name.unwrap_or(gd.default_env());
     let named = !steps.is_empty();
     let wanted: Vec<&crate::guide::Step> = if named {
         steps.iter().filter_map(|s| gd.item(s)).collect()
@@ -142,7 +135,7 @@ pub async fn run_and_report(
         gd.steps.iter().filter(|s| !s.checks.is_empty()).collect()
     };
     let lang = gd.pick_language(&[lang_pref.as_str()]);
-    let opts_for = |_: &crate::guide::Step| RunOptions {
+    let opts = RunOptions {
         include_on_request: named,
         allow_writes,
         only: None,
@@ -150,11 +143,16 @@ pub async fn run_and_report(
         run_all: !named,
         lang: Some(lang.clone()),
     };
+    // Each step's request, its environment decided once.
+    let requests: Vec<CheckRequest> = wanted
+        .iter()
+        .zip(1..)
+        .map(|(st, run_id)| CheckRequest::new(run_id, gd.clone(), st, active, opts.clone()))
+        .collect();
     // Before anything runs: every key that is missing, in one line. The
     // checks that need one are not run (the runner says so per check);
     // every other check still runs.
-    let plans: Vec<Vec<Option<String>>> =
-        wanted.iter().map(|st| missing_keys(runner, gd, st, &active, &opts_for(st))).collect();
+    let plans: Vec<Vec<Option<String>>> = requests.iter().map(|req| missing_keys(runner, req)).collect();
     let mut missing: Vec<String> = Vec::new();
     for var in plans.iter().flatten().flatten() {
         if !missing.contains(var) {
@@ -177,11 +175,10 @@ pub async fn run_and_report(
     let total: usize = plans.iter().map(Vec::len).sum();
     let progress = !json_out && std::io::stderr().is_terminal();
     let mut results: Vec<Row> = Vec::new();
-    let mut shown_env = active.clone();
+    let mut shown_env = active.to_string();
     let mut save_failed = false;
-    for (step, plan) in wanted.into_iter().zip(plans) {
-        let step_env = runner.env_for(gd, step.id(), &active);
-        shown_env = step_env.clone();
+    for ((step, req), plan) in wanted.into_iter().zip(&requests).zip(plans) {
+        shown_env = req.env.clone();
         if progress {
             // One line that never wraps, so that the next one replaces it.
             let width = crossterm::terminal::size().map(|(w, _)| usize::from(w)).unwrap_or(80).max(20) - 1;
@@ -194,7 +191,7 @@ pub async fn run_and_report(
             let _ = write!(err, "\r\x1b[2K{}", fit(&line, width));
             let _ = err.flush();
         }
-        let records = runner.run_step(gd, step.id(), &active, opts_for(step), &by, CancellationToken::new()).await;
+        let records = runner.run(req, &by, CancellationToken::new()).await;
         let ops: Vec<Op> = records
             .iter()
             .filter(|r| r.verdict != Verdict::Skipped)
@@ -337,22 +334,17 @@ fn step_label(step: &crate::guide::Step, gd: &Guide) -> String {
 /// For each check the runner plans for `step`, in plan order: the key
 /// variable it needs and that is missing, or `None` (no key needed, a key
 /// is there, or the check will not run anyway).
-fn missing_keys(
-    runner: &Runner,
-    gd: &Guide,
-    step: &crate::guide::Step,
-    active: &str,
-    opts: &RunOptions,
-) -> Vec<Option<String>> {
+fn missing_keys(runner: &Runner, req: &CheckRequest) -> Vec<Option<String>> {
     use crate::check::http::KEY_PLACEHOLDER;
     use crate::check::runner::Planned;
     use crate::guide::CheckKind;
-    let env = runner.env_for(gd, step.id(), active);
-    let has_key = runner.secrets().read().map(|s| s.get(gd.id(), &env).is_some()).unwrap_or(false);
-    let var = crate::check::secret::env_var_names(gd.id(), &env, gd.environments.len() == 1).pop();
+    let (gd, env) = (&req.guide, &req.env);
+    let Some(step) = req.step() else { return Vec::new() };
+    let has_key = runner.secrets().read().map(|s| s.get(gd.id(), env).is_some()).unwrap_or(false);
+    let var = crate::check::secret::env_var_names(gd.id(), env, gd.environments.len() == 1).pop();
     let uses_key = |r: &crate::guide::RequestSpec| r.headers.values().any(|v| v.contains(KEY_PLACEHOLDER));
     runner
-        .plan(gd, step.id(), active, opts)
+        .plan_request(req)
         .into_iter()
         .map(|(i, planned)| {
             let spec = step.checks.get(i)?;

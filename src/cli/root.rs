@@ -9,10 +9,10 @@ use crate::app::{App, CheckRequest, Settings};
 use crate::check::fake::{FakeCarrier, FakeOptions};
 use crate::check::ratelimit::RateLimiter;
 use crate::check::reach::{Resolve, SystemResolver};
-use crate::check::runner::{RunOptions, Runner, RunnerDeps};
+use crate::check::runner::{Runner, RunnerDeps};
 use crate::check::secret::{ApiKey, SecretStore};
 use crate::config::Config;
-use crate::guide::{Catalog, Guide};
+use crate::guide::Catalog;
 use crate::progress::CheckRecord;
 use crate::progress::store::Store;
 use crate::runtime::Checks;
@@ -63,8 +63,6 @@ pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Resu
     };
     let mut app = build_app(env, &g, &catalog, progress, demo);
     app.state_problem = state_problem;
-    let guides: BTreeMap<String, Arc<Guide>> =
-        app.guides.iter().map(|e| (e.guide.id().to_string(), e.guide.clone())).collect();
     let lang = app.lang.values().next().cloned().unwrap_or_else(|| "en".into());
 
     if demo {
@@ -72,7 +70,7 @@ pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Resu
             Ok(d) => {
                 app.secret_guard = key_guard(&d.secrets);
                 app.curl = curl_builder(&d.runner);
-                let c = TuiChecks { runner: d.runner.clone(), guides, secrets: d.secrets.clone() };
+                let c = TuiChecks { runner: d.runner.clone(), secrets: d.secrets.clone() };
                 Ok(Checklist { app, store, checks: Some(Arc::new(c)), loaded_from, demo: Some(d) })
             }
             Err(e) => {
@@ -115,7 +113,7 @@ pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Resu
                 // Said, not hidden in the log: which key source was refused.
                 app.say(crate::app::Tone::Warning, s.problems().join("; ").replace('\n', " "));
             }
-            Some(Arc::new(TuiChecks { runner, guides, secrets }))
+            Some(Arc::new(TuiChecks { runner, secrets }))
         }
         Err(e) => {
             // Checks cannot run (a secrets file with loose permissions):
@@ -166,26 +164,13 @@ fn curl_builder(runner: &Runner) -> crate::app::CurlBuilder {
 /// The runner as the TUI's event loop uses it.
 pub struct TuiChecks {
     pub runner: Runner,
-    pub guides: BTreeMap<String, Arc<Guide>>,
     pub secrets: Arc<RwLock<SecretStore>>,
 }
 
 impl Checks for TuiChecks {
     fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>> {
         let runner = self.runner.clone();
-        let guide = self.guides.get(&req.guide).cloned();
-        Box::pin(async move {
-            let Some(guide) = guide else { return Vec::new() };
-            let opts = RunOptions {
-                include_on_request: req.include_on_request,
-                allow_writes: req.allow_writes,
-                only: None,
-                evidence: req.evidence,
-                run_all: req.run_all,
-                lang: req.lang,
-            };
-            runner.run_step(&guide, &req.step, &req.env, opts, &by, cancel).await
-        })
+        Box::pin(async move { runner.run(&req, &by, cancel).await })
     }
 
     fn set_key(&self, guide: &str, env: &str, key: ApiKey) {

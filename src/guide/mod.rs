@@ -4,10 +4,12 @@
 pub mod catalog;
 pub mod model;
 pub mod parse;
+mod request;
 
 pub use catalog::{Catalog, GuideSource, LoadedGuide};
 pub use model::*;
 pub use parse::{GuideError, parse_guide, parse_guide_with_warnings};
+pub use request::{CheckRequest, RunOptions};
 
 use sha2::{Digest, Sha256};
 

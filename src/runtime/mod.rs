@@ -390,7 +390,7 @@ fn dispatch(
                 let Some(checks) = ctx.checks.clone() else {
                     let _ = tx.send(Action::CheckFinished {
                         run_id: req.run_id,
-                        guide: req.guide.clone(),
+                        guide: req.guide.id().to_string(),
                         step: req.step.clone(),
                         records: Vec::new(),
                     });
@@ -401,7 +401,7 @@ fn dispatch(
                 let tx = tx.clone();
                 let by = app.settings.user.clone();
                 tokio::spawn(async move {
-                    let (run_id, guide, step) = (req.run_id, req.guide.clone(), req.step.clone());
+                    let (run_id, guide, step) = (req.run_id, req.guide.id().to_string(), req.step.clone());
                     let records = checks.run(req, by, token).await;
                     let _ = tx.send(Action::CheckFinished { run_id, guide, step, records });
                 });

@@ -201,6 +201,7 @@ async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
         observe: false,
         state_path: store.path().display().to_string(),
         demo: false,
+        rights: Default::default(),
     };
     let mut app = App::new(cutover::app::entries(&catalog), store.load()?, settings, SystemClock.now());
     let finished = Arc::new(AtomicUsize::new(0));
@@ -218,6 +219,8 @@ async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
         clipboard: None,
         presence: None,
         report_fallback_dir: None,
+        peers: None,
+        frame_filter: None,
     };
     let (tx, rx) = futures::channel::mpsc::unbounded::<std::io::Result<crossterm::event::Event>>();
     let mut term = ratatui::Terminal::new(IoBackend(ratatui::backend::TestBackend::new(100, 30)))?;

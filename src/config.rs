@@ -18,6 +18,57 @@ pub struct Config {
     pub commands: BTreeMap<String, CommandConfig>,
     #[serde(default)]
     pub checks: ChecksConfig,
+    /// `cutover serve`: limits and what editors may do.
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+/// Limits of `cutover serve`, and what the host lets editors do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Sessions at once, the host's own not counted.
+    #[serde(default = "default_max_sessions")]
+    pub max_sessions: usize,
+    /// Public-key attempts per connection.
+    #[serde(default = "default_auth_attempts")]
+    pub auth_attempts: usize,
+    /// New connections per address per minute.
+    #[serde(default = "default_connections_per_minute")]
+    pub connections_per_minute: u32,
+    /// A session with no input for this long is told so and closed.
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: u64,
+    /// What editors may do beyond sandbox checks that create no data:
+    /// "production" (checks in a non-sandbox environment), "command"
+    /// (`command` checks), "writes" (confirming a check that creates data).
+    #[serde(default)]
+    pub editors_may: Vec<String>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            max_sessions: default_max_sessions(),
+            auth_attempts: default_auth_attempts(),
+            connections_per_minute: default_connections_per_minute(),
+            idle_minutes: default_idle_minutes(),
+            editors_may: Vec::new(),
+        }
+    }
+}
+
+fn default_max_sessions() -> usize {
+    8
+}
+fn default_auth_attempts() -> usize {
+    3
+}
+fn default_connections_per_minute() -> u32 {
+    20
+}
+fn default_idle_minutes() -> u64 {
+    30
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! check.
 //!
 //! Pure core: [`guide`], [`progress::model`], [`check::classify`], [`app`].
-//! Thin edges: [`progress::store`], the rest of [`check`], [`runtime`], [`ui`].
+//! Thin edges: [`progress::store`], the rest of [`check`], [`runtime`], [`ui`],
+//! [`serve`] (the checklist over SSH).
 
 pub mod app;
 pub mod check;
@@ -18,4 +19,5 @@ pub mod progress;
 pub mod report;
 pub mod runtime;
 pub mod sanitize;
+pub mod serve;
 pub mod ui;

@@ -111,6 +111,7 @@ fn hostile_app() -> App {
         observe: false,
         state_path: format!("/tmp/{CJK}/{EMOJI}/state.toml"),
         demo: false,
+        rights: Default::default(),
     };
     let mut app = App::new(guides, progress, settings, fixed_now());
     app.guide_errors = vec![long_text(2), format!("{CJK}.toml:1:1: {EMOJI}")];

@@ -349,3 +349,104 @@ fn t_cycles_every_troubleshooting_item_and_backspace_or_ctrl_o_goes_back() {
     assert_eq!(selected_id(&a), "grant-manage-integrations");
     assert_eq!(a.came_from.as_ref().map(|(_, o)| *o), Some(current_keys));
 }
+
+// ---- cutover serve: peers, following, what a remote editor may not do ----
+
+mod peers {
+    use super::common::*;
+    use cutover::app::peers::View;
+    use cutover::app::{Action, Effect, Peer, Rights, update};
+
+    fn peer(id: u64, name: &str, role: &str, step: Option<(&str, usize)>) -> Peer {
+        Peer {
+            id,
+            name: name.into(),
+            role: role.into(),
+            view: View {
+                guide: step.map(|_| "postnl".to_string()),
+                step: step.map(|(s, n)| (s.to_string(), n)),
+                running: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn f_follows_the_host_first_then_the_next_then_nobody() {
+        let mut app = app();
+        open(&mut app, "postnl");
+        update(
+            &mut app,
+            Action::Peers(vec![
+                peer(2, "jan", "editor", Some(("versioning", 7))),
+                peer(1, "alice", "host", Some(("sandbox-api-key", 5))),
+            ]),
+        );
+        press(&mut app, 'f');
+        assert_eq!(app.following, Some(1));
+        assert_eq!(app.selected, 4, "the cursor went to the host's step 5");
+        press(&mut app, 'f');
+        assert_eq!(app.following, Some(2));
+        assert_eq!(app.selected, 6);
+        press(&mut app, 'f');
+        assert_eq!(app.following, None);
+    }
+
+    #[test]
+    fn a_follower_goes_along_until_it_moves_or_the_leader_leaves() {
+        let mut app = app();
+        open(&mut app, "postnl");
+        update(&mut app, Action::Peers(vec![peer(1, "alice", "host", Some(("sandbox-api-key", 5)))]));
+        press(&mut app, 'f');
+        update(&mut app, Action::Peers(vec![peer(1, "alice", "host", Some(("go-live", 10)))]));
+        assert_eq!(app.selected, 9);
+        press(&mut app, 'k');
+        assert_eq!(app.following, None);
+        assert!(app.message.as_ref().is_some_and(|m| m.text.contains("stopped following alice")));
+        update(&mut app, Action::Peers(vec![peer(1, "alice", "host", Some(("servicedesk-access", 1)))]));
+        assert_eq!(app.selected, 8, "no longer following");
+
+        press(&mut app, 'f');
+        update(&mut app, Action::Peers(vec![]));
+        assert_eq!(app.following, None);
+        assert!(app.message.as_ref().is_some_and(|m| m.text.contains("has left")));
+    }
+
+    #[test]
+    fn a_remote_editor_asks_the_host_for_production_and_types_no_key() {
+        let mut app = app();
+        app.settings.rights = Rights { type_keys: false, production: false, commands: false, writes: false };
+        open(&mut app, "postnl");
+        press(&mut app, 'p');
+        assert!(!matches!(app.mode, cutover::app::Mode::KeyPrompt { .. }));
+        assert!(app.message.as_ref().is_some_and(|m| m.text.contains("only the host can type a key")));
+        press(&mut app, 'G');
+        let effects = press(&mut app, 'c');
+        assert!(
+            matches!(effects.as_slice(), [Effect::AskHost(t)] if t.contains("alice asks the host to run") && t.contains("production")),
+            "{effects:?}"
+        );
+        assert!(app.running.is_empty());
+        // Run all leaves the production steps out, and runs the rest.
+        let effects = press(&mut app, 'C');
+        assert!(!effects.is_empty());
+        for e in &effects {
+            if let Effect::RunCheck(req) = e {
+                assert_ne!(req.env, "production", "{req:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn peers_show_where_they_are_and_what_they_run() {
+        let mut app = app();
+        open(&mut app, "postnl");
+        let mut jan = peer(2, "jan", "observer", Some(("sandbox-api-key", 5)));
+        assert_eq!(jan.summary(), "jan (observer) · step 5");
+        jan.view.running = vec![("postnl".into(), "sandbox-api-key".into(), "Your API account".into(), fixed_now())];
+        update(&mut app, Action::Peers(vec![jan]));
+        app.now = fixed_now() + jiff::SignedDuration::from_secs(3);
+        let lines = cutover::app::peers::running_here(&app, "postnl", "sandbox-api-key");
+        assert_eq!(lines, vec!["jan is running Your API account… 3 s".to_string()]);
+        assert!(cutover::app::peers::running_here(&app, "postnl", "versioning").is_empty());
+    }
+}

@@ -35,6 +35,7 @@ pub enum Intent {
     EnterKey,
     Acknowledge,
     Copy,
+    Follow,
     Log,
     Report,
     Help,
@@ -154,6 +155,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "history: the event log of this guide (who changed what, when)",
     },
     Binding {
+        keys: &[c('f')],
+        label: "f",
+        intent: Intent::Follow,
+        help: "follow another cutover serve session (again: next one)",
+    },
+    Binding {
         keys: &[c('y')],
         label: "y",
         intent: Intent::Copy,
@@ -205,7 +212,7 @@ impl Intent {
         use Intent::*;
         match self {
             Up | Down | Top | Bottom | PageUp | PageDown | Open | Back | Search | NextMatch | Troubleshoot
-            | JumpBack => Group::Move,
+            | JumpBack | Follow => Group::Move,
             ToggleDone | SetTodo | SetInProgress | SetDone | SetBlocked | SetSkipped | Acknowledge => Group::Mark,
             RunCheck | RunAllChecks | CancelCheck | SwitchEnv | EnterKey => Group::Check,
             EditNote | Copy | Report | Log => Group::Notes,

@@ -6,11 +6,13 @@ pub mod editor;
 pub mod input;
 pub mod keymap;
 pub mod next;
+pub mod peers;
 mod run;
 mod search;
 pub mod state;
 mod update;
 
+pub use peers::{Peer, Rights};
 pub use state::*;
 pub use update::{Action, CheckRequest, Effect, describe_new_events, open_guide, update};
 

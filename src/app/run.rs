@@ -30,6 +30,11 @@ pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
     let env = req.env.clone();
     let only_manual = step.checks.iter().all(|c| c.kind() == CheckKind::Manual);
     let writes = step.checks.iter().any(|c| c.creates_data_in(&env));
+    if let Some(why) = super::peers::refusal(app, &g, step, &env, writes) {
+        let title = app.step_title(&gid, &sid);
+        app.say(Tone::Warning, format!("{why}; the host's session shows your request"));
+        return vec![Effect::AskHost(format!("{} asks the host to run {title} in {env} ({why})", app.settings.user))];
+    }
     let evidence_prompt = step
         .checks
         .iter()
@@ -122,6 +127,12 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
             continue;
         }
         let req = new_request(app, &g, step, RunOptions { run_all: true, ..RunOptions::default() });
+        let env = req.env.clone();
+        // Run all never creates data, so only the environment and the
+        // kind of check can keep a remote editor out.
+        if super::peers::refusal(app, &g, step, &env, false).is_some() {
+            continue;
+        }
         started.push(step.id().to_string());
         effects.extend(start_effect(app, Effect::RunCheck(req)));
     }

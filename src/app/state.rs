@@ -171,6 +171,9 @@ pub struct Settings {
     pub state_path: String,
     /// Banner text when checks go to a fake carrier.
     pub demo: bool,
+    /// What this session may do (a remote editor of `cutover serve` less
+    /// than the host); everything by default.
+    pub rights: super::Rights,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +204,16 @@ pub struct App {
     pub unsaved: Option<String>,
     /// Who else has this state open (already sanitized).
     pub others: Vec<String>,
+    /// The other sessions of a served checklist (`cutover serve`).
+    pub peers: Vec<super::Peer>,
+    /// The session whose cursor this one follows (`f`).
+    pub following: Option<u64>,
+    /// The host's session of `cutover serve`: where it listens and the host
+    /// key's fingerprint, for the help screen.
+    pub serving: Option<String>,
+    /// The server log's lines the host's session has seen (joins, leaves,
+    /// refusals), merged into the history (`H`).
+    pub serve_log: Vec<(Timestamp, String)>,
     /// Why this instance is not in the others' presence list (its entry
     /// could not be written), None when it is.
     pub not_announced: Option<String>,
@@ -336,6 +349,10 @@ impl App {
             quit: false,
             unsaved: None,
             others: Vec::new(),
+            peers: Vec::new(),
+            following: None,
+            serving: None,
+            serve_log: Vec::new(),
             not_announced: None,
             state_problem: None,
             overridden_urls: BTreeMap::new(),

@@ -46,6 +46,12 @@ pub enum Action {
     Waiting(String),
     /// SIGTERM, SIGHUP or Ctrl-C from outside: save what can be saved, quit.
     Shutdown,
+    /// The other sessions of a served checklist, as they are now.
+    Peers(Vec<super::Peer>),
+    /// Something the server tells this session (a join, an editor's request).
+    Notice(String),
+    /// A line of the server log (the host's session only).
+    ServeLog(Timestamp, String),
     /// Every event of a guide, archived ones included, oldest first, for the
     /// history view; or why they could not be read.
     HistoryLoaded {
@@ -76,6 +82,9 @@ pub enum Effect {
         env: String,
         key: ApiKey,
     },
+    /// Tell the host's session what a remote editor asked for and may not
+    /// run itself (`cutover serve`).
+    AskHost(String),
     /// Read every event of a guide, the archived ones included, for the
     /// history view (answered by [`Action::HistoryLoaded`]).
     LoadHistory {
@@ -200,6 +209,21 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::PresenceChanged(others) => {
             app.others = others;
+            vec![]
+        }
+        Action::Peers(peers) => {
+            super::peers::peers_changed(app, peers);
+            vec![]
+        }
+        Action::Notice(text) => {
+            app.say(Tone::Info, crate::sanitize::line(&text));
+            vec![]
+        }
+        Action::ServeLog(at, line) => {
+            if app.serve_log.len() >= 500 {
+                app.serve_log.remove(0);
+            }
+            app.serve_log.push((at, crate::sanitize::line(&line)));
             vec![]
         }
         Action::NotAnnounced(problem) => {
@@ -512,10 +536,23 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
     }
     let n = app.items().len();
     match intent {
-        Intent::Up => select(app, app.selected.saturating_sub(1)),
-        Intent::Down => select(app, (app.selected + 1).min(n.saturating_sub(1))),
-        Intent::Top => select(app, 0),
-        Intent::Bottom => select(app, n.saturating_sub(1)),
+        Intent::Up => {
+            super::peers::moved_by_hand(app);
+            select(app, app.selected.saturating_sub(1))
+        }
+        Intent::Down => {
+            super::peers::moved_by_hand(app);
+            select(app, (app.selected + 1).min(n.saturating_sub(1)))
+        }
+        Intent::Top => {
+            super::peers::moved_by_hand(app);
+            select(app, 0)
+        }
+        Intent::Bottom => {
+            super::peers::moved_by_hand(app);
+            select(app, n.saturating_sub(1))
+        }
+        Intent::Follow => super::peers::follow_next(app),
         Intent::PageUp | Intent::ScrollDetailUp => scroll_detail(app, false),
         Intent::PageDown | Intent::ScrollDetailDown => scroll_detail(app, true),
         Intent::Open => {}
@@ -620,6 +657,10 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
         }
         Intent::EnterKey => {
             if refuse_observer(app) {
+                return vec![];
+            }
+            if !app.settings.rights.type_keys {
+                app.say(Tone::Warning, "only the host can type a key: keys never leave the host");
                 return vec![];
             }
             let Some(env) = app.env_of(app.guide_id()).map(str::to_string) else {

@@ -3,7 +3,7 @@
 //! arguments live in its file (`super::status::Status`, ...); this file
 //! holds the options every command takes and the list of commands.
 
-use super::{check, completions, evidence, guides, log, mark, open, report, status};
+use super::{access, check, completions, evidence, guides, invite, log, mark, open, report, serve, status};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -29,6 +29,7 @@ impl Cli {
         match &self.command {
             Some(Command::Open(o)) => tui.merge(&o.tui),
             Some(Command::Demo(d)) => tui.merge(&d.tui),
+            Some(Command::Serve(s)) => tui.merge(&s.tui),
             _ => {}
         }
         (g.ascii, g.mouse, g.observe) = (tui.ascii, tui.mouse, tui.observe);
@@ -121,6 +122,12 @@ pub enum Command {
     Guides(guides::Guides),
     /// A local fake carrier API with demo keys, and the checklist pointed at it.
     Demo(Demo),
+    /// The checklist over SSH for pair sessions: invites and roles, no shell (see cutover invite).
+    Serve(serve::Serve),
+    /// A line to send to someone who joins the running cutover serve (as editor or observer).
+    Invite(invite::Invite),
+    /// Who may join cutover serve (list), and taking someone's access away (revoke).
+    Access(access::Access),
     /// Shell completions for bash, zsh, fish, elvish or powershell.
     Completions(completions::Completions),
     /// The man page, in roff.

@@ -41,6 +41,9 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
         }
     };
     events.retain(|e| e.guide == guide);
+    // Who joined `cutover serve` on this state, and how they left: the
+    // server log, never the state.
+    let served = crate::serve::log::read(&crate::serve::state_dir(&env.paths.data_dir.join("serve"), store.path()));
     // What each note said before a change, from the note history.
     let history = crate::progress::notes::read(store.path()).unwrap_or_else(|e| {
         let _ = writeln!(err, "cutover: warning: earlier note texts not shown: {e}");
@@ -72,11 +75,15 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
         let _ = writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&json!({"guide": guide, "events": list, "checks": checks}))
+            serde_json::to_string_pretty(&json!({"guide": guide, "events": list, "checks": checks, "serve": served}))
                 .unwrap_or_default()
         );
     } else {
+        let mut served = served.iter().peekable();
         for (e, before) in events.iter().zip(&before) {
+            while let Some(s) = served.next_if(|s| s.at <= e.at) {
+                let _ = writeln!(out, "{}  {}", s.at.strftime("%Y-%m-%d %H:%M:%S"), s.describe());
+            }
             let line = format!(
                 "{}  {:<12} {:<24} {:<7} {}",
                 e.at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -91,6 +98,9 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
                 let shown = if b.is_empty() { "(empty)".to_string() } else { b.replace('\n', " ⏎ ") };
                 let _ = writeln!(out, "{:<21}before: {}", "", crate::sanitize::line(&shown));
             }
+        }
+        for s in served {
+            let _ = writeln!(out, "{}  {}", s.at.strftime("%Y-%m-%d %H:%M:%S"), s.describe());
         }
         if events.is_empty() {
             let _ = writeln!(out, "no events yet for {guide}");

@@ -6,6 +6,7 @@
 //! struct) and its `run`, a variant in [`Command`], and its arm in
 //! [`dispatch`].
 
+mod access;
 mod args;
 mod check;
 mod common;
@@ -14,12 +15,14 @@ mod env;
 mod evidence;
 pub mod exit;
 mod guides;
+mod invite;
 mod log;
 mod man;
 mod mark;
 mod open;
 mod report;
 pub mod root;
+mod serve;
 mod status;
 mod tui;
 
@@ -89,6 +92,9 @@ pub async fn dispatch(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Wr
         Command::Log(c) => c.run(env, g, out, err),
         Command::Guides(c) => c.run(env, out, err),
         Command::Demo(_) => tui::run(env, g, tui::Start::Demo).await,
+        Command::Serve(c) => c.run(env, g).await,
+        Command::Invite(c) => c.run(env, g, out, err),
+        Command::Access(c) => c.run(env, g, out, err),
         Command::Completions(c) => c.run(env, out),
         Command::Man => man::run(env, out),
     }

@@ -134,6 +134,7 @@ pub fn build_app(env: &Env, g: &Global, catalog: &Catalog, progress: crate::prog
         observe: g.observe,
         state_path: env.state_path(g).display().to_string(),
         demo,
+        rights: Default::default(),
     };
     let mut app = App::new(crate::app::entries(catalog), progress, settings, env.clock.now());
     app.guide_errors = catalog.errors.iter().map(|e| e.to_string()).collect();

@@ -32,7 +32,7 @@ pub async fn run(env: &Env, g: &Global, start: Start<'_>) -> i32 {
     {
         return code;
     }
-    run_terminal(env, g, app, store, checks, loaded_from, shutdown_signal()).await
+    run_terminal(env, g, app, store, checks, loaded_from, None, shutdown_signal()).await
 }
 
 /// Opens `guide` in the App, or says which guides there are.
@@ -51,7 +51,9 @@ pub fn open(app: &mut crate::app::App, guide: &str, err: &mut dyn Write) -> Resu
 }
 
 /// Enters the terminal and runs the checklist's event loop until the App
-/// quits or `shutdown` resolves.
+/// quits or `shutdown` resolves. `peers`: the host's session of `cutover
+/// serve`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_terminal(
     env: &Env,
     g: &Global,
@@ -59,6 +61,7 @@ pub async fn run_terminal(
     store: crate::progress::store::Store,
     checks: Option<std::sync::Arc<dyn crate::runtime::Checks>>,
     loaded_from: Option<crate::runtime::watch::FileId>,
+    peers: Option<runtime::PeerLink>,
     shutdown: BoxFuture<'static, ()>,
 ) -> i32 {
     let mut err = std::io::stderr();
@@ -96,6 +99,8 @@ pub async fn run_terminal(
             let _ = out.write_all(seq.as_bytes());
             let _ = out.flush();
         })),
+        peers,
+        frame_filter: None,
     };
     let events = crossterm::event::EventStream::new();
     let result = runtime::run(&mut term, &mut app, events, ctx).await;

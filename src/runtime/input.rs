@@ -8,6 +8,9 @@ use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
 pub enum Input {
     Action(Action),
     Resize,
+    /// Paint the whole screen again (a served session whose output was
+    /// dropped while its client stalled; a terminal regaining focus).
+    Redraw,
     Ignore,
 }
 
@@ -41,6 +44,7 @@ pub fn convert(ev: Event) -> Input {
         }
         Event::Paste(s) => Input::Action(Action::Paste(s)),
         Event::Resize(..) => Input::Resize,
+        Event::FocusGained => Input::Redraw,
         Event::Mouse(m) => match m.kind {
             crossterm::event::MouseEventKind::ScrollDown => Input::Action(Action::Key(Key::plain(Code::Down))),
             crossterm::event::MouseEventKind::ScrollUp => Input::Action(Action::Key(Key::plain(Code::Up))),

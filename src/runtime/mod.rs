@@ -58,6 +58,30 @@ pub struct Context {
     pub presence: Option<crate::progress::presence::Presence>,
     /// Where OSC 52 clipboard sequences go (the terminal). None: no copy.
     pub clipboard: Option<ClipboardSink>,
+    /// The other sessions of a served checklist (`cutover serve`). None:
+    /// this checklist runs alone.
+    pub peers: Option<PeerLink>,
+    /// A last pass over every frame before it is sent (a remote session of
+    /// `cutover serve` blanks the last characters of key masks).
+    pub frame_filter: Option<fn(&mut ratatui::buffer::Buffer)>,
+}
+
+fn draw(app: &App, ctx: &Context, f: &mut ratatui::Frame) {
+    ui::render(app, &ctx.theme, f);
+    if let Some(filter) = ctx.frame_filter {
+        filter(f.buffer_mut());
+    }
+}
+
+/// How one session of a served checklist talks to the server: what the
+/// server tells it arrives as actions, and after every change the session
+/// shows its view (`app::peers::view`) and passes on what it asks the
+/// host.
+pub struct PeerLink {
+    /// Taken by the event loop when it starts.
+    pub inbox: Option<mpsc::UnboundedReceiver<Action>>,
+    pub publish: Box<dyn Fn(crate::app::peers::View) + Send + Sync>,
+    pub ask_host: Box<dyn Fn(String) + Send + Sync>,
 }
 
 /// The OSC 52 sequence that puts `text` on the clipboard. The payload is
@@ -95,11 +119,13 @@ where
     let saver = spawn_saver(ctx.store.clone(), app.settings.user.clone(), ctx.clock.clone(), tx.clone());
     let mut cancels: HashMap<u64, CancellationToken> = HashMap::new();
     let mut shutdown = ctx.shutdown.take().unwrap_or_else(|| Box::pin(futures::future::pending()));
+    let mut inbox = ctx.peers.as_mut().and_then(|p| p.inbox.take());
+    let mut last_view: Option<crate::app::peers::View> = None;
     let mut last_time_sig = time_signature(app);
 
     // The first frame comes first; everything that is not needed for it
     // (the watcher, presence, the HTTP clients) starts after.
-    terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
+    terminal.draw(|f| draw(app, &ctx, f))?;
 
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
     let _watch = if ctx.watch {
@@ -130,7 +156,8 @@ where
         // Tick only while something animates (a spinner), or once a minute
         // for relative times.
         // A rate-limit countdown on screen: once a second until it is over.
-        let tick = if !app.running.is_empty() {
+        let peer_running = app.peers.iter().any(|p| !p.view.running.is_empty());
+        let tick = if !app.running.is_empty() || peer_running {
             Duration::from_millis(120)
         } else if app.countdown().is_some() {
             Duration::from_secs(1)
@@ -147,10 +174,22 @@ where
             Some(action) = rx.recv() => {
                 dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
             }
+            Some(action) = async {
+                match inbox.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => futures::future::pending().await,
+                }
+            } => {
+                dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
+            }
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match input::convert(ev) {
                     input::Input::Action(a) => dirty |= dispatch(app, a, &tx, &saver.ops, &ctx, &mut cancels),
                     input::Input::Resize => resized = true,
+                    input::Input::Redraw => {
+                        terminal.clear()?;
+                        dirty = true;
+                    }
                     input::Input::Ignore => {}
                 },
                 Some(Err(_)) | None => {
@@ -192,7 +231,7 @@ where
                 }
             }
             _ = tokio::time::sleep(tick) => {
-                let spinning = !app.running.is_empty();
+                let spinning = !app.running.is_empty() || peer_running;
                 update(app, Action::Tick(ctx.clock.now()));
                 let sig = time_signature(app);
                 dirty |= spinning || sig != last_time_sig;
@@ -203,6 +242,13 @@ where
         while let Ok(action) = rx.try_recv() {
             dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
         }
+        if let Some(p) = &ctx.peers {
+            let view = crate::app::peers::view(app);
+            if last_view.as_ref() != Some(&view) {
+                (p.publish)(view.clone());
+                last_view = Some(view);
+            }
+        }
         if app.quit {
             break;
         }
@@ -211,7 +257,7 @@ where
             dirty = true;
         }
         if dirty {
-            terminal.draw(|f| ui::render(app, &ctx.theme, f))?;
+            terminal.draw(|f| draw(app, &ctx, f))?;
         }
     }
     // Let queued saves finish, and take our presence entry away, before
@@ -429,6 +475,11 @@ fn dispatch(
                     let events = store.guide_events(&guide).map_err(|e| e.to_string());
                     let _ = tx.send(Action::HistoryLoaded { guide, events });
                 });
+            }
+            Effect::AskHost(text) => {
+                if let Some(p) = &ctx.peers {
+                    (p.ask_host)(text);
+                }
             }
             Effect::Quit => {}
         }

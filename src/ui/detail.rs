@@ -83,6 +83,13 @@ pub fn strip(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
         out.push(Line::from(Span::styled(text, theme.dim())));
         return out;
     }
+    // Another session of a served checklist running this step's check.
+    for line in crate::app::peers::running_here(app, g.id(), step.id()) {
+        out.push(Line::from(Span::styled(
+            theme.ascii_text(&format!("{} {}", theme.spinner(app.spinner), crate::sanitize::line(&line))),
+            theme.heading(),
+        )));
+    }
     if let Some(since) = next.running_since {
         let elapsed = (app.now.as_second() - since.as_second()).max(0);
         let timeout = step.checks.iter().filter_map(|c| c.timeout_secs).max().unwrap_or(app.check_timeout_secs);

@@ -99,8 +99,14 @@ pub fn presence_text(others: &[String], room: usize) -> Option<String> {
 
 fn right_side(app: &App, theme: &Theme, width: usize) -> Vec<Span<'static>> {
     let mut out = Vec::new();
-    if let Some(text) = presence_text(&app.others, width * 2 / 5) {
+    let mut here = app.others.clone();
+    here.extend(app.peers.iter().map(|p| p.summary()));
+    if let Some(text) = presence_text(&here, width * 2 / 5) {
         out.push(Span::styled(text, theme.dim()));
+    }
+    if let Some(name) = app.following.and_then(|id| app.peers.iter().find(|p| p.id == id)).map(|p| p.name.clone()) {
+        out.push(Span::styled(format!(" FOLLOWING {} ", sanitize::line(&name)), theme.banner(false)));
+        out.push(Span::raw(" "));
     }
     if app.settings.observe {
         out.push(Span::styled(" OBSERVING ", theme.banner(false)));

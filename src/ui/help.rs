@@ -40,6 +40,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u
         lines.push(Line::from(Span::styled("  While typing, no single-letter command fires.", theme.dim())));
     }
     lines.push(Line::from(Span::styled(format!("  State file: {}", app.settings.state_path), theme.dim())));
+    if let Some(serving) = &app.serving {
+        lines.push(Line::from(Span::styled(format!("  {serving}"), theme.dim())));
+    }
     lines.push(Line::from(Span::styled("  Any key closes this help.", theme.dim())));
     let block = Block::default()
         .borders(Borders::ALL)
@@ -58,7 +61,13 @@ pub fn render_log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scrol
     let gid = app.guide_id();
     let mut lines: Vec<Line> = Vec::new();
     let (events, complete) = app.guide_history();
+    // The server log's lines go in among the events, by time.
+    let mut served = app.serve_log.iter().rev().peekable();
     for e in events.into_iter().rev() {
+        while let Some((at, line)) = served.next_if(|(at, _)| *at >= e.at) {
+            let at = at.strftime("%Y-%m-%d %H:%M").to_string();
+            lines.push(Line::from(vec![Span::styled(format!("{at}  "), theme.dim()), Span::raw(line.clone())]));
+        }
         let at = e.at.strftime("%Y-%m-%d %H:%M").to_string();
         lines.push(Line::from(vec![
             Span::styled(format!("{at}  "), theme.dim()),
@@ -66,6 +75,10 @@ pub fn render_log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scrol
             Span::raw(format!("{:<22} ", crate::sanitize::line(&e.step))),
             Span::raw(crate::sanitize::line(&e.detail)),
         ]));
+    }
+    for (at, line) in served {
+        let at = at.strftime("%Y-%m-%d %H:%M").to_string();
+        lines.push(Line::from(vec![Span::styled(format!("{at}  "), theme.dim()), Span::raw(line.clone())]));
     }
     if lines.is_empty() {
         lines.push(Line::from(Span::styled("  nothing has happened in this guide yet", theme.dim())));

@@ -21,6 +21,7 @@ pub fn app_with(progress: Progress, lang: &str) -> App {
         observe: false,
         state_path: "/state/state.toml".into(),
         demo: false,
+        rights: Default::default(),
     };
     App::new(cutover::app::entries(&catalog), progress, settings, fixed_now())
 }
@@ -52,3 +53,4 @@ pub fn open(app: &mut App, id: &str) {
 pub mod accounts;
 pub mod pty;
 pub mod sandbox;
+pub mod ssh;

@@ -113,6 +113,15 @@ impl Pty {
         panic!("cutover did not exit; screen:\n{}", self.screen());
     }
 
+    /// Resizes the terminal (the program gets SIGWINCH) and the screen model.
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self._master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
+        self.parser
+            .lock()
+            .unwrap()
+            .set_size(std::num::NonZeroU16::new(rows).unwrap(), std::num::NonZeroU16::new(cols).unwrap());
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.process_id()
     }

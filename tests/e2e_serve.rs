@@ -349,3 +349,13 @@ fn an_editor_runs_a_sandbox_check_with_the_hosts_key_and_sees_no_character_of_it
     let state = std::fs::read_to_string(sb.state_file()).unwrap();
     assert!(!state.contains(KEY));
 }
+
+#[test]
+fn a_change_by_another_process_on_the_same_state_shows_in_a_session() {
+    let w = world();
+    let (mut piet, _, _) = w.joined("piet", "observer");
+    open_postnl(&mut piet);
+    let out = w.sb.command(&["mark", "postnl", "3", "done", "--as", "alice"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    piet.wait_for("1/10 steps done");
+}

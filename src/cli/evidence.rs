@@ -73,7 +73,7 @@ fn evidence(env: &Env, g: &Global, action: &EvidenceAction, out: &mut dyn Write,
             let by = env.user(g);
             let mut code = exit::OK;
             for f in files {
-                match crate::report::evidence::add(&state, guide, step, f, &by, env.clock.now(), &|t: &str| {
+                match crate::progress::evidence::add(&state, guide, step, f, &by, env.clock.now(), &|t: &str| {
                     secrets.redact(t)
                 }) {
                     Ok(a) => {
@@ -92,7 +92,7 @@ fn evidence(env: &Env, g: &Global, action: &EvidenceAction, out: &mut dyn Write,
             if let Err(code) = find_guide(&catalog, guide, err) {
                 return code;
             }
-            let list = match crate::report::evidence::list(&state, guide) {
+            let list = match crate::progress::evidence::list(&state, guide) {
                 Ok(l) => l,
                 Err(e) => {
                     let _ = writeln!(err, "cutover: {e}");

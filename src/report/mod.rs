@@ -5,10 +5,9 @@
 //! into a [`Report`] (every value from outside already passed through
 //! [`crate::sanitize`]); the three renderers only lay that out. The JSON
 //! rendering is the [`Report`] itself, so all formats carry the same facts.
-//! The file IO for attachments lives in [`evidence`].
+//! The attachments are kept beside the state ([`crate::progress::evidence`]).
 
 mod build;
-pub mod evidence;
 mod html;
 mod json;
 mod markdown;
@@ -18,7 +17,7 @@ mod text;
 mod validation;
 
 pub use build::build;
-pub use evidence::Attachment;
+pub use crate::progress::evidence::{self, Attachment};
 pub use model::*;
 pub use saved::render_saved;
 pub(crate) use text::*;

@@ -17,62 +17,39 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Fills `{name}` from `vars` (headers and bodies are not percent-encoded);
-/// an unknown name is left as it is.
-fn fill(template: &str, vars: &BTreeMap<String, String>) -> String {
-    let mut out = template.to_string();
-    for (k, v) in vars {
-        out = out.replace(&format!("{{{k}}}"), v.trim());
-    }
-    out
-}
-
-/// The curl command for `req` against `base_url`. Err: why it cannot be
-/// built (a missing config value, a URL the check itself would refuse).
+/// The curl command for `req` against `base_url`: the request the check
+/// sends ([`prepare`]: the same URL, headers and body), the key left to the
+/// shell. Err: why it cannot be built (a missing config value, a URL the
+/// check itself would refuse).
 pub fn curl(base_url: &str, req: &RequestSpec, vars: &BTreeMap<String, String>, guide: &str) -> Result<String, String> {
-    // The check's own URL builder, with a stand-in key that never leaves
-    // this function (a key may only go in a header, so the URL holds none).
+    // A stand-in key that never leaves this function: the shown headers
+    // say where the key goes without it.
     let stand_in = ApiKey::new("cutover-curl-stand-in".to_string());
     let prepared = prepare(base_url, req, vars, Some(&stand_in), guide).map_err(|o| o.message.clone())?;
     let mut words: Vec<String> = vec!["curl".into(), "-sS".into()];
     let method = prepared.method.as_str().to_string();
-    if method != "GET" || req.body.is_some() {
+    if method != "GET" || prepared.body().is_some() {
         words.push("-X".into());
         words.push(quote(&method));
     }
-    let mut has_accept = false;
-    for (name, template) in &req.headers {
-        has_accept |= name.trim().eq_ignore_ascii_case("accept");
-        let value = fill(template, vars);
+    for (name, value) in &prepared.shown_headers {
         let word = match value.split_once(KEY_PLACEHOLDER) {
             // 'apikey: '"$API_KEY"'...': the shell expands only the key.
             Some((before, after)) => {
-                let mut w = format!("{}\"$API_KEY\"", quote(&format!("{}: {before}", name.trim())));
+                let mut w = format!("{}\"$API_KEY\"", quote(&format!("{name}: {before}")));
                 if !after.is_empty() {
                     w.push_str(&quote(&after.replace(KEY_PLACEHOLDER, "")));
                 }
                 w
             }
-            None => quote(&format!("{}: {value}", name.trim())),
+            None => quote(&format!("{name}: {value}")),
         };
         words.push("-H".into());
         words.push(word);
     }
-    if !has_accept {
-        words.push("-H".into());
-        words.push(quote("Accept: application/json"));
-    }
-    if let Some(b) = &req.body {
-        let b = fill(b, vars);
-        let t = b.trim_start();
-        if (t.starts_with('{') || t.starts_with('['))
-            && !req.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type"))
-        {
-            words.push("-H".into());
-            words.push(quote("Content-Type: application/json"));
-        }
+    if let Some(b) = prepared.body() {
         words.push("--data-raw".into());
-        words.push(quote(&b));
+        words.push(quote(b));
     }
     words.push(quote(prepared.url.as_str()));
     Ok(words.join(" "))
@@ -107,5 +84,20 @@ mod tests {
     fn a_missing_config_value_says_which() {
         let err = curl("https://api.example.com", &spec("/x/{customer_code}"), &BTreeMap::new(), "postnl").unwrap_err();
         assert!(err.contains("customer_code"), "{err}");
+    }
+
+    /// The command is the request the check sends: a config value in a JSON
+    /// body is escaped as the check escapes it, and the Content-Type the
+    /// check adds is there.
+    #[test]
+    fn the_body_is_the_one_the_check_sends() {
+        let mut s = spec("/x");
+        s.method = Some("POST".into());
+        s.body = Some(r#"{"name":"{name}"}"#.into());
+        let vars: BTreeMap<String, String> = [("name".to_string(), r#"a"b"#.to_string())].into();
+        let sent = prepare("https://api.example.com", &s, &vars, Some(&ApiKey::new("k".to_string())), "g").ok();
+        assert_eq!(sent.as_ref().and_then(|p| p.body()), Some(r#"{"name":"a\"b"}"#));
+        let c = curl("https://api.example.com", &s, &vars, "g").unwrap();
+        assert!(c.contains(r#"-H 'Content-Type: application/json' --data-raw '{"name":"a\"b"}'"#), "{c}");
     }
 }

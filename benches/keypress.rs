@@ -14,7 +14,7 @@
 
 mod common;
 use common::*;
-use cutover::check::fake::{FakeCarrier, FakeOptions};
+use cutover::demo::{FakeCarrier, FakeOptions};
 use std::time::Duration;
 
 const COLS: u16 = 100;

@@ -17,13 +17,13 @@
 mod common;
 use common::*;
 use cutover::app::{App, CheckRequest, Settings};
-use cutover::check::fake::{FakeCarrier, FakeOptions};
 use cutover::check::ratelimit::RateLimiter;
 use cutover::check::runner::{RunOptions, Runner, RunnerDeps};
 use cutover::check::secret::{ApiKey, SecretStore};
-use cutover::cli::root::LoopbackResolver;
 use cutover::clock::{Clock, SystemClock};
 use cutover::config::Config;
+use cutover::demo::LoopbackResolver;
+use cutover::demo::{FakeCarrier, FakeOptions};
 use cutover::guide::{Catalog, Guide, GuideSource, LoadedGuide, parse_guide};
 use cutover::progress::store::Store;
 use cutover::progress::{CheckRecord, Verdict};

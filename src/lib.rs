@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod files;
 pub mod guide;
 pub mod logging;

@@ -31,10 +31,8 @@ fn a_check_run_from_the_tui_shows_its_verdict_and_saves_it() {
 
 /// A fake PostNL pair on loopback, and the environment that points the
 /// guide at it (no key set; every other URL dead).
-fn fake_env(
-    sb: &Sandbox,
-) -> (cutover::check::fake::FakeCarrier, cutover::check::fake::FakeCarrier, Vec<(String, String)>) {
-    use cutover::check::fake::{FakeCarrier, FakeOptions};
+fn fake_env(sb: &Sandbox) -> (cutover::demo::FakeCarrier, cutover::demo::FakeCarrier, Vec<(String, String)>) {
+    use cutover::demo::{FakeCarrier, FakeOptions};
     let (sandbox, production) = FakeCarrier::start_pair(FakeOptions {
         latency: std::time::Duration::ZERO,
         rate_limit_per_minute: None,
@@ -113,7 +111,7 @@ fn headless_check_without_a_key_names_every_missing_variable_once_and_runs_the_r
 fn headless_check_with_a_key_says_all_pass_and_names_no_missing_key() {
     let sb = Sandbox::new();
     let (_s, _p, mut vars) = fake_env(&sb);
-    vars.push(("POSTNL_SANDBOX_API_KEY".into(), cutover::check::fake::FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into()));
+    vars.push(("POSTNL_SANDBOX_API_KEY".into(), cutover::demo::FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into()));
     let mut c = sb.command(&["check", "postnl", "5"]);
     c.envs(vars.iter().map(|(k, v)| (k, v)));
     let o = c.output().unwrap();

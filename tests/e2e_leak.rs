@@ -4,7 +4,7 @@
 
 mod common;
 use common::pty::{Pty, Sandbox};
-use cutover::check::fake::{FakeCarrier, FakeOptions};
+use cutover::demo::{FakeCarrier, FakeOptions};
 use std::path::Path;
 
 const SANDBOX_KEY: &str = "canary-sandbox-7f3a9c41d2";

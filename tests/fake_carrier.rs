@@ -1,7 +1,7 @@
 //! The fake carrier answers as the research notes document the real APIs.
 //! Loopback only.
 
-use cutover::check::fake::{FakeCarrier, FakeEnvironment, FakeOptions, POSTI_ORDER};
+use cutover::demo::{FakeCarrier, FakeEnvironment, FakeOptions, POSTI_ORDER};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,6 @@
 pub mod classify;
 pub mod command;
 pub mod curl;
-pub mod fake;
 pub mod http;
 pub mod offline;
 pub mod ratelimit;

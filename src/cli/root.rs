@@ -6,7 +6,6 @@
 use super::common::open_store;
 use super::{Env, Global};
 use crate::app::{App, CheckRequest, Settings};
-use crate::check::fake::{FakeCarrier, FakeOptions};
 use crate::check::ratelimit::RateLimiter;
 use crate::check::reach::{Resolve, SystemResolver};
 use crate::check::runner::{Runner, RunnerDeps};
@@ -32,7 +31,7 @@ pub struct Checklist {
     /// The state file as it was just before the App's progress was read.
     pub loaded_from: Option<crate::runtime::watch::FileId>,
     /// The demo's fake carriers: they serve while this lives.
-    pub demo: Option<Demo>,
+    pub demo: Option<crate::demo::Demo>,
 }
 
 /// Builds the checklist's store, App and check engine: the real carriers,
@@ -66,7 +65,7 @@ pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Resu
     let lang = app.lang.values().next().cloned().unwrap_or_else(|| "en".into());
 
     if demo {
-        return match start_demo(env, &lang, store.path()) {
+        return match crate::demo::start(env.clock.clone(), &lang, store.path()) {
             Ok(d) => {
                 app.secret_guard = key_guard(&d.secrets);
                 app.curl = curl_builder(&d.runner);
@@ -262,72 +261,3 @@ pub fn overridden_urls(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, 
     }
     out
 }
-
-/// A resolver for the demo: every name is loopback, so nothing the demo
-/// does can leave this machine.
-#[derive(Debug)]
-pub struct LoopbackResolver;
-
-impl Resolve for LoopbackResolver {
-    fn resolve(&self, _host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Vec<std::net::SocketAddr>>> {
-        Box::pin(async move { Ok(vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))]) })
-    }
-}
-
-/// The demo's fake carriers and the runner pointed at them.
-pub struct Demo {
-    pub sandbox: FakeCarrier,
-    pub production: FakeCarrier,
-    pub runner: Runner,
-    pub secrets: Arc<RwLock<SecretStore>>,
-}
-
-pub fn start_demo(env: &Env, lang: &str, state_path: &Path) -> Result<Demo, String> {
-    let (sandbox, production) =
-        FakeCarrier::start_pair(FakeOptions::demo()).map_err(|e| format!("cannot start the demo carrier: {e}"))?;
-    let mut urls: BTreeMap<String, String> = BTreeMap::new();
-    urls.insert("CUTOVER_POSTNL_SANDBOX_URL".into(), sandbox.url());
-    urls.insert("CUTOVER_POSTNL_PRODUCTION_URL".into(), production.url());
-    urls.insert("CUTOVER_POSTI_PRODUCTION_URL".into(), format!("{}/shippingapi/api", sandbox.url()));
-    let mut keys: BTreeMap<String, String> = BTreeMap::new();
-    keys.insert("POSTNL_SANDBOX_API_KEY".into(), FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into());
-    keys.insert("POSTNL_PRODUCTION_API_KEY".into(), FakeOptions::DEMO_POSTNL_PRODUCTION_KEY.into());
-    keys.insert("POSTI_API_KEY".into(), FakeOptions::DEMO_POSTI_KEY.into());
-    // The demo ignores the real environment's keys and URLs entirely.
-    let secrets = SecretStore::load(&|k| keys.get(k).cloned(), None);
-    let secrets = Arc::new(RwLock::new(secrets));
-    let demo_config: Config = Config::parse(DEMO_CONFIG, "demo config").map_err(|e| e.to_string())?;
-    let url_vars: crate::check::runner::EnvVars = Arc::new(move |k: &str| urls.get(k).cloned());
-    let deps = RunnerDeps {
-        config: demo_config,
-        secrets: secrets.clone(),
-        clock: env.clock.clone(),
-        resolver: Arc::new(LoopbackResolver),
-        rate_limiter: RateLimiter::new(
-            Some(crate::paths::beside(state_path, "demo-ratelimit.toml")),
-            env.clock.clone(),
-        ),
-        env_vars: url_vars,
-        lang: lang.to_string(),
-    };
-    Ok(Demo { sandbox, production, runner: Runner::new(deps)?, secrets })
-}
-
-const DEMO_CONFIG: &str = r#"
-[guides.postnl.vars]
-customer_code = "DEVC"
-customer_number = "11223344"
-
-[guides.postnl.versions]
-shippingstatus = "v2"
-barcode = "v1_1"
-locations = "v2"
-
-[guides.posti]
-logistics_contracts = ["654321"]
-transport_ids = ["876543"]
-
-[commands.smoke-test]
-argv = ["sh", "-c", "echo 'demo smoke test: pretending to book a sandbox shipment'; test -n \"$CUTOVER_API_KEY\""]
-timeout_secs = 10
-"#;

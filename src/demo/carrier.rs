@@ -50,7 +50,7 @@ pub struct FakeOptions {
 impl std::fmt::Debug for FakeOptions {
     /// Keys are shown masked, like every key in cutover, even fake ones.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mask = |k: &str| super::secret::ApiKey::new(k).masked();
+        let mask = |k: &str| crate::check::secret::ApiKey::new(k).masked();
         f.debug_struct("FakeOptions")
             .field("postnl_sandbox_key", &mask(&self.postnl_sandbox_key))
             .field("postnl_production_key", &mask(&self.postnl_production_key))

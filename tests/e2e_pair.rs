@@ -23,7 +23,7 @@ fn a_second_instance_sees_the_first_ones_change_and_who_is_here() {
     alice.send(b" ");
     alice.wait_for("1/10 steps done");
     bob.wait_for("1/10 steps done");
-    bob.wait_for("alice: servicedesk-access");
+    bob.wait_for("alice: 1. Account details");
     assert!(!bob.screen().contains("no progress saved yet"), "{}", bob.screen());
     assert!(bob.screen().contains("Step 3"), "bob's cursor moved:\n{}", bob.screen());
     // The observer cannot change anything.
@@ -57,7 +57,7 @@ fn two_people_editing_one_note_keep_both_texts() {
     alice.send(b"ticket 4711");
     alice.send(b"\x13"); // Ctrl-S
     alice.wait_for("note saved");
-    bob.wait_for("alice edited the note of servicedesk-access");
+    bob.wait_for("alice edited the note of 1. Account details");
     // Both open the editor on "ticket 4711"; Bob saves first.
     alice.send(b"e");
     bob.send(b"e");

@@ -40,20 +40,20 @@ fn a_repeated_change_by_someone_else_is_announced() {
     let mut new = old.clone();
     // The same change again, later: news all the same.
     new.apply(&done("servicedesk-access"), "bob", at(60));
-    let said = describe_new_events(&old, &new, "alice").expect("the repeat is announced");
-    assert!(said.contains("bob") && said.contains("servicedesk-access"), "{said}");
+    let said = describe_new_events(&old, &new, "alice", &|_, s| format!("step {s}")).expect("the repeat is announced");
+    assert!(said.contains("bob") && said.contains("step servicedesk-access"), "{said}");
     // Nothing new: nothing said. Our own change: not news.
-    assert_eq!(describe_new_events(&new, &new, "alice"), None);
+    assert_eq!(describe_new_events(&new, &new, "alice", &|_, s| s.to_string()), None);
     let mut mine = new.clone();
     mine.apply(&done("servicedesk-access"), "alice", at(61));
-    assert_eq!(describe_new_events(&new, &mine, "alice"), None);
+    assert_eq!(describe_new_events(&new, &mine, "alice", &|_, s| s.to_string()), None);
 
     // Through the app: the footer says it.
     let mut app = app_with(old, "en");
     open(&mut app, "postnl");
     update(&mut app, Action::StateLoaded { progress: new, external: true });
     let text = app.message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
-    assert!(text.contains("bob"), "footer: {text:?}");
+    assert!(text.contains("bob: 1. Account details → done"), "the footer names the step by its title: {text:?}");
 }
 
 #[test]

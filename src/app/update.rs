@@ -116,7 +116,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             vec![]
         }
         Action::StateLoaded { progress, external } => {
-            if external && let Some(summary) = describe_new_events(&app.progress, &progress, &app.settings.user) {
+            if external
+                && let Some(summary) =
+                    describe_new_events(&app.progress, &progress, &app.settings.user, &|g, s| app.step_title(g, s))
+            {
                 app.say(Tone::Info, summary);
             }
             if let Some(conflict) = own_note_conflict(&app.progress, &progress, &app.settings.user) {
@@ -267,13 +270,20 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 /// when it repeats an earlier change (the same status set again): events
 /// are compared with their time. Our own changes are not news: `me`'s
 /// events are left out.
-pub fn describe_new_events(old: &Progress, new: &Progress, me: &str) -> Option<String> {
+/// `title` names a step (guide id, step id) as people read it: "3. Create
+/// a password".
+pub fn describe_new_events(
+    old: &Progress,
+    new: &Progress,
+    me: &str,
+    title: &dyn Fn(&str, &str) -> String,
+) -> Option<String> {
     let known: Vec<&crate::progress::Event> = old.events.iter().rev().take(200).collect();
     let fresh: Vec<&crate::progress::Event> =
         new.events.iter().rev().take(50).filter(|e| e.by != me && !known.contains(e)).collect();
     let latest = fresh.first()?;
     let by = crate::sanitize::line(&latest.by);
-    let step = crate::sanitize::line(&latest.step);
+    let step = crate::sanitize::line(&title(&latest.guide, &latest.step));
     let what = match latest.what.as_str() {
         "status" => format!("{by}: {step} → {}", crate::sanitize::line(&latest.detail)),
         "note" => format!("{by} edited the note of {step}"),

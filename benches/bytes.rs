@@ -7,7 +7,9 @@
 //! Targets: 0 bytes idle; a change costs what its cells need plus cursor
 //! positioning.
 //!
-//! `cargo bench --bench bytes` (BENCH_IDLE_SECS=n, default 10).
+//! `cargo bench --bench bytes` (BENCH_IDLE_SECS=n, default 10). The guide's
+//! URLs are written as OSC 8 hyperlinks (CUTOVER_HYPERLINKS=1), as on a
+//! terminal that shows them; BENCH_LINKS=0 measures without.
 
 mod common;
 use common::*;
@@ -57,7 +59,10 @@ fn main() -> Res<()> {
     for (cols, rows) in [(80u16, 24u16), (200, 50)] {
         let sb = Sandbox::new();
         let mut term = Term::open(cols, rows)?;
-        term.spawn(&bin, &["open", "postnl"], &sb.env(), sb.path())?;
+        let mut env = sb.env();
+        let links = env_num("BENCH_LINKS", 1) == 1;
+        env.push(("CUTOVER_HYPERLINKS".into(), if links { "1" } else { "0" }.into()));
+        term.spawn(&bin, &["open", "postnl"], &env, sb.path())?;
         term.wait_text("0/10 steps done")?;
         term.wait_quiet(Duration::from_millis(300))?;
         let first_frame = term.total();
@@ -88,7 +93,7 @@ fn main() -> Res<()> {
         let idle = term.total() - b0;
         term.quit()?;
 
-        println!("{cols}x{rows}: first frame {first_frame} bytes");
+        println!("{cols}x{rows}: first frame {first_frame} bytes (hyperlinks {})", if links { "on" } else { "off" });
         summary("cursor move (j/k)", &moves);
         summary("status change (Space)", &statuses);
         println!("  idle for {idle_secs} s: {idle} bytes (target: 0)");

@@ -221,6 +221,7 @@ async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
         report_fallback_dir: None,
         peers: None,
         frame_filter: None,
+        hyperlinks: false,
     };
     let (tx, rx) = futures::channel::mpsc::unbounded::<std::io::Result<crossterm::event::Event>>();
     let mut term = ratatui::Terminal::new(IoBackend(ratatui::backend::TestBackend::new(100, 30)))?;

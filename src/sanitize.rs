@@ -18,6 +18,27 @@ pub fn multiline(input: &str) -> String {
     clean(input, true)
 }
 
+/// A URL from outside: control characters (and bidi controls, and white
+/// space) are percent-encoded rather than dropped, so that what the screen
+/// shows is what the text was, and a URL that held one says so: such a URL
+/// is never made a link (`ui::link::target` refuses encoded controls).
+/// Dropping them instead could turn `https://a.example/\x1b]8;;…` into a
+/// plausible link to somewhere else.
+pub fn url(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.trim().chars() {
+        if c.is_control() || is_bidi_control(c) || c.is_whitespace() {
+            let mut b = [0u8; 4];
+            for byte in c.encode_utf8(&mut b).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// True if `input` would pass through [`multiline`] unchanged.
 pub fn is_clean(input: &str) -> bool {
     multiline(input) == input
@@ -135,5 +156,13 @@ mod tests {
     fn plain_unicode_survives() {
         let s = "Spåra försändelser • 配送 ✓";
         assert!(is_clean(s));
+    }
+
+    #[test]
+    fn a_url_keeps_its_control_characters_visible_as_escapes() {
+        assert_eq!(url("https://a.example/x"), "https://a.example/x");
+        let u = url("https://a.example/\u{1b}]8;;https://b.example/\u{7}x y\u{202e}");
+        assert_eq!(u, "https://a.example/%1B]8;;https://b.example/%07x%20y%E2%80%AE");
+        assert!(is_clean(&u));
     }
 }

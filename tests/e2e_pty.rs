@@ -261,3 +261,205 @@ fn a_save_that_times_out_on_the_lock_is_not_shown_as_saved() {
     lock.unlock().unwrap();
     assert_eq!(std::fs::read(sb.state_file()).unwrap(), before);
 }
+
+/// The OSC 8 hyperlinks in what cutover wrote: (params, target, text) of
+/// each, checked to be well-formed on the way: every link is closed before
+/// the next opens, its target is printable ASCII, and its text holds no
+/// escape.
+fn hyperlinks(raw: &[u8]) -> Vec<(String, String, String)> {
+    const OPEN: &[u8] = b"\x1b]8;";
+    const ST: &[u8] = b"\x1b\\";
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay[from..].windows(needle.len()).position(|w| w == needle).map(|i| from + i)
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(start) = find(raw, OPEN, at) {
+        let params_end = find(raw, b";", start + OPEN.len()).expect("OSC 8 without its second ';'");
+        let target_end = find(raw, ST, params_end + 1).expect("OSC 8 without its string terminator");
+        let params = String::from_utf8_lossy(&raw[start + OPEN.len()..params_end]).to_string();
+        let target = &raw[params_end + 1..target_end];
+        assert!(!target.is_empty(), "a link closed that was never opened, at byte {start}");
+        assert!(target.iter().all(|b| (0x21..=0x7e).contains(b)), "target not printable ASCII: {target:?}");
+        let close = find(raw, b"\x1b]8;;\x1b\\", target_end + ST.len()).expect("a link that is never closed");
+        let text = &raw[target_end + ST.len()..close];
+        // Between the two only the link's own text: no other sequence
+        // (styles come before the link starts).
+        assert!(!text.contains(&0x1b), "an escape inside a link's text: {:?}", String::from_utf8_lossy(text));
+        out.push((params, String::from_utf8_lossy(target).into(), String::from_utf8_lossy(text).into()));
+        at = close + 7;
+    }
+    out
+}
+
+#[test]
+fn guide_urls_are_hyperlinks_where_the_terminal_shows_them() {
+    let sb = Sandbox::new();
+    let mut p = Pty::spawn(&sb, &["open", "postnl"], 120, 40, &[("TERM_PROGRAM", "WezTerm")]);
+    p.wait_for("0/10 steps done");
+    // Step 1's contacts and links are below the fold at first.
+    p.send(b"J");
+    p.wait_for("https://developer.postnl.nl/support/api-key/how-do-i-get-an-api-key");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let raw = p.raw.lock().unwrap().clone();
+    let links = hyperlinks(&raw);
+    let has = |target: &str, text: &str| links.iter().any(|(_, t, x)| t == target && x == text);
+    assert!(has("https://mijn.postnl.nl", "https://mijn.postnl.nl"), "{links:?}");
+    assert!(
+        has(
+            "https://developer.postnl.nl/support/api-key/how-do-i-get-an-api-key",
+            "https://developer.postnl.nl/support/api-key/how-do-i-get-an-api-key"
+        ),
+        "{links:?}"
+    );
+    // An email address links as mailto:, its text the address.
+    assert!(has("mailto:citservicedesk@postnl.nl", "citservicedesk@postnl.nl"), "{links:?}");
+    // Never broken by wrapping: the whole URL is on one row of the screen.
+    let screen = p.screen();
+    assert!(screen.lines().any(|l| l.contains("https://developer.postnl.nl/support/api-key/how-do-i-get-an-api-key")));
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+}
+
+/// A guide of the user's own whose URLs try what an untrusted guide might:
+/// a `javascript:` contact, a link that hides an escape sequence (the
+/// loader keeps it visible, percent-encoded), one with a control character,
+/// beside a good link and a URL in the text.
+const HOSTILE_GUIDE: &str = r#"schema = 1
+id = "hostile"
+version = "1"
+title = { en = "Hostile links" }
+languages = ["en"]
+
+[[steps]]
+id = "only"
+number = 1
+title = { en = "Links" }
+body = { en = "Read https://body.example/page. Not javascript:alert(2) either." }
+
+[[steps.contacts]]
+kind = "web"
+value = "javascript:alert(1)"
+
+[[steps.links]]
+url = "https://evil.example/\u001b]8;;https://other.example/\u001b\\x"
+label = { en = "Hidden" }
+
+[[steps.links]]
+url = "https://bell.example/\u0007y"
+label = { en = "Bell" }
+
+[[steps.links]]
+url = "https://fine.example/ok"
+label = { en = "Fine" }
+"#;
+
+#[test]
+fn untrusted_urls_are_not_linked_and_no_control_character_reaches_the_terminal() {
+    let sb = Sandbox::new();
+    let dir = sb.config_dir().join("guides");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hostile.toml"), HOSTILE_GUIDE).unwrap();
+    let mut p = Pty::spawn(&sb, &["open", "hostile"], 120, 40, &[("TERM_PROGRAM", "WezTerm")]);
+    p.wait_for("https://fine.example/ok");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let raw = p.raw.lock().unwrap().clone();
+    let links = hyperlinks(&raw);
+    let targets: Vec<&str> = links.iter().map(|(_, t, _)| t.as_str()).collect();
+    assert!(targets.contains(&"https://fine.example/ok"), "{targets:?}");
+    assert!(targets.contains(&"https://body.example/page"), "{targets:?}");
+    for t in &targets {
+        for bad in ["javascript", "evil.example", "other.example", "bell.example"] {
+            assert!(!t.contains(bad), "{t} was linked");
+        }
+    }
+    // What they were is on screen, controls shown as their escapes.
+    let screen = p.screen();
+    assert!(screen.contains("javascript:alert(1)"), "{screen}");
+    assert!(screen.contains("https://evil.example/%1B]8;;https://other.example/%1B\\x"), "{screen}");
+    assert!(screen.contains("https://bell.example/%07y"), "{screen}");
+    // No BEL and no OSC but the links' own.
+    assert!(!raw.contains(&0x07));
+    let oscs = raw.windows(2).filter(|w| w == b"\x1b]").count();
+    let expected = links.len() * 2;
+    // OSC 52 is not used here; the only OSCs are the links' opens and closes.
+    assert_eq!(oscs, expected, "{:?}", String::from_utf8_lossy(&raw));
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+}
+
+#[test]
+fn no_hyperlinks_where_the_terminal_is_not_known_to_show_them() {
+    for env in [
+        // A dumb terminal: ASCII, plain text, whatever else says otherwise.
+        &[("TERM", "dumb"), ("TERM_PROGRAM", "WezTerm")][..],
+        // tmux before 3.4 does not pass links on.
+        &[
+            ("TERM", "screen-256color"),
+            ("TMUX", "/tmp/tmux-0/default,1,0"),
+            ("TERM_PROGRAM", "tmux"),
+            ("TERM_PROGRAM_VERSION", "3.3a"),
+        ],
+        // A terminal that says nothing about itself.
+        &[("TERM", "xterm-256color")],
+    ] {
+        let sb = Sandbox::new();
+        let mut p = Pty::spawn(&sb, &["open", "postnl"], 120, 40, env);
+        p.wait_for("steps done");
+        p.send(b"J");
+        p.wait_for("https://mijn.postnl.nl");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let raw = p.raw.lock().unwrap().clone();
+        assert!(!raw.windows(4).any(|w| w == b"\x1b]8;"), "{env:?}: an OSC 8 was written");
+        p.send(b"q");
+        assert_eq!(p.wait_exit(), 0, "{env:?}");
+    }
+}
+
+/// An SGR mouse report (`ESC [ < b ; x ; y M`), 0-based cell.
+fn sgr(button: u8, x: u16, y: u16, press: bool) -> Vec<u8> {
+    format!("\x1b[<{button};{};{}{}", x + 1, y + 1, if press { 'M' } else { 'm' }).into_bytes()
+}
+
+/// "↓ N more lines" at the detail pane's foot.
+fn more_lines(screen: &str) -> Option<u32> {
+    let at = screen.find("more line")?;
+    screen[..at].trim_end().rsplit(' ').next()?.parse().ok()
+}
+
+#[test]
+fn with_mouse_the_wheel_scrolls_the_pane_under_it_and_a_click_selects_a_step() {
+    let sb = Sandbox::new();
+    // 100x30: the list (40 wide) beside the detail; the list's first item
+    // on row 3 (two header rows, the list's border).
+    let mut p = Pty::spawn(&sb, &["--mouse", "open", "postnl"], 100, 30, &[]);
+    p.wait_for("0/10 steps done");
+    p.wait_for("Step 1 ");
+    assert!(p.raw.lock().unwrap().windows(8).any(|w| w == b"\x1b[?1000h"), "mouse capture not enabled");
+    // A click on the sixth step's row selects it.
+    p.send(&sgr(0, 5, 3 + 5, true));
+    p.send(&sgr(0, 5, 3 + 5, false));
+    p.wait_for("Step 6 ");
+    p.wait_for("Manage APIs");
+    // Step 1 has more text than fits: the wheel over the detail scrolls
+    // it by three rows, and back.
+    p.send(&sgr(0, 5, 3, true));
+    p.send(&sgr(0, 5, 3, false));
+    p.wait_for("Step 1 ");
+    let before = more_lines(&p.screen()).expect("step 1 fits?");
+    p.send(&sgr(65, 70, 15, true));
+    wait_until("the detail scrolled down by 3", || more_lines(&p.screen()) == Some(before - 3));
+    p.send(&sgr(64, 70, 15, true));
+    wait_until("the detail scrolled back up", || more_lines(&p.screen()) == Some(before));
+    assert!(p.screen().contains("Step 1 "), "the wheel over the detail moved the selection");
+    // The wheel over the list moves the selection, as the arrow keys do.
+    p.send(&sgr(65, 5, 10, true));
+    p.wait_for("Step 2 ");
+    // A click on the border or an empty row changes nothing.
+    p.send(&sgr(0, 0, 3, true));
+    p.send(&sgr(0, 5, 20, true));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(p.screen().contains("Step 2 "), "{}", p.screen());
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+}

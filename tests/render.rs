@@ -501,3 +501,34 @@ fn ascii_verdicts_read_as_one_word() {
     assert!(s.contains("  FAIL Sandbox key works (status lookup) [sandbox]: "), "{s}");
     assert!(!s.to_lowercase().contains("fail fail") && !s.contains("ok pass"), "{s}");
 }
+
+/// The mouse finds what the screen shows under it: the same layout,
+/// side by side and stacked, with the list scrolled to keep the selected
+/// step in view.
+#[test]
+fn the_pointer_finds_the_step_drawn_under_it() {
+    use cutover::ui::{Hit, hit};
+    use ratatui::layout::Rect;
+    let mut a = app();
+    open(&mut a, "postnl");
+    for _ in 0..7 {
+        press(&mut a, 'j');
+    }
+    for (w, h) in [(100u16, 30u16), (60, 30), (60, 16)] {
+        let s = screen(&a, Theme::default(), w, h);
+        let area = Rect::new(0, 0, w, h);
+        for (n, title) in [(8usize, "Sandbox integration"), (7, "Versioning")] {
+            let Some((y, line)) = s.lines().enumerate().find(|(_, l)| l.contains(&format!("{n} ○ {title}"))) else {
+                panic!("step {n} not in the list at {w}x{h}:\n{s}");
+            };
+            let x = line[..line.find(title).unwrap()].chars().count() as u16;
+            assert_eq!(hit(&a, area, x, y as u16), Hit::List(Some(n - 1)), "step {n} at {w}x{h}:\n{s}");
+        }
+        // The detail pane: its title row.
+        let (y, line) = s.lines().enumerate().find(|(_, l)| l.contains("Step 8 ")).unwrap();
+        let x = line[..line.find("Step 8 ").unwrap()].chars().count() as u16;
+        assert_eq!(hit(&a, area, x, y as u16), Hit::Detail, "{w}x{h}");
+        // The header is neither.
+        assert_eq!(hit(&a, area, 1, 0), Hit::Elsewhere);
+    }
+}

@@ -15,6 +15,11 @@ use jiff::Timestamp;
 pub enum Action {
     Key(Key),
     Paste(String),
+    /// The mouse wheel over the detail pane (`--mouse`): scroll it by
+    /// this many rows (up if negative), never past its end.
+    ScrollDetail(i16),
+    /// A click on a step of the list (`--mouse`): its index in `items()`.
+    Select(usize),
     /// The clock moved (only sent while something time-dependent shows).
     Tick(Timestamp),
     /// The state as saved by us (`external: false`) or as changed by another instance.
@@ -96,6 +101,19 @@ pub enum Effect {
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(app, key),
+        Action::ScrollDetail(rows) => {
+            let view = app.detail_view.get();
+            let max = if view.total == 0 && view.rows == 0 { u16::MAX } else { view.max_scroll() };
+            let to = i32::from(app.detail_scroll.min(max)) + i32::from(rows);
+            app.detail_scroll = to.clamp(0, i32::from(max)) as u16;
+            vec![]
+        }
+        Action::Select(idx) => {
+            if matches!(app.mode, Mode::Normal) && app.screen == Screen::Checklist && idx < app.items().len() {
+                select(app, idx);
+            }
+            vec![]
+        }
         Action::Paste(text) => {
             match &mut app.mode {
                 Mode::EditNote { editor, .. } => editor.insert_str(&text),

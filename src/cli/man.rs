@@ -115,7 +115,7 @@ fn man_command(out: &mut dyn std::io::Write, parent: &str, sub: &clap::Command) 
     Ok(())
 }
 
-const ENVIRONMENT: [(&str, &str); 12] = [
+const ENVIRONMENT: [(&str, &str); 13] = [
     (
         "POSTNL_SANDBOX_API_KEY, POSTNL_PRODUCTION_API_KEY, POSTI_API_KEY",
         "The carriers' API keys; for a guide of your own <GUIDE>_<ENV>_API_KEY. They win over secrets.toml; a key typed in with p wins over both.",
@@ -130,6 +130,10 @@ const ENVIRONMENT: [(&str, &str); 12] = [
     ("CUTOVER_API_KEY", "Set by cutover for a command check that passes the key on (pass_key), never read."),
     ("USER, LOGNAME", "Your name in the state file and the event log, unless --as names it."),
     ("NO_COLOR", "Set and not empty: no colours (emphasis stays)."),
+    (
+        "CUTOVER_HYPERLINKS",
+        "1: write the guide's URLs as OSC 8 hyperlinks; 0: never. Unset: where the terminal is known to show them (by TERM_PROGRAM, TERM, VTE_VERSION, KONSOLE_VERSION or WT_SESSION; inside tmux from 3.4 on), never with --ascii or TERM=dumb or linux.",
+    ),
     ("TERM", "linux, dumb or a vt100-style terminal: ASCII only, as --ascii."),
     (
         "LC_ALL, LC_CTYPE, LANG",

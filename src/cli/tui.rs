@@ -68,6 +68,7 @@ pub async fn run_terminal(
     let vars = env.vars.clone();
     let ascii = g.ascii || crate::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
     let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };
+    let hyperlinks = crate::ui::link::supported(&|k: &str| env.var(k), ascii);
     let mut term = match terminal::enter(g.mouse) {
         Ok(t) => t,
         Err(e) => {
@@ -101,6 +102,7 @@ pub async fn run_terminal(
         })),
         peers,
         frame_filter: None,
+        hyperlinks,
     };
     let events = crossterm::event::EventStream::new();
     let result = runtime::run(&mut term, &mut app, events, ctx).await;

@@ -460,13 +460,17 @@ fn sanitized(mut g: Guide) -> Guide {
             clean_text(&mut n.text, true);
         }
         for c in &mut s.contacts {
-            c.value = crate::sanitize::line(&c.value);
+            c.value = if c.kind == crate::guide::ContactKind::Web {
+                crate::sanitize::url(&c.value)
+            } else {
+                crate::sanitize::line(&c.value)
+            };
             if let Some(l) = c.label.as_mut() {
                 clean_text(l, false);
             }
         }
         for l in &mut s.links {
-            l.url = crate::sanitize::line(&l.url);
+            l.url = crate::sanitize::url(&l.url);
             if let Some(t) = l.label.as_mut() {
                 clean_text(t, false);
             }

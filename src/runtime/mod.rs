@@ -64,13 +64,18 @@ pub struct Context {
     /// A last pass over every frame before it is sent (a remote session of
     /// `cutover serve` blanks the last characters of key masks).
     pub frame_filter: Option<fn(&mut ratatui::buffer::Buffer)>,
+    /// Write the guide's URLs as OSC 8 hyperlinks (`ui::link::supported`
+    /// says for the terminal cutover runs in; a served session's terminal
+    /// is not known, so it gets none).
+    pub hyperlinks: bool,
 }
 
-fn draw(app: &App, ctx: &Context, f: &mut ratatui::Frame) {
-    ui::render(app, &ctx.theme, f);
+fn draw(app: &App, ctx: &Context, f: &mut ratatui::Frame) -> Vec<ui::link::Hyperlink> {
+    let links = ui::render_with_links(app, &ctx.theme, f);
     if let Some(filter) = ctx.frame_filter {
         filter(f.buffer_mut());
     }
+    links
 }
 
 /// How one session of a served checklist talks to the server: what the
@@ -125,7 +130,9 @@ where
 
     // The first frame comes first; everything that is not needed for it
     // (the watcher, presence, the HTTP clients) starts after.
-    terminal.draw(|f| draw(app, &ctx, f))?;
+    // The guide's URLs as hyperlinks, where the terminal shows them.
+    let mut links = terminal::Links::new(ctx.hyperlinks);
+    terminal::draw(terminal, &mut links, |f| draw(app, &ctx, f))?;
 
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
     let _watch = if ctx.watch {
@@ -183,11 +190,14 @@ where
                 dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
             }
             ev = events.next() => match ev {
-                Some(Ok(ev)) => match input::convert(ev) {
+                Some(Ok(ev)) => match input::convert(ev, app, || {
+                    terminal.size().ok().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height))
+                }) {
                     input::Input::Action(a) => dirty |= dispatch(app, a, &tx, &saver.ops, &ctx, &mut cancels),
                     input::Input::Resize => resized = true,
                     input::Input::Redraw => {
                         terminal.clear()?;
+                        links.forget();
                         dirty = true;
                     }
                     input::Input::Ignore => {}
@@ -257,7 +267,7 @@ where
             dirty = true;
         }
         if dirty {
-            terminal.draw(|f| draw(app, &ctx, f))?;
+            terminal::draw(terminal, &mut links, |f| draw(app, &ctx, f))?;
         }
     }
     // Let queued saves finish, and take our presence entry away, before

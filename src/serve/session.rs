@@ -479,6 +479,8 @@ async fn run_session(
                     let _ = clip.send(Bytes::from(seq.to_string()));
                 })),
                 frame_filter: Some(term::hide_key_tails),
+                // What the client's terminal shows is not known here.
+                hyperlinks: false,
                 peers: Some(PeerLink {
                     inbox: Some(inbox),
                     publish: Box::new(move |view| hub.publish(id, view)),

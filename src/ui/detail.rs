@@ -2,6 +2,8 @@
 //! with their latest verdicts, and the note.
 
 use super::Theme;
+use super::link::{self, Hyperlink};
+use super::wrap::Linked;
 use crate::app::App;
 use crate::clock::ago;
 use crate::guide::{ContactKind, Guide, NoticeKind, Step};
@@ -12,12 +14,15 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(g) = app.guide() else { return };
+/// Draws the pane; says where its links are (screen positions).
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<Hyperlink> {
+    let Some(g) = app.guide() else { return Vec::new() };
     let Some(step) = app.selected_step() else {
-        return;
+        return Vec::new();
     };
-    let inner_w = area.width.saturating_sub(2);
+    // Text wider than this is hard to read: a wide pane keeps its text to
+    // the left and leaves the rest empty.
+    let inner_w = area.width.saturating_sub(2).min(MAX_TEXT_WIDTH);
     let inner_h = area.height.saturating_sub(2);
     let title = match step.number {
         Some(n) => format!(" Step {n} "),
@@ -31,10 +36,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     top.push(Line::from(Span::styled((if theme.ascii { "-" } else { "─" }).repeat(inner_w as usize), theme.dim())));
     let top = super::wrap::wrap_lines(top, inner_w);
     let body = lines(app, theme, g, step, inner_w as usize);
-    let body = super::wrap::wrap_lines(body, inner_w);
+    let (body, mut row_links) = super::wrap::wrap_linked(body, inner_w);
     let (pinned, body) = if top.len() as u16 + 3 <= inner_h {
         (top, body)
     } else {
+        for l in &mut row_links {
+            l.row += top.len();
+        }
         let mut all = top;
         all.extend(body);
         (Vec::new(), all)
@@ -63,10 +71,71 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    let inner = Rect { width: inner.width.min(inner_w), ..inner };
     let pinned_area = Rect { height: pinned_h, ..inner };
     let body_area = Rect { y: inner.y + pinned_h, height: rows, ..inner };
     frame.render_widget(Paragraph::new(pinned), pinned_area);
     frame.render_widget(Paragraph::new(body).scroll((scroll, 0)), body_area);
+    // The links in view, where they are on screen.
+    let first = scroll as usize;
+    row_links
+        .into_iter()
+        .filter(|l| l.row >= first && l.row < first + rows as usize && l.width > 0)
+        .map(|l| Hyperlink {
+            x: body_area.x + l.x,
+            y: body_area.y + (l.row - first) as u16,
+            width: l.width,
+            id: (l.parts > 1).then(|| link_id(&l.target)),
+            text: l.text,
+            target: l.target,
+        })
+        .collect()
+}
+
+/// The widest text the pane writes, in cells.
+pub const MAX_TEXT_WIDTH: u16 = 100;
+
+/// The `id` the rows of one wrapped link share: short, from its target.
+fn link_id(target: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    target.hash(&mut h);
+    format!("{:08x}", h.finish() as u32)
+}
+
+/// The detail pane's lines as they are built, and which of their spans are
+/// URLs with a link target.
+#[derive(Default)]
+pub struct Out {
+    lines: Vec<Line<'static>>,
+    links: Vec<(usize, usize, String)>,
+}
+
+impl Out {
+    fn push(&mut self, line: Line<'static>) {
+        self.lines.push(line);
+    }
+
+    /// A line whose span `at` is a URL; linked only if [`link::target`]
+    /// accepts it.
+    fn push_link(&mut self, line: Line<'static>, at: usize, url: &str) {
+        if let Some(t) = link::target(url) {
+            self.links.push((self.lines.len(), at, t));
+        }
+        self.lines.push(line);
+    }
+
+    fn into_linked(self) -> Vec<Linked<'static>> {
+        let mut links = self.links.into_iter().peekable();
+        self.lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let link = links.next_if(|(row, _, _)| *row == i).map(|(_, at, t)| (at, t));
+                Linked { line, link }
+            })
+            .collect()
+    }
 }
 
 /// The verdict strip: the step's verdict and when, fresh or stale, the one
@@ -170,10 +239,10 @@ fn heading(theme: &Theme, text: &str) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), theme.heading()))
 }
 
-pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> Vec<Line<'static>> {
+pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> Vec<Linked<'static>> {
     let gid = g.id();
     let sid = step.id();
-    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut out = Out::default();
 
     // Status, who, when.
     let rec = app.progress.step(gid, sid);
@@ -256,11 +325,16 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
                 ContactKind::Web => "web",
             };
             let label = c.label.as_ref().map(|l| format!(" ({})", app.text(g, l))).unwrap_or_default();
-            out.push(Line::from(vec![
+            let line = Line::from(vec![
                 Span::raw(format!("  {kind:<6}")),
                 Span::styled(c.value.clone(), theme.link()),
                 Span::styled(label, theme.dim()),
-            ]));
+            ]);
+            match c.kind {
+                ContactKind::Web => out.push_link(line, 1, &c.value),
+                ContactKind::Email if !c.value.contains(':') => out.push_link(line, 1, &format!("mailto:{}", c.value)),
+                _ => out.push(line),
+            }
         }
     }
     if !step.links.is_empty() {
@@ -268,7 +342,8 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
         out.push(heading(theme, "Links"));
         for l in &step.links {
             let label = l.label.as_ref().map(|t| format!("{}: ", app.text(g, t))).unwrap_or_default();
-            out.push(Line::from(vec![Span::raw(format!("  {label}")), Span::styled(l.url.clone(), theme.link())]));
+            let line = Line::from(vec![Span::raw(format!("  {label}")), Span::styled(l.url.clone(), theme.link())]);
+            out.push_link(line, 1, &l.url);
         }
     }
     for n in &step.notes {
@@ -296,10 +371,10 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
     } else {
         push_text(&mut out, width, &sanitize::multiline(note), theme, ratatui::style::Style::new());
     }
-    out
+    out.into_linked()
 }
 
-fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'static>>) {
+fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Out) {
     if step.checks.is_empty() {
         return;
     }
@@ -406,22 +481,105 @@ fn checks(app: &App, theme: &Theme, g: &Guide, step: &Step, out: &mut Vec<Line<'
     }
 }
 
-/// Paragraphs and "- " list items, as lines for a wrapping paragraph.
-fn push_text(out: &mut Vec<Line<'static>>, width: usize, text: &str, theme: &Theme, style: ratatui::style::Style) {
+/// Paragraphs and "- " list items, as lines for a wrapping paragraph. A
+/// URL in the text gets a line of its own (the punctuation after it
+/// stays with it), so that wrapping never breaks it.
+fn push_text(out: &mut Out, width: usize, text: &str, theme: &Theme, style: ratatui::style::Style) {
     for line in text.lines() {
         let line = line.trim_end();
         if let Some(item) = line.strip_prefix("- ") {
             // List items wrap with a hanging indent, under their first word.
             let bullet = format!("  {} ", theme.bullet());
             let indent = unicode_width::UnicodeWidthStr::width(bullet.as_str());
-            for (i, piece) in wrap(item, width.saturating_sub(indent).max(10)).into_iter().enumerate() {
-                let lead = if i == 0 { bullet.clone() } else { " ".repeat(indent) };
-                out.push(Line::from(vec![Span::raw(lead), Span::styled(piece, style)]));
+            let mut first = true;
+            for piece in split_urls(item) {
+                match piece {
+                    Piece::Text(t) => {
+                        for p in wrap(t, width.saturating_sub(indent).max(10)) {
+                            let lead = if first { bullet.clone() } else { " ".repeat(indent) };
+                            first = false;
+                            out.push(Line::from(vec![Span::raw(lead), Span::styled(p, style)]));
+                        }
+                    }
+                    Piece::Url(before, url, after) => {
+                        let lead = if first { bullet.clone() } else { " ".repeat(indent) };
+                        first = false;
+                        let (line, at) = url_line(Some(lead), before, url, after, theme, style);
+                        out.push_link(line, at, url);
+                    }
+                }
             }
         } else {
-            out.push(Line::from(Span::styled(line.to_string(), style)));
+            for piece in split_urls(line) {
+                match piece {
+                    Piece::Text(t) => out.push(Line::from(Span::styled(t.to_string(), style))),
+                    Piece::Url(before, url, after) => {
+                        let (line, at) = url_line(None, before, url, after, theme, style);
+                        out.push_link(line, at, url);
+                    }
+                }
+            }
         }
     }
+}
+
+/// A line that holds one URL: the indent, what sticks to the URL before
+/// and after it (brackets, quotes, a full stop), and which span the URL is.
+fn url_line(
+    indent: Option<String>,
+    before: &str,
+    url: &str,
+    after: &str,
+    theme: &Theme,
+    style: ratatui::style::Style,
+) -> (Line<'static>, usize) {
+    let mut spans = Vec::new();
+    spans.extend(indent.map(Span::raw));
+    if !before.is_empty() {
+        spans.push(Span::styled(before.to_string(), style));
+    }
+    let at = spans.len();
+    spans.push(Span::styled(url.to_string(), style.patch(theme.link())));
+    if !after.is_empty() {
+        spans.push(Span::styled(after.to_string(), style));
+    }
+    (Line::from(spans), at)
+}
+
+enum Piece<'a> {
+    Text(&'a str),
+    /// What sticks to the URL before it, the URL, what sticks after it.
+    Url(&'a str, &'a str, &'a str),
+}
+
+/// A line of text cut around its URLs: the text before each (if any), the
+/// URL with what sticks to it, and the text after. A line without a URL is
+/// one piece, as it was (an empty line too).
+fn split_urls(line: &str) -> Vec<Piece<'_>> {
+    let urls = link::find_urls(line);
+    if urls.is_empty() {
+        return vec![Piece::Text(line)];
+    }
+    let mut out = Vec::new();
+    let mut from = 0;
+    for r in urls {
+        if r.start < from {
+            continue;
+        }
+        let word = line[from..r.start].rfind(char::is_whitespace).map(|i| from + i + 1).unwrap_or(from);
+        let before = line[from..word].trim();
+        if !before.is_empty() {
+            out.push(Piece::Text(before));
+        }
+        let end = line[r.end..].find(char::is_whitespace).map(|i| r.end + i).unwrap_or(line.len());
+        out.push(Piece::Url(&line[word..r.start], &line[r.start..r.end], &line[r.end..end]));
+        from = end;
+    }
+    let rest = line[from..].trim();
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
 }
 
 /// Greedy word wrap to `width` display cells; a word longer than the width

@@ -5,6 +5,7 @@ mod detail;
 mod footer;
 mod header;
 mod help;
+pub mod link;
 mod picker;
 mod prompt;
 pub use prompt::wrap_editor;
@@ -21,23 +22,29 @@ pub use theme::Theme;
 pub const COMPACT_WIDTH: u16 = 80;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
+    let _ = render_with_links(app, theme, frame);
+}
+
+/// [`render`], and where the frame shows a guide's URLs, for the runtime
+/// to write as hyperlinks: only links whose cells still show their text
+/// (no popup covers them), none in ASCII, none while a prompt has the
+/// cursor (writing them moves it).
+pub fn render_with_links(app: &App, theme: &Theme, frame: &mut Frame) -> Vec<link::Hyperlink> {
     let area = frame.area();
     if area.width < 20 || area.height < 5 {
         let msg = ratatui::widgets::Paragraph::new(theme.ascii_text("cutover: window too small"));
         frame.render_widget(msg, area);
-        return;
+        return Vec::new();
     }
-    let [head, body, foot] = Layout::vertical([
-        Constraint::Length(header::height(app, area.width)),
-        Constraint::Min(1),
-        Constraint::Length(footer::height(app)),
-    ])
-    .areas(area);
+    let [head, body, foot] = frame_areas(app, area);
     header::render(app, theme, frame, head);
-    match app.screen {
-        Screen::Picker => picker::render(app, theme, frame, body),
+    let mut links = match app.screen {
+        Screen::Picker => {
+            picker::render(app, theme, frame, body);
+            Vec::new()
+        }
         Screen::Checklist => checklist(app, theme, frame, body),
-    }
+    };
     footer::render(app, theme, frame, foot);
     match &app.mode {
         Mode::Help { scroll } => help::render(app, theme, frame, area, *scroll),
@@ -46,12 +53,32 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
         | Mode::Confirm { .. }
         | Mode::Evidence { .. }
         | Mode::BlockReason { .. }
-        | Mode::KeyPrompt { .. } => prompt::render(app, theme, frame, area),
+        | Mode::KeyPrompt { .. } => {
+            prompt::render(app, theme, frame, area);
+            links.clear();
+        }
         _ => {}
     }
     if theme.ascii {
         ascii_only(frame.buffer_mut());
+        links.clear();
     }
+    let buf = frame.buffer_mut();
+    links.retain(|l| {
+        let mut shown = String::new();
+        let mut x = l.x;
+        while x < l.x + l.width {
+            match buf.cell((x, l.y)) {
+                Some(c) => {
+                    shown.push_str(c.symbol());
+                    x += unicode_width::UnicodeWidthStr::width(c.symbol()).max(1) as u16;
+                }
+                None => return false,
+            }
+        }
+        shown == l.text
+    });
+    links
 }
 
 /// The last word on `--ascii` (and on a terminal that cannot be trusted
@@ -88,19 +115,71 @@ fn ascii_only(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<link::Hyperlink> {
+    let [list, detail] = checklist_areas(app, area);
+    step_list::render(app, theme, frame, list);
+    detail::render(app, theme, frame, detail)
+}
+
+/// The header, the body and the footer of a screen of `area`.
+fn frame_areas(app: &App, area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(header::height(app, area.width)),
+        Constraint::Min(1),
+        Constraint::Length(footer::height(app)),
+    ])
+    .areas(area)
+}
+
+/// The step list and the detail pane in the checklist's body: stacked
+/// (a short list on top) below [`COMPACT_WIDTH`], else side by side.
+fn checklist_areas(app: &App, area: Rect) -> [Rect; 2] {
     if area.width < COMPACT_WIDTH {
-        // Stacked: a short list on top, the detail below.
         let list_h = (app.items().len() as u16 + 2).min(area.height / 2).max(3);
-        let [list, detail] = Layout::vertical([Constraint::Length(list_h), Constraint::Min(1)]).areas(area);
-        step_list::render(app, theme, frame, list);
-        detail::render(app, theme, frame, detail);
+        Layout::vertical([Constraint::Length(list_h), Constraint::Min(1)]).areas(area)
     } else {
         let list_w = (area.width * 2 / 5).clamp(32, 52);
-        let [list, detail] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(area);
-        step_list::render(app, theme, frame, list);
-        detail::render(app, theme, frame, detail);
+        Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(area)
     }
+}
+
+/// What is under the pointer at (`x`, `y`) on a screen of `area`, as
+/// [`render`] lays it out: the same pure layout, so a click lands where
+/// the eye sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    /// The step list; the item (index into `App::items`) on that row, if
+    /// any (not a border, the heading or an empty row).
+    List(Option<usize>),
+    Detail,
+    Elsewhere,
+}
+
+pub fn hit(app: &App, area: Rect, x: u16, y: u16) -> Hit {
+    let inside = |r: Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+    if area.width < 20 || area.height < 5 || app.screen != Screen::Checklist || app.guide().is_none() {
+        return Hit::Elsewhere;
+    }
+    let [_, body, _] = frame_areas(app, area);
+    let [list, detail] = checklist_areas(app, body);
+    if inside(detail) {
+        return Hit::Detail;
+    }
+    if !inside(list) {
+        return Hit::Elsewhere;
+    }
+    let inner = Rect {
+        x: list.x + 1,
+        y: list.y + 1,
+        width: list.width.saturating_sub(2),
+        height: list.height.saturating_sub(2),
+    };
+    if !inside(inner) {
+        return Hit::List(None);
+    }
+    let rows = step_list::rows(app);
+    let offset = step_list::offset(&rows, app.selected, inner.height);
+    Hit::List(rows.get(offset + (y - inner.y) as usize).copied().flatten())
 }
 
 /// Truncates `s` to `width` display cells, with an ellipsis if cut.

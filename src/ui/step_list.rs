@@ -77,8 +77,33 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         });
     let block = if theme.ascii { block.border_set(ascii_border()) } else { block };
     let list = List::new(rows).block(block).highlight_style(theme.selected());
-    let mut state = ListState::default().with_selected(Some(selected_row));
+    // The scroll position is computed here (not left to the widget), so
+    // that `ui::hit` finds the same row under the pointer.
+    let offset = offset(&self::rows(app), app.selected, area.height.saturating_sub(2));
+    let mut state = ListState::default().with_selected(Some(selected_row)).with_offset(offset);
     frame.render_stateful_widget(list, area, &mut state);
+}
+
+/// The list's rows: the item each shows (`None`: the troubleshooting
+/// heading).
+pub fn rows(app: &App) -> Vec<Option<usize>> {
+    let mut out = Vec::new();
+    let mut heading_shown = false;
+    for (i, item) in app.items().iter().enumerate() {
+        if item.troubleshooting && !heading_shown {
+            heading_shown = true;
+            out.push(None);
+        }
+        out.push(Some(i));
+    }
+    out
+}
+
+/// The first row shown when `height` rows fit: the top, unless the
+/// selected item would be below the last row, then so that it is the last.
+pub fn offset(rows: &[Option<usize>], selected: usize, height: u16) -> usize {
+    let at = rows.iter().position(|r| *r == Some(selected)).unwrap_or(0);
+    (at + 1).saturating_sub(height.max(1) as usize)
 }
 
 /// " re-check" when the last verdict is older than its freshness window.

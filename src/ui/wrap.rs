@@ -92,6 +92,172 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
     }
 }
 
+/// A line of the detail pane, and which of its spans, if any, is a URL
+/// with its link target (see `super::link`).
+pub struct Linked<'a> {
+    pub line: Line<'a>,
+    pub link: Option<(usize, String)>,
+}
+
+impl<'a> From<Line<'a>> for Linked<'a> {
+    fn from(line: Line<'a>) -> Self {
+        Linked { line, link: None }
+    }
+}
+
+/// Where a URL landed after wrapping: `row` of the wrapped lines, `width`
+/// cells from column `x`, showing `text`; `parts` rows in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowLink {
+    pub row: usize,
+    pub x: u16,
+    pub width: u16,
+    pub text: String,
+    pub target: String,
+    pub parts: usize,
+}
+
+/// [`wrap_lines`] for lines that may hold a URL, which is never broken
+/// where it need not be: a line too wide puts the text before the URL on
+/// rows of its own, the URL on the next (under the line's indent), and what
+/// follows it after it; only a URL wider than the whole row is cut, between
+/// graphemes, each piece a row of its own. Says where each URL landed.
+pub fn wrap_linked<'a>(lines: Vec<Linked<'a>>, width: u16) -> (Vec<Line<'a>>, Vec<RowLink>) {
+    let w = width as usize;
+    let mut out: Vec<Line<'a>> = Vec::with_capacity(lines.len());
+    let mut links = Vec::new();
+    for item in lines {
+        let Some((at, target)) = item.link.filter(|(at, _)| *at < item.line.spans.len()) else {
+            wrap_line(item.line, w, &mut out);
+            continue;
+        };
+        let Linked { line, .. } = item;
+        let (style, alignment) = (line.style, line.alignment);
+        let mut spans = line.spans;
+        let suffix: Vec<Span<'a>> = spans.split_off(at + 1);
+        let url = spans.pop().unwrap_or_default();
+        let prefix = spans;
+        let prefix_w: usize = prefix.iter().map(Span::width).sum();
+        let url_w = url.width();
+        let suffix_w: usize = suffix.iter().map(Span::width).sum();
+        let finish = |spans: Vec<Span<'a>>| {
+            let mut l = Line::from(spans).style(style);
+            l.alignment = alignment;
+            l
+        };
+        if prefix_w + url_w <= w {
+            // The URL fits after what leads it; what follows goes after it
+            // or onto the next row.
+            links.push(RowLink {
+                row: out.len(),
+                x: prefix_w as u16,
+                width: url_w as u16,
+                text: url.content.to_string(),
+                target: target.clone(),
+                parts: 1,
+            });
+            let mut row = prefix;
+            row.push(url);
+            if prefix_w + url_w + suffix_w <= w {
+                row.extend(suffix);
+                out.push(finish(row));
+            } else {
+                out.push(finish(row));
+                // What follows the URL goes under it (or under the line's
+                // indent if it is too wide for that).
+                let lead: String = row_text(&out).chars().take_while(|c| *c == ' ').collect();
+                let under = if prefix_w + suffix_w.min(w / 2) <= w { prefix_w } else { lead.len() };
+                wrap_line(finish(indented(suffix, under)), w, &mut out);
+            }
+            continue;
+        }
+        let lead: String = prefix.iter().map(|s| s.content.as_ref()).collect();
+        let indent = lead.len() - lead.trim_start_matches(' ').len();
+        // A URL too wide for a row of its own is cut anyway: it starts
+        // right after what leads it, and is cut where the rows end.
+        let must_cut = indent + url_w > w;
+        let (mut first_row, first_x, indent, room) = if must_cut && prefix_w < w {
+            (prefix, prefix_w, 0, w)
+        } else {
+            if !lead.trim().is_empty() {
+                let mut p = prefix;
+                if let Some(last) = p.last_mut() {
+                    let t = last.content.trim_end().to_string();
+                    last.content = t.into();
+                }
+                wrap_line(finish(p), w, &mut out);
+            }
+            let (indent, room) = if must_cut { (0, w) } else { (indent, w - indent) };
+            (vec![Span::raw(" ".repeat(indent))], indent, indent, room)
+        };
+        let mut pieces: Vec<(String, usize)> = vec![(String::new(), 0)];
+        let mut row_room = w - first_x;
+        for g in url.content.graphemes(true) {
+            let gw = g.width();
+            if gw > room {
+                continue;
+            }
+            if pieces.last().is_some_and(|(_, pw)| pw + gw > row_room) {
+                pieces.push((String::new(), 0));
+                row_room = room;
+            }
+            if let Some((p, pw)) = pieces.last_mut() {
+                p.push_str(g);
+                *pw += gw;
+            }
+        }
+        let parts = pieces.len();
+        let mut last_w = 0;
+        for (i, (piece, pw)) in pieces.into_iter().enumerate() {
+            let (x, mut row) = if i == 0 {
+                (first_x, std::mem::take(&mut first_row))
+            } else {
+                (indent, vec![Span::raw(" ".repeat(indent))])
+            };
+            links.push(RowLink {
+                row: out.len(),
+                x: x as u16,
+                width: pw as u16,
+                text: piece.clone(),
+                target: target.clone(),
+                parts,
+            });
+            last_w = x + pw;
+            row.push(Span::styled(piece, url.style));
+            out.push(finish(row));
+        }
+        if !suffix.is_empty() {
+            if last_w + suffix_w <= w
+                && let Some(last) = out.last_mut()
+            {
+                last.spans.extend(suffix);
+            } else {
+                wrap_line(finish(indented(suffix, indent)), w, &mut out);
+            }
+        }
+    }
+    (out, links)
+}
+
+fn row_text(rows: &[Line<'_>]) -> String {
+    rows.last().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).unwrap_or_default()
+}
+
+/// `spans` without their leading spaces, after `indent` spaces.
+fn indented(mut spans: Vec<Span<'_>>, indent: usize) -> Vec<Span<'_>> {
+    while let Some(first) = spans.first_mut() {
+        let t = first.content.trim_start().to_string();
+        if t.is_empty() {
+            spans.remove(0);
+        } else {
+            first.content = t.into();
+            break;
+        }
+    }
+    spans.insert(0, Span::raw(" ".repeat(indent)));
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +305,57 @@ mod tests {
     fn a_grapheme_wider_than_the_row_is_left_out() {
         let out = wrap_lines(vec![Line::from("a配b")], 1);
         assert_eq!(texts(&out), ["a", "b"]);
+    }
+
+    fn linked(spans: Vec<Span<'static>>, at: usize) -> Linked<'static> {
+        Linked { line: Line::from(spans), link: Some((at, "https://t.example/".into())) }
+    }
+
+    #[test]
+    fn a_url_that_fits_stays_on_its_row() {
+        let l = linked(vec![Span::raw("  see: "), Span::raw("https://a.example/x"), Span::raw(".")], 1);
+        let (rows, links) = wrap_linked(vec![l], 40);
+        assert_eq!(texts(&rows), ["  see: https://a.example/x."]);
+        assert_eq!((links[0].row, links[0].x, links[0].width), (0, 7, 19));
+        assert_eq!(links[0].text, "https://a.example/x");
+    }
+
+    #[test]
+    fn a_url_is_never_broken_where_it_need_not_be() {
+        let l = linked(
+            vec![
+                Span::raw("  PostNL: how do I get an API key? "),
+                Span::raw("https://developer.postnl.nl/support/api-key"),
+                Span::raw("."),
+            ],
+            1,
+        );
+        let (rows, links) = wrap_linked(vec![l, Line::from("next").into()], 50);
+        assert_eq!(
+            texts(&rows),
+            ["  PostNL: how do I get an API key?", "  https://developer.postnl.nl/support/api-key.", "next"]
+        );
+        assert_eq!(links.len(), 1);
+        assert_eq!((links[0].row, links[0].x, links[0].width, links[0].parts), (1, 2, 43, 1));
+    }
+
+    #[test]
+    fn a_url_wider_than_the_row_takes_rows_of_its_own() {
+        let url = format!("https://example.com/{}", "a".repeat(30));
+        let l = linked(vec![Span::raw("  "), Span::raw(url.clone()), Span::raw(" after")], 1);
+        let (rows, links) = wrap_linked(vec![l], 20);
+        // Cut anyway, so it starts right after the indent and fills rows.
+        assert_eq!(
+            texts(&rows),
+            [format!("  {}", &url[..18]), url[18..38].to_string(), format!("{} after", &url[38..])]
+        );
+        assert_eq!(
+            links.iter().map(|l| (l.row, l.x, l.width, l.parts)).collect::<Vec<_>>(),
+            [(0, 2, 18, 3), (1, 0, 20, 3), (2, 0, 12, 3)]
+        );
+        assert_eq!(links.iter().map(|l| l.text.as_str()).collect::<String>(), url);
+        for r in &rows {
+            assert!(r.width() <= 20);
+        }
     }
 }

@@ -47,6 +47,13 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
         l.alignment = alignment;
         out.push(l);
     };
+    // A line that starts indented goes on indented a little more: its
+    // rows after the first hang under it (help entries, verdict lines).
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let lead = text.len() - text.trim_start_matches(' ').len();
+    let hang = if lead > 0 && lead + 2 <= width / 2 { lead + 2 } else { 0 };
+    let indent =
+        || -> Vec<Cell> { (0..hang).map(|_| Cell { text: " ".into(), style: Style::new(), width: 1 }).collect() };
     let mut row: Vec<Cell> = Vec::new();
     let mut row_w = 0;
     // Where the current row may break: the index just after its last space.
@@ -61,7 +68,8 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
             if row_w + gw > width {
                 if is_space {
                     finish(std::mem::take(&mut row), out);
-                    row_w = 0;
+                    row = indent();
+                    row_w = hang;
                     brk = None;
                     continue;
                 }
@@ -73,21 +81,23 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
                     row.pop();
                 }
                 finish(std::mem::take(&mut row), out);
-                row = carry;
+                row = indent();
+                row.extend(carry);
                 row_w = row.iter().map(|c| c.width).sum();
                 if row_w + gw > width {
                     finish(std::mem::take(&mut row), out);
-                    row_w = 0;
+                    row = indent();
+                    row_w = hang;
                 }
             }
             row.push(Cell { text: g.to_string(), style: span.style, width: gw });
             row_w += gw;
-            if is_space {
+            if is_space && row_w > hang {
                 brk = Some(row.len());
             }
         }
     }
-    if !row.is_empty() {
+    if row.iter().any(|c| c.text != " ") {
         finish(row, out);
     }
 }
@@ -357,5 +367,14 @@ mod tests {
         for r in &rows {
             assert!(r.width() <= 20);
         }
+    }
+
+    #[test]
+    fn an_indented_line_hangs_under_its_indent() {
+        let out = wrap_lines(vec![Line::from("  R  write the hand-off report next to it")], 20);
+        assert_eq!(texts(&out), ["  R  write the", "    hand-off report", "    next to it"]);
+        // Unindented lines do not.
+        let out = wrap_lines(vec![Line::from("write the hand-off report")], 10);
+        assert_eq!(texts(&out), ["write the", "hand-off", "report"]);
     }
 }

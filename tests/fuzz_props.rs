@@ -288,6 +288,7 @@ fn progress() -> impl Strategy<Value = Progress> {
             schema: STATE_SCHEMA,
             guides,
             events,
+            events_archived: 0,
         },
     )
 }

@@ -325,11 +325,16 @@ pub struct Progress {
     /// Latest events, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
+    /// How many events came before `events`, moved to the event archive:
+    /// the sequence number of `events[0]`. The store keeps it (the state
+    /// file's `events_archived`).
+    #[serde(skip)]
+    pub events_archived: u64,
 }
 
 impl Default for Progress {
     fn default() -> Self {
-        Progress { schema: STATE_SCHEMA, guides: BTreeMap::new(), events: Vec::new() }
+        Progress { schema: STATE_SCHEMA, guides: BTreeMap::new(), events: Vec::new(), events_archived: 0 }
     }
 }
 

@@ -124,7 +124,7 @@ fn is_zero(n: &u64) -> bool {
 
 /// Serializes progress as the state file's text.
 pub fn to_toml(p: &Progress) -> Result<String, StoreError> {
-    to_toml_with(p, 0, "state")
+    to_toml_with(p, p.events_archived, "state")
 }
 
 pub(super) fn to_toml_with(p: &Progress, events_archived: u64, file: &str) -> Result<String, StoreError> {
@@ -149,14 +149,23 @@ fn parse_disk(src: &str, file: &str) -> Result<(Progress, u64), StoreError> {
     if body.trim().is_empty() {
         return Ok((Progress::default(), 0));
     }
-    match toml::from_str::<DiskIn>(body) {
+    // A large file is read a few tables at a time (the whole-file parse
+    // holds about 20 times its size at once); anything unusual in it is
+    // left to the whole-file parse, which accepts or locates it.
+    let pieces = (body.len() > super::sections::BATCH_BYTES)
+        .then(|| super::sections::read(body))
+        .flatten()
+        .filter(|s| (STATE_SCHEMA_OLDEST..=STATE_SCHEMA).contains(&s.schema))
+        .map(|s| DiskIn { schema: s.schema, events_archived: s.events_archived, guides: s.guides, events: s.events });
+    match pieces.map(Ok).unwrap_or_else(|| toml::from_str::<DiskIn>(body)) {
         Ok(d) => {
             if !(STATE_SCHEMA_OLDEST..=STATE_SCHEMA).contains(&d.schema) {
                 return Err(schema_error(body, file).unwrap_or_else(|| {
                     parse_error(body, file, 0, format!("state schema {} is not supported", d.schema))
                 }));
             }
-            let mut p = Progress { schema: d.schema, guides: d.guides, events: d.events };
+            let mut p =
+                Progress { schema: d.schema, guides: d.guides, events: d.events, events_archived: d.events_archived };
             for r in p.guides.values_mut().flat_map(|g| g.steps.values_mut()).flat_map(|s| s.checks.iter_mut()) {
                 r.normalize_proof();
             }

@@ -24,6 +24,7 @@
 mod checks;
 mod events;
 mod format;
+mod sections;
 
 pub use checks::ArchivedCheck;
 pub(crate) use events::quote;
@@ -259,12 +260,12 @@ impl Store {
             .collect();
         notes.record(&self.path, self.note_redactor.as_ref())?;
         let overflow = progress.take_overflow_events();
-        let mut events_archived = archived.unwrap_or(0);
+        progress.events_archived = archived.unwrap_or(0);
         if !overflow.is_empty() {
-            events_archived = self.append_archive(archived, &overflow)?;
+            progress.events_archived = self.append_archive(archived, &overflow)?;
         }
         self.remove_stale_temps();
-        let text = to_toml_with(&progress, events_archived, &self.shown())?;
+        let text = to_toml_with(&progress, progress.events_archived, &self.shown())?;
         write_atomic(&self.path, text.as_bytes(), &temp_prefix(&self.file_name()))?;
         // Still under the lock: no other save can have replaced it yet.
         *self.written.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(&self.path);

@@ -5,13 +5,25 @@
 
 use super::model::Guide;
 use super::parse::GuideError;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The guides shipped in the binary: (file name, text).
-pub const BUILT_IN: &[(&str, &str)] = &[
-    ("postnl.toml", include_str!("../../assets/guides/postnl.toml")),
-    ("posti.toml", include_str!("../../assets/guides/posti.toml")),
-];
+mod compact;
+#[cfg(test)]
+mod compact_encode;
+
+/// A built-in guide as `build.rs` made it from `assets/guides/`: validated,
+/// in compact form, with its steps' content hashes.
+struct Compact {
+    file: &'static str,
+    id: &'static str,
+    guide: &'static [u8],
+    /// (step id, [`super::step_hash`]) for every item, as at build time.
+    hashes: &'static [(&'static str, &'static str)],
+}
+
+// `BUILT_IN` (file name, TOML text) and `COMPACT`, from build.rs.
+include!(concat!(env!("OUT_DIR"), "/built_in.rs"));
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuideSource {
@@ -93,13 +105,31 @@ pub fn read_guide_file_with_warnings(path: &Path) -> Result<(Guide, Vec<GuideErr
     super::parse::parse_guide_with_warnings(&src, &shown)
 }
 
+impl LoadedGuide {
+    /// The content hash of every step, by id: for a built-in guide as
+    /// computed at build time, for any other computed now.
+    pub fn step_hashes(&self) -> BTreeMap<String, String> {
+        let built = COMPACT.iter().find(|c| c.id == self.guide.id()).filter(|_| self.source == GuideSource::BuiltIn);
+        match built {
+            Some(c) => c.hashes.iter().map(|(s, h)| (s.to_string(), h.to_string())).collect(),
+            None => self.guide.all_items().map(|s| (s.id().to_string(), super::step_hash(s))).collect(),
+        }
+    }
+}
+
 impl Catalog {
-    /// Built-in guides only. They are valid and clean by construction
-    /// (proven at build time by the test below), so a start only reads them.
+    /// Built-in guides only. `build.rs` validated them and made each into
+    /// its compact form, so a start only reads that (no TOML). Should one
+    /// not read, its TOML is parsed in full, which says where it fails.
     pub fn built_in() -> Self {
         let mut c = Catalog::default();
-        for (name, src) in BUILT_IN {
-            match super::parse::parse_proven(src, &format!("built-in:{name}")) {
+        for b in COMPACT {
+            let guide = compact::from_bytes::<Guide>(b.guide).or_else(|e| {
+                tracing::warn!(guide = b.file, error = %e, "the compact built-in guide does not read; parsing its TOML");
+                let src = BUILT_IN.iter().find(|(f, _)| *f == b.file).map(|(_, s)| *s).unwrap_or_default();
+                super::parse::parse_guide(src, &format!("built-in:{}", b.file))
+            });
+            match guide {
                 Ok(g) => {
                     c.guides.push(LoadedGuide { guide: g, source: GuideSource::BuiltIn, overrides_built_in: false })
                 }
@@ -163,21 +193,49 @@ mod tests {
     use super::*;
     use crate::guide::parse_guide;
 
-    /// What lets a start skip validating and sanitizing the built-in
-    /// guides: for each, the full parse accepts it, and what it returns
-    /// equals what the plain read returns (nothing to clean, no default
-    /// filled in differently).
+    /// What lets a start read the compact form instead of the TOML: each
+    /// built-in guide read from it is the guide the full parse of its TOML
+    /// gives (validated, sanitized), and so are the step hashes made at
+    /// build time. (`build.rs` proves it too, before the build can finish.)
     #[test]
-    fn built_in_guides_are_valid_and_clean_as_embedded() {
-        for (name, src) in BUILT_IN {
-            let file = format!("built-in:{name}");
-            let full = parse_guide(src, &file).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            let plain: Guide = toml::from_str(src).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let json = |g: &Guide| serde_json::to_string(g).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(json(&full), json(&plain), "{name}: validation or sanitizing changes the embedded guide");
-        }
+    fn built_in_guides_read_from_the_compact_form_are_the_parsed_guides() {
         let c = Catalog::built_in();
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert_eq!(c.ids(), vec!["postnl", "posti"]);
+        assert_eq!(BUILT_IN.iter().map(|(f, _)| *f).collect::<Vec<_>>(), vec!["postnl.toml", "posti.toml"]);
+        for ((name, src), loaded) in BUILT_IN.iter().zip(&c.guides) {
+            let file = format!("built-in:{name}");
+            let full = parse_guide(src, &file).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let json = |g: &Guide| serde_json::to_string(g).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(json(&loaded.guide), json(&full), "{name}: the compact form reads back differently");
+            let now: BTreeMap<String, String> =
+                full.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
+            assert_eq!(loaded.step_hashes(), now, "{name}: step hashes");
+            assert_eq!(now.len(), full.all_items().count());
+        }
+    }
+
+    /// The compact form keeps every kind of value the model can hold,
+    /// TOML values included, and refuses bytes cut short.
+    #[test]
+    fn the_compact_form_round_trips_and_refuses_truncation() {
+        use super::compact_encode::to_bytes;
+        let (_, src) = BUILT_IN[0];
+        let full = parse_guide(src, "g").unwrap_or_else(|e| panic!("{e:?}"));
+        let bytes = to_bytes(&full).unwrap_or_else(|e| panic!("{e}"));
+        for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+            assert!(compact::from_bytes::<Guide>(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let value: toml::Table = toml::from_str(
+            "s = \"x\"\ni = -42\nf = 1.5\nb = true\na = [1, 2]\nt = { k = \"v\" }\nd = 1979-05-27T07:32:00Z\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = to_bytes(&value).unwrap_or_else(|e| panic!("{e}"));
+        let back: toml::Table = compact::from_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, value);
+        let nums: (u8, i16, u32, i64, u64, Option<i8>, Option<String>, char) =
+            (255, -300, 70_000, i64::MIN, u64::MAX, None, Some("ü".into()), '✓');
+        let bytes = to_bytes(&nums).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(compact::from_bytes::<(u8, i16, u32, i64, u64, Option<i8>, Option<String>, char)>(&bytes), Ok(nums));
     }
 }

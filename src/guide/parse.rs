@@ -86,14 +86,6 @@ pub fn parse_guide_with_warnings(src: &str, file: &str) -> Result<(Guide, Vec<Gu
     if errors.list.is_empty() { Ok((sanitized(guide), errors.warnings)) } else { Err(errors.list) }
 }
 
-/// A guide text fixed at build time and proven there (the built-in ones: a
-/// test shows that [`parse_guide`] accepts each, and that its validation
-/// and sanitizing change nothing): only deserialized, not checked again at
-/// every start. Should it fail anyway, the full parse says where.
-pub(crate) fn parse_proven(src: &str, file: &str) -> Result<Guide, Vec<GuideError>> {
-    toml::from_str(src).or_else(|_| parse_guide(src, file))
-}
-
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64

@@ -1,0 +1,125 @@
+//! The built-in guides, made into data at build time: each file in
+//! `assets/guides/` is parsed and validated as a user's guide would be (a
+//! problem fails the build with its file:line:col), proven clean (the
+//! validation and sanitizing change nothing), written in the compact form
+//! that a start reads instead of the TOML (and read back to prove it comes
+//! back equal), and its steps' content hashes computed. The crate includes
+//! the result (`$OUT_DIR/built_in.rs`) in `src/guide/catalog.rs`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+// The same model, parser and sanitizer as the crate's: one definition.
+#[allow(dead_code)]
+#[path = "src/sanitize.rs"]
+mod sanitize;
+
+#[allow(dead_code)]
+#[path = "src/guide/model.rs"]
+mod model;
+#[allow(dead_code)]
+#[path = "src/guide/parse.rs"]
+mod parse;
+/// Where the parser finds the model's helpers, as in the crate.
+mod guide {
+    pub use super::model::*;
+}
+
+#[allow(dead_code)]
+#[path = "src/guide/catalog/compact.rs"]
+mod compact;
+#[path = "src/guide/catalog/compact_encode.rs"]
+mod compact_encode;
+
+/// The guides shipped in the binary, in the order the picker lists them.
+const GUIDES: &[&str] = &["postnl.toml", "posti.toml"];
+
+fn main() {
+    for input in [
+        "build.rs",
+        "assets/guides",
+        "src/sanitize.rs",
+        "src/guide/model.rs",
+        "src/guide/parse.rs",
+        "src/guide/catalog/compact.rs",
+        "src/guide/catalog/compact_encode.rs",
+    ] {
+        println!("cargo::rerun-if-changed={input}");
+    }
+    if let Err(e) = run() {
+        // Fails the build, saying why.
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let out = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    let dir = root.join("assets/guides");
+    let mut found: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = GUIDES.iter().map(|g| g.to_string()).collect();
+    listed.sort();
+    if found != listed {
+        return Err(format!(
+            "assets/guides holds {found:?}, build.rs ships {listed:?}: list every built-in guide in GUIDES"
+        ));
+    }
+
+    let mut code = String::from(
+        "/// The guides shipped in the binary: (file name, TOML text).\npub const BUILT_IN: &[(&str, &str)] = &[\n",
+    );
+    for name in GUIDES {
+        let _ = writeln!(
+            code,
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/assets/guides/{name}\"))),"
+        );
+    }
+    code.push_str("];\n\n/// The same guides as made at build time: compact, with their steps' hashes.\nconst COMPACT: &[Compact] = &[\n");
+    for name in GUIDES {
+        let (id, bytes, hashes) = make(&dir.join(name), name)?;
+        let file = format!("{}.bin", name.trim_end_matches(".toml"));
+        std::fs::write(out.join(&file), &bytes).map_err(|e| format!("{file}: {e}"))?;
+        let _ = writeln!(
+            code,
+            "    Compact {{\n        file: {name:?},\n        id: {id:?},\n        guide: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\")),\n        hashes: &["
+        );
+        for (step, hash) in hashes {
+            let _ = writeln!(code, "            ({step:?}, {hash:?}),");
+        }
+        code.push_str("        ],\n    },\n");
+    }
+    code.push_str("];\n");
+    std::fs::write(out.join("built_in.rs"), code).map_err(|e| format!("built_in.rs: {e}"))
+}
+
+type Made = (String, Vec<u8>, Vec<(String, String)>);
+
+/// One guide: its id, its compact form and its steps' hashes.
+fn make(path: &Path, name: &str) -> Result<Made, String> {
+    let src = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let shown = format!("assets/guides/{name}");
+    let guide = parse::parse_guide(&src, &shown).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        format!("a built-in guide does not validate:\n{}", lines.join("\n"))
+    })?;
+    let json = |g: &guide::Guide| serde_json::to_string(g).map_err(|e| format!("{shown}: {e}"));
+    let plain: guide::Guide = toml::from_str(&src).map_err(|e| format!("{shown}: {e}"))?;
+    if json(&guide)? != json(&plain)? {
+        return Err(format!("{shown}: validating or sanitizing changes it; a built-in guide must be clean as written"));
+    }
+    let bytes = compact_encode::to_bytes(&guide).map_err(|e| format!("{shown}: {e}"))?;
+    let back: guide::Guide =
+        compact::from_bytes(&bytes).map_err(|e| format!("{shown}: compact form unreadable: {e}"))?;
+    if json(&back)? != json(&guide)? {
+        return Err(format!("{shown}: the compact form does not read back as the guide"));
+    }
+    let hashes = guide.all_items().map(|s| (s.id().to_string(), guide::step_hash(s))).collect();
+    Ok((guide.id().to_string(), bytes, hashes))
+}

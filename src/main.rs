@@ -1,8 +1,9 @@
 //! The cutover binary: everything is in the library's command line
 //! (`cutover::cli`).
 
-fn main() {
-    // `exit`, not a return: nothing left running in the background (a
-    // terminal reader, a file watcher) can hold the process.
-    std::process::exit(cutover::cli::main());
+fn main() -> std::process::ExitCode {
+    // The runtime is shut down without waiting for what still runs in the
+    // background (a terminal reader, a file watcher): returning ends the
+    // process whatever those threads do.
+    cutover::cli::main()
 }

@@ -3,7 +3,8 @@
 //! taking someone's access away. A running server ends a revoked person's
 //! sessions within a second.
 
-use super::{Env, Global, exit};
+use super::exit::{CliError, CliResult, Exit};
+use super::{Env, Global};
 use crate::serve::{self, access};
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -58,7 +59,7 @@ struct ListJson {
 }
 
 impl Access {
-    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         let dir = serve::state_dir(&env.paths.data_dir.join("serve"), &env.state_path(g));
         let files = access::Files { dir: dir.clone() };
         let access_path = env.paths.config_dir.join("access.toml");
@@ -69,7 +70,7 @@ impl Access {
             Ok(x) => x,
             Err(e) => {
                 let _ = writeln!(err, "cutover access: {e}");
-                return exit::USAGE;
+                return Err(CliError::said(Exit::Usage));
             }
         };
         match &self.command {
@@ -114,16 +115,16 @@ impl Access {
                     return match serde_json::to_string(&list) {
                         Ok(s) => {
                             let _ = writeln!(out, "{s}");
-                            exit::OK
+                            Ok(())
                         }
                         Err(e) => {
                             let _ = writeln!(err, "cutover access: {e}");
-                            exit::FAIL
+                            Err(CliError::said(Exit::Fail))
                         }
                     };
                 }
                 print_list(&list, out);
-                exit::OK
+                Ok(())
             }
             AccessCommand::Revoke { name } => {
                 let known = people.iter().any(|p| &p.name == name) || invites.invites.iter().any(|i| &i.name == name);
@@ -133,7 +134,7 @@ impl Access {
                         "cutover access: nobody named {:?} has an invite or an access list entry (cutover access list shows who has)",
                         crate::sanitize::line(name)
                     );
-                    return exit::USAGE;
+                    return Err(CliError::said(Exit::Usage));
                 }
                 let by = env.user(g);
                 match files.revoke(name, &by, env.clock.now()) {
@@ -150,11 +151,11 @@ impl Access {
                         };
                         let already = if new { "" } else { " (already revoked)" };
                         let _ = writeln!(out, "revoked {name}{already}: refused from now on.{running}");
-                        exit::OK
+                        Ok(())
                     }
                     Err(e) => {
                         let _ = writeln!(err, "cutover access: {e}");
-                        exit::FAIL
+                        Err(CliError::said(Exit::Fail))
                     }
                 }
             }

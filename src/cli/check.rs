@@ -2,15 +2,17 @@
 //! saves the records, prints a table or JSON, and exits with the worst
 //! verdict's code.
 
+use super::common::print_json;
 use super::common::{find_guide, find_step, open_store};
+use super::exit::{CliError, CliResult, Exit};
 use super::root::{load_config, real_runner};
-use super::{Env, Global, exit};
+use super::{Env, Global};
 use crate::check::runner::{CheckRequest, RunOptions, Runner};
 use crate::guide::Guide;
 use crate::progress::store::Store;
 use crate::progress::{CheckRecord, Op, Verdict};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -36,7 +38,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub async fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub async fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         crate::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
         check_command(env, g, &self.guide, &self.steps, self.env.as_deref(), self.json, self.allow_writes, out, err)
             .await
@@ -55,53 +57,30 @@ async fn check_command(
     allow_writes: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> i32 {
+) -> CliResult {
     if g.observe {
-        let _ = writeln!(err, "cutover: read-only (--observe): checks do not run");
-        return exit::USAGE;
+        return Err(CliError::usage("read-only (--observe): checks do not run"));
     }
     let catalog = env.catalog();
-    let lg = match find_guide(&catalog, guide, err) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+    let lg = find_guide(&catalog, guide)?;
     let gd = Arc::new(lg.guide.clone());
     // Steps by number or id, as everywhere on the command line.
     let mut ids: Vec<String> = Vec::with_capacity(steps.len());
     for s in steps {
-        match find_step(&gd, s, err) {
-            Ok(st) => ids.push(st.id().to_string()),
-            Err(code) => return code,
-        }
+        ids.push(find_step(&gd, s)?.id().to_string());
     }
     let steps = ids.as_slice();
     if let Some(e) = env_name
         && !gd.environments.contains_key(e)
     {
         let names: Vec<&str> = gd.environments.keys().map(String::as_str).collect();
-        let _ = writeln!(err, "cutover: guide {guide} has no environment {e:?}; it has: {}", names.join(", "));
-        return exit::USAGE;
+        return Err(CliError::usage(format!("guide {guide} has no environment {e:?}; it has: {}", names.join(", "))));
     }
-    let config = match load_config(env, g.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(err, "cutover: {e}");
-            return exit::USAGE;
-        }
-    };
-    let (store, _) = match open_store(env, g, err) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
+    let config = load_config(env, g.config.as_deref()).map_err(CliError::usage)?;
+    let (store, _) = open_store(env, g, err)?;
     let prefs = env.lang_pref(g);
     let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
-    let (runner, _) = match real_runner(env, &catalog, config, &lang, store.path()) {
-        Ok(x) => x,
-        Err(e) => {
-            let _ = writeln!(err, "cutover: {e}");
-            return exit::USAGE;
-        }
-    };
+    let (runner, _) = real_runner(env, &catalog, config, &lang, store.path()).map_err(CliError::usage)?;
     // A guide of the user's own declares its own base URLs: say so.
     let own_file = match &lg.source {
         crate::guide::GuideSource::File(p) if !lg.overrides_built_in => Some(p.as_path()),
@@ -124,7 +103,7 @@ pub async fn run_and_report(
     own_file: Option<&Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> i32 {
+) -> CliResult {
     let by = env.user(g);
     let lang_pref = env.lang_pref(g).into_iter().next().unwrap_or_default();
     let active = env_name.unwrap_or(gd.default_env());
@@ -222,21 +201,10 @@ pub async fn run_and_report(
         let _ = write!(err, "\r\x1b[2K");
         let _ = err.flush();
     }
-    let code = if save_failed { exit::STATE } else { exit_code(results.iter().map(Row::counted)) };
+    let exit = if save_failed { Exit::State } else { exit_of(results.iter().map(Row::counted)) };
     if json_out {
-        let list: Vec<serde_json::Value> = results
-            .iter()
-            .map(|row| {
-                let r = &row.record;
-                json!({"step": row.id, "check": r.check, "env": r.env, "verdict": r.verdict.as_str(), "missing_key": row.missing_key, "message": r.message, "hint": r.hint, "http_status": r.http_status, "request": r.request, "key_sent_to": r.key_sent_to, "trace_id": r.trace_id, "proved": r.proved, "would_prove": r.would_prove, "does_not_prove": r.not_proved, "duration_ms": r.duration_ms, "at": r.at.to_string(), "by": r.by})
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&json!({"guide": gd.id(), "env": shown_env, "results": list}))
-                .unwrap_or_default()
-        );
+        let results = results.iter().map(ResultJson::of).collect();
+        print_json(out, &CheckJson { guide: gd.id(), env: &shown_env, results });
     } else {
         // On a terminal, a message that would wrap goes under its row.
         let width = std::io::stdout()
@@ -269,18 +237,77 @@ pub async fn run_and_report(
             let _ = writeln!(out, "{}", Summary::of(&results).line());
         }
     }
-    code
+    match exit {
+        Exit::Ok => Ok(()),
+        // Said: the table or the JSON, and a save that failed.
+        exit => Err(CliError::said(exit)),
+    }
+}
+
+/// `cutover check --json` (docs/json.md).
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    guide: &'a str,
+    env: &'a str,
+    results: Vec<ResultJson<'a>>,
+}
+
+/// One result per check that was planned (docs/json.md).
+#[derive(Serialize)]
+struct ResultJson<'a> {
+    step: &'a str,
+    check: &'a str,
+    env: Option<&'a str>,
+    verdict: &'static str,
+    missing_key: Option<&'a str>,
+    message: &'a str,
+    hint: Option<&'a str>,
+    http_status: Option<u16>,
+    request: Option<&'a str>,
+    key_sent_to: Option<&'a str>,
+    trace_id: Option<&'a str>,
+    proved: Option<&'a str>,
+    would_prove: Option<&'a str>,
+    does_not_prove: Option<&'a str>,
+    duration_ms: u64,
+    at: String,
+    by: &'a str,
+}
+
+impl<'a> ResultJson<'a> {
+    fn of(row: &'a Row) -> ResultJson<'a> {
+        let r = &row.record;
+        ResultJson {
+            step: &row.id,
+            check: &r.check,
+            env: r.env.as_deref(),
+            verdict: r.verdict.as_str(),
+            missing_key: row.missing_key.as_deref(),
+            message: &r.message,
+            hint: r.hint.as_deref(),
+            http_status: r.http_status,
+            request: r.request.as_deref(),
+            key_sent_to: r.key_sent_to.as_deref(),
+            trace_id: r.trace_id.as_deref(),
+            proved: r.proved.as_deref(),
+            would_prove: r.would_prove.as_deref(),
+            does_not_prove: r.not_proved.as_deref(),
+            duration_ms: r.duration_ms,
+            at: r.at.to_string(),
+            by: &r.by,
+        }
+    }
 }
 
 /// The worst verdict decides (the one ranking, [`Verdict::rank`]): 1 if
 /// any failed; else 5 if any could not run; else 3 if any was
 /// indeterminate; else 0.
-pub fn exit_code(verdicts: impl Iterator<Item = Verdict>) -> i32 {
+pub fn exit_of(verdicts: impl Iterator<Item = Verdict>) -> Exit {
     match Verdict::worst(verdicts) {
-        Some(Verdict::Fail) => exit::FAIL,
-        Some(Verdict::Error) => exit::NOT_RUN,
-        Some(Verdict::Indeterminate) => exit::INDETERMINATE,
-        Some(Verdict::Pass | Verdict::Skipped) | None => exit::OK,
+        Some(Verdict::Fail) => Exit::Fail,
+        Some(Verdict::Error) => Exit::NotRun,
+        Some(Verdict::Indeterminate) => Exit::Indeterminate,
+        Some(Verdict::Pass | Verdict::Skipped) | None => Exit::Ok,
     }
 }
 

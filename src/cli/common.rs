@@ -1,7 +1,8 @@
 //! What several commands share: finding the guide and the step named on
 //! the command line, opening the state, the key guards.
 
-use super::{Env, Global, exit};
+use super::exit::{CliError, Exit};
+use super::{Env, Global};
 use crate::guide::Catalog;
 use crate::progress::store::{Store, StoreError};
 use std::io::Write;
@@ -9,15 +10,8 @@ use std::sync::Arc;
 
 /// The guide named on the command line, or a usage error that lists the
 /// known ones.
-pub fn find_guide<'a>(
-    catalog: &'a Catalog,
-    id: &str,
-    err: &mut dyn Write,
-) -> Result<&'a crate::guide::LoadedGuide, i32> {
-    catalog.get(id).ok_or_else(|| {
-        let _ = writeln!(err, "cutover: unknown guide {id:?}; known: {}", catalog.ids().join(", "));
-        exit::USAGE
-    })
+pub fn find_guide<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a crate::guide::LoadedGuide, CliError> {
+    catalog.get(id).ok_or_else(|| CliError::usage(format!("unknown guide {id:?}; known: {}", catalog.ids().join(", "))))
 }
 
 /// The one place a step argument is read: a bare number is the step's
@@ -53,33 +47,23 @@ pub fn resolve_step<'a>(guide: &'a crate::guide::Guide, arg: &str) -> Result<&'a
     })
 }
 
-/// [`resolve_step`] for a command: the message goes to `err`, the code is
-/// the usage error.
-pub fn find_step<'a>(
-    guide: &'a crate::guide::Guide,
-    arg: &str,
-    err: &mut dyn Write,
-) -> Result<&'a crate::guide::Step, i32> {
-    resolve_step(guide, arg).map_err(|m| {
-        let _ = writeln!(err, "cutover: {m}");
-        exit::USAGE
-    })
+/// [`resolve_step`] for a command: an unknown step is a usage error.
+pub fn find_step<'a>(guide: &'a crate::guide::Guide, arg: &str) -> Result<&'a crate::guide::Step, CliError> {
+    resolve_step(guide, arg).map_err(CliError::usage)
 }
 
 /// Opens the state for a command, honouring --reset-state.
-pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), i32> {
+pub fn open_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<(Store, crate::progress::Progress), CliError> {
     let store = prepare_store(env, g, err)?;
     match store.load() {
         Ok(p) => Ok((store, p)),
-        Err(e) => {
-            explain_unreadable(&e, err);
-            Err(exit::STATE)
-        }
+        Err(e) => Err(explain_unreadable(&e, err)),
     }
 }
 
-/// Says why the state file cannot be read, and that nothing was changed.
-pub fn explain_unreadable(e: &StoreError, err: &mut dyn Write) {
+/// Says why the state file cannot be read, and that nothing was changed:
+/// the error, said.
+pub fn explain_unreadable(e: &StoreError, err: &mut dyn Write) -> CliError {
     let _ = writeln!(err, "cutover: cannot read the state file: {e}");
     if matches!(e, StoreError::Parse { .. } | StoreError::NewerSchema { .. }) {
         let _ = writeln!(
@@ -93,11 +77,12 @@ pub fn explain_unreadable(e: &StoreError, err: &mut dyn Write) {
     if matches!(e, StoreError::NewerSchema { .. }) {
         let _ = writeln!(err, "cutover: (a newer cutover wrote it: updating cutover is the better fix)");
     }
+    CliError::said(Exit::State)
 }
 
 /// The store for a command, honouring --reset-state, without reading the
 /// state (a command that only changes it lets `Store::apply` read it, once).
-pub fn prepare_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<Store, i32> {
+pub fn prepare_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<Store, CliError> {
     // A long wait for the lock is said on stderr.
     let store = Store::new(env.state_path(g))
         .with_wait_notice(crate::progress::store::WaitNotice(std::sync::Arc::new(|m: &str| eprintln!("cutover: {m}"))))
@@ -106,22 +91,17 @@ pub fn prepare_store(env: &Env, g: &Global, err: &mut dyn Write) -> Result<Store
         // --reset-state is for a file cutover cannot read; progress that
         // reads fine is not thrown away without --force.
         if !g.force && store.load().is_ok() && store.path().exists() {
-            let _ = writeln!(
-                err,
-                "cutover: the state file {} reads fine; --reset-state is for a file cutover cannot read. Nothing was moved. Add --force to start afresh anyway.",
+            return Err(CliError::state(format!(
+                "the state file {} reads fine; --reset-state is for a file cutover cannot read. Nothing was moved. Add --force to start afresh anyway.",
                 store.path().display()
-            );
-            return Err(exit::STATE);
+            )));
         }
         match store.reset(env.clock.now()) {
             Ok(Some(backup)) => {
                 let _ = writeln!(err, "cutover: moved the old state aside to {}", backup.display());
             }
             Ok(None) => {}
-            Err(e) => {
-                let _ = writeln!(err, "cutover: {e}");
-                return Err(exit::STATE);
-            }
+            Err(e) => return Err(CliError::state(e)),
         }
     }
     Ok(store)
@@ -161,4 +141,9 @@ pub fn note_redactor(env: &Env) -> crate::progress::notes::Redactor {
             None => Ok(guard.redact(text)),
         }
     }))
+}
+
+/// Writes `value` as pretty JSON and a line break (docs/json.md).
+pub fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) {
+    let _ = writeln!(out, "{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }

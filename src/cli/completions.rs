@@ -1,6 +1,7 @@
 //! `cutover completions SHELL`.
 
-use super::{Cli, Env, exit};
+use super::exit::CliResult;
+use super::{Cli, Env};
 use clap::Args;
 use std::io::Write;
 
@@ -12,20 +13,20 @@ pub struct Completions {
 }
 
 impl Completions {
-    pub fn run(&self, env: &Env, out: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, out: &mut dyn Write) -> CliResult {
         completions(env, self.shell, out)
     }
 }
 
 /// Shell completions: subcommands and options, statuses, and the guide
 /// ids, step numbers and ids and environments of the guides known now.
-fn completions(env: &Env, shell: clap_complete::Shell, out: &mut dyn Write) -> i32 {
+fn completions(env: &Env, shell: clap_complete::Shell, out: &mut dyn Write) -> CliResult {
     let mut cmd = super::with_values(<Cli as clap::CommandFactory>::command(), &env.catalog());
     clap_complete::generate(shell, &mut cmd, "cutover", out);
     if shell == clap_complete::Shell::Fish {
         let _ = out.write_all(fish_positionals(&cmd, &env.catalog()).as_bytes());
     }
-    exit::OK
+    Ok(())
 }
 
 /// The fish functions the positional completions below use.

@@ -1,9 +1,10 @@
 //! `cutover evidence add GUIDE STEP FILE...` and `cutover evidence list GUIDE`.
 
-use super::common::{find_guide, find_step, known_secrets};
-use super::{Env, Global, exit};
+use super::common::{find_guide, find_step, known_secrets, print_json};
+use super::exit::{CliError, CliResult, Exit};
+use super::{Env, Global};
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -38,40 +39,49 @@ pub enum EvidenceAction {
     },
 }
 
+/// `cutover evidence list GUIDE --json` (docs/json.md).
+#[derive(Serialize)]
+struct ListJson<'a> {
+    guide: &'a str,
+    evidence: Vec<AttachmentJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct AttachmentJson<'a> {
+    guide: &'a str,
+    step: &'a str,
+    name: &'a str,
+    at: String,
+    by: &'a str,
+    bytes: usize,
+    truncated: bool,
+}
+
 impl Evidence {
-    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         evidence(env, g, &self.action, out, err)
     }
 }
 
-fn evidence(env: &Env, g: &Global, action: &EvidenceAction, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn evidence(env: &Env, g: &Global, action: &EvidenceAction, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
     let catalog = env.catalog();
     let state = env.state_path(g);
     match action {
         EvidenceAction::Add { guide, step, files } => {
             if g.observe {
-                let _ = writeln!(err, "cutover: read-only (--observe): nothing was attached");
-                return exit::USAGE;
+                return Err(CliError::usage("read-only (--observe): nothing was attached"));
             }
-            let lg = match find_guide(&catalog, guide, err) {
-                Ok(l) => l,
-                Err(code) => return code,
-            };
-            let step = match find_step(&lg.guide, step, err) {
-                Ok(s) => s.id(),
-                Err(code) => return code,
-            };
+            let lg = find_guide(&catalog, guide)?;
+            let step = find_step(&lg.guide, step)?.id();
             if files.is_empty() {
-                let _ = writeln!(err, "cutover: name at least one file");
-                return exit::USAGE;
+                return Err(CliError::usage("name at least one file"));
             }
             let secrets = known_secrets(env, &catalog);
             if let Some(why) = secrets.guard_broken() {
-                let _ = writeln!(err, "cutover: nothing attached: cutover cannot mask every key ({why})");
-                return exit::STATE;
+                return Err(CliError::state(format!("nothing attached: cutover cannot mask every key ({why})")));
             }
             let by = env.user(g);
-            let mut code = exit::OK;
+            let mut result = Ok(());
             for f in files {
                 match crate::progress::evidence::add(&state, guide, step, f, &by, env.clock.now(), &|t: &str| {
                     secrets.redact(t)
@@ -82,33 +92,29 @@ fn evidence(env: &Env, g: &Global, action: &EvidenceAction, out: &mut dyn Write,
                     }
                     Err(e) => {
                         let _ = writeln!(err, "cutover: {}: {e}", f.display());
-                        code = exit::FAIL;
+                        result = Err(CliError::said(Exit::Fail));
                     }
                 }
             }
-            code
+            result
         }
         EvidenceAction::List { guide, json } => {
-            if let Err(code) = find_guide(&catalog, guide, err) {
-                return code;
-            }
-            let list = match crate::progress::evidence::list(&state, guide) {
-                Ok(l) => l,
-                Err(e) => {
-                    let _ = writeln!(err, "cutover: {e}");
-                    return exit::STATE;
-                }
-            };
+            find_guide(&catalog, guide)?;
+            let list = crate::progress::evidence::list(&state, guide).map_err(CliError::state)?;
             if *json {
-                let items: Vec<serde_json::Value> = list
+                let evidence = list
                     .iter()
-                    .map(|a| json!({"guide": guide, "step": a.step, "name": a.name, "at": a.added_at.to_string(), "by": a.added_by, "bytes": a.content.len(), "truncated": a.truncated}))
+                    .map(|a| AttachmentJson {
+                        guide,
+                        step: &a.step,
+                        name: &a.name,
+                        at: a.added_at.to_string(),
+                        by: &a.added_by,
+                        bytes: a.content.len(),
+                        truncated: a.truncated,
+                    })
                     .collect();
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&json!({"guide": guide, "evidence": items})).unwrap_or_default()
-                );
+                print_json(out, &ListJson { guide, evidence });
             } else {
                 for a in &list {
                     let _ = writeln!(
@@ -121,7 +127,7 @@ fn evidence(env: &Env, g: &Global, action: &EvidenceAction, out: &mut dyn Write,
                     );
                 }
             }
-            exit::OK
+            Ok(())
         }
     }
 }

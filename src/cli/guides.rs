@@ -1,9 +1,11 @@
 //! `cutover guides [--json]` and `cutover guides validate FILE...`.
 
-use super::{Env, exit};
+use super::Env;
+use super::common::print_json;
+use super::exit::{CliError, CliResult, Exit};
 use crate::guide::GuideSource;
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -26,18 +28,41 @@ pub enum GuidesAction {
     },
 }
 
+/// `cutover guides --json` (docs/json.md), fields in the JSON's order.
+#[derive(Serialize)]
+struct GuidesJson<'a> {
+    errors: Vec<String>,
+    guides: Vec<GuideJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct GuideJson<'a> {
+    id: &'a str,
+    languages: &'a [String],
+    overrides_built_in: bool,
+    source: String,
+    steps: usize,
+    title: &'a str,
+    version: &'a str,
+}
+
 impl Guides {
-    pub fn run(&self, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         guides(env, self.action.as_ref(), self.json, out, err)
     }
 }
 
-fn guides(env: &Env, action: Option<&GuidesAction>, json_out: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn guides(
+    env: &Env,
+    action: Option<&GuidesAction>,
+    json_out: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> CliResult {
     match action {
         Some(GuidesAction::Validate { files }) => {
             if files.is_empty() {
-                let _ = writeln!(err, "cutover: name at least one guide file");
-                return exit::USAGE;
+                return Err(CliError::usage("name at least one guide file"));
             }
             let mut bad = 0;
             for f in files {
@@ -63,22 +88,26 @@ fn guides(env: &Env, action: Option<&GuidesAction>, json_out: bool, out: &mut dy
                     }
                 }
             }
-            if bad > 0 { exit::FAIL } else { exit::OK }
+            if bad > 0 { Err(CliError::said(Exit::Fail)) } else { Ok(()) }
         }
         None => {
             let catalog = env.catalog();
             if json_out {
-                let list: Vec<serde_json::Value> = catalog
+                let guides = catalog
                     .guides
                     .iter()
-                    .map(|l| json!({"id": l.guide.id(), "title": l.guide.title.get("en", &l.guide.languages), "version": l.guide.version, "languages": l.guide.languages, "source": l.source.describe(), "overrides_built_in": l.overrides_built_in, "steps": l.guide.steps.len()}))
+                    .map(|l| GuideJson {
+                        id: l.guide.id(),
+                        languages: &l.guide.languages,
+                        overrides_built_in: l.overrides_built_in,
+                        source: l.source.describe(),
+                        steps: l.guide.steps.len(),
+                        title: l.guide.title.get("en", &l.guide.languages),
+                        version: &l.guide.version,
+                    })
                     .collect();
-                let errors: Vec<String> = catalog.errors.iter().map(|e| e.to_string()).collect();
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&json!({"guides": list, "errors": errors})).unwrap_or_default()
-                );
+                let errors = catalog.errors.iter().map(|e| e.to_string()).collect();
+                print_json(out, &GuidesJson { errors, guides });
             } else {
                 let title_w = catalog
                     .guides
@@ -108,7 +137,7 @@ fn guides(env: &Env, action: Option<&GuidesAction>, json_out: bool, out: &mut dy
                     let _ = writeln!(err, "skipped: {e}");
                 }
             }
-            if catalog.errors.is_empty() { exit::OK } else { exit::FAIL }
+            if catalog.errors.is_empty() { Ok(()) } else { Err(CliError::said(Exit::Fail)) }
         }
     }
 }

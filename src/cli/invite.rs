@@ -3,7 +3,8 @@
 //! fingerprint to check it against. The token in the user name is stored
 //! only as its hash.
 
-use super::{Env, Global, exit};
+use super::exit::{CliError, CliResult, Exit};
+use super::{Env, Global};
 use crate::serve::{self, access};
 use clap::Args;
 use serde::Serialize;
@@ -45,33 +46,33 @@ struct InviteJson<'a> {
 }
 
 impl Invite {
-    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         let fail = |err: &mut dyn Write, msg: String| {
             let _ = writeln!(err, "cutover invite: {msg}");
-            exit::USAGE
+            CliError::said(Exit::Usage)
         };
         let name = match access::check_name(&self.name) {
             Ok(n) => n,
-            Err(e) => return fail(err, format!("--name: {e}")),
+            Err(e) => return Err(fail(err, format!("--name: {e}"))),
         };
         let Some(role) = access::Role::parse(&self.role) else {
-            return fail(err, format!("--role {:?} is not editor or observer", self.role));
+            return Err(fail(err, format!("--role {:?} is not editor or observer", self.role)));
         };
         let expires_in = match access::parse_duration(&self.expires) {
             Ok(d) => d,
-            Err(e) => return fail(err, format!("--expires: {e}")),
+            Err(e) => return Err(fail(err, format!("--expires: {e}"))),
         };
         let key = match self.key.as_deref().map(read_key).transpose() {
             Ok(k) => k,
-            Err(e) => return fail(err, format!("--key: {e}")),
+            Err(e) => return Err(fail(err, format!("--key: {e}"))),
         };
         let state = env.state_path(g);
         let dir = serve::state_dir(&env.paths.data_dir.join("serve"), &state);
         let Some(server) = serve::running_server(&dir) else {
-            return fail(
+            return Err(fail(
                 err,
                 format!("no cutover serve is running for {}: start `cutover serve` first", state.display()),
-            );
+            ));
         };
         let host = match (&self.host, server.address) {
             (Some(h), _) => crate::sanitize::line(h),
@@ -85,7 +86,7 @@ impl Invite {
             Ok(x) => x,
             Err(e) => {
                 let _ = writeln!(err, "cutover invite: {e}");
-                return exit::FAIL;
+                return Err(CliError::said(Exit::Fail));
             }
         };
         let log = serve::log::ConnLog::new(&dir, env.clock.clone());
@@ -109,9 +110,9 @@ impl Invite {
             return match serde_json::to_string(&j) {
                 Ok(s) => {
                     let _ = writeln!(out, "{s}");
-                    exit::OK
+                    Ok(())
                 }
-                Err(e) => fail(err, e.to_string()),
+                Err(e) => Err(fail(err, e.to_string())),
             };
         }
         let bound =
@@ -126,7 +127,7 @@ impl Invite {
             "Host key {}: ssh shows it on the first connection; it must be exactly this.",
             server.fingerprint
         );
-        exit::OK
+        Ok(())
     }
 }
 

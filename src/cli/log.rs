@@ -1,9 +1,11 @@
 //! `cutover log GUIDE [--json]`: who changed what, when.
 
-use super::common::{find_guide, open_store};
-use super::{Env, Global, exit};
+use super::common::{find_guide, open_store, print_json};
+use super::exit::{CliError, CliResult};
+use super::{Env, Global};
+use crate::progress::{CheckRecord, Event};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 use std::io::Write;
 
 #[derive(Debug, Args)]
@@ -16,30 +18,63 @@ pub struct Log {
     pub json: bool,
 }
 
+/// `cutover log GUIDE --json` (docs/json.md).
+#[derive(Serialize)]
+struct LogJson<'a> {
+    guide: &'a str,
+    events: Vec<EventJson<'a>>,
+    checks: Vec<CheckJson<'a>>,
+    serve: &'a [crate::serve::log::Entry],
+}
+
+#[derive(Serialize)]
+struct EventJson<'a> {
+    at: String,
+    by: &'a str,
+    guide: &'a str,
+    step: &'a str,
+    what: &'a str,
+    detail: &'a str,
+    /// What the note said before this change (note events whose earlier
+    /// text the note history keeps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<&'a str>,
+}
+
+impl<'a> EventJson<'a> {
+    fn of(e: &'a Event, before: Option<&'a str>) -> EventJson<'a> {
+        EventJson {
+            at: e.at.to_string(),
+            by: &e.by,
+            guide: &e.guide,
+            step: &e.step,
+            what: &e.what,
+            detail: &e.detail,
+            before,
+        }
+    }
+}
+
+/// A check run in full, from the check archive.
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    step: &'a str,
+    record: &'a CheckRecord,
+}
+
 impl Log {
-    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         log(env, g, &self.guide, self.json, out, err)
     }
 }
 
 /// `cutover log <guide>`: every event of a guide, archived ones included,
 /// oldest first.
-fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
     let catalog = env.catalog();
-    if let Err(code) = find_guide(&catalog, guide, err) {
-        return code;
-    }
-    let (store, _) = match open_store(env, g, err) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let mut events = match store.all_events() {
-        Ok(e) => e,
-        Err(e) => {
-            let _ = writeln!(err, "cutover: cannot read the event log: {e}");
-            return exit::STATE;
-        }
-    };
+    find_guide(&catalog, guide)?;
+    let (store, _) = open_store(env, g, err)?;
+    let mut events = store.all_events().map_err(|e| CliError::state(format!("cannot read the event log: {e}")))?;
     events.retain(|e| e.guide == guide);
     // Who joined `cutover serve` on this state, and how they left: the
     // server log, never the state.
@@ -54,30 +89,14 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
         events.iter().map(|e| crate::progress::notes::before_of(&history, &mut used, e)).collect();
     if json_out {
         // Every check run in full, from the check archive.
-        let checks: Vec<serde_json::Value> = store
-            .archived_checks()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|a| a.guide == guide)
-            .map(|a| json!({"step": a.step, "record": a.record}))
-            .collect();
-        let list: Vec<serde_json::Value> = events
+        let archived = store.archived_checks().unwrap_or_default();
+        let checks = archived
             .iter()
-            .zip(&before)
-            .map(|(e, before)| {
-                let mut v = json!({"at": e.at.to_string(), "by": e.by, "guide": e.guide, "step": e.step, "what": e.what, "detail": e.detail});
-                if let Some(b) = before {
-                    v["before"] = json!(b);
-                }
-                v
-            })
+            .filter(|a| a.guide == guide)
+            .map(|a| CheckJson { step: &a.step, record: &a.record })
             .collect();
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&json!({"guide": guide, "events": list, "checks": checks, "serve": served}))
-                .unwrap_or_default()
-        );
+        let events = events.iter().zip(&before).map(|(e, before)| EventJson::of(e, *before)).collect();
+        print_json(out, &LogJson { guide, events, checks, serve: &served });
     } else {
         let mut served = served.iter().peekable();
         for (e, before) in events.iter().zip(&before) {
@@ -106,5 +125,5 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
             let _ = writeln!(out, "no events yet for {guide}");
         }
     }
-    exit::OK
+    Ok(())
 }

@@ -1,16 +1,14 @@
 //! `cutover man`: the man page, in roff, from the command line's own
 //! definition, the keymap and the exit table.
 
-use super::{Cli, Env, exit};
+use super::exit::{CliError, CliResult};
+use super::{Cli, Env};
 use std::io::Write;
 
 /// `cutover man`.
-pub fn run(env: &Env, out: &mut dyn Write) -> i32 {
+pub fn run(env: &Env, out: &mut dyn Write) -> CliResult {
     let cmd = super::with_values(<Cli as clap::CommandFactory>::command(), &env.catalog());
-    match man_page(cmd, out) {
-        Ok(()) => exit::OK,
-        Err(_) => exit::FAIL,
-    }
+    man_page(cmd, out).map_err(|e| CliError::fail(format!("cannot write the man page: {e}")))
 }
 
 /// Escapes text for roff: backslashes, and a leading dot or quote.

@@ -1,7 +1,8 @@
 //! `cutover mark GUIDE STEP STATUS [--note TEXT]`.
 
 use super::common::{explain_unreadable, find_guide, find_step, known_secrets, prepare_store};
-use super::{Env, Global, exit};
+use super::exit::{CliError, CliResult};
+use super::{Env, Global};
 use crate::progress::store::StoreError;
 use crate::progress::{Op, Status};
 use clap::Args;
@@ -27,7 +28,7 @@ pub struct Mark {
 }
 
 impl Mark {
-    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         mark(env, g, &self.guide, &self.step, &self.status, self.note.as_deref(), out, err)
     }
 }
@@ -42,34 +43,18 @@ fn mark(
     note: Option<&str>,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> i32 {
+) -> CliResult {
     if g.observe {
-        let _ = writeln!(err, "cutover: read-only (--observe): nothing was changed");
-        return exit::USAGE;
+        return Err(CliError::usage("read-only (--observe): nothing was changed"));
     }
     let catalog = env.catalog();
-    let lg = match find_guide(&catalog, guide, err) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+    let lg = find_guide(&catalog, guide)?;
     let gd = &lg.guide;
-    let st = match find_step(gd, step, err) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let st = find_step(gd, step)?;
     let step = st.id();
-    let status: Status = match status.parse() {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "cutover: {e}");
-            return exit::USAGE;
-        }
-    };
+    let status: Status = status.parse().map_err(CliError::usage)?;
     // The state is read once, by the save itself, under its lock.
-    let store = match prepare_store(env, g, err) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let store = prepare_store(env, g, err)?;
     let warn_requires = |progress: &crate::progress::Progress, err: &mut dyn Write| {
         if status != Status::Done {
             return;
@@ -96,12 +81,12 @@ fn mark(
     if let Some(n) = note {
         let guard = known_secrets(env, &catalog);
         if let Some(why) = guard.guard_broken() {
-            let _ = writeln!(err, "cutover: not saved: cutover cannot tell whether the note holds a key ({why})");
-            return exit::STATE;
+            return Err(CliError::state(format!(
+                "not saved: cutover cannot tell whether the note holds a key ({why})"
+            )));
         }
         if guard.contains_secret(n) {
-            let _ = writeln!(err, "cutover: not saved: the note contains an API key; remove it first");
-            return exit::USAGE;
+            return Err(CliError::usage("not saved: the note contains an API key; remove it first"));
         }
     }
     let mut ops =
@@ -116,15 +101,9 @@ fn mark(
         Ok((progress, _)) => {
             warn_requires(&progress, err);
             let _ = writeln!(out, "{guide} {step}: {status}");
-            exit::OK
+            Ok(())
         }
-        Err(e @ (StoreError::Parse { .. } | StoreError::NewerSchema { .. })) => {
-            explain_unreadable(&e, err);
-            exit::STATE
-        }
-        Err(e) => {
-            let _ = writeln!(err, "cutover: not saved: {e}");
-            exit::STATE
-        }
+        Err(e @ (StoreError::Parse { .. } | StoreError::NewerSchema { .. })) => Err(explain_unreadable(&e, err)),
+        Err(e) => Err(CliError::state(format!("not saved: {e}"))),
     }
 }

@@ -31,12 +31,15 @@ pub use common::resolve_step;
 pub use env::Env;
 
 use clap::Parser;
+use exit::{CliError, CliResult, Exit};
 use std::io::Write;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 /// The binary's `main`: reads the process's environment and arguments,
-/// runs the command, and returns its exit code.
-pub fn main() -> i32 {
+/// runs the command, says why it failed (if it did), and returns its exit
+/// code.
+pub fn main() -> ExitCode {
     let mut env = Env::from_process();
     let mut err = std::io::stderr();
     // Before the arguments are parsed (a parse error would echo them): an
@@ -48,7 +51,7 @@ pub fn main() -> i32 {
             err,
             "cutover: refused: a command-line argument holds an API key (it was not used). Keys come from the environment, secrets.toml or p in the checklist, never from the command line."
         );
-        return exit::USAGE;
+        return Exit::Usage.into();
     }
     // A user name that holds a key is not used as a name.
     if ["USER", "LOGNAME"].iter().any(|v| env.var(v).is_some_and(|name| guard.contains_secret(&name))) {
@@ -60,26 +63,23 @@ pub fn main() -> i32 {
         env.vars = Arc::new(move |k: &str| if k == "USER" || k == "LOGNAME" { None } else { vars(k) });
     }
     let cli = Cli::parse();
-    let code = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let result = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => {
-            let code = rt.block_on(dispatch(cli, &env, &mut std::io::stdout(), &mut err));
+            let result = rt.block_on(dispatch(cli, &env, &mut std::io::stdout(), &mut err));
             // Whatever still runs in the background (a watcher, a stuck
             // read) does not hold the exit.
             rt.shutdown_background();
-            code
+            result
         }
-        Err(e) => {
-            let _ = writeln!(err, "cutover: cannot start: {e}");
-            exit::FAIL
-        }
+        Err(e) => Err(CliError::fail(format!("cannot start: {e}"))),
     };
     let _ = std::io::stdout().flush();
-    code
+    exit::finish(result, &mut err).into()
 }
 
 /// Runs the command the arguments name; no command is the checklist's
 /// guide picker.
-pub async fn dispatch(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub async fn dispatch(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
     let g = &cli.options();
     let Some(command) = &cli.command else { return tui::run(env, g, tui::Start::Picker).await };
     match command {

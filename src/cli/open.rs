@@ -14,7 +14,7 @@ pub struct Open {
 }
 
 impl Open {
-    pub async fn run(&self, env: &Env, g: &Global) -> i32 {
+    pub async fn run(&self, env: &Env, g: &Global) -> super::exit::CliResult {
         tui::run(env, g, Start::Open(&self.guide)).await
     }
 }

@@ -1,7 +1,8 @@
 //! `cutover report GUIDE [--format md|json|html] [-o FILE]`.
 
 use super::common::{find_guide, known_secrets, open_store};
-use super::{Env, Global, exit};
+use super::exit::{CliError, CliResult};
+use super::{Env, Global};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ pub enum Format {
 }
 
 impl Report {
-    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    pub fn run(&self, env: &Env, g: &Global, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
         report(env, g, &self.guide, self.format, self.output.as_deref(), out, err)
     }
 }
@@ -43,16 +44,10 @@ fn report(
     output: Option<&std::path::Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> i32 {
+) -> CliResult {
     let catalog = env.catalog();
-    let lg = match find_guide(&catalog, guide, err) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let (store, progress) = match open_store(env, g, err) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
+    let lg = find_guide(&catalog, guide)?;
+    let (store, progress) = open_store(env, g, err)?;
     let prefs = env.lang_pref(g);
     let lang = lg.guide.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
     let format = match format {
@@ -62,8 +57,7 @@ fn report(
     };
     let guard = known_secrets(env, &catalog);
     if let Some(why) = guard.guard_broken() {
-        let _ = writeln!(err, "cutover: no report written: cutover cannot mask every key ({why})");
-        return exit::STATE;
+        return Err(CliError::state(format!("no report written: cutover cannot mask every key ({why})")));
     }
     let text = match crate::report::render_saved(
         &lg.guide,
@@ -77,26 +71,20 @@ fn report(
         // The last boundary: whatever the state holds, no key leaves in a
         // report.
         Ok(t) => guard.redact(&t),
-        Err(e) => {
-            let _ = writeln!(err, "cutover: {e}");
-            return exit::STATE;
-        }
+        Err(e) => return Err(CliError::state(e)),
     };
     match output {
         // Beside a shared state the report is group-readable like the rest.
         Some(path) => match crate::files::write_atomic(path, text.as_bytes(), ".report-") {
             Ok(()) => {
                 let _ = writeln!(err, "cutover: report written to {}", path.display());
-                exit::OK
+                Ok(())
             }
-            Err(e) => {
-                let _ = writeln!(err, "cutover: cannot write the report: {e}");
-                exit::STATE
-            }
+            Err(e) => Err(CliError::state(format!("cannot write the report: {e}"))),
         },
         None => {
             let _ = write!(out, "{text}");
-            exit::OK
+            Ok(())
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `cutover check`. Nothing below `cli/` builds them.
 
 use super::common::open_store;
+use super::exit::CliError;
 use super::{Env, Global};
 use crate::app::{App, CheckRequest, Settings};
 use crate::check::ratelimit::RateLimiter;
@@ -35,8 +36,8 @@ pub struct Checklist {
 }
 
 /// Builds the checklist's store, App and check engine: the real carriers,
-/// or (`demo`) the demo's fakes. `Err` is the exit code, said on `err`.
-pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Result<Checklist, i32> {
+/// or (`demo`) the demo's fakes.
+pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Result<Checklist, CliError> {
     let mut g = g.clone();
     if demo && g.state.is_none() {
         // The demo keeps its own progress, apart from the real one.
@@ -72,19 +73,10 @@ pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Resu
                 let c = TuiChecks { runner: d.runner.clone(), secrets: d.secrets.clone() };
                 Ok(Checklist { app, store, checks: Some(Arc::new(c)), loaded_from, demo: Some(d) })
             }
-            Err(e) => {
-                let _ = writeln!(err, "cutover: {e}");
-                Err(super::exit::FAIL)
-            }
+            Err(e) => Err(CliError::fail(e)),
         };
     }
-    let config = match load_config(env, g.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(err, "cutover: {e}");
-            return Err(super::exit::USAGE);
-        }
-    };
+    let config = load_config(env, g.config.as_deref()).map_err(CliError::usage)?;
     for (gid, gc) in &config.guides {
         if let Some(secs) = gc.fresh_for.as_deref().and_then(crate::guide::parse_duration) {
             app.fresh_override.insert(gid.clone(), secs);

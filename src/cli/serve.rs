@@ -2,7 +2,8 @@
 //! host's own checklist runs in the same process; `--headless` (or no
 //! terminal) runs the server alone and prints one line when it listens.
 
-use super::{Env, Global, exit, root, tui};
+use super::exit::{CliError, CliResult, Exit};
+use super::{Env, Global, root, tui};
 use crate::serve::{self, hub::Who};
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -25,7 +26,7 @@ pub struct Serve {
 }
 
 impl Serve {
-    pub async fn run(&self, env: &Env, g: &Global) -> i32 {
+    pub async fn run(&self, env: &Env, g: &Global) -> CliResult {
         let mut err = std::io::stderr();
         crate::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
         let listen: SocketAddr = match self.listen.parse() {
@@ -33,25 +34,14 @@ impl Serve {
             Err(_) => {
                 let _ =
                     writeln!(err, "cutover serve: --listen {:?} is not ADDR:PORT (e.g. 127.0.0.1:2222)", self.listen);
-                return exit::USAGE;
+                return Err(CliError::said(Exit::Usage));
             }
         };
-        let config = match root::load_config(env, g.config.as_deref()) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = writeln!(err, "cutover: {e}");
-                return exit::USAGE;
-            }
-        };
-        let built = match root::checklist(env, g, false, &mut err) {
-            Ok(b) => b,
-            Err(code) => return code,
-        };
+        let config = root::load_config(env, g.config.as_deref()).map_err(CliError::usage)?;
+        let built = root::checklist(env, g, false, &mut err)?;
         let root::Checklist { mut app, store, checks, loaded_from, demo: _demo } = built;
-        if let Some(guide) = &self.guide
-            && let Err(code) = tui::open(&mut app, guide, &mut err)
-        {
-            return code;
+        if let Some(guide) = &self.guide {
+            tui::open(&mut app, guide)?;
         }
         if !listen.ip().is_loopback() {
             let _ = writeln!(
@@ -73,10 +63,10 @@ impl Serve {
             Ok(s) => s,
             Err(e) => {
                 let _ = writeln!(err, "cutover serve: {e}");
-                return match e {
-                    serve::ServeError::Config(_) | serve::ServeError::Access(_) => exit::USAGE,
-                    _ => exit::FAIL,
-                };
+                return Err(CliError::said(match e {
+                    serve::ServeError::Config(_) | serve::ServeError::Access(_) => Exit::Usage,
+                    _ => Exit::Fail,
+                }));
             }
         };
         let (addr, fp) = (server.addr, server.fingerprint.clone());
@@ -86,7 +76,7 @@ impl Serve {
             let _ = out.flush();
             tui::shutdown_signal().await;
             server.stop().await;
-            return exit::OK;
+            return Ok(());
         }
         let (member, inbox, ending) = server.shared.hub.join(&app.settings.user, Who::Host);
         app.serving = Some(format!("serving on {addr} · host key {fp}"));
@@ -109,9 +99,9 @@ impl Serve {
                 _ = token.cancelled() => {}
             }
         });
-        let code = tui::run_terminal(env, g, app, store, checks, loaded_from, Some(peers), shutdown).await;
+        let result = tui::run_terminal(env, g, app, store, checks, loaded_from, Some(peers), shutdown).await;
         drop(member);
         server.stop().await;
-        code
+        result
     }
 }

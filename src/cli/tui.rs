@@ -3,7 +3,8 @@
 //! the App and the check engine; this enters the terminal and runs the
 //! event loop until the App quits.
 
-use super::{Env, Global, exit, root};
+use super::exit::{CliError, CliResult};
+use super::{Env, Global, root};
 use crate::runtime::{self, Context, terminal};
 use crate::ui::Theme;
 use futures::future::BoxFuture;
@@ -19,24 +20,19 @@ pub enum Start<'a> {
     Demo,
 }
 
-pub async fn run(env: &Env, g: &Global, start: Start<'_>) -> i32 {
+pub async fn run(env: &Env, g: &Global, start: Start<'_>) -> CliResult {
     let mut err = std::io::stderr();
     crate::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
-    let built = match root::checklist(env, g, matches!(start, Start::Demo), &mut err) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
+    let built = root::checklist(env, g, matches!(start, Start::Demo), &mut err)?;
     let root::Checklist { mut app, store, checks, loaded_from, demo: _demo } = built;
-    if let Start::Open(guide) = start
-        && let Err(code) = open(&mut app, guide, &mut err)
-    {
-        return code;
+    if let Start::Open(guide) = start {
+        open(&mut app, guide)?;
     }
     run_terminal(env, g, app, store, checks, loaded_from, None, shutdown_signal()).await
 }
 
 /// Opens `guide` in the App, or says which guides there are.
-pub fn open(app: &mut crate::app::App, guide: &str, err: &mut dyn Write) -> Result<(), i32> {
+pub fn open(app: &mut crate::app::App, guide: &str) -> Result<(), CliError> {
     match app.guides.iter().position(|e| e.guide.id() == guide) {
         Some(i) => {
             crate::app::open_guide(app, i);
@@ -44,8 +40,7 @@ pub fn open(app: &mut crate::app::App, guide: &str, err: &mut dyn Write) -> Resu
         }
         None => {
             let known: Vec<&str> = app.guides.iter().map(|e| e.guide.id()).collect();
-            let _ = writeln!(err, "cutover: unknown guide {guide:?}; known: {}", known.join(", "));
-            Err(exit::USAGE)
+            Err(CliError::usage(format!("unknown guide {guide:?}; known: {}", known.join(", "))))
         }
     }
 }
@@ -63,8 +58,7 @@ pub async fn run_terminal(
     loaded_from: Option<crate::runtime::watch::FileId>,
     peers: Option<runtime::PeerLink>,
     shutdown: BoxFuture<'static, ()>,
-) -> i32 {
-    let mut err = std::io::stderr();
+) -> CliResult {
     let vars = env.vars.clone();
     let ascii = g.ascii || crate::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
     let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };
@@ -73,8 +67,7 @@ pub async fn run_terminal(
         Ok(t) => t,
         Err(e) => {
             terminal::restore();
-            let _ = writeln!(err, "cutover: cannot use this terminal: {e}");
-            return exit::FAIL;
+            return Err(CliError::fail(format!("cannot use this terminal: {e}")));
         }
     };
     let ctx = Context {
@@ -110,14 +103,10 @@ pub async fn run_terminal(
     match result {
         Ok(()) if app.unsaved.is_some() => {
             let why = app.unsaved.as_deref().unwrap_or_default();
-            let _ = writeln!(err, "cutover: quit with a change that was not saved: {why}");
-            exit::STATE
+            Err(CliError::state(format!("quit with a change that was not saved: {why}")))
         }
-        Ok(()) => exit::OK,
-        Err(e) => {
-            let _ = writeln!(err, "cutover: terminal error: {e}");
-            exit::FAIL
-        }
+        Ok(()) => Ok(()),
+        Err(e) => Err(CliError::fail(format!("terminal error: {e}"))),
     }
 }
 

@@ -16,8 +16,8 @@ mod saved;
 mod text;
 mod validation;
 
-pub use build::build;
 pub use crate::progress::evidence::{self, Attachment};
+pub use build::build;
 pub use model::*;
 pub use saved::render_saved;
 pub(crate) use text::*;

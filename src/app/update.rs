@@ -419,8 +419,16 @@ fn on_key(app: &mut App, key: Key) -> Vec<Effect> {
                 }
                 let base = Some(editor.base().to_string());
                 let ops = vec![Op::SetNote { guide, step, note, base }];
+                // Another's change to this note may already be on screen (a
+                // reload landed while the editor was open): then the local
+                // apply keeps both texts now, and says so now; the saved
+                // state that comes back holds nothing new to say it with.
+                let before = app.progress.clone();
                 apply_local(app, &ops);
-                app.say(Tone::Success, "note saved");
+                match own_note_conflict(&before, &app.progress, &app.settings.user) {
+                    Some(conflict) => app.say(Tone::Warning, conflict),
+                    None => app.say(Tone::Success, "note saved"),
+                }
                 return vec![Effect::Apply(ops)];
             }
             if key == Key::ctrl('c') {

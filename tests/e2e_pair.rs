@@ -61,6 +61,9 @@ fn two_people_editing_one_note_keep_both_texts() {
     // Both open the editor on "ticket 4711"; Bob saves first.
     alice.send(b"e");
     bob.send(b"e");
+    // Both editors are open before either saves.
+    alice.wait_for("type freely");
+    bob.wait_for("type freely");
     bob.send(b"\rPostNL says Monday");
     bob.send(b"\x13");
     bob.wait_for("note saved");

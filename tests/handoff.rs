@@ -55,7 +55,7 @@ fn a_guide_edit_flags_only_the_step_it_touched_until_acknowledged() {
     }
     let effects = press(&mut app, 'a');
     assert!(
-        matches!(effects.as_slice(), [cutover::app::Effect::Apply(ops)] if matches!(ops[0], Op::Acknowledge { .. }))
+        matches!(effects.as_slice(), [cutover::app::Effect::Save(ops)] if matches!(ops[0], Op::Acknowledge { .. }))
     );
     assert!(!app.drifted("postnl", changed[0]));
 }

@@ -253,7 +253,7 @@ fn run_all_in_progress_and_finished() {
     open(&mut a, "postnl");
     let effects = press(&mut a, 'C');
     let reqs: Vec<_> =
-        effects.iter().filter_map(|e| if let Effect::RunCheck(r) = e { Some(r.clone()) } else { None }).collect();
+        effects.iter().filter_map(|e| if let Effect::StartCheck(r) = e { Some(r.clone()) } else { None }).collect();
     assert!(reqs.len() >= 2, "{effects:?}");
     let first = &reqs[0];
     update(
@@ -410,41 +410,37 @@ fn wrap_editor_breaks_at_spaces_and_gives_a_full_rows_cursor_a_row_of_its_own() 
 fn every_prompt_keeps_its_input_line_and_keys_at_small_sizes() {
     let mut a = app_with(progressed(), "en");
     open(&mut a, "postnl");
+    use cutover::app::{CheckRequest, LineInput, Mode, Typed};
+    let guide = a.guides.iter().find(|e| e.guide.id() == "postnl").map(|e| e.guide.clone()).expect("in");
+    let req = |env: &str| CheckRequest {
+        run_id: 1,
+        guide: guide.clone(),
+        step: "servicedesk-access".into(),
+        env: env.into(),
+        opts: Default::default(),
+    };
+    let waiting = |mut l: LineInput| {
+        l.typed = Typed::plain("waiting");
+        Mode::Line(l)
+    };
     let modes = [
+        (Mode::Line(LineInput::key("postnl".into(), "sandbox".into())), "Esc cancel"),
         (
-            cutover::app::Mode::KeyPrompt { guide: "postnl".into(), env: "sandbox".into(), typed: Default::default() },
+            waiting(LineInput::block_reason(
+                "postnl".into(),
+                "sandbox-api-key".into(),
+                &a.step_title("postnl", "sandbox-api-key"),
+            )),
             "Esc cancel",
         ),
+        (waiting(LineInput::confirm(req("production"))), "Esc cancel"),
         (
-            cutover::app::Mode::BlockReason {
-                guide: "postnl".into(),
-                step: "sandbox-api-key".into(),
-                typed: "waiting".into(),
-            },
-            "Esc cancel",
-        ),
-        (
-            cutover::app::Mode::Confirm {
-                prompt: "This creates a shipment in production. Type production to go on.".into(),
-                expected: "production".into(),
-                typed: "waiting".into(),
-                then: Box::new(cutover::app::Effect::Quit),
-            },
-            "Esc cancel",
-        ),
-        (
-            cutover::app::Mode::Evidence {
-                prompt: "Confirm this step by hand: what shows it is done?\nEnter confirm · Esc cancel".into(),
-                typed: "waiting".into(),
-                then: Box::new(cutover::app::CheckRequest {
-                    run_id: 1,
-                    guide: a.guides.iter().find(|e| e.guide.id() == "postnl").map(|e| e.guide.clone()).expect("in"),
-                    step: "servicedesk-access".into(),
-                    env: "sandbox".into(),
-                    opts: Default::default(),
-                }),
-                confirm_writes: None,
-            },
+            waiting(LineInput::evidence(
+                "Confirm this step by hand: what shows it is done?".into(),
+                "Enter confirm · Esc cancel",
+                req("sandbox"),
+                false,
+            )),
             "Esc cancel",
         ),
     ];

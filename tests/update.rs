@@ -27,7 +27,7 @@ fn space_marks_done_and_asks_to_save_that_op() {
     let mut a = app();
     open(&mut a, "postnl");
     let effects = press(&mut a, ' ');
-    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("expected one Apply, got {effects:?}") };
+    let [Effect::Save(ops)] = effects.as_slice() else { panic!("expected one Apply, got {effects:?}") };
     match ops.as_slice() {
         [Op::SetStatus { guide, step, status, hash }] => {
             assert_eq!((guide.as_str(), step.as_str(), *status), ("postnl", "servicedesk-access", Status::Done));
@@ -91,7 +91,7 @@ fn typing_a_note_fires_no_commands_and_saves_on_ctrl_s() {
     assert_eq!(a.status("postnl", "servicedesk-access"), Status::Todo);
     let effects = key(&mut a, Key::ctrl('s'));
     assert!(matches!(a.mode, Mode::Normal));
-    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("{effects:?}") };
+    let [Effect::Save(ops)] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(
         ops,
         &vec![Op::SetNote {
@@ -125,8 +125,8 @@ fn shutdown_saves_an_open_note_draft() {
     }
     let effects = update(&mut a, Action::Shutdown);
     assert!(a.quit);
-    assert!(effects.iter().any(|e| matches!(e, Effect::Apply(ops) if ops.iter().any(|o| matches!(o, Op::SetNote { note, .. } if note == "half-written")))));
-    assert!(effects.contains(&Effect::Quit));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Save(ops) if ops.iter().any(|o| matches!(o, Op::SetNote { note, .. } if note == "half-written")))));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::StartCheck(_))), "{effects:?}");
 }
 
 #[test]
@@ -195,10 +195,11 @@ fn help_opens_and_any_key_closes_it() {
 #[test]
 fn q_quits_from_picker_and_checklist() {
     let mut a = app();
-    assert_eq!(press(&mut a, 'q'), vec![Effect::Quit]);
+    assert_eq!(press(&mut a, 'q'), vec![]);
+    assert!(a.quit);
     let mut b = app();
     open(&mut b, "posti");
-    assert!(press(&mut b, 'q').contains(&Effect::Quit));
+    assert!(press(&mut b, 'q').is_empty());
     assert!(b.quit);
 }
 
@@ -234,7 +235,7 @@ fn y_copies_the_steps_items_in_turn_through_osc52() {
     let mut a = app();
     open(&mut a, "postnl");
     let first = press(&mut a, 'y');
-    let [Effect::Copy(text)] = first.as_slice() else { panic!("{first:?}") };
+    let [Effect::Clipboard(text)] = first.as_slice() else { panic!("{first:?}") };
     assert!(!text.is_empty());
     let seq = cutover::runtime::osc52(text);
     assert!(seq.starts_with("\x1b]52;c;") && seq.ends_with('\x07'));
@@ -267,12 +268,12 @@ fn b_asks_for_the_reason_and_keeps_it_as_the_note() {
     let mut a = app();
     open(&mut a, "postnl");
     assert!(press(&mut a, 'b').is_empty(), "nothing is saved before the reason");
-    assert!(matches!(a.mode, Mode::BlockReason { .. }));
+    assert!(matches!(&a.mode, Mode::Line(l) if matches!(l.purpose, cutover::app::LinePurpose::BlockReason { .. })));
     for c in "waiting for the servicedesk".chars() {
         assert!(press(&mut a, c).is_empty());
     }
     let effects = enter(&mut a);
-    let [Effect::Apply(ops)] = effects.as_slice() else { panic!("{effects:?}") };
+    let [Effect::Save(ops)] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(ops.len(), 2, "{ops:?}");
     assert_eq!(a.status("postnl", "servicedesk-access"), Status::Blocked);
     let note = a.progress.step("postnl", "servicedesk-access").map(|r| r.note.clone()).unwrap_or_default();
@@ -291,7 +292,7 @@ fn a_cancelled_check_counts_in_the_run_all_summary() {
     let mut a = app();
     open(&mut a, "postnl");
     let effects = press(&mut a, 'C');
-    let n = effects.iter().filter(|e| matches!(e, Effect::RunCheck(_))).count();
+    let n = effects.iter().filter(|e| matches!(e, Effect::StartCheck(_))).count();
     let ra = a.run_all.clone().unwrap();
     assert_eq!(ra.steps.len(), n);
     let idx = a.items().iter().position(|i| i.step.id() == ra.steps[0]).unwrap();
@@ -417,7 +418,7 @@ mod peers {
         app.settings.rights = Rights { type_keys: false, production: false, commands: false, writes: false };
         open(&mut app, "postnl");
         press(&mut app, 'p');
-        assert!(!matches!(app.mode, cutover::app::Mode::KeyPrompt { .. }));
+        assert!(!matches!(app.mode, cutover::app::Mode::Line(_)));
         assert!(app.message.as_ref().is_some_and(|m| m.text.contains("only the host can type a key")));
         press(&mut app, 'G');
         let effects = press(&mut app, 'c');
@@ -430,7 +431,7 @@ mod peers {
         let effects = press(&mut app, 'C');
         assert!(!effects.is_empty());
         for e in &effects {
-            if let Effect::RunCheck(req) = e {
+            if let Effect::StartCheck(req) = e {
                 assert_ne!(req.env, "production", "{req:?}");
             }
         }

@@ -1,9 +1,12 @@
 //! Asking for checks: which environment, what needs a person's evidence or a
 //! typed confirmation, and what "run all" leaves out.
 
+use super::effect::{CheckRequest, Effect};
+use super::line::LineInput;
 use super::state::{App, Mode, Running, Tone};
-use super::update::{CheckRequest, Effect, refuse_observer};
+use super::steps::refuse_observer;
 use crate::guide::{CheckKind, RunOptions};
+use crate::progress::Verdict;
 
 pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
     if refuse_observer(app) {
@@ -22,7 +25,7 @@ pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
     if app.is_running(&gid, &sid) {
         let run_id = app.running.get(&(gid.clone(), sid.clone())).map(|r| r.run_id).unwrap_or(0);
         app.running.remove(&(gid.clone(), sid.clone()));
-        super::update::run_all_ended(app, &gid, &sid, None);
+        run_all_ended(app, &gid, &sid, None);
         app.say(Tone::Info, "check cancelled");
         return vec![Effect::CancelCheck { run_id }];
     }
@@ -50,12 +53,7 @@ pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
         } else {
             "Enter confirm (empty: only the automated checks) · Esc cancel"
         };
-        app.mode = Mode::Evidence {
-            prompt: format!("{prompt}\n{hint}"),
-            typed: String::new(),
-            then: Box::new(req),
-            confirm_writes: writes.then_some(env),
-        };
+        app.mode = Mode::Line(LineInput::evidence(prompt, hint, req, writes));
         return vec![];
     }
     confirm_or_start(app, req, writes)
@@ -64,21 +62,11 @@ pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
 /// Asks for a typed confirmation when the run creates data, else starts it.
 pub(super) fn confirm_or_start(app: &mut App, req: CheckRequest, writes: bool) -> Vec<Effect> {
     if writes {
-        let env = req.env.clone();
-        app.mode = Mode::Confirm {
-            prompt: format!(
-                "Sent to {env}, this check can create data at the carrier (cutover cannot rule it out). Type {env} to send it"
-            ),
-            expected: env,
-            typed: String::new(),
-            then: Box::new(Effect::RunCheck(CheckRequest {
-                opts: RunOptions { allow_writes: true, ..req.opts },
-                ..req
-            })),
-        };
+        app.mode =
+            Mode::Line(LineInput::confirm(CheckRequest { opts: RunOptions { allow_writes: true, ..req.opts }, ..req }));
         return vec![];
     }
-    start_effect(app, Effect::RunCheck(req))
+    start_check(app, req)
 }
 
 /// A new request for `step` of the current guide `g`: a fresh run id, the
@@ -97,19 +85,13 @@ pub(super) fn new_request(
     CheckRequest::new(run_id, g.clone(), step, &active, RunOptions { lang, ..opts })
 }
 
-pub(super) fn start_effect(app: &mut App, effect: Effect) -> Vec<Effect> {
-    match effect {
-        Effect::RunCheck(req) => {
-            app.running.insert(
-                (req.guide.id().to_string(), req.step.clone()),
-                Running { run_id: req.run_id, started: app.now },
-            );
-            let title = app.step_title(req.guide.id(), &req.step);
-            app.say(Tone::Info, format!("checking {title} in {}… (c again cancels)", req.env));
-            vec![Effect::RunCheck(req)]
-        }
-        other => vec![other],
-    }
+/// Starts the check: it shows as running until its records come back.
+pub(super) fn start_check(app: &mut App, req: CheckRequest) -> Vec<Effect> {
+    app.running
+        .insert((req.guide.id().to_string(), req.step.clone()), Running { run_id: req.run_id, started: app.now });
+    let title = app.step_title(req.guide.id(), &req.step);
+    app.say(Tone::Info, format!("checking {title} in {}… (c again cancels)", req.env));
+    vec![Effect::StartCheck(req)]
 }
 
 pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
@@ -134,7 +116,7 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
             continue;
         }
         started.push(step.id().to_string());
-        effects.extend(start_effect(app, Effect::RunCheck(req)));
+        effects.extend(start_check(app, req));
     }
     if effects.is_empty() {
         app.say(Tone::Info, "no automatic checks in this guide");
@@ -151,4 +133,26 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
         app.run_all = Some(ra);
     }
     effects
+}
+
+/// Counts a finished (or cancelled: `None`) step of the "run all" under way;
+/// returns its progress line, or the summary when it was the last.
+pub(super) fn run_all_ended(app: &mut App, guide: &str, step: &str, verdict: Option<Verdict>) -> Option<String> {
+    let now = app.now;
+    let ra = app.run_all.as_mut().filter(|r| r.guide == guide && r.ended.is_none())?;
+    if !ra.steps.iter().any(|s| s == step) || ra.finished.contains_key(step) || ra.cancelled.iter().any(|s| s == step) {
+        return None;
+    }
+    match verdict {
+        Some(v) => {
+            ra.finished.insert(step.to_string(), v);
+        }
+        None => ra.cancelled.push(step.to_string()),
+    }
+    if ra.finished.len() + ra.cancelled.len() < ra.steps.len() {
+        return Some(format!("run all: {}", ra.summary()));
+    }
+    ra.ended = Some(now);
+    let secs = (now.as_second() - ra.started.as_second()).max(0);
+    Some(format!("run all finished: {} in {secs} s", ra.summary()))
 }

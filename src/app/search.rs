@@ -1,7 +1,7 @@
 //! Finding steps by text: titles first, then the instructions.
 
 use super::state::App;
-use super::update::select;
+use super::steps::select;
 
 /// 2: the id or title matches, 1: only the body does, 0: no match.
 fn match_rank(app: &App, idx: usize, q: &str) -> u8 {

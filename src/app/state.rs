@@ -50,32 +50,9 @@ pub enum Mode {
         step: String,
         editor: Editor,
     },
-    /// A typed confirmation ("type the environment name to go on").
-    Confirm {
-        prompt: String,
-        expected: String,
-        typed: String,
-        then: Box<super::Effect>,
-    },
-    /// Evidence for a manual check (a ticket number), then the run.
-    Evidence {
-        prompt: String,
-        typed: String,
-        then: Box<super::CheckRequest>,
-        confirm_writes: Option<String>,
-    },
-    /// Why a step is blocked, asked for by `b`: kept as its note.
-    BlockReason {
-        guide: String,
-        step: String,
-        typed: String,
-    },
-    /// A masked prompt for an API key; the typed text never leaves memory.
-    KeyPrompt {
-        guide: String,
-        env: String,
-        typed: SecretInput,
-    },
+    /// A one-line prompt: a typed confirmation, a manual check's evidence,
+    /// why a step is blocked, an API key.
+    Line(super::line::LineInput),
 }
 
 /// A check for configured keys in text, given by the runtime (the app
@@ -126,16 +103,6 @@ pub type CurlFn = Arc<dyn Fn(&Guide, &str, &crate::guide::RequestSpec) -> Result
 impl std::fmt::Debug for CurlBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.is_some() { "CurlBuilder(engine)" } else { "CurlBuilder(guide)" })
-    }
-}
-
-/// Text typed into the key prompt: never shown by Debug.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct SecretInput(pub String);
-
-impl std::fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretInput({} chars)", self.0.chars().count())
     }
 }
 

@@ -242,7 +242,9 @@ where
             }
             _ = tokio::time::sleep(tick) => {
                 let spinning = !app.running.is_empty() || peer_running;
-                update(app, Action::Tick(ctx.clock.now()));
+                // Through the same dispatch as every message; what is
+                // redrawn is decided by what the tick changed on screen.
+                dispatch(app, Action::Tick(ctx.clock.now()), &tx, &saver.ops, &ctx, &mut cancels);
                 let sig = time_signature(app);
                 dirty |= spinning || sig != last_time_sig;
                 last_time_sig = sig;
@@ -439,10 +441,10 @@ fn dispatch(
 ) -> bool {
     for effect in update(app, action) {
         match effect {
-            Effect::Apply(ops) => {
+            Effect::Save(ops) => {
                 let _ = saves.send(ops);
             }
-            Effect::RunCheck(req) => {
+            Effect::StartCheck(req) => {
                 let Some(checks) = ctx.checks.clone() else {
                     let _ = tx.send(Action::CheckFinished {
                         run_id: req.run_id,
@@ -467,17 +469,21 @@ fn dispatch(
                     t.cancel();
                 }
             }
-            Effect::SetKey { guide, env, key } => {
+            Effect::RememberKey { guide, env, key } => {
                 if let Some(c) = &ctx.checks {
                     c.set_key(&guide, &env, key);
                 }
             }
-            Effect::Copy(text) => {
+            Effect::Clipboard(text) => {
                 if let Some(sink) = &ctx.clipboard {
                     sink(&osc52(&text));
                 }
             }
-            Effect::WriteReport { guide } => write_report(app, &guide, ctx),
+            Effect::WriteReport(job) => {
+                // Answered with a message, as every effect is.
+                let written = write_report(&job, ctx.store.path(), ctx.report_fallback_dir.as_deref(), ctx.clock.now());
+                let _ = tx.send(Action::ReportWritten(written));
+            }
             Effect::LoadHistory { guide } => {
                 // Off the event loop: the archive may hold many events.
                 let (store, tx) = (ctx.store.clone(), tx.clone());
@@ -491,56 +497,45 @@ fn dispatch(
                     (p.ask_host)(text);
                 }
             }
-            Effect::Quit => {}
         }
     }
     true
 }
 
-/// Writes the Markdown hand-off report beside the state file, or in the
-/// fallback dir, and says where.
-fn write_report(app: &mut App, guide: &str, ctx: &Context) {
-    let Some(entry) = app.guides.iter().find(|e| e.guide.id() == guide) else { return };
-    let g = entry.guide.clone();
-    let lang = app.lang.get(guide).cloned().unwrap_or_else(|| "en".into());
-    let now = ctx.clock.now();
-    let text = match crate::report::render_saved(
-        &g,
-        &lang,
-        &app.progress,
-        ctx.store.path(),
-        &app.settings.user,
+/// Writes the Markdown hand-off report beside the state file (an
+/// observer's: in the fallback dir), and says where, or why not.
+fn write_report(
+    job: &crate::app::ReportJob,
+    state_path: &std::path::Path,
+    fallback_dir: Option<&std::path::Path>,
+    now: jiff::Timestamp,
+) -> Result<std::path::PathBuf, String> {
+    let guide = job.guide.id();
+    let text = crate::report::render_saved(
+        &job.guide,
+        &job.lang,
+        &job.progress,
+        state_path,
+        &job.by,
         now,
         crate::report::Format::Markdown,
-    ) {
-        Ok(t) => t,
-        Err(e) => {
-            app.say(crate::app::Tone::Error, format!("report not written: {e}"));
-            return;
-        }
-    };
+    )?;
     let name = format!("{guide}-report-{}.md", now.strftime("%Y%m%dT%H%M%SZ"));
     // An observer writes nothing into the shared directory: its reports go
     // to its own data dir.
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
-    if !app.settings.observe {
-        dirs.push(crate::files::parent_of(ctx.store.path()));
+    if !job.observe {
+        dirs.push(crate::files::parent_of(state_path));
     }
-    dirs.extend(ctx.report_fallback_dir.clone());
+    dirs.extend(fallback_dir.map(std::path::Path::to_path_buf));
     let mut problems = Vec::new();
     for dir in dirs {
-        let written = crate::files::ensure_dir(&dir).and_then(|()| write_new_numbered(&dir, &name, text.as_bytes()));
-        match written {
-            Ok(path) => {
-                let own =
-                    if app.settings.observe { " (your own data dir: observers write nothing shared)" } else { "" };
-                app.say(crate::app::Tone::Success, format!("report written to {}{own}", path.display()));
-                return;
-            }
+        match crate::files::ensure_dir(&dir).and_then(|()| write_new_numbered(&dir, &name, text.as_bytes())) {
+            Ok(path) => return Ok(path),
             Err(e) => problems.push(e.to_string()),
         }
     }
-    app.say(crate::app::Tone::Error, format!("report not written: {}", problems.join("; ")));
+    Err(problems.join("; "))
 }
 
 /// Writes a new file `name` in `dir` (or `name-2`, ... if taken), with the

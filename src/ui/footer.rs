@@ -3,7 +3,7 @@
 
 use super::Theme;
 use crate::app::keymap::footer_keys;
-use crate::app::{App, Mode, Tone};
+use crate::app::{App, LinePurpose, Mode, Tone};
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -39,10 +39,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Mode::EditNote { .. } => "type freely · Enter new line · Ctrl-S or Esc save · Ctrl-C discard",
         Mode::Help { .. } => "↑↓ PgUp/PgDn scroll · any other key closes the help",
         Mode::Log { .. } => "↑↓ PgUp/PgDn scroll · any other key closes the history",
-        Mode::KeyPrompt { .. } => "type or paste the key (shown as dots) · Enter keep · Esc cancel",
-        Mode::Confirm { .. } => "type the name shown · Enter send · Esc cancel",
-        Mode::Evidence { .. } => "type what shows it · Enter confirm · Esc cancel",
-        Mode::BlockReason { .. } => "type the reason · Enter mark blocked · Esc cancel",
+        Mode::Line(line) => match line.purpose {
+            LinePurpose::Key { .. } => "type or paste the key (shown as dots) · Enter keep · Esc cancel",
+            LinePurpose::Confirm { .. } => "type the name shown · Enter send · Esc cancel",
+            LinePurpose::Evidence { .. } => "type what shows it · Enter confirm · Esc cancel",
+            LinePurpose::BlockReason { .. } => "type the reason · Enter mark blocked · Esc cancel",
+        },
         Mode::Normal => {
             let max = if width < 100 { 5 } else { 8 };
             let parts: Vec<String> = footer_keys(app, max).iter().map(|(k, w)| format!("{k} {w}")).collect();

@@ -49,11 +49,7 @@ pub fn render_with_links(app: &App, theme: &Theme, frame: &mut Frame) -> Vec<lin
     match &app.mode {
         Mode::Help { scroll } => help::render(app, theme, frame, area, *scroll),
         Mode::Log { scroll } => help::render_log(app, theme, frame, area, *scroll),
-        Mode::EditNote { .. }
-        | Mode::Confirm { .. }
-        | Mode::Evidence { .. }
-        | Mode::BlockReason { .. }
-        | Mode::KeyPrompt { .. } => {
+        Mode::EditNote { .. } | Mode::Line(_) => {
             prompt::render(app, theme, frame, area);
             links.clear();
         }

@@ -2,7 +2,7 @@
 //! the masked key prompt.
 
 use super::Theme;
-use crate::app::{App, Mode};
+use crate::app::{App, LinePurpose, Mode};
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -42,55 +42,27 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let cy = (rect.y + 1 + (crow - top) as u16).min(rect.bottom().saturating_sub(2));
             frame.set_cursor_position(Position { x: cx, y: cy });
         }
-        Mode::Confirm { prompt, typed, .. } => {
-            let rect = centered(area, x, w, 6);
-            let lines = vec![
-                Line::from(prompt.clone()),
-                Line::default(),
-                Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]),
-                Line::from(Span::styled("Enter confirm · Esc cancel", theme.dim())),
-            ];
-            input_box(theme, frame, rect, " Confirm ", lines);
-        }
-        Mode::Evidence { prompt, typed, .. } => {
-            let rect = centered(area, x, w, 7);
-            // The prompt's last line holds its keys: they go under the input.
-            let mut question: Vec<&str> = prompt.lines().collect();
-            let keys = if question.len() > 1 { question.pop().unwrap_or_default() } else { "" };
-            let mut lines: Vec<Line> = question.into_iter().map(|l| Line::from(l.to_string())).collect();
-            lines.push(Line::default());
-            lines.push(Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]));
-            lines.push(Line::from(Span::styled(keys.to_string(), theme.dim())));
-            input_box(theme, frame, rect, " Evidence ", lines);
-        }
-        Mode::BlockReason { guide, step, typed } => {
-            // Room for a question of two rows; a lower box cuts it from the top.
-            let rect = centered(area, x, w, 7);
-            let lines = vec![
-                Line::from(format!(
-                    "Why is {} blocked? Kept as the step's note, listed in the report.",
-                    app.step_title(guide, step)
-                )),
-                Line::default(),
-                Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(sanitize::line(typed))]),
-                Line::from(Span::styled("Enter mark blocked (empty: no reason) · Esc cancel", theme.dim())),
-            ];
-            input_box(theme, frame, rect, " Blocked ", lines);
-        }
-        Mode::KeyPrompt { guide, env, typed } => {
-            let rect = centered(area, x, w, 6);
-            let dots = if theme.ascii {
-                "*".repeat(typed.0.chars().count().min(40))
-            } else {
-                "•".repeat(typed.0.chars().count().min(40))
+        Mode::Line(line) => {
+            // A question that may take two rows gets a taller box.
+            let (title, height) = match line.purpose {
+                LinePurpose::Confirm { .. } => (" Confirm ", 6),
+                LinePurpose::Evidence { .. } => (" Evidence ", 7),
+                LinePurpose::BlockReason { .. } => (" Blocked ", 7),
+                LinePurpose::Key { .. } => (" API key ", 6),
             };
-            let lines = vec![
-                Line::from(format!("API key for {guide} {env}: kept in memory only, never saved or shown.")),
-                Line::default(),
-                Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(dots)]),
-                Line::from(Span::styled("Enter keep · Esc cancel", theme.dim())),
-            ];
-            input_box(theme, frame, rect, " API key ", lines);
+            let rect = centered(area, x, w, height);
+            let shown = if line.typed.is_secret() {
+                // A key is never drawn: as many dots as characters (at most 40).
+                let dot = if theme.ascii { "*" } else { "•" };
+                dot.repeat(line.typed.as_str().chars().count().min(40))
+            } else {
+                sanitize::line(line.typed.as_str())
+            };
+            let mut lines: Vec<Line> = line.question.lines().map(|l| Line::from(l.to_string())).collect();
+            lines.push(Line::default());
+            lines.push(Line::from(vec![Span::styled("> ", theme.heading()), Span::raw(shown)]));
+            lines.push(Line::from(Span::styled(line.keys.clone(), theme.dim())));
+            input_box(theme, frame, rect, title, lines);
         }
         _ => {}
     }

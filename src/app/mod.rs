@@ -38,5 +38,14 @@ pub use update::update;
 
 /// One entry per guide of the catalog, in its order, for [`App::new`].
 pub fn entries(catalog: &crate::guide::Catalog) -> Vec<GuideEntry> {
-    catalog.guides.iter().map(|l| GuideEntry::new(l.guide.clone(), l.source.describe())).collect()
+    // A built-in guide's step hashes were computed when it was built.
+    catalog
+        .guides
+        .iter()
+        .map(|l| GuideEntry {
+            guide: std::sync::Arc::new(l.guide.clone()),
+            source: l.source.describe(),
+            hashes: l.step_hashes(),
+        })
+        .collect()
 }

@@ -73,6 +73,11 @@ fn two_people_editing_one_note_keep_both_texts() {
     alice.send(b", escalated");
     alice.send(b"\x13");
     alice.wait_for("bob changed this note while you edited it; both texts are kept");
+    // Said as soon as Alice saves (her screen already held Bob's text, or
+    // the saved state told her); the file holds both once the save lands.
+    wait_until("both texts in the file", || {
+        std::fs::read_to_string(sb.state_file()).is_ok_and(|s| s.contains("--- alice wrote this while"))
+    });
     let state = std::fs::read_to_string(sb.state_file()).unwrap();
     let table: toml::Table = toml::from_str(&state).unwrap();
     assert_eq!(

@@ -92,19 +92,28 @@ impl Write for SessionWriter {
 }
 
 /// A session's backend: crossterm's drawing, the client's size.
+///
+/// A frame that changes no cell writes nothing: every session redraws when
+/// anyone moves, and most of those frames are the same as the last one,
+/// which crossterm would still end with colour resets and ratatui with a
+/// hide-cursor, one SSH packet per session per keypress.
 pub struct SessionBackend {
     inner: CrosstermBackend<SessionWriter>,
     size: Arc<Mutex<Size>>,
     cursor: Position,
+    /// Whether the client's cursor is hidden, as far as written; None when
+    /// not known (raw bytes, a clear: the repaint after dropped frames).
+    hidden: Option<bool>,
 }
 
 impl SessionBackend {
     pub fn new(writer: SessionWriter, size: Arc<Mutex<Size>>) -> Self {
-        SessionBackend { inner: CrosstermBackend::new(writer), size, cursor: Position::ORIGIN }
+        SessionBackend { inner: CrosstermBackend::new(writer), size, cursor: Position::ORIGIN, hidden: None }
     }
 
     /// Writes raw bytes (entering and leaving full screen, a last line).
     pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hidden = None;
         self.inner.write_all(bytes)?;
         Write::flush(&mut self.inner)
     }
@@ -117,15 +126,26 @@ impl Backend for SessionBackend {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
         self.inner.draw(content)
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
-        self.inner.hide_cursor()
+        if self.hidden == Some(true) {
+            return Ok(());
+        }
+        self.inner.hide_cursor()?;
+        self.hidden = Some(true);
+        Ok(())
     }
 
     fn show_cursor(&mut self) -> io::Result<()> {
-        self.inner.show_cursor()
+        self.inner.show_cursor()?;
+        self.hidden = Some(false);
+        Ok(())
     }
 
     fn get_cursor_position(&mut self) -> io::Result<Position> {
@@ -139,10 +159,12 @@ impl Backend for SessionBackend {
     }
 
     fn clear(&mut self) -> io::Result<()> {
+        self.hidden = None;
         self.inner.clear()
     }
 
     fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.hidden = None;
         self.inner.clear_region(clear_type)
     }
 
@@ -231,6 +253,37 @@ mod tests {
         let row = |y: u16| (0..60).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>();
         assert_eq!(row(0).trim_end(), "a key is set (typed in): •••••••• ok");
         assert_eq!(row(1).trim_end(), "ascii ********, a list • item, 2*3");
+    }
+
+    #[test]
+    fn a_frame_that_changes_nothing_writes_nothing() {
+        use ratatui::widgets::Paragraph;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let size = Arc::new(Mutex::new(Size::new(20, 3)));
+        let backend = SessionBackend::new(SessionWriter::new(Arc::new(Outbox::default()), tx), size);
+        let mut terminal = ratatui::Terminal::new(backend).unwrap();
+        let frame = |text: &'static str| move |f: &mut ratatui::Frame| f.render_widget(Paragraph::new(text), f.area());
+        terminal.draw(frame("one")).unwrap();
+        let first = rx.try_recv().unwrap();
+        assert!(String::from_utf8_lossy(&first).contains("one"));
+        assert!(first.windows(6).any(|w| w == b"\x1b[?25l"), "the first frame hides the cursor");
+        // The same frame again: not a byte.
+        terminal.draw(frame("one")).unwrap();
+        assert!(rx.try_recv().is_err(), "an unchanged frame was sent");
+        // A change: only the change, and no second hide.
+        terminal.draw(frame("two")).unwrap();
+        let change = rx.try_recv().unwrap();
+        assert!(String::from_utf8_lossy(&change).contains("tw"));
+        assert!(!change.windows(6).any(|w| w == b"\x1b[?25l"), "the cursor was hidden already");
+        // After a clear (the repaint), the whole frame and the hide again.
+        terminal.clear().unwrap();
+        terminal.draw(frame("two")).unwrap();
+        let mut repaint = Vec::new();
+        while let Ok(b) = rx.try_recv() {
+            repaint.extend_from_slice(&b);
+        }
+        assert!(String::from_utf8_lossy(&repaint).contains("two"));
+        assert!(repaint.windows(6).any(|w| w == b"\x1b[?25l"), "the repaint hides the cursor again");
     }
 
     #[test]

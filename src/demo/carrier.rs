@@ -11,6 +11,10 @@
 //! The server runs on its own thread with its own runtime, so it can be
 //! started from sync or async code alike; it stops on drop or [`FakeCarrier::stop`].
 
+use super::bodies::{
+    Barcode, ErrorItem, Errors, LegacyError, LegacyErrorBody, Location, LocationAddress, Locations, LocationsResult,
+    Pickup, PickupAddress, PickupLocation, PostiDetail, PostiError, Problem, text,
+};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -401,7 +405,12 @@ fn postnl_v4_locations(state: &State, method: &Method, headers: &hyper::HeaderMa
         let trace = format!("fake-trace-{:08}", state.next_serial());
         return json(
             StatusCode::UNAUTHORIZED,
-            serde_json::json!({"title": "Unauthorized", "status": 401, "detail": "apiKey header missing or invalid", "traceId": trace}).to_string(),
+            text(&Problem {
+                title: "Unauthorized",
+                status: 401,
+                detail: "apiKey header missing or invalid",
+                trace_id: trace,
+            }),
             PROBLEM,
         );
     }
@@ -409,13 +418,26 @@ fn postnl_v4_locations(state: &State, method: &Method, headers: &hyper::HeaderMa
     if req.get("pickUpDate").and_then(|d| d.as_str()).is_none_or(|d| d.len() != 10) {
         return json(
             StatusCode::BAD_REQUEST,
-            serde_json::json!({"title": "Bad Request", "status": 400, "detail": "pickUpDate is required (YYYY-MM-DD)", "traceId": format!("fake-trace-{:08}", state.next_serial())}).to_string(),
+            text(&Problem {
+                title: "Bad Request",
+                status: 400,
+                detail: "pickUpDate is required (YYYY-MM-DD)",
+                trace_id: format!("fake-trace-{:08}", state.next_serial()),
+            }),
             PROBLEM,
         );
     }
     json(
         StatusCode::OK,
-        serde_json::json!({"locations": [{"pickUpLocationId": "176227", "locationType": "Retail", "name": "Fake pickup point (cutover demo)", "distance": 523, "address": {"postalCode": "2521CA", "countryIso": "NL"}}]}).to_string(),
+        text(&Pickup {
+            locations: vec![PickupLocation {
+                pick_up_location_id: "176227",
+                location_type: "Retail",
+                name: "Fake pickup point (cutover demo)",
+                distance: 523,
+                address: PickupAddress { postal_code: "2521CA", country_iso: "NL" },
+            }],
+        }),
         "application/json",
     )
 }
@@ -447,24 +469,32 @@ fn postnl_locations(state: &State, params: &HashMap<String, String>) -> Answer {
     let country_ok = params.get("CountryCode").is_some_and(|c| c == "NL" || c == "BE");
     let postal_ok = params.get("PostalCode").is_some_and(|p| valid_postal_code(p));
     if !country_ok || !postal_ok {
-        let body = serde_json::json!({
-            "Date": jiff::Timestamp::now().to_string(),
-            "Error": {"ErrorCode": "3000", "ErrorMessage": "Request format is invalid"},
-            "RequestId": format!("fake-{:08}", state.next_serial()),
-        });
-        return json(StatusCode::BAD_REQUEST, body.to_string(), POSTNL_JSON);
+        let body = LegacyError {
+            date: jiff::Timestamp::now().to_string(),
+            error: LegacyErrorBody { error_code: "3000", error_message: "Request format is invalid" },
+            request_id: format!("fake-{:08}", state.next_serial()),
+        };
+        return json(StatusCode::BAD_REQUEST, text(&body), POSTNL_JSON);
     }
     let postal = params.get("PostalCode").cloned().unwrap_or_default();
     let country = params.get("CountryCode").cloned().unwrap_or_default();
-    let body = serde_json::json!({
-        "GetLocationsResult": {"ResponseLocation": [{
-            "LocationCode": "000001",
-            "Name": "Fake pickup point (cutover demo)",
-            "Address": {"Street": "Demostraat", "HouseNr": 1, "Zipcode": postal, "City": "Demodorp", "Countrycode": country},
-            "Distance": 120,
-        }]}
-    });
-    json(StatusCode::OK, body.to_string(), POSTNL_JSON)
+    let body = Locations {
+        get_locations_result: LocationsResult {
+            response_location: vec![Location {
+                location_code: "000001",
+                name: "Fake pickup point (cutover demo)",
+                address: LocationAddress {
+                    street: "Demostraat",
+                    house_nr: 1,
+                    zipcode: postal,
+                    city: "Demodorp",
+                    countrycode: country,
+                },
+                distance: 120,
+            }],
+        },
+    };
+    json(StatusCode::OK, text(&body), POSTNL_JSON)
 }
 
 /// Documented: the required CustomerCode, CustomerNumber and Type, the 200
@@ -474,14 +504,19 @@ fn postnl_locations(state: &State, params: &HashMap<String, String>) -> Answer {
 fn postnl_barcode(state: &State, params: &HashMap<String, String>) -> Answer {
     for name in ["CustomerCode", "CustomerNumber", "Type"] {
         if params.get(name).is_none_or(|v| v.is_empty()) {
-            let body = serde_json::json!({"errors": [{"ErrorMsg": format!("Required parameter '{name}' is missing."), "ErrorNumber": "4"}]});
-            return json(StatusCode::BAD_REQUEST, body.to_string(), POSTNL_JSON);
+            let body = Errors {
+                errors: vec![ErrorItem {
+                    error_msg: format!("Required parameter '{name}' is missing."),
+                    error_number: "4",
+                }],
+            };
+            return json(StatusCode::BAD_REQUEST, text(&body), POSTNL_JSON);
         }
     }
     let kind = params.get("Type").cloned().unwrap_or_default();
     let code = params.get("CustomerCode").cloned().unwrap_or_default();
     let barcode = format!("{kind}{code}{:09}", 100_000_000 + state.next_serial());
-    json(StatusCode::OK, serde_json::json!({ "Barcode": barcode }).to_string(), POSTNL_JSON)
+    json(StatusCode::OK, text(&Barcode { barcode }), POSTNL_JSON)
 }
 
 /// `^[0-9]{4}([A-Z]{2})?$`
@@ -528,10 +563,9 @@ fn posti_order(state: &State, method: &Method, headers: &hyper::HeaderMap, body:
         return json(StatusCode::PAYLOAD_TOO_LARGE, posti_error("CLIENT_ERROR", "Request body too large", None), JSON);
     };
     if body.iter().all(u8::is_ascii_whitespace) {
-        let details = serde_json::json!([{"field": "shipment", "message": "Field required"}]);
         return json(
             StatusCode::BAD_REQUEST,
-            posti_error("VALIDATION_ERROR", "Request body is required", Some(details)),
+            posti_error("VALIDATION_ERROR", "Request body is required", Some(shipment_required())),
             JSON,
         );
     }
@@ -543,8 +577,11 @@ fn posti_order(state: &State, method: &Method, headers: &hyper::HeaderMap, body:
         );
     };
     if value.get("shipment").is_none() {
-        let details = serde_json::json!([{"field": "shipment", "message": "Field required"}]);
-        return json(StatusCode::BAD_REQUEST, posti_error("VALIDATION_ERROR", "Invalid request", Some(details)), JSON);
+        return json(
+            StatusCode::BAD_REQUEST,
+            posti_error("VALIDATION_ERROR", "Invalid request", Some(shipment_required())),
+            JSON,
+        );
     }
     json(
         StatusCode::BAD_REQUEST,
@@ -553,8 +590,13 @@ fn posti_order(state: &State, method: &Method, headers: &hyper::HeaderMap, body:
     )
 }
 
-fn posti_error(code: &str, message: &str, details: Option<serde_json::Value>) -> String {
-    serde_json::json!({"errorCode": code, "message": message, "details": details}).to_string()
+fn posti_error(code: &str, message: &str, details: Option<Vec<PostiDetail>>) -> String {
+    text(&PostiError { error_code: code, message, details })
+}
+
+/// Posti's "shipment: Field required" detail.
+fn shipment_required() -> Vec<PostiDetail> {
+    vec![PostiDetail { field: "shipment", message: "Field required" }]
 }
 
 // ---- helpers ------------------------------------------------------------

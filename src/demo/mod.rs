@@ -4,6 +4,7 @@
 //! demo does can leave this machine. The tests and benchmarks use the same
 //! fake carrier.
 
+mod bodies;
 pub mod carrier;
 mod resolver;
 

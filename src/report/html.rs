@@ -1,13 +1,14 @@
 //! The report as one self-contained HTML file: inline CSS, no script, no
 //! link to anything outside (a Content-Security-Policy forbids loading any),
-//! every value escaped.
+//! every value escaped: the page is an [`Html`], which takes values only as
+//! escaped text.
 
+use super::markup::Html;
 use super::{
-    AttachmentRef, CheckReport, EvidenceReport, Report, StepKind, StepReport, ValidationCheck, ValidationGroup,
-    drift_text, status_text, step_ref, took, validation_intro, when,
+    AttachmentRef, CheckReport, EvidenceReport, FactValue, Report, StepKind, StepReport, ValidationCheck,
+    ValidationGroup, drift_text, status_text, step_ref, took, validation_intro, verdict_tally, when,
 };
 use crate::progress::Verdict;
-use std::fmt::Write;
 
 const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}\
@@ -23,220 +24,237 @@ blockquote{border-left:4px solid #ccc;margin:.4rem 0;padding:.2rem .8rem;white-s
 .muted{color:#555}";
 
 pub(super) fn render(r: &Report) -> String {
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>Hand-off report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        esc(&r.lang),
-        esc(&r.title)
-    );
+    let mut o = Html::new();
+    o.tag("<!DOCTYPE html>\n<html lang=\"")
+        .text(&r.lang)
+        .tag("\">\n<head>\n<meta charset=\"utf-8\">\n")
+        .tag(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n",
+        )
+        .tag("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        .tag("<title>Hand-off report: ")
+        .text(&r.title)
+        .tag("</title>\n<style>")
+        .tag(STYLE)
+        .tag("</style>\n</head>\n<body>\n");
     header(&mut o, r);
     summary(&mut o, r);
     if let Some(vs) = &r.validation_set {
-        let _ = writeln!(o, "<h2>Validation set</h2>\n<p>{}</p>", esc(validation_intro(r)));
+        o.tag("<h2>Validation set</h2>\n<p>").text(validation_intro(r)).tag("</p>\n");
         for g in &vs.groups {
             validation_group(&mut o, g, vs.groups.len());
         }
     }
-    let _ = writeln!(o, "<h2>Steps</h2>");
+    o.tag("<h2>Steps</h2>\n");
     for s in &r.steps {
         step(&mut o, s);
     }
-    o.push_str("</body>\n</html>\n");
-    o
+    o.tag("</body>\n</html>\n");
+    o.finish()
 }
 
-fn header(o: &mut String, r: &Report) {
-    let _ = writeln!(o, "<h1>Hand-off report: {}</h1>\n<table>", esc(&r.title));
-    let _ = writeln!(o, "<tr><th>Guide</th><td><code>{}</code>, version {}</td></tr>", esc(&r.guide), esc(&r.version));
+fn header(o: &mut Html, r: &Report) {
+    o.tag("<h1>Hand-off report: ").text(&r.title).tag("</h1>\n<table>\n");
+    o.tag("<tr><th>Guide</th><td><code>").text(&r.guide).tag("</code>, version ").text(&r.version).tag("</td></tr>\n");
     if let Some(c) = &r.carrier {
-        let _ = writeln!(o, "<tr><th>Carrier</th><td>{}</td></tr>", esc(c));
+        o.tag("<tr><th>Carrier</th><td>").text(c).tag("</td></tr>\n");
     }
-    let _ =
-        writeln!(o, "<tr><th>Generated</th><td>{} by {}</td></tr>", esc(&when(r.generated_at)), esc(&r.generated_by));
-    let _ = writeln!(o, "<tr><th>State file</th><td><code>{}</code></td></tr>\n</table>", esc(&r.state_path));
-    let _ = writeln!(
-        o,
-        "<p class=\"muted\">Made by cutover from its state file. It holds no API key: check records keep keys masked, and attached files were redacted when they were attached.</p>"
-    );
+    o.tag("<tr><th>Generated</th><td>")
+        .text(&when(r.generated_at))
+        .tag(" by ")
+        .text(&r.generated_by)
+        .tag("</td></tr>\n");
+    o.tag("<tr><th>State file</th><td><code>").text(&r.state_path).tag("</code></td></tr>\n</table>\n");
+    o.tag("<p class=\"muted\">Made by cutover from its state file. It holds no API key: check records keep keys masked, and attached files were redacted when they were attached.</p>\n");
     for n in &r.notices {
-        let _ = writeln!(o, "<blockquote>");
+        o.tag("<blockquote>\n");
         for para in n.split("\n\n") {
-            let _ = writeln!(o, "<p>{}</p>", esc(para));
+            o.tag("<p>").text(para).tag("</p>\n");
         }
-        let _ = writeln!(o, "</blockquote>");
+        o.tag("</blockquote>\n");
     }
 }
 
-fn summary(o: &mut String, r: &Report) {
+fn summary(o: &mut Html, r: &Report) {
     let s = &r.summary;
-    let _ = writeln!(o, "<h2>Summary</h2>\n<table>");
-    let _ = writeln!(
-        o,
-        "<tr><th class=\"n\">Done</th><th class=\"n\">In progress</th><th class=\"n\">Blocked</th><th class=\"n\">Skipped</th><th class=\"n\">To do</th><th class=\"n\">Steps</th></tr>"
-    );
-    let _ = writeln!(
-        o,
-        "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n</table>",
-        s.done, s.in_progress, s.blocked, s.skipped, s.todo, s.total
-    );
-    let _ = writeln!(o, "<table>\n<tr><th class=\"n\">#</th><th>Step</th><th>Status</th><th>Latest checks</th></tr>");
-    for st in &r.steps {
-        let num = match (st.kind, st.number) {
-            (_, Some(n)) => n.to_string(),
-            (StepKind::Troubleshooting, None) => "T".to_string(),
-            _ => "–".to_string(),
-        };
-        let mut status = status_text(st.status).to_string();
-        if st.drift {
-            status.push_str(", changed since");
-        }
-        let _ = writeln!(
-            o,
-            "<tr><td class=\"n\">{num}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&st.title),
-            esc(&status),
-            super::verdict_counts(&st.checks, &badge)
-        );
+    o.tag("<h2>Summary</h2>\n<table>\n");
+    o.tag("<tr><th class=\"n\">Done</th><th class=\"n\">In progress</th><th class=\"n\">Blocked</th><th class=\"n\">Skipped</th><th class=\"n\">To do</th><th class=\"n\">Steps</th></tr>\n");
+    o.tag("<tr>");
+    for n in [s.done, s.in_progress, s.blocked, s.skipped, s.todo, s.total] {
+        o.tag("<td class=\"n\">").num(n).tag("</td>");
     }
-    let _ = writeln!(o, "</table>\n<h3>Open blockers</h3>");
+    o.tag("</tr>\n</table>\n");
+    o.tag("<table>\n<tr><th class=\"n\">#</th><th>Step</th><th>Status</th><th>Latest checks</th></tr>\n");
+    for st in &r.steps {
+        o.tag("<tr><td class=\"n\">");
+        match (st.kind, st.number) {
+            (_, Some(n)) => o.num(n),
+            (StepKind::Troubleshooting, None) => o.tag("T"),
+            _ => o.tag("–"),
+        };
+        o.tag("</td><td>").text(&st.title).tag("</td><td>").text(status_text(st.status));
+        if st.drift {
+            o.tag(", changed since");
+        }
+        o.tag("</td><td>").html(&verdict_counts(&st.checks)).tag("</td></tr>\n");
+    }
+    o.tag("</table>\n<h3>Open blockers</h3>\n");
     if r.blockers.is_empty() {
-        let _ = writeln!(o, "<p>No step is blocked.</p>");
+        o.tag("<p>No step is blocked.</p>\n");
         return;
     }
-    let _ = writeln!(o, "<ul>");
+    o.tag("<ul>\n");
     for b in &r.blockers {
-        let _ = write!(o, "<li><strong>{}, {}</strong>", esc(&step_ref(b.number, &b.step)), esc(&b.title));
+        o.tag("<li><strong>").text(&step_ref(b.number, &b.step)).tag(", ").text(&b.title).tag("</strong>");
         if let (Some(by), Some(at)) = (&b.by, b.at) {
-            let _ = write!(o, " (blocked by {} since {})", esc(by), esc(&when(at)));
+            o.tag(" (blocked by ").text(by).tag(" since ").text(&when(at)).tag(")");
         }
         if !b.note.is_empty() {
-            let _ = write!(o, ": {}", esc(&b.note));
+            o.tag(": ").text(&b.note);
         }
-        let _ = writeln!(o, "</li>");
+        o.tag("</li>\n");
     }
-    let _ = writeln!(o, "</ul>");
+    o.tag("</ul>\n");
 }
 
-fn badge(v: Verdict) -> String {
-    format!("<span class=\"v {0}\">{0}</span>", v.as_str())
+/// A verdict as a coloured word (its class is the verdict's own name).
+fn badge(v: Verdict) -> Html {
+    let mut h = Html::new();
+    h.tag("<span class=\"v ").text(v.as_str()).tag("\">").text(v.as_str()).tag("</span>");
+    h
 }
 
-fn validation_group(o: &mut String, g: &ValidationGroup, groups: usize) {
-    let title = match &g.group {
-        Some(name) => esc(name),
-        None if groups > 1 => "Not tied to one API group".to_string(),
-        None => "API calls".to_string(),
+/// "2 pass, 1 fail" with badges; "–" if there are no checks.
+fn verdict_counts(checks: &[CheckReport]) -> Html {
+    let mut h = Html::new();
+    let tally = verdict_tally(checks);
+    if tally.is_empty() {
+        h.tag("–");
+    }
+    for (i, (n, v)) in tally.into_iter().enumerate() {
+        if i > 0 {
+            h.tag(", ");
+        }
+        h.num(n).tag(" ").html(&badge(v));
+    }
+    h
+}
+
+fn validation_group(o: &mut Html, g: &ValidationGroup, groups: usize) {
+    o.tag("<h3>");
+    match &g.group {
+        Some(name) => o.text(name),
+        None if groups > 1 => o.tag("Not tied to one API group"),
+        None => o.tag("API calls"),
     };
-    let _ = writeln!(o, "<h3>{title}</h3>");
+    o.tag("</h3>\n");
     let others = g.group.is_none() && groups > 1;
     if !(others && g.attachments.is_empty()) {
-        let _ = writeln!(
-            o,
-            "<p><strong>Calls made by your integration</strong> (files you attached; keys were redacted when they were attached):</p>"
-        );
+        o.tag("<p><strong>Calls made by your integration</strong> (files you attached; keys were redacted when they were attached):</p>\n");
     }
     if g.attachments.is_empty() && !others {
-        let _ = writeln!(
-            o,
-            "<p>None attached yet. Attach a request and its response from your own integration{}.</p>",
-            if g.group.is_some() { " for this group" } else { "" }
-        );
+        o.tag("<p>None attached yet. Attach a request and its response from your own integration")
+            .tag(if g.group.is_some() { " for this group" } else { "" })
+            .tag(".</p>\n");
     }
     for a in &g.attachments {
         attachment_ref(o, a);
     }
-    let _ = writeln!(
-        o,
-        "<p><strong>cutover's own checks</strong> (they prove what is listed, not that your integration works):</p>"
+    o.tag(
+        "<p><strong>cutover's own checks</strong> (they prove what is listed, not that your integration works):</p>\n",
     );
     if g.checks.is_empty() {
-        let _ = writeln!(o, "<p>None run yet.</p>");
+        o.tag("<p>None run yet.</p>\n");
         return;
     }
-    let _ = writeln!(o, "<ul>");
+    o.tag("<ul>\n");
     for c in &g.checks {
         validation_check(o, c);
     }
-    let _ = writeln!(o, "</ul>");
+    o.tag("</ul>\n");
 }
 
-fn attachment_ref(o: &mut String, a: &AttachmentRef) {
-    let _ = writeln!(
-        o,
-        "<p><code>{}</code>, attached to {} by {} at {}{}:</p>\n<pre>{}</pre>",
-        esc(&a.name),
-        esc(&step_ref(a.number, &a.step)),
-        esc(&a.by),
-        esc(&when(a.at)),
-        if a.truncated { " (cut at 256 KB)" } else { "" },
-        esc(&a.content)
-    );
+fn attachment_ref(o: &mut Html, a: &AttachmentRef) {
+    o.tag("<p><code>")
+        .text(&a.name)
+        .tag("</code>, attached to ")
+        .text(&step_ref(a.number, &a.step))
+        .tag(" by ")
+        .text(&a.by)
+        .tag(" at ")
+        .text(&when(a.at))
+        .tag(if a.truncated { " (cut at 256 KB)" } else { "" })
+        .tag(":</p>\n<pre>")
+        .text(&a.content)
+        .tag("</pre>\n");
 }
 
-fn validation_check(o: &mut String, c: &ValidationCheck) {
-    let verdict = c.verdict.map(badge).unwrap_or_else(|| "?".to_string());
-    let _ = write!(o, "<li>{verdict} {}", esc(&c.check));
+fn validation_check(o: &mut Html, c: &ValidationCheck) {
+    o.tag("<li>");
+    match c.verdict {
+        Some(v) => o.html(&badge(v)),
+        None => o.tag("?"),
+    };
+    o.tag(" ").text(&c.check);
     if let Some(p) = &c.probe {
-        let _ = write!(o, " ({})", esc(p));
+        o.tag(" (").text(p).tag(")");
     }
-    let _ = write!(o, ", {}", esc(&step_ref(c.number, &c.step)));
+    o.tag(", ").text(&step_ref(c.number, &c.step));
     if let Some(env) = &c.env {
-        let _ = write!(o, ", {}", esc(env));
+        o.tag(", ").text(env);
     }
-    let _ = writeln!(o, ", {} by {}\n<ul>", esc(&when(c.at)), esc(&c.by));
-    let _ = writeln!(o, "<li>What this is: {}</li>", esc(&c.what));
+    o.tag(", ").text(&when(c.at)).tag(" by ").text(&c.by).tag("\n<ul>\n");
+    o.tag("<li>What this is: ").text(&c.what).tag("</li>\n");
     if !c.message.is_empty() {
-        let _ = writeln!(o, "<li>Result: {}</li>", esc(&c.message));
+        o.tag("<li>Result: ").text(&c.message).tag("</li>\n");
     }
     if let Some(req) = &c.request {
-        let _ = writeln!(o, "<li>Request: <code>{}</code></li>", esc(req));
+        o.tag("<li>Request: <code>").text(req).tag("</code></li>\n");
     }
     if let Some(h) = &c.hint {
-        let _ = writeln!(o, "<li>Hint: {}</li>", esc(h));
+        o.tag("<li>Hint: ").text(h).tag("</li>\n");
     }
     if let Some(t) = &c.trace_id {
-        let _ = writeln!(o, "<li>traceId: <code>{}</code></li>", esc(t));
+        o.tag("<li>traceId: <code>").text(t).tag("</code></li>\n");
     }
     if let Some(p) = &c.proved {
-        let _ = writeln!(o, "<li>Proved: {}</li>", esc(p));
+        o.tag("<li>Proved: ").text(p).tag("</li>\n");
     }
     if let Some(p) = &c.would_prove {
-        let _ = writeln!(o, "<li>Would prove: {}</li>", esc(p));
+        o.tag("<li>Would prove: ").text(p).tag("</li>\n");
     }
     if let Some(p) = &c.does_not_prove {
-        let _ = writeln!(o, "<li>Does not prove: {}</li>", esc(p));
+        o.tag("<li>Does not prove: ").text(p).tag("</li>\n");
     }
-    let _ = writeln!(o, "</ul></li>");
+    o.tag("</ul></li>\n");
 }
 
-fn step(o: &mut String, s: &StepReport) {
+fn step(o: &mut Html, s: &StepReport) {
     let status = status_text(s.status);
-    let status_html = esc(status);
+    o.tag("<h3>");
     match s.kind {
         StepKind::Step => {
-            let num = s.number.map(|n| format!("{n}. ")).unwrap_or_default();
-            let old = if s.historical { " (historical)" } else { "" };
-            let _ = writeln!(o, "<h3>{num}{}{old}: {status_html}</h3>", esc(&s.title));
+            if let Some(n) = s.number {
+                o.num(n).tag(". ");
+            }
+            o.text(&s.title).tag(if s.historical { " (historical)" } else { "" });
         }
         StepKind::Troubleshooting => {
-            let _ = writeln!(o, "<h3>Troubleshooting: {}: {status_html}</h3>", esc(&s.title));
+            o.tag("Troubleshooting: ").text(&s.title);
         }
         StepKind::Removed => {
-            let _ = writeln!(o, "<h3><code>{}</code> (no longer in this guide): {status_html}</h3>", esc(&s.step));
+            o.tag("<code>").text(&s.step).tag("</code> (no longer in this guide)");
         }
     }
+    o.tag(": ").text(status).tag("</h3>\n");
     if let (Some(by), Some(at)) = (&s.by, s.at) {
-        let _ = writeln!(o, "<p>Marked {} by {} at {}.</p>", esc(status), esc(by), esc(&when(at)));
+        o.tag("<p>Marked ").text(status).tag(" by ").text(by).tag(" at ").text(&when(at)).tag(".</p>\n");
     }
     if s.drift {
-        let _ = writeln!(o, "<p class=\"drift\"><strong>{}</strong></p>", esc(&drift_text(s.status)));
+        o.tag("<p class=\"drift\"><strong>").text(&drift_text(s.status)).tag("</strong></p>\n");
     }
     if !s.note.trim().is_empty() {
-        let _ = writeln!(o, "<p>Note:</p>\n<blockquote>{}</blockquote>", esc(&s.note));
+        o.tag("<p>Note:</p>\n<blockquote>").text(&s.note).tag("</blockquote>\n");
     }
     for c in &s.checks {
         check(o, c);
@@ -246,77 +264,62 @@ fn step(o: &mut String, s: &StepReport) {
     }
 }
 
-fn check(o: &mut String, c: &CheckReport) {
-    let env = c.env.as_deref().map(|e| format!(", {}", esc(e))).unwrap_or_default();
-    let _ = writeln!(o, "<h4>Check: {}{env}: {}</h4>", esc(&c.check), badge(c.verdict));
-    let mut run = format!("Run by {} at {}, took {}.", esc(&c.by), esc(&when(c.at)), esc(&took(c.duration_ms)));
+fn check(o: &mut Html, c: &CheckReport) {
+    o.tag("<h4>Check: ").text(&c.check);
+    if let Some(e) = &c.env {
+        o.tag(", ").text(e);
+    }
+    o.tag(": ").html(&badge(c.verdict)).tag("</h4>\n");
+    o.tag("<p>Run by ").text(&c.by).tag(" at ").text(&when(c.at)).tag(", took ").text(&took(c.duration_ms)).tag(".");
     if c.stale {
-        let _ = write!(
-            run,
-            " <strong>Stale:</strong> older than {}; run it again.",
-            esc(c.fresh_for.as_deref().unwrap_or("its freshness limit"))
-        );
+        o.tag(" <strong>Stale:</strong> older than ")
+            .text(c.fresh_for.as_deref().unwrap_or("its freshness limit"))
+            .tag("; run it again.");
     }
-    let _ = writeln!(o, "<p>{run}</p>");
+    o.tag("</p>\n");
     if !c.message.is_empty() {
-        let _ = writeln!(o, "<p>{}</p>", esc(&c.message));
+        o.tag("<p>").text(&c.message).tag("</p>\n");
     }
-    let items = super::check_facts(c, &esc, &esc, &|r| format!("<code>{}</code>", esc(r)));
-    if !items.is_empty() {
-        let _ = writeln!(o, "<ul>");
-        for i in items {
-            let _ = writeln!(o, "<li>{i}</li>");
+    let facts = super::check_facts(c);
+    if !facts.is_empty() {
+        o.tag("<ul>\n");
+        for f in facts {
+            o.tag("<li>").tag(f.label).tag(": ");
+            match f.value {
+                FactValue::Text(t) | FactValue::Prose(t) => o.text(t),
+                FactValue::Code(r) => o.tag("<code>").text(r).tag("</code>"),
+                FactValue::Number(n) => o.num(n),
+            };
+            o.tag("</li>\n");
         }
-        let _ = writeln!(o, "</ul>");
+        o.tag("</ul>\n");
     }
     if let Some(e) = &c.excerpt {
-        let _ = writeln!(o, "<p>Response excerpt:</p>\n<pre>{}</pre>", esc(e));
+        o.tag("<p>Response excerpt:</p>\n<pre>").text(e).tag("</pre>\n");
     }
     if !c.details.is_empty() {
-        let _ = writeln!(o, "<p>Details:</p>\n<pre>{}</pre>", esc(&c.details.join("\n")));
+        o.tag("<p>Details:</p>\n<pre>").text(&c.details.join("\n")).tag("</pre>\n");
     }
 }
 
-fn evidence(o: &mut String, e: &EvidenceReport) {
-    let _ = writeln!(o, "<h4>Evidence: <code>{}</code></h4>", esc(&e.name));
-    let _ = writeln!(
-        o,
-        "<p>Attached by {} at {}, {} bytes{}.</p>",
-        esc(&e.by),
-        esc(&when(e.at)),
-        e.bytes,
-        if e.truncated { ", cut at 256 KB" } else { "" }
-    );
+fn evidence(o: &mut Html, e: &EvidenceReport) {
+    o.tag("<h4>Evidence: <code>").text(&e.name).tag("</code></h4>\n");
+    o.tag("<p>Attached by ")
+        .text(&e.by)
+        .tag(" at ")
+        .text(&when(e.at))
+        .tag(", ")
+        .num(e.bytes)
+        .tag(" bytes")
+        .tag(if e.truncated { ", cut at 256 KB" } else { "" })
+        .tag(".</p>\n");
     if e.in_validation_set {
-        let place = e.group.as_deref().map(|g| format!(" under {}", esc(g))).unwrap_or_default();
-        let _ = writeln!(o, "<p>Shown in the validation set{place}.</p>");
-    } else {
-        let _ = writeln!(o, "<pre>{}</pre>", esc(&e.content));
-    }
-}
-
-/// Escapes text for HTML content and attribute values.
-pub(super) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+        o.tag("<p>Shown in the validation set");
+        if let Some(g) = &e.group {
+            o.tag(" under ").text(g);
         }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn esc_covers_the_five() {
-        assert_eq!(esc("<a href='x'>\"&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/a&gt;");
+        o.tag(".</p>\n");
+    } else {
+        o.tag("<pre>").text(&e.content).tag("</pre>\n");
     }
 }

@@ -3,6 +3,7 @@
 //! escaped for Markdown (or fenced), so a note cannot start a table, a
 //! heading or raw HTML.
 
+use super::FactValue;
 use super::{
     AttachmentRef, CheckReport, EvidenceReport, Report, StepKind, StepReport, ValidationCheck, ValidationGroup,
     drift_text, status_text, step_ref, took, validation_intro, when,
@@ -68,13 +69,7 @@ fn summary(o: &mut String, r: &Report) {
         if st.drift {
             status.push_str(", changed since");
         }
-        let _ = writeln!(
-            o,
-            "| {num} | {} | {} | {} |",
-            cell(&st.title),
-            status,
-            super::verdict_counts(&st.checks, &|v| v.to_string())
-        );
+        let _ = writeln!(o, "| {num} | {} | {} | {} |", cell(&st.title), status, verdict_counts(&st.checks));
     }
     o.push('\n');
     let _ = writeln!(o, "### Open blockers\n");
@@ -241,9 +236,15 @@ fn check(o: &mut String, c: &CheckReport) {
     if !c.message.is_empty() {
         let _ = writeln!(o, "{}\n", text(&c.message));
     }
-    let items = super::check_facts(c, &text, &|p| text(&one_line(p)), &code);
-    for i in &items {
-        let _ = writeln!(o, "- {i}");
+    let items = super::check_facts(c);
+    for f in &items {
+        let value = match f.value {
+            FactValue::Text(t) => text(t),
+            FactValue::Prose(p) => text(&one_line(p)),
+            FactValue::Code(r) => code(r),
+            FactValue::Number(n) => n.to_string(),
+        };
+        let _ = writeln!(o, "- {}: {value}", f.label);
     }
     if !items.is_empty() {
         o.push('\n');
@@ -269,6 +270,12 @@ fn evidence(o: &mut String, e: &EvidenceReport) {
 }
 
 // ------------------------------------------------------------------ escaping
+
+/// "2 pass, 1 fail"; "–" if there are no checks.
+fn verdict_counts(checks: &[super::CheckReport]) -> String {
+    let parts: Vec<String> = super::verdict_tally(checks).iter().map(|(n, v)| format!("{n} {v}")).collect();
+    if parts.is_empty() { "–".to_string() } else { parts.join(", ") }
+}
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -11,6 +11,7 @@ mod build;
 mod html;
 mod json;
 mod markdown;
+mod markup;
 mod model;
 mod saved;
 mod text;

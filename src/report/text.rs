@@ -4,46 +4,53 @@ use super::*;
 use crate::progress::{Status, Verdict};
 use jiff::Timestamp;
 
-/// "2 pass, 1 fail" for a step's checks, each verdict shown by `show`;
-/// "–" if there are none.
-pub(crate) fn verdict_counts(checks: &[CheckReport], show: &dyn Fn(Verdict) -> String) -> String {
+/// How many of a step's checks have each verdict, in the order the report
+/// lists them (pass, fail, indeterminate, error, skipped); verdicts none has
+/// are left out.
+pub(crate) fn verdict_tally(checks: &[CheckReport]) -> Vec<(usize, Verdict)> {
     let order = [Verdict::Pass, Verdict::Fail, Verdict::Indeterminate, Verdict::Error, Verdict::Skipped];
-    let parts: Vec<String> = order
-        .iter()
-        .filter_map(|v| {
-            let n = checks.iter().filter(|c| c.verdict == *v).count();
-            (n > 0).then(|| format!("{n} {}", show(*v)))
-        })
-        .collect();
-    if parts.is_empty() { "–".to_string() } else { parts.join(", ") }
+    order.iter().map(|v| (checks.iter().filter(|c| c.verdict == *v).count(), *v)).filter(|(n, _)| *n > 0).collect()
 }
 
-/// The facts of a check run as list items, in both text formats: `text`
-/// escapes a short value, `prose` a longer text, `code` a request line.
-pub(crate) fn check_facts(
-    c: &CheckReport,
-    text: &dyn Fn(&str) -> String,
-    prose: &dyn Fn(&str) -> String,
-    code: &dyn Fn(&str) -> String,
-) -> Vec<String> {
+/// One fact of a check run, as both text formats list it: a label and a
+/// value of some kind, each format escaping it its own way.
+pub(crate) struct Fact<'a> {
+    pub label: &'static str,
+    pub value: FactValue<'a>,
+}
+
+pub(crate) enum FactValue<'a> {
+    /// A short value.
+    Text(&'a str),
+    /// A longer text (what a check proves).
+    Prose(&'a str),
+    /// A request line.
+    Code(&'a str),
+    /// A number.
+    Number(u64),
+}
+
+/// The facts of a check run, in the order both text formats list them.
+pub(crate) fn check_facts(c: &CheckReport) -> Vec<Fact<'_>> {
     let mut items = Vec::new();
+    let mut push = |label, value| items.push(Fact { label, value });
     if let Some(r) = &c.request {
-        items.push(format!("Request: {}", code(r)));
+        push("Request", FactValue::Code(r));
     }
     if let Some(h) = c.http_status {
-        items.push(format!("HTTP status: {h}"));
+        push("HTTP status", FactValue::Number(u64::from(h)));
     }
     if let Some(h) = &c.hint {
-        items.push(format!("Hint: {}", text(h)));
+        push("Hint", FactValue::Text(h));
     }
     if let Some(p) = &c.proved {
-        items.push(format!("Proved: {}", prose(p)));
+        push("Proved", FactValue::Prose(p));
     }
     if let Some(p) = &c.would_prove {
-        items.push(format!("Would prove: {}", prose(p)));
+        push("Would prove", FactValue::Prose(p));
     }
     if let Some(p) = &c.does_not_prove {
-        items.push(format!("Does not prove: {}", prose(p)));
+        push("Does not prove", FactValue::Prose(p));
     }
     items
 }

@@ -66,7 +66,7 @@ fn runner() -> Res<Runner> {
         env_vars: Arc::new(|_| None),
         lang: "en".into(),
     };
-    Runner::new(deps).map_err(err)
+    Ok(Runner::new(deps))
 }
 
 fn opts() -> RunOptions {

@@ -97,10 +97,7 @@ fn setup(sandbox_url: &str, resolver: Arc<dyn Resolve>, key: Option<&str>) -> Se
         env_vars: Arc::new(move |n: &str| vars.get(n).cloned()),
         lang: "en".into(),
     };
-    match Runner::new(deps) {
-        Ok(runner) => Setup { runner },
-        Err(e) => panic!("runner: {e}"),
-    }
+    Setup { runner: Runner::new(deps) }
 }
 
 async fn run(s: &Setup, g: &Guide) -> CheckRecord {

@@ -165,7 +165,7 @@ fn runner(o: Opts<'_>) -> Runner {
         env_vars: Arc::new(move |n: &str| vars.get(n).cloned()),
         lang: "en".into(),
     };
-    Runner::new(deps).unwrap_or_else(|e| panic!("runner: {e}"))
+    Runner::new(deps)
 }
 
 async fn ok_server() -> MockServer {
@@ -622,7 +622,7 @@ async fn run_all_waits_for_the_budget_instead_of_giving_up() {
         env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
         lang: "en".into(),
     };
-    let r = Runner::new(deps).unwrap_or_else(|e| panic!("{e}"));
+    let r = Runner::new(deps);
     let only_http = RunOptions { only: Some(1), ..RunOptions::default() };
     let first =
         r.run_step(&guide(), "key-works", "sandbox", only_http.clone(), "alice", CancellationToken::new()).await;
@@ -672,7 +672,7 @@ async fn a_budget_that_cannot_be_shared_is_said_with_the_result() {
         env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
         lang: "en".into(),
     };
-    let r = Runner::new(deps).unwrap_or_else(|e| panic!("{e}"));
+    let r = Runner::new(deps);
     let opts = RunOptions { only: Some(1), ..RunOptions::default() };
     let recs = r.run_step(&guide(), "key-works", "sandbox", opts, "alice", CancellationToken::new()).await;
     assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");

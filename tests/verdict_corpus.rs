@@ -184,7 +184,7 @@ impl Replay {
             env_vars: Arc::new(move |n: &str| (n == url_var).then(|| uri.clone())),
             lang: "en".into(),
         };
-        let runner = Runner::new(deps).unwrap_or_else(|e| panic!("{e}"));
+        let runner = Runner::new(deps);
         let opts = RunOptions {
             only: Some(index),
             include_on_request: true,

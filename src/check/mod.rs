@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod command;
 pub mod curl;
+pub mod encode;
 pub mod http;
 pub mod offline;
 pub mod ratelimit;

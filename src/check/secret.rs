@@ -371,7 +371,7 @@ fn travel_forms(key: &str) -> Vec<String> {
 
 /// Percent-encoded as a URL path segment or query value would carry it.
 fn percent_encode(s: &str) -> String {
-    super::http::encode_segment(s)
+    super::encode::encode_segment(s)
 }
 
 fn base64(bytes: &[u8]) -> String {

@@ -3,6 +3,7 @@
 //! arguments live in its file (`super::status::Status`, ...); this file
 //! holds the options every command takes and the list of commands.
 
+use super::tui::{Demo, TuiOptions};
 use super::{access, check, completions, evidence, guides, invite, log, mark, open, report, serve, status};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -35,39 +36,6 @@ impl Cli {
         (g.ascii, g.mouse, g.observe) = (tui.ascii, tui.mouse, tui.observe);
         g
     }
-}
-
-/// Options that only matter to the checklist: in the help of the commands
-/// that open it (none, `open`, `demo`), not in that of the others. Given
-/// before a command, `--observe` still makes `mark`, `check` and `evidence
-/// add` refuse.
-#[derive(Debug, Args, Clone, Default)]
-#[command(next_help_heading = "Checklist options")]
-pub struct TuiOptions {
-    /// Only ASCII characters on screen (automatic where Unicode cannot be trusted: TERM=linux, dumb or vt100, or a locale that is not UTF-8).
-    #[arg(long)]
-    pub ascii: bool,
-    /// Capture the mouse (the wheel scrolls the pane under it, a click selects a step); off by default so the terminal's own text selection keeps working.
-    #[arg(long)]
-    pub mouse: bool,
-    /// Read-only: look, but change nothing, run nothing, ask for no key.
-    #[arg(long)]
-    pub observe: bool,
-}
-
-impl TuiOptions {
-    fn merge(&mut self, other: &TuiOptions) {
-        self.ascii |= other.ascii;
-        self.mouse |= other.mouse;
-        self.observe |= other.observe;
-    }
-}
-
-/// `cutover demo`'s arguments: the checklist's options.
-#[derive(Debug, Args, Clone, Default)]
-pub struct Demo {
-    #[command(flatten)]
-    pub tui: TuiOptions,
 }
 
 #[derive(Debug, Args, Clone, Default)]

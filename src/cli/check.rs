@@ -80,7 +80,7 @@ async fn check_command(
     let (store, _) = open_store(env, g, err)?;
     let prefs = env.lang_pref(g);
     let lang = gd.pick_language(&prefs.iter().map(String::as_str).collect::<Vec<_>>());
-    let (runner, _) = real_runner(env, &catalog, config, &lang, store.path()).map_err(CliError::usage)?;
+    let (runner, _) = real_runner(env, &catalog, config, &lang, store.path());
     // A guide of the user's own declares its own base URLs: say so.
     let own_file = match &lg.source {
         crate::guide::GuideSource::File(p) if !lg.overrides_built_in => Some(p.as_path()),

@@ -17,7 +17,7 @@ pub fn find_guide<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a crate::guide
 /// The one place a step argument is read: a bare number is the step's
 /// number (guide validation refuses ids made only of digits), anything else
 /// its id. An unknown step is a message that lists the valid numbers and ids.
-pub fn resolve_step<'a>(guide: &'a crate::guide::Guide, arg: &str) -> Result<&'a crate::guide::Step, String> {
+pub fn resolve_step<'a>(guide: &'a crate::guide::Guide, arg: &str) -> Result<&'a crate::guide::Step, UnknownStep> {
     let arg = arg.trim();
     let found = if !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit()) {
         arg.parse::<u32>().ok().and_then(|n| guide.steps.iter().find(|s| s.number == Some(n)))
@@ -43,9 +43,15 @@ pub fn resolve_step<'a>(guide: &'a crate::guide::Guide, arg: &str) -> Result<&'a
             let items: Vec<&str> = guide.troubleshooting.iter().map(|s| s.id()).collect();
             msg.push_str(&format!("; troubleshooting: {}", items.join(", ")));
         }
-        msg
+        UnknownStep(msg)
     })
 }
+
+/// A step argument that names no step of the guide: the message lists the
+/// steps it has.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UnknownStep(pub String);
 
 /// [`resolve_step`] for a command: an unknown step is a usage error.
 pub fn find_step<'a>(guide: &'a crate::guide::Guide, arg: &str) -> Result<&'a crate::guide::Step, CliError> {

@@ -10,7 +10,7 @@ pub struct Open {
     #[arg(value_name = "GUIDE")]
     pub guide: String,
     #[command(flatten)]
-    pub tui: super::args::TuiOptions,
+    pub tui: super::tui::TuiOptions,
 }
 
 impl Open {

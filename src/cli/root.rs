@@ -83,36 +83,27 @@ pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Resu
         }
     }
     app.check_timeout_secs = config.checks.timeout_secs;
-    let checks: Option<Arc<dyn Checks>> = match real_runner(env, &catalog, config, &lang, store.path()) {
-        Ok((runner, secrets)) => {
-            app.overridden_urls = overridden_urls(&runner, &catalog);
-            app.url_origins = url_origins(&runner, &catalog);
-            app.curl = curl_builder(&runner);
-            if !g.observe
-                && let Some(problem) =
-                    crate::check::ratelimit::sharing_problem(&crate::check::ratelimit::budget_path(store.path()))
-            {
-                app.say(
-                    crate::app::Tone::Warning,
-                    format!("call budget not shared: this cutover counts only its own calls ({problem})"),
-                );
-            }
-            app.secret_guard = key_guard(&secrets);
-            if let Ok(s) = secrets.read()
-                && !s.problems().is_empty()
-            {
-                // Said, not hidden in the log: which key source was refused.
-                app.say(crate::app::Tone::Warning, s.problems().join("; ").replace('\n', " "));
-            }
-            Some(Arc::new(TuiChecks { runner, secrets }))
-        }
-        Err(e) => {
-            // Checks cannot run (a secrets file with loose permissions):
-            // the checklist still works, and says why checks do not.
-            app.say(crate::app::Tone::Error, format!("checks are off: {e}"));
-            None
-        }
-    };
+    let (runner, secrets) = real_runner(env, &catalog, config, &lang, store.path());
+    app.overridden_urls = overridden_urls(&runner, &catalog);
+    app.url_origins = url_origins(&runner, &catalog);
+    app.curl = curl_builder(&runner);
+    if !g.observe
+        && let Some(problem) =
+            crate::check::ratelimit::sharing_problem(&crate::check::ratelimit::budget_path(store.path()))
+    {
+        app.say(
+            crate::app::Tone::Warning,
+            format!("call budget not shared: this cutover counts only its own calls ({problem})"),
+        );
+    }
+    app.secret_guard = key_guard(&secrets);
+    if let Ok(s) = secrets.read()
+        && !s.problems().is_empty()
+    {
+        // Said, not hidden in the log: which key source was refused.
+        app.say(crate::app::Tone::Warning, s.problems().join("; ").replace('\n', " "));
+    }
+    let checks: Option<Arc<dyn Checks>> = Some(Arc::new(TuiChecks { runner, secrets }));
     Ok(Checklist { app, store, checks, loaded_from, demo: None })
 }
 
@@ -177,9 +168,9 @@ impl Checks for TuiChecks {
 }
 
 /// Loads the config named by `--config` or the default one.
-pub fn load_config(env: &Env, path: Option<&Path>) -> Result<Config, String> {
+pub fn load_config(env: &Env, path: Option<&Path>) -> Result<Config, crate::config::ConfigError> {
     let p = path.map(Path::to_path_buf).unwrap_or_else(|| env.paths.config_file());
-    Config::load(&p).map_err(|e| e.to_string())
+    Config::load(&p)
 }
 
 /// Everything the runner needs, from the real environment.
@@ -189,7 +180,7 @@ pub fn real_runner(
     config: Config,
     lang: &str,
     state_path: &Path,
-) -> Result<(Runner, Arc<RwLock<SecretStore>>), String> {
+) -> (Runner, Arc<RwLock<SecretStore>>) {
     let vars = env.vars.clone();
     // Keys for every guide's environments, the user's own guides included.
     let targets = catalog.environments();
@@ -214,7 +205,7 @@ pub fn real_runner(
         env_vars: env.vars.clone(),
         lang: lang.to_string(),
     };
-    Ok((Runner::new(deps)?, secrets))
+    (Runner::new(deps), secrets)
 }
 
 /// Where each guide environment's base URL comes from, when it is not a

@@ -22,7 +22,7 @@ pub struct Serve {
     pub headless: bool,
     /// The host's checklist's options.
     #[command(flatten)]
-    pub tui: super::args::TuiOptions,
+    pub tui: super::tui::TuiOptions,
 }
 
 impl Serve {

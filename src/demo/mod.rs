@@ -20,6 +20,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+/// Why the demo cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot start the demo carrier: {0}")]
+    Carrier(std::io::Error),
+    #[error("the demo's own config does not read: {0}")]
+    Config(crate::config::ConfigError),
+}
+
 /// The demo's fake carriers and the runner pointed at them.
 pub struct Demo {
     pub sandbox: FakeCarrier,
@@ -31,9 +40,8 @@ pub struct Demo {
 /// Starts the fake carriers (a sandbox and a production) and the runner
 /// pointed at them, with the demo's keys and config; its call budget is
 /// kept beside `state_path`.
-pub fn start(clock: Arc<dyn Clock>, lang: &str, state_path: &Path) -> Result<Demo, String> {
-    let (sandbox, production) =
-        FakeCarrier::start_pair(FakeOptions::demo()).map_err(|e| format!("cannot start the demo carrier: {e}"))?;
+pub fn start(clock: Arc<dyn Clock>, lang: &str, state_path: &Path) -> Result<Demo, DemoError> {
+    let (sandbox, production) = FakeCarrier::start_pair(FakeOptions::demo()).map_err(DemoError::Carrier)?;
     let mut urls: BTreeMap<String, String> = BTreeMap::new();
     urls.insert("CUTOVER_POSTNL_SANDBOX_URL".into(), sandbox.url());
     urls.insert("CUTOVER_POSTNL_PRODUCTION_URL".into(), production.url());
@@ -45,7 +53,7 @@ pub fn start(clock: Arc<dyn Clock>, lang: &str, state_path: &Path) -> Result<Dem
     // The demo ignores the real environment's keys and URLs entirely.
     let secrets = SecretStore::load(&|k| keys.get(k).cloned(), None);
     let secrets = Arc::new(RwLock::new(secrets));
-    let demo_config: Config = Config::parse(DEMO_CONFIG, "demo config").map_err(|e| e.to_string())?;
+    let demo_config: Config = Config::parse(DEMO_CONFIG, "demo config").map_err(DemoError::Config)?;
     let url_vars: EnvVars = Arc::new(move |k: &str| urls.get(k).cloned());
     let deps = RunnerDeps {
         config: demo_config,
@@ -56,7 +64,7 @@ pub fn start(clock: Arc<dyn Clock>, lang: &str, state_path: &Path) -> Result<Dem
         env_vars: url_vars,
         lang: lang.to_string(),
     };
-    Ok(Demo { sandbox, production, runner: Runner::new(deps)?, secrets })
+    Ok(Demo { sandbox, production, runner: Runner::new(deps), secrets })
 }
 
 const DEMO_CONFIG: &str = r#"

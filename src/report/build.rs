@@ -164,15 +164,6 @@ fn latest_checks<'a>(
     out
 }
 
-/// The step's check a record came from: by label in any language, or by
-/// kind for a check without a label.
-pub(super) fn spec_for<'a>(step: &'a Step, check: &str) -> Option<(usize, &'a CheckSpec)> {
-    step.checks.iter().enumerate().find(|(_, c)| match c.label.as_ref().filter(|l| !l.is_empty()) {
-        Some(l) => l.0.values().any(|v| sanitize::line(v) == check),
-        None => c.kind().as_str() == check,
-    })
-}
-
 fn check_report(
     rec: &CheckRecord,
     spec: Option<(usize, &CheckSpec)>,

@@ -2,9 +2,8 @@
 //! group the calls of the user's own integration (attachments), then
 //! cutover's own checks.
 
-use super::build::spec_for;
 use super::*;
-use crate::guide::{CheckKind, Guide};
+use crate::guide::{CheckKind, CheckSpec, Guide, Step};
 use crate::progress::Verdict;
 use crate::sanitize;
 use std::collections::BTreeSet;
@@ -311,6 +310,15 @@ fn row_status(result: &str) -> Option<u16> {
     let rest = result.get(open + 1..)?;
     let close = rest.find(')')?;
     rest.get(..close)?.trim().parse().ok()
+}
+
+/// The step's check a record came from: by label in any language, or by
+/// kind for a check without a label.
+pub(super) fn spec_for<'a>(step: &'a Step, check: &str) -> Option<(usize, &'a CheckSpec)> {
+    step.checks.iter().enumerate().find(|(_, c)| match c.label.as_ref().filter(|l| !l.is_empty()) {
+        Some(l) => l.0.values().any(|v| sanitize::line(v) == check),
+        None => c.kind().as_str() == check,
+    })
 }
 
 #[cfg(test)]

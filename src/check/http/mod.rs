@@ -13,7 +13,6 @@
 
 mod prepare;
 
-pub(crate) use prepare::encode_segment;
 pub use prepare::{Prepared, is_loopback_host, prepare};
 
 use super::Outcome;
@@ -99,8 +98,9 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    pub fn new(resolver: Arc<dyn Resolve>) -> Result<Http, String> {
-        Ok(Http { clients: Arc::new(std::sync::OnceLock::new()), resolver })
+    /// The clients are built on first use (or by [`Http::warm_up`]).
+    pub fn new(resolver: Arc<dyn Resolve>) -> Http {
+        Http { clients: Arc::new(std::sync::OnceLock::new()), resolver }
     }
 
     /// Builds the clients now (blocking: call it off the event loop).

@@ -7,10 +7,10 @@
 
 use super::KEY_PLACEHOLDER;
 use crate::check::Outcome;
+use crate::check::encode::encode_segment;
 use crate::check::secret::ApiKey;
 use crate::guide::RequestSpec;
 use crate::progress::Verdict;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use std::collections::BTreeMap;
@@ -47,16 +47,6 @@ pub(super) fn error(message: impl Into<String>, hint: Option<String>) -> Box<Out
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Everything but the unreserved characters of RFC 3986 (ALPHA, DIGIT,
-/// `-`, `.`, `_`, `~`).
-const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// Percent-encodes everything but unreserved characters (for a path
-/// segment taken from the config).
-pub(crate) fn encode_segment(s: &str) -> String {
-    utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// Replaces `{name}` placeholders with values from `vars`. The key is never

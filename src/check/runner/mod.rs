@@ -65,9 +65,9 @@ pub(super) fn outcome(verdict: Verdict, message: impl Into<String>, hint: Option
 }
 
 impl Runner {
-    pub fn new(deps: RunnerDeps) -> Result<Runner, String> {
-        let http = Http::new(deps.resolver.clone())?;
-        Ok(Runner { inner: Arc::new(Inner { deps, http }) })
+    pub fn new(deps: RunnerDeps) -> Runner {
+        let http = Http::new(deps.resolver.clone());
+        Runner { inner: Arc::new(Inner { deps, http }) }
     }
 
     /// Builds the HTTP clients now, so the first check does not wait for

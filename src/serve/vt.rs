@@ -150,18 +150,12 @@ fn parse_escape(buf: &[u8]) -> Step {
         b'O' => {
             let Some(&c) = buf.get(2) else { return Step::Incomplete };
             let code = match c {
-                b'A' => KeyCode::Up,
-                b'B' => KeyCode::Down,
-                b'C' => KeyCode::Right,
-                b'D' => KeyCode::Left,
-                b'H' => KeyCode::Home,
-                b'F' => KeyCode::End,
-                b'P' => KeyCode::F(1),
-                b'Q' => KeyCode::F(2),
                 b'R' => KeyCode::F(3),
-                b'S' => KeyCode::F(4),
                 b'M' => KeyCode::Enter,
-                _ => return Step::Event(None, 3),
+                c => match final_key(c) {
+                    Some(k) => k,
+                    None => return Step::Event(None, 3),
+                },
             };
             Step::Event(Some(key(code, KeyModifiers::NONE)), 3)
         }
@@ -200,16 +194,7 @@ fn parse_csi(buf: &[u8]) -> Step {
     let first = nums.next().flatten();
     let modifiers = nums.next().flatten().map(modifiers_of).unwrap_or(KeyModifiers::NONE);
     let code = match fin {
-        b'A' => KeyCode::Up,
-        b'B' => KeyCode::Down,
-        b'C' => KeyCode::Right,
-        b'D' => KeyCode::Left,
-        b'H' => KeyCode::Home,
-        b'F' => KeyCode::End,
         b'Z' => return Step::Event(Some(key(KeyCode::BackTab, KeyModifiers::SHIFT)), used),
-        b'P' => KeyCode::F(1),
-        b'Q' => KeyCode::F(2),
-        b'S' => KeyCode::F(4),
         b'~' => match first {
             Some(1 | 7) => KeyCode::Home,
             Some(2) => KeyCode::Insert,
@@ -223,9 +208,29 @@ fn parse_csi(buf: &[u8]) -> Step {
             _ => return Step::Event(None, used),
         },
         // Focus reports and anything else: nothing to do.
-        _ => return Step::Event(None, used),
+        c => match final_key(c) {
+            Some(k) => k,
+            None => return Step::Event(None, used),
+        },
     };
     Step::Event(Some(key(code, modifiers)), used)
+}
+
+/// The keys both `ESC O x` and `ESC [ x` name by their last byte (CSI
+/// `R` is a cursor position report, not F3).
+fn final_key(c: u8) -> Option<KeyCode> {
+    Some(match c {
+        b'A' => KeyCode::Up,
+        b'B' => KeyCode::Down,
+        b'C' => KeyCode::Right,
+        b'D' => KeyCode::Left,
+        b'H' => KeyCode::Home,
+        b'F' => KeyCode::End,
+        b'P' => KeyCode::F(1),
+        b'Q' => KeyCode::F(2),
+        b'S' => KeyCode::F(4),
+        _ => return None,
+    })
 }
 
 /// xterm's modifier parameter: 1 + (shift 1, alt 2, ctrl 4).

@@ -92,11 +92,6 @@ pub struct Policy {
 
 impl Policy {
     pub const PRIVATE: Policy = Policy { file_mode: PRIVATE_FILE, dir_mode: PRIVATE_DIR, gid: None };
-
-    /// True in a shared directory.
-    pub fn is_shared(&self) -> bool {
-        self.gid.is_some()
-    }
 }
 
 /// Whether a directory with this metadata is shared: group-writable and

@@ -287,10 +287,6 @@ impl StepRecord {
         }
         None
     }
-
-    pub fn last_check(&self) -> Option<&CheckRecord> {
-        self.checks.last()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -205,9 +205,12 @@ fn a_stalled_client_delays_nobody_and_catches_up_when_it_runs_again() {
     }
     // Input beyond the session's bound may have been dropped under load:
     // from the top, then four down.
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    jan.send(b"g");
-    jan.wait_for("Step 1 ");
+    // Keys still queued may move the cursor after g: until it stays put.
+    wait_until("jan's cursor to rest on step 1", || {
+        jan.send(b"g");
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        jan.screen().contains("Step 1 ")
+    });
     jan.send(b"jjjj");
     jan.wait_for("Step 5");
     jan.send(b" ");

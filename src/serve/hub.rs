@@ -123,7 +123,8 @@ impl Hub {
                 }
                 me.view = view;
             }
-            broadcast(&m);
+            // The one that moved has the same others as before.
+            broadcast_except(&m, Some(id));
         }
     }
 
@@ -183,7 +184,11 @@ fn end(member: &Member, why: &str) {
 
 /// Every session hears about every other one.
 fn broadcast(members: &BTreeMap<u64, Member>) {
-    for (id, member) in members {
+    broadcast_except(members, None);
+}
+
+fn broadcast_except(members: &BTreeMap<u64, Member>, skip: Option<u64>) {
+    for (id, member) in members.iter().filter(|(id, _)| Some(**id) != skip) {
         let others: Vec<Peer> = members
             .iter()
             .filter(|(other, _)| *other != id)
@@ -223,6 +228,10 @@ mod tests {
         hub.publish(jan.id, View { guide: Some("postnl".into()), step: Some(("s6".into(), 6)), running: vec![] });
         assert_eq!(last_peers(&mut host_rx)[0].summary(), "jan (observer) · step 6");
         assert_eq!(last_peers(&mut jan_rx)[0].name, "alice");
+        // Moving tells the others, not the one that moved.
+        hub.publish(jan.id, View { guide: Some("postnl".into()), step: Some(("s7".into(), 7)), running: vec![] });
+        assert!(jan_rx.try_recv().is_err());
+        assert_eq!(last_peers(&mut host_rx)[0].summary(), "jan (observer) · step 7");
 
         assert_eq!(hub.end_named("jan", "your access was revoked"), 1);
         assert!(jan_end.token.is_cancelled());

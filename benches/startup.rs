@@ -29,30 +29,6 @@ fn rows_with(rows: &[String], text: &str) -> usize {
     rows.iter().filter(|r| r.contains(text)).count()
 }
 
-/// The header on the first row, the footer with its keys on the last.
-fn header_and_footer(rows: &[String]) -> bool {
-    rows.first().is_some_and(|r| r.trim_start().starts_with("cutover"))
-        && rows.last().is_some_and(|r| r.contains("q quit"))
-}
-
-/// The picker is whole: header, the "Guides" box from its top border to its
-/// bottom border with both built-in guides in it, and the footer.
-fn picker_whole(s: &vt100::Screen) -> bool {
-    let rows = rows(s);
-    let Some(top) = rows.iter().position(|r| {
-        let t = r.trim_end();
-        t.starts_with("┌ Guides") && t.ends_with('┐')
-    }) else {
-        return false;
-    };
-    let bottom = rows.iter().skip(top + 1).any(|r| {
-        let t = r.trim_end();
-        t.starts_with('└') && t.ends_with('┘')
-    });
-    let text = s.contents();
-    bottom && header_and_footer(&rows) && text.contains("PostNL") && text.contains("Posti")
-}
-
 /// The checklist is whole: header, the "Steps" list and the detail box
 /// beside it, each closed at the bottom, the first step's title in both,
 /// and the footer.

@@ -428,3 +428,27 @@ pub fn vm_hwm_kib(pid: u32) -> Res<u64> {
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| err("no VmHWM in /proc/<pid>/status"))
 }
+
+/// The header on the first row, the footer with its keys on the last.
+pub fn header_and_footer(rows: &[String]) -> bool {
+    rows.first().is_some_and(|r| r.trim_start().starts_with("cutover"))
+        && rows.last().is_some_and(|r| r.contains("q quit"))
+}
+
+/// The picker is whole: header, the "Guides" box from its top border to its
+/// bottom border with both built-in guides in it, and the footer.
+pub fn picker_whole(s: &vt100::Screen) -> bool {
+    let rows = rows(s);
+    let Some(top) = rows.iter().position(|r| {
+        let t = r.trim_end();
+        t.starts_with("┌ Guides") && t.ends_with('┐')
+    }) else {
+        return false;
+    };
+    let bottom = rows.iter().skip(top + 1).any(|r| {
+        let t = r.trim_end();
+        t.starts_with('└') && t.ends_with('┘')
+    });
+    let text = s.contents();
+    bottom && header_and_footer(&rows) && text.contains("PostNL") && text.contains("Posti")
+}

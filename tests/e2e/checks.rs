@@ -1,0 +1,161 @@
+//! End to end: a check run from the TUI, against the demo's loopback fake
+//! carrier, shows its verdict on screen and lands in the state file.
+
+use crate::common;
+use common::pty::{Pty, Sandbox};
+
+#[test]
+fn a_check_run_from_the_tui_shows_its_verdict_and_saves_it() {
+    let sb = Sandbox::new();
+    let mut p = Pty::spawn(&sb, &["demo"], 110, 34, &[]);
+    p.wait_for("Guides");
+    p.send(b"\r");
+    p.wait_for("0/10 steps done");
+    p.wait_for("DEMO");
+    // Step 5: the sandbox key check.
+    p.send(b"jjjj");
+    p.wait_for("Step 5");
+    p.send(b"c");
+    p.wait_for("Key accepted");
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+    let state = std::fs::read_to_string(sb.path().join("data/cutover/demo-state.toml")).unwrap();
+    assert!(state.contains("[[guides.postnl.steps.sandbox-api-key.checks]]"), "{state}");
+    assert!(state.contains("verdict = \"pass\""), "{state}");
+    assert!(!state.contains("demo-sandbox-key-0001"), "the key reached the state file");
+    let screen_bytes = p.raw.lock().unwrap().clone();
+    assert!(!String::from_utf8_lossy(&screen_bytes).contains("demo-sandbox-key-0001"), "the key reached the screen");
+    // The real state was not touched by the demo.
+    assert!(!sb.state_file().exists());
+}
+
+/// A fake PostNL pair on loopback, and the environment that points the
+/// guide at it (no key set; every other URL dead).
+fn fake_env(sb: &Sandbox) -> (cutover::demo::FakeCarrier, cutover::demo::FakeCarrier, Vec<(String, String)>) {
+    use cutover::demo::{FakeCarrier, FakeOptions};
+    let (sandbox, production) = FakeCarrier::start_pair(FakeOptions {
+        latency: std::time::Duration::ZERO,
+        rate_limit_per_minute: None,
+        ..FakeOptions::demo()
+    })
+    .unwrap();
+    std::fs::create_dir_all(sb.config_dir()).unwrap();
+    std::fs::write(sb.config_dir().join("config.toml"), "[guides.postnl.versions]\nshippingstatus = \"v2\"\n").unwrap();
+    let vars = vec![
+        ("CUTOVER_POSTNL_SANDBOX_URL".to_string(), sandbox.url()),
+        ("CUTOVER_POSTNL_PRODUCTION_URL".to_string(), production.url()),
+        ("CUTOVER_POSTI_PRODUCTION_URL".to_string(), "http://127.0.0.1:9".to_string()),
+    ];
+    (sandbox, production, vars)
+}
+
+#[test]
+fn headless_check_without_a_key_names_every_missing_variable_once_and_runs_the_rest() {
+    let sb = Sandbox::new();
+    let (_s, _p, vars) = fake_env(&sb);
+    // Steps by number and by id: 5 and 9 need keys, versioning needs none.
+    let args = ["check", "postnl", "5", "versioning", "9"];
+    let mut c = sb.command(&args);
+    c.envs(vars.iter().map(|(k, v)| (k, v)));
+    let o = c.output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    // One line before anything runs, naming both variables.
+    let key_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("no key")).collect();
+    assert_eq!(key_lines.len(), 1, "{stderr}");
+    assert!(key_lines[0].contains("POSTNL_SANDBOX_API_KEY, POSTNL_PRODUCTION_API_KEY"), "{stderr}");
+    assert!(key_lines[0].contains("5 checks that need a key will not run"), "{stderr}");
+    // The key-free check still ran and passed.
+    let versions = stdout.lines().find(|l| l.contains("API versions in use are current")).unwrap();
+    assert!(versions.starts_with("pass "), "{stdout}");
+    // Each key check is one short row, no repeated advice.
+    assert_eq!(stdout.matches("no key (POSTNL_SANDBOX_API_KEY)").count(), 3, "{stdout}");
+    assert!(!stdout.contains("cutover looks for the key"), "{stdout}");
+    // Aligned columns: the check label starts at the same column on every row.
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("pass") || l.starts_with("not run")).collect();
+    assert!(rows.len() >= 5, "{stdout}");
+    let starts = |needles: &[&str]| -> Vec<usize> {
+        rows.iter().map(|l| needles.iter().filter_map(|n| l.find(n)).min().unwrap()).collect()
+    };
+    let env_col = starts(&["  sandbox  ", "  production  "]);
+    let labels = ["Sandbox key", "API versions", "V4 access", "Production key"];
+    let check_col = starts(&labels);
+    for col in [&env_col, &check_col] {
+        assert!(col.windows(2).all(|w| w[0] == w[1]), "columns not aligned:\n{stdout}");
+    }
+    // The summary line ends the output; the exit code says a check could not run.
+    assert_eq!(stdout.lines().last().unwrap(), "6 checks: 1 pass, 5 not run", "{stdout}");
+    assert_eq!(o.status.code(), Some(5), "{stdout}{stderr}");
+
+    // --json: still one result per check, the missing variable named.
+    let mut c = sb.command(&[&args[..], &["--json"]].concat());
+    c.envs(vars.iter().map(|(k, v)| (k, v)));
+    let o = c.output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6, "{json}");
+    let missing: Vec<&str> = results.iter().filter_map(|r| r["missing_key"].as_str()).collect();
+    assert_eq!(
+        missing,
+        [
+            "POSTNL_SANDBOX_API_KEY",
+            "POSTNL_SANDBOX_API_KEY",
+            "POSTNL_SANDBOX_API_KEY",
+            "POSTNL_PRODUCTION_API_KEY",
+            "POSTNL_PRODUCTION_API_KEY"
+        ]
+    );
+    assert_eq!(o.status.code(), Some(5));
+}
+
+#[test]
+fn headless_check_with_a_key_says_all_pass_and_names_no_missing_key() {
+    let sb = Sandbox::new();
+    let (_s, _p, mut vars) = fake_env(&sb);
+    vars.push(("POSTNL_SANDBOX_API_KEY".into(), cutover::demo::FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into()));
+    let mut c = sb.command(&["check", "postnl", "5"]);
+    c.envs(vars.iter().map(|(k, v)| (k, v)));
+    let o = c.output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(!stderr.contains("no key"), "{stderr}");
+    assert!(stdout.contains("the sandbox key went to"), "{stdout}");
+    assert_eq!(stdout.lines().last().unwrap(), "2 checks: 2 pass", "{stdout}");
+    // Not a terminal: no progress line on stderr.
+    assert!(!stderr.contains("checks ·"), "{stderr}");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn headless_check_on_a_terminal_shows_progress_on_stderr() {
+    let sb = Sandbox::new();
+    let (_s, _p, vars) = fake_env(&sb);
+    let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut p = Pty::spawn(&sb, &["check", "postnl", "versioning", "5"], 100, 30, &extra);
+    assert_eq!(p.wait_exit(), 5);
+    let raw = String::from_utf8_lossy(&p.raw.lock().unwrap()).to_string();
+    assert!(raw.contains("0/4 checks · 0 pass · 7 versioning"), "{raw}");
+    assert!(raw.contains("2/4 checks · 1 pass, 1 not run · 5 sandbox-api-key"), "{raw}");
+    assert!(raw.contains("4 checks: 1 pass, 3 not run"), "{raw}");
+}
+
+#[test]
+fn an_unknown_step_lists_the_numbers_and_ids() {
+    let sb = Sandbox::new();
+    for args in
+        [&["check", "postnl", "99"][..], &["mark", "postnl", "nope", "done"], &["evidence", "add", "postnl", "0", "x"]]
+    {
+        let o = sb.command(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("its steps: 1 servicedesk-access, 2 "), "{args:?}: {stderr}");
+        assert!(stderr.contains("10 go-live"), "{stderr}");
+    }
+    // By number, the step is the numbered one.
+    let o = sb.command(&["mark", "postnl", "3", "done"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let state = std::fs::read_to_string(sb.state_file()).unwrap();
+    let third =
+        String::from_utf8_lossy(&sb.command(&["status", "postnl", "--json"]).output().unwrap().stdout).to_string();
+    let json: serde_json::Value = serde_json::from_str(&third).unwrap();
+    let step3 = json["guides"][0]["steps"].as_array().unwrap().iter().find(|s| s["number"] == 3).unwrap().clone();
+    assert_eq!(step3["status"], "done", "{state}");
+}

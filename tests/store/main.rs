@@ -1,0 +1,11 @@
+//! The state on disk: the store's reads and writes, locks, the archive,
+//! migration from older formats, malformed files (file:line:col, never
+//! overwritten), and crash safety under kill -9.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod crash;
+mod malformed;
+mod migration;
+mod store;

@@ -107,9 +107,15 @@ struct Counted {
 }
 
 impl Checks for Counted {
-    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>> {
+    fn run(
+        &self,
+        req: CheckRequest,
+        by: String,
+        cancel: CancellationToken,
+        waits: cutover::check::runner::WaitReport,
+    ) -> BoxFuture<'static, Vec<CheckRecord>> {
         let (runner, guide, finished, passed) =
-            (self.runner.clone(), self.guide.clone(), self.finished.clone(), self.passed.clone());
+            (self.runner.reporting_waits(waits), self.guide.clone(), self.finished.clone(), self.passed.clone());
         Box::pin(async move {
             let opts = RunOptions { run_all: req.opts.run_all, ..RunOptions::default() };
             let records = runner.run_step(&guide, &req.step, &req.env, opts, &by, cancel).await;

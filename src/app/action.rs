@@ -34,6 +34,14 @@ pub enum Action {
         step: String,
         records: Vec<CheckRecord>,
     },
+    /// A running check waits for its call budget until `wait.until`
+    /// (Some), or goes on (None).
+    CheckWaiting {
+        run_id: u64,
+        guide: String,
+        step: String,
+        wait: Option<crate::guide::BudgetWait>,
+    },
     /// Who else has the state open.
     PresenceChanged(Vec<String>),
     /// This instance could not announce itself (Some: why), or now has.

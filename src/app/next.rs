@@ -26,6 +26,8 @@ pub struct Next<'a> {
     pub deciding: Option<&'a CheckRecord>,
     /// Started at, while a check of this step runs.
     pub running_since: Option<Timestamp>,
+    /// The running check waits for its call budget (run all).
+    pub waiting: Option<&'a crate::guide::BudgetWait>,
     /// Every automatic check has a latest pass and the step is not done.
     pub offer_done: bool,
     /// The keys that act on it, most useful first.
@@ -53,7 +55,9 @@ pub fn next_for<'a>(app: &'a App, g: &Guide, step: &Step) -> Next<'a> {
     let rec = app.progress.step(gid, sid);
     let verdict = app.last_verdict(gid, sid);
     let deciding = rec.and_then(|r| r.deciding_check());
-    let running_since = app.running.get(&(gid.to_string(), sid.to_string())).map(|r| r.started);
+    let running = app.running.get(&(gid.to_string(), sid.to_string()));
+    let running_since = running.map(|r| r.started);
+    let waiting = running.and_then(|r| r.waiting.as_ref());
     let stale = app.is_stale(gid, step);
     let window = app.fresh_window(gid, step);
     let observe = app.settings.observe;
@@ -84,7 +88,7 @@ pub fn next_for<'a>(app: &'a App, g: &Guide, step: &Step) -> Next<'a> {
             push("t", "troubleshooting");
         }
     }
-    Next { verdict, stale, window, deciding, running_since, offer_done, keys }
+    Next { verdict, stale, window, deciding, running_since, waiting, offer_done, keys }
 }
 
 /// Every automatic check of the step has a latest run, and each passed.

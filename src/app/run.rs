@@ -87,8 +87,10 @@ pub(super) fn new_request(
 
 /// Starts the check: it shows as running until its records come back.
 pub(super) fn start_check(app: &mut App, req: CheckRequest) -> Vec<Effect> {
-    app.running
-        .insert((req.guide.id().to_string(), req.step.clone()), Running { run_id: req.run_id, started: app.now });
+    app.running.insert(
+        (req.guide.id().to_string(), req.step.clone()),
+        Running { run_id: req.run_id, started: app.now, waiting: None },
+    );
     let title = app.step_title(req.guide.id(), &req.step);
     app.say(Tone::Info, format!("checking {title} in {}… (c again cancels)", req.env));
     vec![Effect::StartCheck(req)]
@@ -129,7 +131,10 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
             cancelled: Vec::new(),
             ended: None,
         };
-        app.say(Tone::Info, format!("run all: {} (manual steps and data-creating checks are left out)", ra.summary()));
+        app.say_run_all(
+            Tone::Info,
+            format!("run all: {} (manual steps and data-creating checks are left out)", ra.summary()),
+        );
         app.run_all = Some(ra);
     }
     effects
@@ -155,4 +160,15 @@ pub(super) fn run_all_ended(app: &mut App, guide: &str, step: &str, verdict: Opt
     ra.ended = Some(now);
     let secs = (now.as_second() - ra.started.as_second()).max(0);
     Some(format!("run all finished: {} in {secs} s", ra.summary()))
+}
+
+/// Says run all's progress line again as it reads now (its wait counted
+/// down), if the footer shows it or nothing (a key cleared it).
+pub(super) fn refresh_run_all_line(app: &mut App) {
+    let Some(line) = app.run_all_line() else { return };
+    match app.message.as_mut() {
+        Some(m) if m.run_all => m.text = line,
+        Some(_) => {}
+        None => app.say_run_all(Tone::Info, line),
+    }
 }

@@ -118,6 +118,9 @@ pub enum Tone {
 pub struct Message {
     pub text: String,
     pub tone: Tone,
+    /// Run all's progress line: said again as a wait for the call budget
+    /// counts down ([`App::say_run_all`]).
+    pub run_all: bool,
 }
 
 /// A check that is running for a step.
@@ -125,6 +128,9 @@ pub struct Message {
 pub struct Running {
     pub run_id: u64,
     pub started: Timestamp,
+    /// Waiting for the call budget before its next call (run all), as the
+    /// runner last said.
+    pub waiting: Option<crate::guide::BudgetWait>,
 }
 
 /// How the app was started.
@@ -471,6 +477,37 @@ impl App {
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
-        self.message = Some(Message { text: text.into(), tone });
+        self.message = Some(Message { text: text.into(), tone, run_all: false });
+    }
+
+    /// Says run all's progress line, to be said again while it counts down.
+    pub fn say_run_all(&mut self, tone: Tone, text: impl Into<String>) {
+        self.message = Some(Message { text: text.into(), tone, run_all: true });
+    }
+
+    /// The soonest wait for the call budget among the running checks of
+    /// the run all under way.
+    pub fn run_all_wait(&self) -> Option<&crate::guide::BudgetWait> {
+        let ra = self.run_all.as_ref().filter(|r| r.ended.is_none())?;
+        ra.steps
+            .iter()
+            .filter_map(|s| self.running.get(&(ra.guide.clone(), s.clone()))?.waiting.as_ref())
+            .min_by_key(|w| w.until)
+    }
+
+    /// Run all's progress line as it reads now: "run all: 3/8 checks ·
+    /// 2 pass · 5 running"; while one of its checks waits for the call
+    /// budget, that first (the soonest wait), so that a narrow footer cuts
+    /// the counts rather than the wait: "run all: waiting for the rate
+    /// limit · 23 s · 3/8 checks · 2 pass · 5 running".
+    pub fn run_all_line(&self) -> Option<String> {
+        let ra = self.run_all.as_ref().filter(|r| r.ended.is_none())?;
+        Some(match self.run_all_wait() {
+            Some(w) => {
+                let what = if w.per_minute.is_some() { "the rate limit" } else { "the server's pause" };
+                format!("run all: waiting for {what} · {} s · {}", w.secs_left(self.now), ra.summary())
+            }
+            None => format!("run all: {}", ra.summary()),
+        })
     }
 }

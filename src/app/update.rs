@@ -4,7 +4,7 @@
 use super::action::Action;
 use super::effect::Effect;
 use super::news::{describe_new_events, own_note_conflict};
-use super::run::run_all_ended;
+use super::run::{refresh_run_all_line, run_all_ended};
 use super::state::{App, Mode, Screen, Tone};
 use super::steps::{apply_local, select};
 use crate::progress::{Op, Verdict};
@@ -39,6 +39,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             if !app.running.is_empty() {
                 app.spinner = app.spinner.wrapping_add(1);
             }
+            if app.run_all_wait().is_some() {
+                refresh_run_all_line(app);
+            }
+            vec![]
+        }
+        Action::CheckWaiting { run_id, guide, step, wait } => {
+            let Some(r) = app.running.get_mut(&(guide, step)).filter(|r| r.run_id == run_id) else {
+                return vec![]; // stale: it finished, was cancelled or replaced
+            };
+            r.waiting = wait;
+            // The footer says it, unless it says something else now.
+            refresh_run_all_line(app);
             vec![]
         }
         Action::StateLoaded { progress, external } => {
@@ -138,7 +150,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                     Some(Verdict::Fail) | Some(Verdict::Error) => Tone::Error,
                     _ => Tone::Warning,
                 };
-                app.say(tone, summary);
+                match app.run_all_line() {
+                    // Still under way: said again as a wait counts down.
+                    Some(line) => app.say_run_all(tone, line),
+                    None => app.say(tone, summary),
+                }
             }
             let ops: Vec<Op> = records
                 .into_iter()

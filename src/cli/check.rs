@@ -158,19 +158,19 @@ pub async fn run_and_report(
     let mut save_failed = false;
     for ((step, req), plan) in wanted.into_iter().zip(&requests).zip(plans) {
         shown_env = req.env.clone();
-        if progress {
+        let records = if progress {
             // One line that never wraps, so that the next one replaces it.
             let width = crossterm::terminal::size().map(|(w, _)| usize::from(w)).unwrap_or(80).max(20) - 1;
-            let line = format!(
-                "{}/{total} checks · {} · {}",
-                results.len(),
-                Summary::of(&results).line_counts(),
-                crate::sanitize::line(step_label(step, gd).trim_start())
-            );
+            let count = format!("{}/{total} checks", results.len());
+            let done = format!("{count} · {}", Summary::of(&results).line_counts());
+            let line = format!("{done} · {}", crate::sanitize::line(step_label(step, gd).trim_start()));
             let _ = write!(err, "\r\x1b[2K{}", fit(&line, width));
             let _ = err.flush();
-        }
-        let records = runner.run(req, &by, CancellationToken::new()).await;
+            let shown = ProgressLine { line: &line, count: &count, done: &done, width };
+            run_showing_waits(runner, req, &by, &shown, env.clock.as_ref(), err).await
+        } else {
+            runner.run(req, &by, CancellationToken::new()).await
+        };
         let ops: Vec<Op> = records
             .iter()
             .filter(|r| r.verdict != Verdict::Skipped)
@@ -337,6 +337,86 @@ impl Row {
 }
 
 /// `s` cut to `width` columns.
+/// The progress line of `cutover check` on a terminal, for one step.
+struct ProgressLine<'a> {
+    /// "3/8 checks · 3 pass · Step 7 label".
+    line: &'a str,
+    /// "3/8 checks".
+    count: &'a str,
+    /// "3/8 checks · 3 pass".
+    done: &'a str,
+    width: usize,
+}
+
+impl ProgressLine<'_> {
+    /// The line while the step's check waits for the call budget: "3/8
+    /// checks · 3 pass · waiting 23 s for the rate limit (sandbox allows 15
+    /// calls a minute)"; where that does not fit, the counts go first,
+    /// then the reason is said shorter, then not at all.
+    fn waiting(&self, w: &crate::guide::BudgetWait, now: jiff::Timestamp) -> String {
+        let secs = w.secs_left(now);
+        let env = crate::sanitize::line(&w.env);
+        let (done, count) = (self.done, self.count);
+        let candidates = match w.per_minute {
+            Some(n) => {
+                let wait = format!("waiting {secs} s for the rate limit");
+                vec![
+                    format!("{done} · {wait} ({})", w.why()),
+                    format!("{count} · {wait} ({})", w.why()),
+                    format!("{count} · {wait} ({env}: {n} calls a minute)"),
+                    format!("{count} · {wait}"),
+                ]
+            }
+            None => {
+                let wait = format!("waiting {secs} s: {}", w.why());
+                vec![format!("{done} · {wait}"), format!("{count} · {wait}")]
+            }
+        };
+        let fits = |c: &&String| unicode_width::UnicodeWidthStr::width(c.as_str()) <= self.width;
+        match candidates.iter().find(fits) {
+            Some(c) => c.clone(),
+            None => fit(candidates.last().map(String::as_str).unwrap_or_default(), self.width),
+        }
+    }
+}
+
+/// Runs `req`, and while it waits for the call budget ("run all" waits
+/// instead of giving up) says so on the progress line, once a second.
+async fn run_showing_waits(
+    runner: &Runner,
+    req: &CheckRequest,
+    by: &str,
+    shown: &ProgressLine<'_>,
+    clock: &dyn crate::clock::Clock,
+    err: &mut dyn Write,
+) -> Vec<CheckRecord> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = runner.reporting_waits(Arc::new(move |w| {
+        let _ = tx.send(w);
+    }));
+    let mut run = std::pin::pin!(runner.run(req, by, CancellationToken::new()));
+    let mut waiting: Option<crate::guide::BudgetWait> = None;
+    // What the caller wrote already.
+    let mut last = fit(shown.line, shown.width);
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            records = &mut run => return records,
+            Some(w) = rx.recv() => waiting = w,
+            _ = every.tick() => {}
+        }
+        let text = match &waiting {
+            Some(w) => shown.waiting(w, clock.now()),
+            None => fit(shown.line, shown.width),
+        };
+        if text != last {
+            let _ = write!(err, "\r\x1b[2K{text}");
+            let _ = err.flush();
+            last = text;
+        }
+    }
+}
+
 fn fit(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;
     let mut used = 0;
@@ -491,5 +571,34 @@ fn write_table(rows: &[Row], width: Option<usize>, out: &mut dyn Write) {
         {
             let _ = writeln!(out, "{}what to do: {}", " ".repeat(indent), crate::sanitize::line(h));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProgressLine;
+    use crate::guide::BudgetWait;
+    use jiff::Timestamp;
+
+    #[test]
+    fn a_wait_on_the_progress_line_keeps_the_seconds_where_the_reason_does_not_fit() {
+        let now = Timestamp::from_second(1_795_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
+        let until = Timestamp::from_second(1_795_000_023).unwrap_or(Timestamp::UNIX_EPOCH);
+        let w = BudgetWait { until, env: "sandbox".into(), per_minute: Some(15) };
+        let line = |width| {
+            let shown =
+                ProgressLine { line: "", count: "2/13 checks", done: "2/13 checks · 1 pass, 1 skipped", width };
+            shown.waiting(&w, now)
+        };
+        assert_eq!(
+            line(120),
+            "2/13 checks · 1 pass, 1 skipped · waiting 23 s for the rate limit (sandbox allows 15 calls a minute)"
+        );
+        assert_eq!(line(79), "2/13 checks · waiting 23 s for the rate limit (sandbox: 15 calls a minute)");
+        assert_eq!(line(50), "2/13 checks · waiting 23 s for the rate limit");
+        assert_eq!(line(20), "2/13 checks · waitin");
+        let held = BudgetWait { per_minute: None, ..w.clone() };
+        let shown = ProgressLine { line: "", count: "2/13 checks", done: "2/13 checks · 1 pass", width: 79 };
+        assert_eq!(shown.waiting(&held, now), "2/13 checks · 1 pass · waiting 23 s: the server asked for a pause");
     }
 }

@@ -151,8 +151,14 @@ pub struct TuiChecks {
 }
 
 impl Checks for TuiChecks {
-    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>> {
-        let runner = self.runner.clone();
+    fn run(
+        &self,
+        req: CheckRequest,
+        by: String,
+        cancel: CancellationToken,
+        waits: crate::check::runner::WaitReport,
+    ) -> BoxFuture<'static, Vec<CheckRecord>> {
+        let runner = self.runner.reporting_waits(waits);
         Box::pin(async move { runner.run(&req, &by, cancel).await })
     }
 

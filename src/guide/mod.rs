@@ -9,4 +9,4 @@ mod request;
 pub use catalog::{Catalog, GuideSource, LoadedGuide};
 pub use model::*;
 pub use parse::{GuideError, parse_guide, parse_guide_with_warnings};
-pub use request::{CheckRequest, RunOptions};
+pub use request::{BudgetWait, CheckRequest, RunOptions};

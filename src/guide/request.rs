@@ -64,6 +64,36 @@ impl CheckRequest {
     }
 }
 
+/// A run waiting for its call budget before its next call ("run all"
+/// waits instead of giving up): what the runner reports while it waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetWait {
+    /// When the next call is possible, by the runner's (injected) clock.
+    pub until: jiff::Timestamp,
+    /// The environment whose budget is spent.
+    pub env: String,
+    /// Its calls a minute; None when a server asked for the pause
+    /// (Retry-After).
+    pub per_minute: Option<u32>,
+}
+
+impl BudgetWait {
+    /// Whole seconds left at `now` (a started second counts), 0 once over.
+    pub fn secs_left(&self, now: jiff::Timestamp) -> i64 {
+        let ms = self.until.as_millisecond() - now.as_millisecond();
+        if ms <= 0 { 0 } else { (ms + 999) / 1000 }
+    }
+
+    /// Why it waits: "sandbox allows 15 calls a minute", "the server asked
+    /// for a pause".
+    pub fn why(&self) -> String {
+        match self.per_minute {
+            Some(n) => format!("{} allows {n} calls a minute", crate::sanitize::line(&self.env)),
+            None => "the server asked for a pause".to_string(),
+        }
+    }
+}
+
 impl Step {
     /// The environment this step's checks run in. The one rule: a step
     /// whose environment-bound checks (`envs = [...]`) together name

@@ -27,7 +27,15 @@ use tokio_util::sync::CancellationToken;
 /// Runs checks for the TUI. The real one wraps `check::runner::Runner`;
 /// tests can pass their own.
 pub trait Checks: Send + Sync + 'static {
-    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>>;
+    /// Runs `req`; a wait for the call budget on the way is told to `waits`
+    /// (it becomes `Action::CheckWaiting`).
+    fn run(
+        &self,
+        req: CheckRequest,
+        by: String,
+        cancel: CancellationToken,
+        waits: crate::check::runner::WaitReport,
+    ) -> BoxFuture<'static, Vec<CheckRecord>>;
     fn set_key(&self, guide: &str, env: &str, key: ApiKey);
     /// Prepares whatever the first check would otherwise wait for (HTTP
     /// clients); called off the event loop after the first frame.
@@ -458,9 +466,16 @@ fn dispatch(
                 cancels.insert(req.run_id, token.clone());
                 let tx = tx.clone();
                 let by = app.settings.user.clone();
+                let (run_id, guide, step) = (req.run_id, req.guide.id().to_string(), req.step.clone());
+                let waits: crate::check::runner::WaitReport = {
+                    let (tx, guide, step) = (tx.clone(), guide.clone(), step.clone());
+                    Arc::new(move |wait| {
+                        let _ =
+                            tx.send(Action::CheckWaiting { run_id, guide: guide.clone(), step: step.clone(), wait });
+                    })
+                };
                 tokio::spawn(async move {
-                    let (run_id, guide, step) = (req.run_id, req.guide.id().to_string(), req.step.clone());
-                    let records = checks.run(req, by, token).await;
+                    let records = checks.run(req, by, token, waits).await;
                     let _ = tx.send(Action::CheckFinished { run_id, guide, step, records });
                 });
             }

@@ -201,12 +201,18 @@ impl EditorChecks {
 }
 
 impl Checks for EditorChecks {
-    fn run(&self, req: CheckRequest, by: String, cancel: CancellationToken) -> BoxFuture<'static, Vec<CheckRecord>> {
+    fn run(
+        &self,
+        req: CheckRequest,
+        by: String,
+        cancel: CancellationToken,
+        waits: crate::check::runner::WaitReport,
+    ) -> BoxFuture<'static, Vec<CheckRecord>> {
         if !self.allowed(&req) {
             tracing::warn!(guide = %req.guide.id(), step = %req.step, env = %req.env, "a remote editor's check was refused");
             return Box::pin(async { Vec::new() });
         }
-        self.inner.run(req, by, cancel)
+        self.inner.run(req, by, cancel, waits)
     }
 
     fn set_key(&self, _guide: &str, _env: &str, _key: crate::check::secret::ApiKey) {}

@@ -159,7 +159,18 @@ pub fn strip(app: &App, theme: &Theme, g: &Guide, step: &Step) -> Vec<Line<'stat
             theme.heading(),
         )));
     }
-    if let Some(since) = next.running_since {
+    if let Some(w) = next.waiting {
+        // Run all waits for the call budget: why, and how much longer.
+        let what = if w.per_minute.is_some() { "the rate limit" } else { "the server's pause" };
+        out.push(Line::from(vec![
+            Span::styled(
+                theme.ascii_text(&format!("{} waiting for {what}", theme.spinner(app.spinner))),
+                theme.heading(),
+            ),
+            Span::raw(format!(" {} {} s", theme.sep(), w.secs_left(app.now))),
+        ]));
+        out.push(Line::from(Span::styled(w.why(), theme.dim())));
+    } else if let Some(since) = next.running_since {
         let elapsed = (app.now.as_second() - since.as_second()).max(0);
         let timeout = step.checks.iter().filter_map(|c| c.timeout_secs).max().unwrap_or(app.check_timeout_secs);
         out.push(Line::from(vec![

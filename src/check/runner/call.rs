@@ -9,7 +9,7 @@ use crate::check::http::{self, KEY_PLACEHOLDER};
 use crate::check::reach;
 use crate::check::secret::{ApiKey, SecretStore, env_var_names};
 use crate::check::{command, offline};
-use crate::guide::{CheckKind, CheckSpec, Guide, RequestSpec, RunOptions, Step};
+use crate::guide::{BudgetWait, CheckKind, CheckSpec, Guide, RequestSpec, RunOptions, Step};
 use crate::progress::Verdict;
 use crate::sanitize;
 use reqwest::Url;
@@ -60,15 +60,17 @@ impl Runner {
     ) -> Result<(), Outcome> {
         let per_minute = self.per_minute(guide, env).unwrap_or(0);
         let bucket = budget_bucket(url, key);
-        loop {
+        // The wait last reported, so that the screen hears of a change only.
+        let mut reported: Option<BudgetWait> = None;
+        let result = loop {
             match self.inner.deps.rate_limiter.try_acquire(&bucket, per_minute) {
-                Ok(()) => return Ok(()),
+                Ok(()) => break Ok(()),
                 Err(wait) => {
                     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                     // "Run all" waits out the sandbox's window, not a long
                     // hold a server asked for.
                     if !opts.run_all || wait > Duration::from_secs(65) {
-                        return Err(Outcome {
+                        break Err(Outcome {
                             verdict: Some(Verdict::Indeterminate),
                             message: if self.inner.deps.rate_limiter.is_held(&bucket) {
                                 format!("the server asked to wait: next call possible in {secs} s")
@@ -85,15 +87,42 @@ impl Runner {
                         });
                     }
                     tracing::debug!(secs, "waiting for the call budget");
+                    if let Some(report) = &self.waits {
+                        let held = self.inner.deps.rate_limiter.is_held(&bucket);
+                        let at = self.inner.deps.clock.now();
+                        let ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                        let until = at.checked_add(jiff::SignedDuration::from_millis(ms)).unwrap_or(at);
+                        let now = BudgetWait {
+                            until,
+                            env: env.to_string(),
+                            per_minute: (per_minute > 0 && !held).then_some(per_minute),
+                        };
+                        // Looked at again every second: said again only
+                        // when the end moved by a second or more.
+                        let moved = reported.as_ref().is_none_or(|r| {
+                            r.per_minute != now.per_minute
+                                || (r.until.as_millisecond() - until.as_millisecond()).abs() >= 1000
+                        });
+                        if moved {
+                            report(Some(now.clone()));
+                            reported = Some(now);
+                        }
+                    }
                     // Look again at least every second: another process may
                     // free the budget, or the clock may be moved (tests).
                     tokio::select! {
-                        _ = cancel.cancelled() => return Err(outcome(Verdict::Indeterminate, "cancelled", None)),
+                        _ = cancel.cancelled() => break Err(outcome(Verdict::Indeterminate, "cancelled", None)),
                         _ = tokio::time::sleep(wait.clamp(Duration::from_millis(50), Duration::from_secs(1))) => {}
                     }
                 }
             }
+        };
+        if reported.is_some()
+            && let Some(report) = &self.waits
+        {
+            report(None);
         }
+        result
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -17,7 +17,7 @@ use super::reach::Resolve;
 use super::secret::{ApiKey, SecretStore};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::guide::{CheckSpec, Guide, Step};
+use crate::guide::{BudgetWait, CheckSpec, Guide, Step};
 use crate::progress::{CheckRecord, Verdict};
 use crate::sanitize;
 use std::sync::{Arc, RwLock};
@@ -50,7 +50,14 @@ struct Inner {
 #[derive(Clone)]
 pub struct Runner {
     inner: Arc<Inner>,
+    /// Where a run says that it waits for its call budget, and that the
+    /// wait is over ([`Runner::reporting_waits`]).
+    waits: Option<WaitReport>,
 }
+
+/// Told `Some(wait)` when a run starts waiting for its call budget (or the
+/// time it waits for moves), `None` when the wait is over.
+pub type WaitReport = Arc<dyn Fn(Option<BudgetWait>) + Send + Sync>;
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,7 +74,13 @@ pub(super) fn outcome(verdict: Verdict, message: impl Into<String>, hint: Option
 impl Runner {
     pub fn new(deps: RunnerDeps) -> Runner {
         let http = Http::new(deps.resolver.clone());
-        Runner { inner: Arc::new(Inner { deps, http }) }
+        Runner { inner: Arc::new(Inner { deps, http }), waits: None }
+    }
+
+    /// This runner, telling `report` whenever a run waits for its call
+    /// budget ("run all" waits instead of giving up) and when it goes on.
+    pub fn reporting_waits(&self, report: WaitReport) -> Runner {
+        Runner { inner: self.inner.clone(), waits: Some(report) }
     }
 
     /// Builds the HTTP clients now, so the first check does not wait for

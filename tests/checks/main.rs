@@ -8,4 +8,5 @@ mod common;
 mod edges;
 mod fake_carrier;
 mod http;
+mod in_process;
 mod runner;

@@ -51,6 +51,7 @@ pub fn open(app: &mut App, id: &str) {
     enter(app);
 }
 pub mod accounts;
+pub mod backend;
 pub mod pty;
 pub mod sandbox;
 pub mod ssh;

@@ -681,3 +681,65 @@ async fn a_budget_that_cannot_be_shared_is_said_with_the_result() {
         "{recs:?}"
     );
 }
+
+/// While run all waits for the budget, the runner says until when (on its
+/// clock) and why, once; and when the wait is over, that too.
+#[tokio::test]
+async fn run_all_reports_its_wait_for_the_budget_and_its_end() {
+    let server = ok_server().await;
+    let start = jiff::Timestamp::from_second(1_800_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let manual = ManualClock::new(start);
+    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
+    let mut store = SecretStore::empty();
+    store.set("postnl", "sandbox", ApiKey::new("run-all-key-5d2c8e1f"));
+    let uri = server.uri();
+    let config: Config =
+        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n").unwrap_or_default();
+    let deps = RunnerDeps {
+        config,
+        secrets: Arc::new(RwLock::new(store)),
+        clock: clock.clone(),
+        resolver: Arc::new(SystemResolver) as Arc<dyn Resolve>,
+        rate_limiter: RateLimiter::isolated(clock),
+        env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
+        lang: "en".into(),
+    };
+    let heard: Arc<Mutex<Vec<Option<cutover::guide::BudgetWait>>>> = Arc::default();
+    let r = {
+        let heard = heard.clone();
+        Runner::new(deps).reporting_waits(Arc::new(move |w| heard.lock().unwrap_or_else(|p| p.into_inner()).push(w)))
+    };
+    let opts = RunOptions { only: Some(1), run_all: true, ..RunOptions::default() };
+    let first = r.run_step(&guide(), "key-works", "sandbox", opts.clone(), "alice", CancellationToken::new()).await;
+    assert_eq!(first[0].verdict, Verdict::Pass, "{first:?}");
+    assert!(heard.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "a call within the budget reported a wait");
+
+    let task = {
+        let r = r.clone();
+        tokio::spawn(async move {
+            r.run_step(&guide(), "key-works", "sandbox", opts, "alice", CancellationToken::new()).await
+        })
+    };
+    let said = || heard.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while said().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The budget frees a minute after the first call; said once, although
+    // the runner looks again every second.
+    let want = cutover::guide::BudgetWait {
+        until: start.checked_add(jiff::SignedDuration::from_secs(60)).unwrap_or(start),
+        env: "sandbox".into(),
+        per_minute: Some(1),
+    };
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(said(), vec![Some(want.clone())]);
+
+    manual.advance_secs(61);
+    let recs = tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .unwrap_or_else(|_| panic!("run all did not go ahead"))
+        .unwrap_or_default();
+    assert_eq!(recs[0].verdict, Verdict::Pass, "{recs:?}");
+    assert_eq!(said(), vec![Some(want), None]);
+}

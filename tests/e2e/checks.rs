@@ -159,3 +159,79 @@ fn an_unknown_step_lists_the_numbers_and_ids() {
     let step3 = json["guides"][0]["steps"].as_array().unwrap().iter().find(|s| s["number"] == 3).unwrap().clone();
     assert_eq!(step3["status"], "done", "{state}");
 }
+
+/// The call budget of the fake sandbox, as if `per_minute` calls had gone
+/// out `ago_ms` ago: the budget file beside the state, which every cutover
+/// on that state shares. The next call waits until they leave the window.
+fn spend_budget(sb: &Sandbox, sandbox: &cutover::demo::FakeCarrier, per_minute: usize, ago_ms: i64) {
+    let host = sandbox.url().trim_start_matches("http://").to_string();
+    let key = cutover::check::secret::ApiKey::new(cutover::demo::FakeOptions::DEMO_POSTNL_SANDBOX_KEY);
+    let at = jiff::Timestamp::now().as_millisecond() - ago_ms;
+    let calls = vec![at.to_string(); per_minute].join(", ");
+    let dir = sb.state_file().parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ratelimit.toml"), format!("[buckets]\n\"{host}/{}\" = [{calls}]\n", key.fingerprint()))
+        .unwrap();
+}
+
+/// The seconds of the first "waiting for the rate limit · N s" on screen.
+fn wait_secs(screen: &str) -> Option<u32> {
+    let at = screen.find("waiting for the rate limit · ")? + "waiting for the rate limit · ".len();
+    screen[at..].split(' ').next()?.parse().ok()
+}
+
+/// Run all against a sandbox whose call budget is spent: the footer and
+/// the waiting step count the wait down, then every check runs and the run
+/// ends with its summary. The real clock (the budget's window is a real
+/// minute), the budget spent 50 s ago: a wait of about 10 s.
+#[test]
+fn run_all_counts_down_a_wait_for_the_call_budget_then_finishes() {
+    let sb = Sandbox::new();
+    let (sandbox, _p, mut vars) = fake_env(&sb);
+    vars.push(("POSTNL_SANDBOX_API_KEY".into(), cutover::demo::FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into()));
+    vars.push(("CUTOVER_NOW".into(), String::new()));
+    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, &env);
+    p.wait_for("0/10 steps done");
+    // Step 5, the sandbox key check, on screen while it waits.
+    p.send(b"jjjj");
+    p.wait_for("Step 5");
+    spend_budget(&sb, &sandbox, 15, 50_000);
+    p.send(b"C");
+    p.wait_for("run all: waiting for the rate limit · ");
+    let screen = p.screen();
+    let first = wait_secs(&screen).unwrap_or_else(|| panic!("no countdown:\n{screen}"));
+    // About 10 s; a second more where the screen's clock (it moves with
+    // each tick) is a little behind the runner's.
+    assert!((1..=11).contains(&first), "{first} s:\n{screen}");
+    assert!(screen.contains("sandbox allows 15 calls a minute"), "the strip does not say why:\n{screen}");
+    // It counts down, once a second, without a key pressed.
+    common::pty::wait_until("the countdown to move", || wait_secs(&p.screen()).is_some_and(|s| s < first));
+    // Then the checks go ahead and the run ends.
+    p.wait_for("run all finished");
+    let screen = p.screen();
+    assert!(!screen.contains("waiting for the rate limit"), "{screen}");
+    p.send(b"q");
+    assert_eq!(p.wait_exit(), 0);
+    let state = std::fs::read_to_string(sb.state_file()).unwrap();
+    assert!(state.contains("[[guides.postnl.steps.sandbox-api-key.checks]]"), "{state}");
+    assert!(!state.contains("rate limit"), "a check gave up on the wait:\n{state}");
+}
+
+/// `cutover check` on a terminal says the wait on its progress line, with
+/// the sandbox's budget, and then runs the checks.
+#[test]
+fn headless_check_on_a_terminal_says_the_wait_for_the_call_budget() {
+    let sb = Sandbox::new();
+    let (sandbox, _p, mut vars) = fake_env(&sb);
+    vars.push(("POSTNL_SANDBOX_API_KEY".into(), cutover::demo::FakeOptions::DEMO_POSTNL_SANDBOX_KEY.into()));
+    vars.push(("CUTOVER_NOW".into(), String::new()));
+    let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    spend_budget(&sb, &sandbox, 15, 52_000);
+    let mut p = Pty::spawn(&sb, &["check", "postnl"], 100, 30, &env);
+    p.wait_for("s for the rate limit (sandbox allows 15 calls a minute)");
+    assert_eq!(p.wait_exit(), 5, "{}", p.screen());
+    let screen = p.screen();
+    assert!(screen.contains("the sandbox key went to"), "{screen}");
+    assert!(!screen.contains("next call possible"), "a check gave up on the wait:\n{screen}");
+}

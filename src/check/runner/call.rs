@@ -88,24 +88,23 @@ impl Runner {
                     }
                     tracing::debug!(secs, "waiting for the call budget");
                     if let Some(report) = &self.waits {
-                        let held = self.inner.deps.rate_limiter.is_held(&bucket);
                         let at = self.inner.deps.clock.now();
                         let ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                         let until = at.checked_add(jiff::SignedDuration::from_millis(ms)).unwrap_or(at);
-                        let now = BudgetWait {
-                            until,
-                            env: env.to_string(),
-                            per_minute: (per_minute > 0 && !held).then_some(per_minute),
-                        };
                         // Looked at again every second: said again only
                         // when the end moved by a second or more.
-                        let moved = reported.as_ref().is_none_or(|r| {
-                            r.per_minute != now.per_minute
-                                || (r.until.as_millisecond() - until.as_millisecond()).abs() >= 1000
-                        });
+                        let moved = reported
+                            .as_ref()
+                            .is_none_or(|r| (r.until.as_millisecond() - until.as_millisecond()).abs() >= 1000);
                         if moved {
-                            report(Some(now.clone()));
-                            reported = Some(now);
+                            let held = self.inner.deps.rate_limiter.is_held(&bucket);
+                            let wait = BudgetWait {
+                                until,
+                                env: env.to_string(),
+                                per_minute: (per_minute > 0 && !held).then_some(per_minute),
+                            };
+                            report(Some(wait.clone()));
+                            reported = Some(wait);
                         }
                     }
                     // Look again at least every second: another process may

@@ -528,3 +528,98 @@ fn the_pointer_finds_the_step_drawn_under_it() {
         assert_eq!(hit(&a, area, 1, 0), Hit::Elsewhere);
     }
 }
+
+/// Run all, its steps started: the app and their requests.
+fn running_all() -> (App, Vec<cutover::app::CheckRequest>) {
+    let mut a = app();
+    open(&mut a, "postnl");
+    let reqs = press(&mut a, 'C')
+        .into_iter()
+        .filter_map(|e| if let cutover::app::Effect::StartCheck(r) = e { Some(r) } else { None })
+        .collect();
+    (a, reqs)
+}
+
+fn waiting(req: &cutover::app::CheckRequest, secs: i64) -> cutover::app::Action {
+    let until = fixed_now() + jiff::SignedDuration::from_secs(secs);
+    let wait = cutover::guide::BudgetWait { until, env: "sandbox".into(), per_minute: Some(15) };
+    cutover::app::Action::CheckWaiting {
+        run_id: req.run_id,
+        guide: "postnl".into(),
+        step: req.step.clone(),
+        wait: Some(wait),
+    }
+}
+
+fn select_step(a: &mut App, step: &str) {
+    let idx = a.items().iter().position(|i| i.step.id() == step).unwrap();
+    cutover::app::update(a, cutover::app::Action::Select(idx));
+}
+
+/// A check of run all that waits for the call budget: the footer's
+/// progress line (the wait first, so that a narrow footer cuts the counts)
+/// and the step's strip count it down with the clock, and drop it when the
+/// runner says the wait is over.
+#[test]
+fn run_all_counts_down_a_wait_for_the_call_budget() {
+    use cutover::app::input::{Code, Key};
+    use cutover::app::{Action, update};
+    let (mut a, reqs) = running_all();
+    assert!(reqs.len() >= 2, "{reqs:?}");
+    let (req, n) = (&reqs[1], reqs.len());
+    select_step(&mut a, &req.step);
+    let footer = |s: &str| s.lines().nth(22).unwrap_or_default().to_string();
+    assert!(!screen(&a, Theme::default(), 80, 24).contains("waiting for"));
+
+    update(&mut a, waiting(req, 23));
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert_eq!(footer(&s), format!("run all: waiting for the rate limit · 23 s · 0/{n} checks · {n} running"));
+    assert!(s.contains("│⠋ waiting for the rate limit · 23 s "), "{s}");
+    assert!(s.contains("│sandbox allows 15 calls a minute "), "{s}");
+
+    // The clock moves: both count down.
+    update(&mut a, Action::Tick(fixed_now() + jiff::SignedDuration::from_secs(5)));
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(footer(&s).starts_with("run all: waiting for the rate limit · 18 s · "), "{s}");
+    assert!(s.contains(" waiting for the rate limit · 18 s     "), "the strip:\n{s}");
+
+    // A key clears the footer; the next tick says the line again.
+    key(&mut a, Key::plain(Code::Down));
+    key(&mut a, Key::plain(Code::Up));
+    assert!(a.message.is_none(), "{:?}", a.message);
+    update(&mut a, Action::Tick(fixed_now() + jiff::SignedDuration::from_secs(6)));
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(footer(&s).starts_with("run all: waiting for the rate limit · 17 s · "), "{s}");
+
+    // A stale run's word changes nothing.
+    let stale = cutover::app::CheckRequest { run_id: req.run_id + 1000, ..req.clone() };
+    update(&mut a, waiting(&stale, 50));
+    assert!(screen(&a, Theme::default(), 80, 24).contains("rate limit · 17 s "), "a stale run's wait was shown");
+
+    // The wait is over: the check runs on, and the line says so.
+    update(
+        &mut a,
+        Action::CheckWaiting { run_id: req.run_id, guide: "postnl".into(), step: req.step.clone(), wait: None },
+    );
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(!s.contains("waiting for"), "{s}");
+    assert_eq!(footer(&s), format!("run all: 0/{n} checks · {n} running"));
+    assert!(s.contains("checking…"), "{s}");
+}
+
+/// Esc on a step whose check waits for the call budget cancels its run,
+/// and the countdown goes with it.
+#[test]
+fn esc_cancels_a_check_that_waits_for_the_call_budget() {
+    use cutover::app::input::{Code, Key};
+    use cutover::app::{Action, Effect, update};
+    let (mut a, reqs) = running_all();
+    let req = &reqs[0];
+    select_step(&mut a, &req.step);
+    update(&mut a, waiting(req, 40));
+    assert!(screen(&a, Theme::default(), 80, 24).contains("waiting for the rate limit · 40 s"));
+    assert_eq!(key(&mut a, Key::plain(Code::Esc)), vec![Effect::CancelCheck { run_id: req.run_id }]);
+    update(&mut a, Action::Tick(fixed_now() + jiff::SignedDuration::from_secs(1)));
+    let s = screen(&a, Theme::default(), 80, 24);
+    assert!(!s.contains("waiting for"), "{s}");
+}

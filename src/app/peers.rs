@@ -18,7 +18,7 @@ pub struct Peer {
 }
 
 /// Where a session is and what it runs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct View {
     /// The open guide's id, None on the guide list.
     pub guide: Option<String>,
@@ -158,6 +158,15 @@ pub fn running_here(app: &App, guide: &str, step: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The checks other sessions run on the step this session shows (what
+/// the detail pane says of them, with a spinner): none off the checklist.
+pub fn running_on_screen(app: &App) -> Vec<String> {
+    match (app.screen, app.guide(), app.selected_step()) {
+        (super::Screen::Checklist, Some(g), Some(step)) => running_here(app, g.id(), step.id()),
+        _ => Vec::new(),
+    }
 }
 
 /// Why this session may not run a check here, if it may not.

@@ -171,7 +171,9 @@ where
         // Tick only while something animates (a spinner), or once a minute
         // for relative times.
         // A rate-limit countdown on screen: once a second until it is over.
-        let peer_running = app.peers.iter().any(|p| !p.view.running.is_empty());
+        // Another session's check shows (with a spinner) only on the step
+        // it runs.
+        let peer_running = !crate::app::peers::running_on_screen(app).is_empty();
         let tick = if !app.running.is_empty() || peer_running {
             Duration::from_millis(120)
         } else if app.countdown().is_some() {
@@ -195,7 +197,15 @@ where
                     None => futures::future::pending().await,
                 }
             } => {
-                dirty |= dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
+                // The other sessions move with every key they get: drawn only
+                // when what this screen shows of them changed.
+                let width = terminal.size().map(|s| s.width).unwrap_or(0);
+                let before = matches!(action, Action::Peers(_)).then(|| crate::ui::others_signature(app, width));
+                let changed = dispatch(app, action, &tx, &saver.ops, &ctx, &mut cancels);
+                dirty |= match before {
+                    Some(before) => before != crate::ui::others_signature(app, width),
+                    None => changed,
+                };
             }
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match input::convert(ev, app, || {

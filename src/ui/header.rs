@@ -97,14 +97,42 @@ pub fn presence_text(others: &[String], room: usize) -> Option<String> {
     }
 }
 
-fn right_side(app: &App, theme: &Theme, width: usize) -> Vec<Span<'static>> {
-    let mut out = Vec::new();
+/// What the header says of the others here at `width` columns: the
+/// presence text and whom this session follows. The runtime compares it
+/// before and after a change of the served sessions, to draw only when
+/// what shows changed.
+pub fn others_shown(app: &App, width: usize) -> (Option<String>, Option<String>) {
     let mut here = app.others.clone();
     here.extend(app.peers.iter().map(|p| p.summary()));
-    if let Some(text) = presence_text(&here, width * 2 / 5) {
+    let following = app.following.and_then(|id| app.peers.iter().find(|p| p.id == id)).map(|p| p.name.clone());
+    (presence_text(&here, width * 2 / 5), following)
+}
+
+/// What the other served sessions put on a screen `width` columns wide:
+/// the header's presence and follow, and their checks on the step shown.
+/// Following a session moves this one with it, so while following every
+/// change of theirs counts. The runtime draws after a change of the
+/// sessions only when this changed.
+pub fn others_signature(app: &App, width: u16) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    others_shown(app, usize::from(width)).hash(&mut h);
+    crate::app::peers::running_on_screen(app).hash(&mut h);
+    if app.following.is_some() {
+        for p in &app.peers {
+            (p.id, &p.view).hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+fn right_side(app: &App, theme: &Theme, width: usize) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let (presence, following) = others_shown(app, width);
+    if let Some(text) = presence {
         out.push(Span::styled(text, theme.dim()));
     }
-    if let Some(name) = app.following.and_then(|id| app.peers.iter().find(|p| p.id == id)).map(|p| p.name.clone()) {
+    if let Some(name) = following {
         out.push(Span::styled(format!(" FOLLOWING {} ", sanitize::line(&name)), theme.banner(false)));
         out.push(Span::raw(" "));
     }

@@ -4,6 +4,7 @@
 mod detail;
 mod footer;
 mod header;
+pub use header::{others_shown, others_signature};
 mod help;
 pub mod link;
 mod picker;

@@ -372,6 +372,51 @@ mod peers {
     }
 
     #[test]
+    fn another_sessions_change_counts_for_a_redraw_only_where_it_shows() {
+        let mut app = app();
+        open(&mut app, "postnl");
+        let sig = |app: &cutover::app::App, width| cutover::ui::others_signature(app, width);
+        update(
+            &mut app,
+            Action::Peers(vec![peer(2, "jan", "editor", Some(("versioning", 7))), peer(3, "piet", "observer", None)]),
+        );
+        let (narrow, wide) = (sig(&app, 100), sig(&app, 200));
+        // jan moves: at 100 columns the header says only "+2 here".
+        update(
+            &mut app,
+            Action::Peers(vec![peer(2, "jan", "editor", Some(("production", 10))), peer(3, "piet", "observer", None)]),
+        );
+        assert_eq!(cutover::ui::others_shown(&app, 100).0.as_deref(), Some("+2 here "));
+        assert_eq!(sig(&app, 100), narrow, "nothing on a 100-column screen changed");
+        // At 200 columns the header names where each one is.
+        assert!(cutover::ui::others_shown(&app, 200).0.unwrap_or_default().contains("jan (editor) · step 10"));
+        assert_ne!(sig(&app, 200), wide, "a 200-column header shows jan's move");
+        // Someone leaves: the count changes at any width.
+        let before = sig(&app, 100);
+        update(&mut app, Action::Peers(vec![peer(2, "jan", "editor", Some(("production", 10)))]));
+        assert_ne!(sig(&app, 100), before);
+        // jan runs a check: shown (with a spinner) on that step only.
+        let shown = app.selected_step().map(|s| s.id().to_string()).unwrap_or_default();
+        let running = |step: &str| {
+            let mut p = peer(2, "jan", "editor", Some(("production", 10)));
+            p.view.running = vec![("postnl".into(), step.into(), "Sandbox key works".into(), fixed_now())];
+            p
+        };
+        let before = sig(&app, 100);
+        update(&mut app, Action::Peers(vec![running("production")]));
+        assert_ne!(shown, "production");
+        assert_eq!(sig(&app, 100), before, "a check on another step does not show here");
+        update(&mut app, Action::Peers(vec![running(&shown)]));
+        assert_ne!(sig(&app, 100), before, "a check on the step shown does");
+        // Following jan, every move of his moves this screen.
+        update(&mut app, Action::Peers(vec![peer(2, "jan", "editor", Some(("production", 10)))]));
+        press(&mut app, 'f');
+        let before = sig(&app, 100);
+        update(&mut app, Action::Peers(vec![peer(2, "jan", "editor", Some(("versioning", 7)))]));
+        assert_ne!(sig(&app, 100), before);
+    }
+
+    #[test]
     fn f_follows_the_host_first_then_the_next_then_nobody() {
         let mut app = app();
         open(&mut app, "postnl");

@@ -143,51 +143,6 @@ fn enter() -> crossterm::event::Event {
     ))
 }
 
-/// `TestBackend` with `io::Error` as its error type: `runtime::run` needs
-/// `io::Error: From<B::Error>`, which `TestBackend`'s `Infallible` is not.
-struct IoBackend(ratatui::backend::TestBackend);
-
-fn io<T>(r: Result<T, std::convert::Infallible>) -> std::io::Result<T> {
-    r.map_err(|e| match e {})
-}
-
-impl ratatui::backend::Backend for IoBackend {
-    type Error = std::io::Error;
-    fn draw<'a, I>(&mut self, content: I) -> std::io::Result<()>
-    where
-        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
-    {
-        io(self.0.draw(content))
-    }
-    fn hide_cursor(&mut self) -> std::io::Result<()> {
-        io(self.0.hide_cursor())
-    }
-    fn show_cursor(&mut self) -> std::io::Result<()> {
-        io(self.0.show_cursor())
-    }
-    fn get_cursor_position(&mut self) -> std::io::Result<ratatui::layout::Position> {
-        io(self.0.get_cursor_position())
-    }
-    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, position: P) -> std::io::Result<()> {
-        io(self.0.set_cursor_position(position))
-    }
-    fn clear(&mut self) -> std::io::Result<()> {
-        io(self.0.clear())
-    }
-    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> std::io::Result<()> {
-        io(self.0.clear_region(clear_type))
-    }
-    fn size(&self) -> std::io::Result<ratatui::layout::Size> {
-        io(self.0.size())
-    }
-    fn window_size(&mut self) -> std::io::Result<ratatui::backend::WindowSize> {
-        io(self.0.window_size())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        io(self.0.flush())
-    }
-}
-
 /// `C` in the TUI's event loop to the moment all `CHECKS` are back in the
 /// loop and saved (the state file holds a record for each).
 async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
@@ -230,7 +185,7 @@ async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
         hyperlinks: false,
     };
     let (tx, rx) = futures::channel::mpsc::unbounded::<std::io::Result<crossterm::event::Event>>();
-    let mut term = ratatui::Terminal::new(IoBackend(ratatui::backend::TestBackend::new(100, 30)))?;
+    let mut term = ratatui::Terminal::new(common::backend::SharedBackend::new(100, 30))?;
     let driver = tokio::spawn(async move {
         let _ = tx.unbounded_send(Ok(enter()));
         tokio::time::sleep(Duration::from_millis(50)).await;

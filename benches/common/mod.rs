@@ -118,6 +118,8 @@ pub fn release_example(name: &str) -> PathBuf {
     bins_dir().join("release").join("examples").join(name)
 }
 
+#[path = "../../tests/common/backend.rs"]
+pub mod backend;
 #[path = "../../tests/common/sandbox.rs"]
 mod sandbox;
 #[allow(unused_imports)] // not every bench starts the binary

@@ -10,12 +10,14 @@
 //! followed if it is a symbolic link, and an existing file is never
 //! overwritten.
 
+use crate::files::FileError;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The most text kept of one attachment; the rest is cut and the
 /// attachment marked `truncated`.
@@ -31,6 +33,78 @@ const TAIL_GUARD: usize = 1024;
 const MAX_ID: usize = 80;
 /// Most attachments with the same id before `add` gives up.
 const MAX_SUFFIX: u32 = 10_000;
+
+/// Why a file was not attached, or the attachments cannot be listed. Paths
+/// and names in it are sanitized; it never holds the file's content. The
+/// I/O error is kept behind an `Arc` so the error can travel in an
+/// `Action`.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EvidenceError {
+    /// A guide id that cannot name a folder.
+    #[error("{what} id {id:?} is not usable for a directory name")]
+    BadId { what: &'static str, id: String },
+    /// A step id that is empty or holds control characters.
+    #[error("step id {0:?} is not usable")]
+    BadStep(String),
+    /// The file to attach is a symbolic link.
+    #[error("{0} is a symbolic link: attach the file it points to, by its own name")]
+    SourceIsLink(String),
+    /// The file to attach is a folder, a FIFO, a device.
+    #[error("{0} is not a regular file")]
+    NotAFile(String),
+    #[error(
+        "{0} looks binary (it contains NUL bytes): attach text only, such as a request and its response saved as .txt or .json"
+    )]
+    Binary(String),
+    #[error(
+        "{file} is not UTF-8 text (invalid byte at offset {offset}): attach text only, or convert it to UTF-8 first"
+    )]
+    NotUtf8 { file: String, offset: usize },
+    /// The evidence folder (or one above it) is a symbolic link.
+    #[error("{0} is a symbolic link: cutover does not follow links in its evidence directory")]
+    LinkedDir(String),
+    #[error("{0} is not a directory")]
+    NotADir(String),
+    /// The folder beside the state file cannot be made.
+    #[error("{0}")]
+    StateDir(#[source] FileError),
+    #[error("cannot create {0}")]
+    CreateDir(#[source] FileError),
+    /// A file or folder cannot be read.
+    #[error("cannot read {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    #[error("cannot describe the attachment: {0}")]
+    Describe(#[source] toml::ser::Error),
+    /// A file of the attachment cannot be written.
+    #[error("cannot write {file}: {source}")]
+    Write {
+        file: String,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    #[error("too many attachments named like {id} in {dir}")]
+    TooMany { id: String, dir: String },
+}
+
+/// Equal when of the same kind and saying the same (an I/O error has no
+/// equality of its own).
+impl PartialEq for EvidenceError {
+    fn eq(&self, other: &EvidenceError) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other) && self.to_string() == other.to_string()
+    }
+}
+
+fn read_error(file: &Path, e: std::io::Error) -> EvidenceError {
+    EvidenceError::Read { file: crate::files::shown(file), source: Arc::new(e) }
+}
+
+fn write_error(file: &Path, e: std::io::Error) -> EvidenceError {
+    EvidenceError::Write { file: crate::files::shown(file), source: Arc::new(e) }
+}
 
 /// One attached file, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +160,10 @@ pub fn add(
     by: &str,
     at: Timestamp,
     redact: &dyn Fn(&str) -> String,
-) -> Result<Attachment, String> {
+) -> Result<Attachment, EvidenceError> {
     check_id("guide", guide)?;
     if step.trim().is_empty() || crate::sanitize::line(step) != step {
-        return Err(format!("step id {step:?} is not usable"));
+        return Err(EvidenceError::BadStep(step.to_string()));
     }
     let shown = crate::sanitize::line(&file.display().to_string());
     let (raw, cut) = read_source(file, &shown)?;
@@ -109,7 +183,7 @@ pub fn add(
 
     let dir = prepare_dir(state_path, guide)?;
     let sidecar = Sidecar { step: step.to_string(), name: name.clone(), added_at: at, added_by: by.clone(), truncated };
-    let meta = toml::to_string(&sidecar).map_err(|e| format!("cannot describe the attachment: {e}"))?;
+    let meta = toml::to_string(&sidecar).map_err(EvidenceError::Describe)?;
     store(&dir, &base_id(step, &name), &content, &meta)?;
     Ok(Attachment { step: step.to_string(), name, added_at: at, added_by: by, content, truncated })
 }
@@ -117,29 +191,26 @@ pub fn add(
 /// Every attachment of `guide`, oldest first. A missing directory is no
 /// attachment; files that are not cutover's own (no sidecar, unreadable
 /// sidecar, symbolic links) are left out.
-pub fn list(state_path: &Path, guide: &str) -> Result<Vec<Attachment>, String> {
+pub fn list(state_path: &Path, guide: &str) -> Result<Vec<Attachment>, EvidenceError> {
     check_id("guide", guide)?;
     let dir = evidence_dir(state_path, guide);
     for d in [root_dir(state_path), dir.clone()] {
         match fs::symlink_metadata(&d) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "{} is a symbolic link: cutover does not follow links in its evidence directory",
-                    d.display()
-                ));
+                return Err(EvidenceError::LinkedDir(crate::files::shown(&d)));
             }
             Ok(m) if !m.is_dir() => {
-                return Err(format!("{} is not a directory", d.display()));
+                return Err(EvidenceError::NotADir(crate::files::shown(&d)));
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(format!("cannot read {}: {e}", d.display())),
+            Err(e) => return Err(read_error(&d, e)),
         }
     }
-    let entries = fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries = fs::read_dir(&dir).map_err(|e| read_error(&dir, e))?;
     let mut out = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let entry = entry.map_err(|e| read_error(&dir, e))?;
         let fname = entry.file_name().to_string_lossy().into_owned();
         let Some(id) = fname.strip_suffix(".toml") else {
             continue;
@@ -153,10 +224,7 @@ pub fn list(state_path: &Path, guide: &str) -> Result<Vec<Attachment>, String> {
             tracing::warn!(file = %meta_path.display(), "evidence sidecar unreadable; skipped");
             continue;
         };
-        let Ok(side) = std::str::from_utf8(&meta_raw)
-            .map_err(|e| e.to_string())
-            .and_then(|s| toml::from_str::<Sidecar>(s).map_err(|e| e.to_string()))
-        else {
+        let Some(side) = std::str::from_utf8(&meta_raw).ok().and_then(|s| toml::from_str::<Sidecar>(s).ok()) else {
             tracing::warn!(file = %meta_path.display(), "evidence sidecar invalid; skipped");
             continue;
         };
@@ -178,43 +246,36 @@ pub fn list(state_path: &Path, guide: &str) -> Result<Vec<Attachment>, String> {
     Ok(out)
 }
 
-fn check_id(what: &str, id: &str) -> Result<(), String> {
+fn check_id(what: &'static str, id: &str) -> Result<(), EvidenceError> {
     let ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{what} id {:?} is not usable for a directory name", crate::sanitize::line(id)))
-    }
+    if ok { Ok(()) } else { Err(EvidenceError::BadId { what, id: crate::sanitize::line(id) }) }
 }
 
 /// Reads at most `MAX_BYTES + READ_SLACK` of a regular, non-link file.
 /// Returns the bytes and whether the file went on beyond them.
-fn read_source(file: &Path, shown: &str) -> Result<(Vec<u8>, bool), String> {
-    let meta = fs::symlink_metadata(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
+fn read_source(file: &Path, shown: &str) -> Result<(Vec<u8>, bool), EvidenceError> {
+    let read = |e| EvidenceError::Read { file: shown.to_string(), source: Arc::new(e) };
+    let meta = fs::symlink_metadata(file).map_err(read)?;
     if meta.file_type().is_symlink() {
-        return Err(format!("{shown} is a symbolic link: attach the file it points to, by its own name"));
+        return Err(EvidenceError::SourceIsLink(shown.to_string()));
     }
     if !meta.is_file() {
-        return Err(format!("{shown} is not a regular file"));
+        return Err(EvidenceError::NotAFile(shown.to_string()));
     }
-    read_limited(file, MAX_BYTES + READ_SLACK).map_err(|e| format!("cannot read {shown}: {e}"))
+    read_limited(file, MAX_BYTES + READ_SLACK).map_err(read)
 }
 
 /// Opens without following a link and without blocking on a FIFO, checks
 /// that it is a regular file, reads at most `limit` bytes.
-fn read_limited(path: &Path, limit: usize) -> Result<(Vec<u8>, bool), String> {
-    let f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| e.to_string())?;
-    let meta = f.metadata().map_err(|e| e.to_string())?;
+fn read_limited(path: &Path, limit: usize) -> std::io::Result<(Vec<u8>, bool)> {
+    let f = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
+    let meta = f.metadata()?;
     if !meta.is_file() {
-        return Err("not a regular file".to_string());
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
     }
     let mut buf = Vec::new();
     let want = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    f.take(want).read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    f.take(want).read_to_end(&mut buf)?;
     let cut = buf.len() > limit;
     buf.truncate(limit);
     Ok((buf, cut))
@@ -222,24 +283,16 @@ fn read_limited(path: &Path, limit: usize) -> Result<(Vec<u8>, bool), String> {
 
 /// The bytes as text; refuses binary (a NUL byte) and non-UTF-8 files. When
 /// the read was cut, a character split by the cut goes.
-fn decode(raw: &[u8], cut: bool, shown: &str) -> Result<String, String> {
+fn decode(raw: &[u8], cut: bool, shown: &str) -> Result<String, EvidenceError> {
     if raw.contains(&0) {
-        return Err(format!(
-            "{shown} looks binary (it contains NUL bytes): attach text only, such as a request and its response saved as .txt or .json"
-        ));
+        return Err(EvidenceError::Binary(shown.to_string()));
     }
     let text = match std::str::from_utf8(raw) {
         Ok(s) => s,
-        // A multi-byte character split by the read limit.
-        Err(e) if cut && e.error_len().is_none() => {
-            std::str::from_utf8(&raw[..e.valid_up_to()]).map_err(|e| e.to_string())?
-        }
-        Err(e) => {
-            return Err(format!(
-                "{shown} is not UTF-8 text (invalid byte at offset {}): attach text only, or convert it to UTF-8 first",
-                e.valid_up_to()
-            ));
-        }
+        // A multi-byte character split by the read limit: the text before
+        // it is valid by construction.
+        Err(e) if cut && e.error_len().is_none() => std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or_default(),
+        Err(e) => return Err(EvidenceError::NotUtf8 { file: shown.to_string(), offset: e.valid_up_to() }),
     };
     Ok(text.to_string())
 }
@@ -298,16 +351,16 @@ fn is_stored_id(id: &str) -> bool {
 
 /// Creates `<stem>.evidence/<guide>/` (the directory's mode and group) and
 /// makes sure neither is a symbolic link.
-fn prepare_dir(state_path: &Path, guide: &str) -> Result<PathBuf, String> {
+fn prepare_dir(state_path: &Path, guide: &str) -> Result<PathBuf, EvidenceError> {
     let root = root_dir(state_path);
     let dir = evidence_dir(state_path, guide);
-    crate::files::ensure_dir(&crate::files::parent_of(&root)).map_err(|e| e.to_string())?;
+    crate::files::ensure_dir(&crate::files::parent_of(&root)).map_err(EvidenceError::StateDir)?;
     for d in [&root, &dir] {
         crate::files::ensure_own_dir(d).map_err(|e| match e {
-            crate::files::FileError::Unsafe { .. } if fs::symlink_metadata(d).is_ok_and(|m| m.is_symlink()) => {
-                format!("{} is a symbolic link: cutover does not follow links in its evidence directory", d.display())
+            FileError::Unsafe { .. } if fs::symlink_metadata(d).is_ok_and(|m| m.is_symlink()) => {
+                EvidenceError::LinkedDir(crate::files::shown(d))
             }
-            e => format!("cannot create {}", e),
+            e => EvidenceError::CreateDir(e),
         })?;
     }
     Ok(dir)
@@ -327,7 +380,7 @@ fn create_new(path: &Path) -> std::io::Result<File> {
 
 /// Writes `<id>.txt` and `<id>.toml` under the first free id (`id`, `id-2`,
 /// ...); never replaces an existing file.
-fn store(dir: &Path, id: &str, content: &str, meta: &str) -> Result<(), String> {
+fn store(dir: &Path, id: &str, content: &str, meta: &str) -> Result<(), EvidenceError> {
     for n in 1..=MAX_SUFFIX {
         let candidate = if n == 1 { id.to_string() } else { format!("{id}-{n}") };
         let text_path = dir.join(format!("{candidate}.txt"));
@@ -335,7 +388,7 @@ fn store(dir: &Path, id: &str, content: &str, meta: &str) -> Result<(), String> 
         let mut text_file = match create_new(&text_path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot write {}: {e}", text_path.display())),
+            Err(e) => return Err(write_error(&text_path, e)),
         };
         let mut meta_file = match create_new(&meta_path) {
             Ok(f) => f,
@@ -344,18 +397,18 @@ fn store(dir: &Path, id: &str, content: &str, meta: &str) -> Result<(), String> 
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
                     continue;
                 }
-                return Err(format!("cannot write {}: {e}", meta_path.display()));
+                return Err(write_error(&meta_path, e));
             }
         };
         let written = text_file
             .write_all(content.as_bytes())
             .and_then(|()| text_file.sync_all())
-            .map_err(|e| format!("cannot write {}: {e}", text_path.display()))
+            .map_err(|e| write_error(&text_path, e))
             .and_then(|()| {
                 meta_file
                     .write_all(meta.as_bytes())
                     .and_then(|()| meta_file.sync_all())
-                    .map_err(|e| format!("cannot write {}: {e}", meta_path.display()))
+                    .map_err(|e| write_error(&meta_path, e))
             });
         if let Err(e) = written {
             let _ = fs::remove_file(&text_path);
@@ -364,7 +417,7 @@ fn store(dir: &Path, id: &str, content: &str, meta: &str) -> Result<(), String> 
         }
         return Ok(());
     }
-    Err(format!("too many attachments named like {id} in {}", dir.display()))
+    Err(EvidenceError::TooMany { id: id.to_string(), dir: crate::files::shown(dir) })
 }
 
 #[cfg(test)]
@@ -382,6 +435,19 @@ mod tests {
     fn evidence_dir_sits_beside_the_state() {
         let p = evidence_dir(Path::new("dir/state.toml"), "postnl");
         assert_eq!(p, Path::new("dir/state.evidence/postnl"));
+    }
+
+    #[test]
+    fn a_missing_file_keeps_its_io_error_as_the_source() {
+        let err = read_source(Path::new("no-such-dir/none.txt"), "none.txt").err();
+        assert!(matches!(err, Some(EvidenceError::Read { .. })), "{err:?}");
+        let kind = err
+            .as_ref()
+            .and_then(|e| std::error::Error::source(e))
+            .and_then(|s| s.downcast_ref::<Arc<std::io::Error>>())
+            .map(|e| e.kind());
+        assert_eq!(kind, Some(std::io::ErrorKind::NotFound));
+        assert!(err.is_some_and(|e| e.to_string().starts_with("cannot read none.txt: ")));
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn render_saved(
 ) -> Result<String, String> {
     let hashes: BTreeMap<String, String> =
         guide.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
-    let evidence = crate::progress::evidence::list(state_path, guide.id())?;
+    let evidence = crate::progress::evidence::list(state_path, guide.id()).map_err(|e| e.to_string())?;
     let shown = state_path.display().to_string();
     // The state keeps each check's latest verdict; the report shows it in
     // full (request, excerpt, what it proved) from the check archive.

@@ -636,12 +636,14 @@ fn add_refuses_binary_and_non_utf8_files() {
     std::fs::write(&bin, b"%PDF-1.4\n\x00\x01\x02binary").unwrap_or_else(|e| panic!("{e}"));
     let err = evidence::add(&state, "demo", "access", &bin, "a", ts("2026-11-23T10:00:00Z"), &redact)
         .err()
+        .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("binary"), "{err}");
     let latin = dir.path().join("latin1.txt");
     std::fs::write(&latin, b"caf\xe9 au lait").unwrap_or_else(|e| panic!("{e}"));
     let err = evidence::add(&state, "demo", "access", &latin, "a", ts("2026-11-23T10:00:00Z"), &redact)
         .err()
+        .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("not UTF-8"), "{err}");
     assert_eq!(evidence::list(&state, "demo").map(|l| l.len()), Ok(0));
@@ -656,7 +658,10 @@ fn add_refuses_a_symlink_and_never_follows_one() {
     let link = dir.path().join("innocent.txt");
     symlink(&secret, &link).unwrap_or_else(|e| panic!("{e}"));
     let at = ts("2026-11-23T10:00:00Z");
-    let err = evidence::add(&state, "demo", "access", &link, "a", at, &redact).err().unwrap_or_default();
+    let err = evidence::add(&state, "demo", "access", &link, "a", at, &redact)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("symbolic link"), "{err}");
 
     // A link planted where the next attachment would go is not written through.
@@ -676,7 +681,10 @@ fn add_refuses_a_symlink_and_never_follows_one() {
     let state2 = dir.path().join("other.toml");
     let elsewhere = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     symlink(elsewhere.path(), dir.path().join("other.evidence")).unwrap_or_else(|e| panic!("{e}"));
-    let err = evidence::add(&state2, "demo", "access", &note, "a", at, &redact).err().unwrap_or_default();
+    let err = evidence::add(&state2, "demo", "access", &note, "a", at, &redact)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("symbolic link"), "{err}");
     assert!(evidence::list(&state2, "demo").is_err());
     assert_eq!(std::fs::read_dir(elsewhere.path()).map(|d| d.count()).unwrap_or(99), 0);

@@ -132,10 +132,11 @@ impl Invite {
 }
 
 /// An OpenSSH public key, given as the key itself or as a file holding it.
-fn read_key(arg: &str) -> Result<russh::keys::PublicKey, String> {
+fn read_key(arg: &str) -> Result<russh::keys::PublicKey, access::KeyError> {
     if arg.trim_start().starts_with("ssh-") || arg.trim_start().starts_with("ecdsa-") {
         return access::parse_key(arg);
     }
-    let bytes = crate::paths::read_regular_file(std::path::Path::new(arg), 64 * 1024).map_err(|e| e.to_string())?;
+    let bytes =
+        crate::paths::read_regular_file(std::path::Path::new(arg), 64 * 1024).map_err(access::KeyError::File)?;
     access::parse_key(&String::from_utf8_lossy(&bytes))
 }

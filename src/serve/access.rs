@@ -63,6 +63,40 @@ pub enum AccessError {
     Malformed { file: String, line: usize, col: usize, message: String },
     #[error("{0}")]
     Invalid(String),
+    /// No token for an invite: the system's randomness failed.
+    #[error("{0}")]
+    Random(#[from] super::random::RandomError),
+}
+
+/// Why a person's name is refused (on the command line or in the access
+/// list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("the name is empty")]
+    Empty,
+    #[error("the name holds control characters or escape sequences")]
+    Unprintable,
+    #[error("the name is longer than 40 characters")]
+    TooLong,
+}
+
+/// Why an invite's duration is refused; each holds the text given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("'{0}' is not a duration (try 30m, 2h or 1d)")]
+    NotADuration(String),
+    #[error("'{0}': an invite lasts between 1 second and 30 days")]
+    OutOfRange(String),
+}
+
+/// Why a public key is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("not an OpenSSH public key: {0}")]
+    NotOpenSsh(#[source] russh::keys::ssh_key::Error),
+    /// The file said to hold the key cannot be read.
+    #[error("{0}")]
+    File(#[source] crate::paths::ReadRefused),
 }
 
 /// One invite as stored. The token itself is never stored.
@@ -221,7 +255,7 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A new invite user name: `join-` and 26 characters of base32 (130
 /// random bits), lowercase letters and digits only.
-pub fn new_user_name() -> Result<String, String> {
+pub fn new_user_name() -> Result<String, super::random::RandomError> {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
     let mut bytes = [0u8; TOKEN_CHARS];
     super::random::fill(&mut bytes)?;
@@ -231,41 +265,41 @@ pub fn new_user_name() -> Result<String, String> {
 
 /// A name given on the command line or in the access list: printable, short,
 /// and safe on every screen.
-pub fn check_name(name: &str) -> Result<String, String> {
+pub fn check_name(name: &str) -> Result<String, NameError> {
     let clean = crate::sanitize::line(name).trim().to_string();
     if clean.is_empty() {
-        return Err("the name is empty".into());
+        return Err(NameError::Empty);
     }
     if clean != name {
-        return Err("the name holds control characters or escape sequences".into());
+        return Err(NameError::Unprintable);
     }
     if clean.chars().count() > 40 {
-        return Err("the name is longer than 40 characters".into());
+        return Err(NameError::TooLong);
     }
     Ok(clean)
 }
 
 /// Parses `2h`, `30m`, `90s`, `1d` (or a bare number of minutes).
-pub fn parse_duration(s: &str) -> Result<SignedDuration, String> {
+pub fn parse_duration(s: &str) -> Result<SignedDuration, DurationError> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| format!("'{s}' is not a duration (try 30m, 2h or 1d)"))?;
+    let n: i64 = num.parse().map_err(|_| DurationError::NotADuration(s.to_string()))?;
     let secs = match unit {
         "s" => n,
         "m" | "" => n * 60,
         "h" => n * 3600,
         "d" => n * 86_400,
-        _ => return Err(format!("'{s}' is not a duration (try 30m, 2h or 1d)")),
+        _ => return Err(DurationError::NotADuration(s.to_string())),
     };
     if secs <= 0 || secs > 30 * 86_400 {
-        return Err(format!("'{s}': an invite lasts between 1 second and 30 days"));
+        return Err(DurationError::OutOfRange(s.to_string()));
     }
     Ok(SignedDuration::from_secs(secs))
 }
 
 /// Parses one OpenSSH public key line.
-pub fn parse_key(line: &str) -> Result<PublicKey, String> {
-    PublicKey::from_openssh(line.trim()).map_err(|e| format!("not an OpenSSH public key: {e}"))
+pub fn parse_key(line: &str) -> Result<PublicKey, KeyError> {
+    PublicKey::from_openssh(line.trim()).map_err(KeyError::NotOpenSsh)
 }
 
 /// The key without its comment, for comparing.
@@ -304,7 +338,7 @@ pub fn load_access_list(path: &Path) -> Result<Vec<Person>, AccessError> {
     };
     let mut people: Vec<Person> = Vec::new();
     for e in file.person {
-        let name = check_name(e.name.get_ref()).map_err(|m| at(e.name.span(), m))?;
+        let name = check_name(e.name.get_ref()).map_err(|m| at(e.name.span(), m.to_string()))?;
         if people.iter().any(|p| p.name == name) {
             return Err(at(e.name.span(), format!("'{name}' is listed twice")));
         }
@@ -312,7 +346,7 @@ pub fn load_access_list(path: &Path) -> Result<Vec<Person>, AccessError> {
             .ok_or_else(|| at(e.role.span(), format!("role '{}' is not editor or observer", e.role.get_ref())))?;
         let mut keys = Vec::new();
         for k in &e.keys {
-            keys.push(parse_key(k.get_ref()).map_err(|m| at(k.span(), m))?);
+            keys.push(parse_key(k.get_ref()).map_err(|m| at(k.span(), m.to_string()))?);
         }
         if keys.is_empty() {
             return Err(at(e.name.span(), format!("'{name}' has no keys")));
@@ -424,7 +458,7 @@ pub fn create_invite(
     by: &str,
     now: Timestamp,
 ) -> Result<(String, Invite), AccessError> {
-    let user = new_user_name().map_err(AccessError::Invalid)?;
+    let user = new_user_name()?;
     let token = user.trim_start_matches(USER_PREFIX);
     let hash = token_hash(token);
     // Whole seconds: the invite line says when it ends.
@@ -526,5 +560,23 @@ mod tests {
         assert!(parse_duration("0m").is_err());
         assert!(check_name("jan\x1b[31m").is_err());
         assert_eq!(check_name("Jan de Vries").unwrap(), "Jan de Vries");
+    }
+
+    /// The kinds a caller can tell apart, with the words `cutover invite`
+    /// and the access list's file:line:col print.
+    #[test]
+    fn refusals_say_why() {
+        let said = |r: Result<SignedDuration, DurationError>| r.err().map(|e| e.to_string());
+        assert_eq!(said(parse_duration("2 weeks")), Some("'2 weeks' is not a duration (try 30m, 2h or 1d)".into()));
+        assert_eq!(said(parse_duration("31d")), Some("'31d': an invite lasts between 1 second and 30 days".into()));
+        assert_eq!(check_name(" "), Err(NameError::Empty));
+        assert_eq!(check_name("jan\x1b[31m"), Err(NameError::Unprintable));
+        assert_eq!(
+            check_name(&"x".repeat(41)).err().map(|e| e.to_string()),
+            Some("the name is longer than 40 characters".into())
+        );
+        let bad = parse_key("ssh-ed25519 nonsense").err();
+        assert!(matches!(bad, Some(KeyError::NotOpenSsh(_))), "{bad:?}");
+        assert!(bad.is_some_and(|e| e.to_string().starts_with("not an OpenSSH public key: ")));
     }
 }

@@ -26,7 +26,7 @@ pub enum HostKeyError {
     #[error("{file}: holds a {algorithm} key; cutover serves with ed25519 only (remove it to make a new one)")]
     NotEd25519 { file: String, algorithm: String },
     #[error("no randomness for a new host key: {0}")]
-    Random(String),
+    Random(#[source] super::random::RandomError),
 }
 
 /// Loads the host key from `dir`, making one on the first start. Returns

@@ -98,7 +98,9 @@ impl std::fmt::Debug for SecretGuard {
 pub struct CurlBuilder(pub Option<CurlFn>);
 
 /// (guide, environment, request) -> the curl command, or why not.
-pub type CurlFn = Arc<dyn Fn(&Guide, &str, &crate::guide::RequestSpec) -> Result<String, String> + Send + Sync>;
+pub type CurlFn = Arc<
+    dyn Fn(&Guide, &str, &crate::guide::RequestSpec) -> Result<String, crate::check::curl::CurlError> + Send + Sync,
+>;
 
 impl std::fmt::Debug for CurlBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -8,6 +8,18 @@ use super::secret::ApiKey;
 use crate::guide::RequestSpec;
 use std::collections::BTreeMap;
 
+/// Why a check's request cannot be given as a curl command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CurlError {
+    /// The environment has no base URL to send it to.
+    #[error("{guide} has no base URL for {env}")]
+    NoBaseUrl { guide: String, env: String },
+    /// The check itself would not send it (a missing config value, a URL it
+    /// refuses): the check's own words.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// Quotes `s` as one word for a POSIX shell: inside single quotes nothing
 /// is special, and a single quote is closed, escaped and reopened.
 pub fn quote(s: &str) -> String {
@@ -21,11 +33,17 @@ pub fn quote(s: &str) -> String {
 /// sends ([`prepare`]: the same URL, headers and body), the key left to the
 /// shell. Err: why it cannot be built (a missing config value, a URL the
 /// check itself would refuse).
-pub fn curl(base_url: &str, req: &RequestSpec, vars: &BTreeMap<String, String>, guide: &str) -> Result<String, String> {
+pub fn curl(
+    base_url: &str,
+    req: &RequestSpec,
+    vars: &BTreeMap<String, String>,
+    guide: &str,
+) -> Result<String, CurlError> {
     // A stand-in key that never leaves this function: the shown headers
     // say where the key goes without it.
     let stand_in = ApiKey::new("cutover-curl-stand-in".to_string());
-    let prepared = prepare(base_url, req, vars, Some(&stand_in), guide).map_err(|o| o.message.clone())?;
+    let prepared =
+        prepare(base_url, req, vars, Some(&stand_in), guide).map_err(|o| CurlError::Refused(o.message.clone()))?;
     let mut words: Vec<String> = vec!["curl".into(), "-sS".into()];
     let method = prepared.method.as_str().to_string();
     if method != "GET" || prepared.body().is_some() {
@@ -82,7 +100,9 @@ mod tests {
 
     #[test]
     fn a_missing_config_value_says_which() {
-        let err = curl("https://api.example.com", &spec("/x/{customer_code}"), &BTreeMap::new(), "postnl").unwrap_err();
+        let err = curl("https://api.example.com", &spec("/x/{customer_code}"), &BTreeMap::new(), "postnl")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("customer_code"), "{err}");
     }
 

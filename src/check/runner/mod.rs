@@ -119,8 +119,15 @@ impl Runner {
 
     /// `req` as a curl command against the base URL and with the config
     /// values this runner's checks use; the key stays `"$API_KEY"`.
-    pub fn curl(&self, guide: &Guide, env: &str, req: &crate::guide::RequestSpec) -> Result<String, String> {
-        let base = self.base_url(guide, env).ok_or_else(|| format!("{} has no base URL for {env}", guide.id()))?;
+    pub fn curl(
+        &self,
+        guide: &Guide,
+        env: &str,
+        req: &crate::guide::RequestSpec,
+    ) -> Result<String, super::curl::CurlError> {
+        let base = self
+            .base_url(guide, env)
+            .ok_or_else(|| super::curl::CurlError::NoBaseUrl { guide: guide.id().to_string(), env: env.to_string() })?;
         let mut vars = self.inner.deps.config.guide(guide.id()).vars;
         vars.entry("today".to_string()).or_insert_with(|| self.inner.deps.clock.now().strftime("%Y-%m-%d").to_string());
         super::curl::curl(&base, req, &vars, guide.id())

@@ -74,6 +74,17 @@ impl reqwest::dns::Resolve for DnsAdapter {
     }
 }
 
+/// The HTTP clients cannot be built (the system's root certificates, a
+/// proxy setting): every check that sends a request says so.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the HTTP client: {chain}")]
+pub struct SetupError {
+    /// The causes, sanitized ([`error_chain`]).
+    chain: String,
+    #[source]
+    source: reqwest::Error,
+}
+
 /// Two clients sharing one resolver: one that ignores proxies (for loopback)
 /// and one that honours the environment's proxy settings (real hosts).
 ///
@@ -82,7 +93,7 @@ impl reqwest::dns::Resolve for DnsAdapter {
 /// takes milliseconds that the first frame should not wait for.
 #[derive(Clone)]
 pub struct Http {
-    clients: Arc<std::sync::OnceLock<Result<Clients, String>>>,
+    clients: Arc<std::sync::OnceLock<Result<Clients, SetupError>>>,
     resolver: Arc<dyn Resolve>,
 }
 
@@ -108,7 +119,7 @@ impl Http {
         let _ = self.clients();
     }
 
-    fn clients(&self) -> Result<&Clients, String> {
+    fn clients(&self) -> Result<&Clients, &SetupError> {
         let built = self.clients.get_or_init(|| {
             install_crypto_provider();
             let resolver = self.resolver.clone();
@@ -122,11 +133,11 @@ impl Http {
                 if no_proxy {
                     b = b.no_proxy();
                 }
-                b.build().map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))
+                b.build().map_err(|source| SetupError { chain: error_chain(&source), source })
             };
             Ok(Clients { direct: build(true)?, proxied: build(false)? })
         });
-        built.as_ref().map_err(Clone::clone)
+        built.as_ref()
     }
 }
 
@@ -161,7 +172,7 @@ impl Http {
         let host = p.url.host_str().unwrap_or("").to_string();
         let port = p.url.port_or_known_default().unwrap_or(443);
         let work = async {
-            let clients = self.clients().map_err(|e| *error(e, None))?;
+            let clients = self.clients().map_err(|e| *error(e.to_string(), None))?;
             let client = if self.is_local(&p.url, timeout).await { &clients.direct } else { &clients.proxied };
             let mut rb = client.request(p.method.clone(), p.url.clone()).headers(p.headers.clone()).timeout(timeout);
             if let Some(b) = &p.body {

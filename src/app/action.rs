@@ -61,7 +61,7 @@ pub enum Action {
     ServeLog(Timestamp, String),
     /// The hand-off report was written ([`super::Effect::WriteReport`]):
     /// where, or why not.
-    ReportWritten(Result<std::path::PathBuf, String>),
+    ReportWritten(Result<std::path::PathBuf, crate::report::ReportError>),
     /// Every event of a guide, archived ones included, oldest first, for the
     /// history view; or why they could not be read.
     HistoryLoaded {

@@ -62,16 +62,21 @@ impl fmt::Display for Status {
     }
 }
 
+/// A status name that is none of [`Status::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status {0:?}: use todo, in_progress, done, blocked or skipped")]
+pub struct UnknownStatus(pub String);
+
 impl FromStr for Status {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, UnknownStatus> {
         match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "todo" => Ok(Status::Todo),
             "in_progress" => Ok(Status::InProgress),
             "done" => Ok(Status::Done),
             "blocked" => Ok(Status::Blocked),
             "skipped" => Ok(Status::Skipped),
-            _ => Err(format!("unknown status {s:?}: use todo, in_progress, done, blocked or skipped")),
+            _ => Err(UnknownStatus(s.to_string())),
         }
     }
 }
@@ -708,5 +713,16 @@ mod tests {
         assert_eq!("in-progress".parse::<Status>(), Ok(Status::InProgress));
         assert_eq!("in_progress".parse::<Status>(), Ok(Status::InProgress));
         assert!("finished".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn an_unknown_status_lists_the_valid_ones() {
+        let err = "finished".parse::<Status>().err();
+        assert_eq!(err, Some(UnknownStatus("finished".into())));
+        let said = err.map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(said, "unknown status \"finished\": use todo, in_progress, done, blocked or skipped");
+        for s in Status::ALL {
+            assert!(said.contains(s.as_str()), "{s}");
+        }
     }
 }

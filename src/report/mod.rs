@@ -20,7 +20,7 @@ mod validation;
 pub use crate::progress::evidence::{self, Attachment};
 pub use build::build;
 pub use model::*;
-pub use saved::render_saved;
+pub use saved::{ReportError, render_saved};
 pub(crate) use text::*;
 
 use crate::guide::Guide;
@@ -53,14 +53,19 @@ impl Format {
     }
 }
 
+/// A report format's name that is none of them (sanitized).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown report format {0:?}: use markdown, html or json")]
+pub struct UnknownFormat(pub String);
+
 impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         match s.trim().to_ascii_lowercase().as_str() {
             "markdown" | "md" => Ok(Format::Markdown),
             "html" | "htm" => Ok(Format::Html),
             "json" => Ok(Format::Json),
-            _ => Err(format!("unknown report format {:?}: use markdown, html or json", sanitize::line(s))),
+            _ => Err(UnknownFormat(sanitize::line(s))),
         }
     }
 }

@@ -2,11 +2,31 @@
 //! full from the check archive, and the attachments beside it. Used by
 //! `cutover report` and the checklist's `R`.
 
+use crate::files::FileError;
 use crate::guide::Guide;
 use crate::progress::Progress;
+use crate::progress::evidence::EvidenceError;
 use crate::progress::store::Store;
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// Why the hand-off report was not made or not written.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReportError {
+    /// The attachments beside the state cannot be read.
+    #[error(transparent)]
+    Evidence(#[from] EvidenceError),
+    /// No folder took the file: why, for each one tried.
+    #[error("{}", joined(.0))]
+    NotWritten(Vec<FileError>),
+    /// There was no folder to write it to (an observer without a data dir).
+    #[error("no folder to write it to")]
+    NoFolder,
+}
+
+fn joined(problems: &[FileError]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
 
 /// Renders the hand-off report of `guide` from the state saved at
 /// `state_path` (`progress` is what was read from it).
@@ -18,10 +38,10 @@ pub fn render_saved(
     by: &str,
     now: jiff::Timestamp,
     format: super::Format,
-) -> Result<String, String> {
+) -> Result<String, ReportError> {
     let hashes: BTreeMap<String, String> =
         guide.all_items().map(|s| (s.id().to_string(), crate::guide::step_hash(s))).collect();
-    let evidence = crate::progress::evidence::list(state_path, guide.id()).map_err(|e| e.to_string())?;
+    let evidence = crate::progress::evidence::list(state_path, guide.id())?;
     let shown = state_path.display().to_string();
     // The state keeps each check's latest verdict; the report shows it in
     // full (request, excerpt, what it proved) from the check archive.

@@ -534,7 +534,7 @@ fn write_report(
     state_path: &std::path::Path,
     fallback_dir: Option<&std::path::Path>,
     now: jiff::Timestamp,
-) -> Result<std::path::PathBuf, String> {
+) -> Result<std::path::PathBuf, crate::report::ReportError> {
     let guide = job.guide.id();
     let text = crate::report::render_saved(
         &job.guide,
@@ -557,10 +557,14 @@ fn write_report(
     for dir in dirs {
         match crate::files::ensure_dir(&dir).and_then(|()| write_new_numbered(&dir, &name, text.as_bytes())) {
             Ok(path) => return Ok(path),
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => problems.push(e),
         }
     }
-    Err(problems.join("; "))
+    Err(if problems.is_empty() {
+        crate::report::ReportError::NoFolder
+    } else {
+        crate::report::ReportError::NotWritten(problems)
+    })
 }
 
 /// Writes a new file `name` in `dir` (or `name-2`, ... if taken), with the

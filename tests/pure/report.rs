@@ -690,6 +690,35 @@ fn add_refuses_a_symlink_and_never_follows_one() {
     assert_eq!(std::fs::read_dir(elsewhere.path()).map(|d| d.count()).unwrap_or(99), 0);
 }
 
+/// The report of a saved state whose evidence folder is a link is not
+/// made, and says why in a kind the caller can tell apart.
+#[test]
+fn a_saved_report_refuses_a_linked_evidence_folder() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let state = dir.path().join("state.toml");
+    let elsewhere = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    symlink(elsewhere.path(), dir.path().join("state.evidence")).unwrap_or_else(|e| panic!("{e}"));
+    let made = cutover::report::render_saved(
+        &guide(),
+        "en",
+        &Progress::default(),
+        &state,
+        "a",
+        ts("2026-11-23T10:00:00Z"),
+        Format::Markdown,
+    );
+    let err = made.err();
+    assert!(
+        matches!(err, Some(cutover::report::ReportError::Evidence(evidence::EvidenceError::LinkedDir(_)))),
+        "{err:?}"
+    );
+    let said = err.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        said.ends_with("state.evidence is a symbolic link: cutover does not follow links in its evidence directory"),
+        "{said}"
+    );
+}
+
 #[test]
 fn add_keeps_0600_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -66,6 +66,6 @@ pub enum Action {
     /// history view; or why they could not be read.
     HistoryLoaded {
         guide: String,
-        events: Result<Vec<crate::progress::Event>, String>,
+        events: Result<Vec<crate::progress::Event>, crate::progress::store::StoreError>,
     },
 }

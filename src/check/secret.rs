@@ -74,6 +74,22 @@ struct Entry {
     source: Source,
 }
 
+/// Why a value cannot be a key at all ([`SecretStore::plausible`]); the
+/// words never repeat the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Implausible {
+    #[error("the key is empty")]
+    Empty,
+    #[error("the key contains a line break; paste it on one line")]
+    LineBreak,
+    #[error("the key contains a space or other whitespace; copy it again without it")]
+    Whitespace,
+    #[error("the key contains a quote; copy the key without quotes around it")]
+    Quote,
+    #[error("the key contains a control character")]
+    Control,
+}
+
 /// The keys cutover knows, per (guide, environment). Holds them in memory
 /// only; writes nothing.
 ///
@@ -276,21 +292,21 @@ impl SecretStore {
     /// Whether `key` can be a key at all: not empty, no whitespace, no
     /// quotes, no line breaks. Says nothing about the carrier's format; the
     /// message never repeats the key.
-    pub fn plausible(key: &str) -> Result<(), String> {
+    pub fn plausible(key: &str) -> Result<(), Implausible> {
         if key.is_empty() {
-            return Err("the key is empty".into());
+            return Err(Implausible::Empty);
         }
         if key.contains(['\n', '\r']) {
-            return Err("the key contains a line break; paste it on one line".into());
+            return Err(Implausible::LineBreak);
         }
         if key.chars().any(char::is_whitespace) {
-            return Err("the key contains a space or other whitespace; copy it again without it".into());
+            return Err(Implausible::Whitespace);
         }
         if key.contains(['"', '\'', '`']) {
-            return Err("the key contains a quote; copy the key without quotes around it".into());
+            return Err(Implausible::Quote);
         }
         if key.chars().any(char::is_control) {
-            return Err("the key contains a control character".into());
+            return Err(Implausible::Control);
         }
         Ok(())
     }

@@ -143,7 +143,7 @@ pub fn note_redactor(env: &Env) -> crate::progress::notes::Redactor {
             &catalog.environments(),
         );
         match guard.guard_broken() {
-            Some(why) => Err(why.to_string()),
+            Some(why) => Err(crate::progress::notes::GuardBroken(why.to_string())),
             None => Ok(guard.redact(text)),
         }
     }))

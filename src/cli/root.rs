@@ -54,7 +54,7 @@ pub fn checklist(env: &Env, g: &Global, demo: bool, err: &mut dyn Write) -> Resu
     let (store, progress) = if g.observe && !g.reset_state {
         let store = Store::new(env.state_path(&g));
         let progress = store.load_observed().unwrap_or_else(|problem| {
-            state_problem = Some(problem);
+            state_problem = Some(problem.to_string());
             Default::default()
         });
         (store, progress)

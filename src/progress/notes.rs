@@ -46,7 +46,13 @@ const CUT: &str = "… (cut)";
 pub struct Redactor(pub Arc<RedactFn>);
 
 /// Text in, the text with every key masked out (or why that cannot be done).
-pub type RedactFn = dyn Fn(&str) -> Result<String, String> + Send + Sync;
+pub type RedactFn = dyn Fn(&str) -> Result<String, GuardBroken> + Send + Sync;
+
+/// The key guard cannot know every key (a secrets file it cannot read, say):
+/// its own reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GuardBroken(pub String);
 
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -363,7 +369,7 @@ mod tests {
         let text = std::fs::read_to_string(&state).unwrap();
         assert!(!text.contains("first"), "the earlier text stays out of the state:\n{text}");
         // A guard that cannot know every key: nothing is saved.
-        let broken = Redactor(Arc::new(|_: &str| Err("secrets.toml unreadable".to_string())));
+        let broken = Redactor(Arc::new(|_: &str| Err(GuardBroken("secrets.toml unreadable".to_string()))));
         let store = super::super::store::Store::new(&state).with_note_redactor(broken);
         let err = store.apply(&[note("third")], "alice", t(4)).unwrap_err();
         assert!(err.to_string().contains("secrets.toml unreadable"), "{err}");

@@ -427,7 +427,7 @@ fn spawn_reload(store: Store, observe: bool, tx: mpsc::UnboundedSender<Reloaded>
             if observe {
                 match store.load_observed() {
                     Ok(p) => (Some(p), Some(None)),
-                    Err(problem) => (None, Some(Some(problem))),
+                    Err(problem) => (None, Some(Some(problem.to_string()))),
                 }
             } else {
                 (store.load().ok(), None)
@@ -513,7 +513,7 @@ fn dispatch(
                 // Off the event loop: the archive may hold many events.
                 let (store, tx) = (ctx.store.clone(), tx.clone());
                 tokio::task::spawn_blocking(move || {
-                    let events = store.guide_events(&guide).map_err(|e| e.to_string());
+                    let events = store.guide_events(&guide);
                     let _ = tx.send(Action::HistoryLoaded { guide, events });
                 });
             }

@@ -44,6 +44,20 @@ use std::time::{Duration, Instant};
 
 /// What an observer sees before anyone saved progress.
 pub const NOTHING_SAVED_YET: &str = "no progress saved yet: steps appear as soon as someone saves one";
+
+/// What an observer is shown instead of the progress ([`Store::load_observed`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unobserved {
+    /// There is no state file yet.
+    #[error("{}", NOTHING_SAVED_YET)]
+    NothingSaved,
+    /// The file is there but is not a state this build can read.
+    #[error("{0}")]
+    Unreadable(#[source] StoreError),
+    /// The file cannot be read at all.
+    #[error("cannot read the state: {0}")]
+    CannotRead(#[source] StoreError),
+}
 /// A state file larger than this is refused rather than read into memory.
 const MAX_STATE_BYTES: u64 = 64 * 1024 * 1024;
 /// How long a writer waits for the lock before giving up.
@@ -188,11 +202,11 @@ impl Store {
     /// show instead of every step as todo ("no progress saved yet" when
     /// there is no file; why it cannot be read, with the fix, when it is
     /// there but unreadable). Writes nothing.
-    pub fn load_observed(&self) -> Result<Progress, String> {
+    pub fn load_observed(&self) -> Result<Progress, Unobserved> {
         match read_regular(&self.path, MAX_STATE_BYTES) {
-            Ok(None) => Err(NOTHING_SAVED_YET.to_string()),
-            Ok(Some((bytes, _))) => decode(&bytes, &self.shown()).map(|(p, _)| p).map_err(|e| e.to_string()),
-            Err(e) => Err(format!("cannot read the state: {e}")),
+            Ok(None) => Err(Unobserved::NothingSaved),
+            Ok(Some((bytes, _))) => decode(&bytes, &self.shown()).map(|(p, _)| p).map_err(Unobserved::Unreadable),
+            Err(e) => Err(Unobserved::CannotRead(e)),
         }
     }
 

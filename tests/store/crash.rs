@@ -40,6 +40,13 @@ fn crash_child() {
     }
 }
 
+/// `name` as the test harness knows it in this binary (`--exact` needs the
+/// module path: `crash::crash_child`).
+fn exact(name: &str) -> String {
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    format!("{module}::{name}")
+}
+
 /// Runs one writer until it has saved at least once, kills it after a short
 /// random delay, and returns the highest N it reported as saved.
 fn run_and_kill(path: &Path, round: u64) -> u64 {
@@ -49,7 +56,7 @@ fn run_and_kill(path: &Path, round: u64) -> u64 {
 /// As [`run_and_kill`], for the writer test `child` started with `env`.
 fn run_and_kill_child(child: &str, env: &str, path: &Path, round: u64) -> u64 {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+        .args(["--exact", &exact(child), "--nocapture", "--test-threads=1"])
         .env(env, path)
         .env("CUTOVER_CRASH_ROUND", round.to_string())
         .stdout(Stdio::piped())

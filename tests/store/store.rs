@@ -548,9 +548,16 @@ fn writer_op(id: usize, i: usize, rng: &mut fastrand::Rng) -> Op {
     }
 }
 
+/// `name` as the test harness knows it in this binary (`--exact` needs the
+/// module path: `store::writer_child`).
+fn exact(name: &str) -> String {
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    format!("{module}::{name}")
+}
+
 fn spawn_writer(path: &Path, id: usize, ops: usize) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "writer_child", "--nocapture", "--test-threads=1"])
+        .args(["--exact", &exact("writer_child"), "--nocapture", "--test-threads=1"])
         .env(WRITER_ENV, path)
         .env("CUTOVER_TEST_WRITER_ID", id.to_string())
         .env("CUTOVER_TEST_WRITER_OPS", ops.to_string())

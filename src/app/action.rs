@@ -60,8 +60,8 @@ pub enum Action {
     /// A line of the server log (the host's session only).
     ServeLog(Timestamp, String),
     /// The hand-off report was written ([`super::Effect::WriteReport`]):
-    /// where, or why not.
-    ReportWritten(Result<std::path::PathBuf, crate::report::ReportError>),
+    /// where (a file, or a served observer's clipboard), or why not.
+    ReportWritten(Result<crate::report::ReportPlace, crate::report::ReportError>),
     /// Every event of a guide, archived ones included, oldest first, for the
     /// history view; or why they could not be read.
     HistoryLoaded {

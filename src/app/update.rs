@@ -79,11 +79,18 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::ReportWritten(written) => {
             match written {
-                Ok(path) => {
+                Ok(crate::report::ReportPlace::File(path)) => {
                     let own =
                         if app.settings.observe { " (your own data dir: observers write nothing shared)" } else { "" };
                     app.say(Tone::Success, format!("report written to {}{own}", path.display()));
                 }
+                Ok(crate::report::ReportPlace::Clipboard { bytes }) => app.say(
+                    Tone::Success,
+                    format!(
+                        "report copied to your clipboard (Markdown, {} KiB): paste it into a file; nothing was written on the host",
+                        bytes.div_ceil(1024)
+                    ),
+                ),
                 Err(why) => app.say(Tone::Error, format!("report not written: {why}")),
             }
             vec![]

@@ -20,7 +20,7 @@ mod validation;
 pub use crate::progress::evidence::{self, Attachment};
 pub use build::build;
 pub use model::*;
-pub use saved::{ReportError, render_saved};
+pub use saved::{CLIPBOARD_MAX, ReportError, ReportPlace, render_saved};
 pub(crate) use text::*;
 
 use crate::guide::Guide;

@@ -22,7 +22,28 @@ pub enum ReportError {
     /// There was no folder to write it to (an observer without a data dir).
     #[error("no folder to write it to")]
     NoFolder,
+    /// Too long to hand to a terminal's clipboard over SSH.
+    #[error(
+        "the report is {} KiB, more than a clipboard takes over SSH ({} KiB): ask the host to write it (R), or run `cutover report` where the state is",
+        .bytes / 1024,
+        .limit / 1024
+    )]
+    TooLongToCopy { bytes: usize, limit: usize },
 }
+
+/// Where a hand-off report went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportPlace {
+    /// A new file.
+    File(std::path::PathBuf),
+    /// The Markdown on the session's clipboard (OSC 52), this many bytes:
+    /// a served observer has no folder of its own on the host.
+    Clipboard { bytes: usize },
+}
+
+/// The longest report put on a clipboard: terminals cap OSC 52 (xterm and
+/// tmux keep far more, some take 100,000 bytes of base64).
+pub const CLIPBOARD_MAX: usize = 72 * 1024;
 
 fn joined(problems: &[FileError]) -> String {
     problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")

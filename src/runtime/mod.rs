@@ -505,9 +505,16 @@ fn dispatch(
                 }
             }
             Effect::WriteReport(job) => {
-                // Answered with a message, as every effect is.
-                let written = write_report(&job, ctx.store.path(), ctx.report_fallback_dir.as_deref(), ctx.clock.now());
-                let _ = tx.send(Action::ReportWritten(written));
+                // Answered with a message, as every effect is. A served
+                // observer has no folder of its own on this host: its report
+                // goes to its clipboard.
+                let (state, now) = (ctx.store.path(), ctx.clock.now());
+                let made = match (&ctx.report_fallback_dir, &ctx.clipboard) {
+                    (None, Some(sink)) if job.observe => copy_report(&job, state, now, sink),
+                    _ => write_report(&job, state, ctx.report_fallback_dir.as_deref(), now)
+                        .map(crate::report::ReportPlace::File),
+                };
+                let _ = tx.send(Action::ReportWritten(made));
             }
             Effect::LoadHistory { guide } => {
                 // Off the event loop: the archive may hold many events.
@@ -527,6 +534,40 @@ fn dispatch(
     true
 }
 
+/// The Markdown hand-off report of the job's guide.
+fn render_report(
+    job: &crate::app::ReportJob,
+    state_path: &std::path::Path,
+    now: jiff::Timestamp,
+) -> Result<String, crate::report::ReportError> {
+    crate::report::render_saved(
+        &job.guide,
+        &job.lang,
+        &job.progress,
+        state_path,
+        &job.by,
+        now,
+        crate::report::Format::Markdown,
+    )
+}
+
+/// Puts the Markdown hand-off report on the session's clipboard (OSC 52),
+/// when it is short enough for one.
+fn copy_report(
+    job: &crate::app::ReportJob,
+    state_path: &std::path::Path,
+    now: jiff::Timestamp,
+    sink: &ClipboardSink,
+) -> Result<crate::report::ReportPlace, crate::report::ReportError> {
+    let text = render_report(job, state_path, now)?;
+    let limit = crate::report::CLIPBOARD_MAX;
+    if text.len() > limit {
+        return Err(crate::report::ReportError::TooLongToCopy { bytes: text.len(), limit });
+    }
+    sink(&osc52(&text));
+    Ok(crate::report::ReportPlace::Clipboard { bytes: text.len() })
+}
+
 /// Writes the Markdown hand-off report beside the state file (an
 /// observer's: in the fallback dir), and says where, or why not.
 fn write_report(
@@ -536,15 +577,7 @@ fn write_report(
     now: jiff::Timestamp,
 ) -> Result<std::path::PathBuf, crate::report::ReportError> {
     let guide = job.guide.id();
-    let text = crate::report::render_saved(
-        &job.guide,
-        &job.lang,
-        &job.progress,
-        state_path,
-        &job.by,
-        now,
-        crate::report::Format::Markdown,
-    )?;
+    let text = render_report(job, state_path, now)?;
     let name = format!("{guide}-report-{}.md", now.strftime("%Y%m%dT%H%M%SZ"));
     // An observer writes nothing into the shared directory: its reports go
     // to its own data dir.

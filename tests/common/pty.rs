@@ -138,3 +138,31 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// Decodes standard base64 (the payload of an OSC 52 clipboard sequence).
+pub fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let mut out = Vec::new();
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|c| **c == b'=').count();
+        let n = chunk.iter().fold(0u32, |n, c| (n << 6) | u32::from(if *c == b'=' { 0 } else { val(*c) }));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    out
+}
+
+/// The text of the last OSC 52 clipboard sequence in `raw`, if any.
+pub fn last_clipboard(raw: &[u8]) -> Option<String> {
+    let raw = String::from_utf8_lossy(raw);
+    let start = raw.rfind("\x1b]52;c;")?;
+    let rest = &raw[start + 7..];
+    let end = rest.find('\x07')?;
+    String::from_utf8(base64_decode(&rest[..end])).ok()
+}

@@ -52,24 +52,6 @@ fn fake() -> (u16, Arc<Mutex<Vec<Seen>>>) {
     (port, seen)
 }
 
-fn base64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        _ => 63,
-    };
-    let mut out = Vec::new();
-    for chunk in s.as_bytes().chunks(4) {
-        let pad = chunk.iter().filter(|c| **c == b'=').count();
-        let n = chunk.iter().fold(0u32, |n, c| (n << 6) | u32::from(if *c == b'=' { 0 } else { val(*c) }));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    out
-}
-
 #[test]
 fn copied_curl_sends_the_key_to_the_url_the_check_used() {
     let (port, seen) = fake();
@@ -104,7 +86,7 @@ fn copied_curl_sends_the_key_to_the_url_the_check_used() {
         if let Some(start) = raw.rfind("\x1b]52;c;") {
             let rest = &raw[start + 7..];
             let end = rest.find('\x07').unwrap();
-            let text = String::from_utf8(base64_decode(&rest[..end])).unwrap();
+            let text = String::from_utf8(common::pty::base64_decode(&rest[..end])).unwrap();
             if text.starts_with("curl ") {
                 cmd = Some(text);
                 break;

@@ -221,6 +221,32 @@ fn a_stalled_client_delays_nobody_and_catches_up_when_it_runs_again() {
 }
 
 #[test]
+fn an_observers_report_goes_to_its_clipboard_and_nothing_is_written_on_the_host() {
+    let w = world();
+    let (mut piet, _, _) = w.joined("piet", "observer");
+    open_postnl(&mut piet);
+    piet.send(b"R");
+    piet.wait_for("report copied to your clipboard");
+    let report = common::pty::last_clipboard(&piet.raw.lock().unwrap()).expect("an OSC 52 sequence");
+    assert!(report.starts_with("# "), "{report}");
+    assert!(report.contains("PostNL"), "{report}");
+    assert!(report.lines().count() > 20, "the whole report: {report}");
+    fn reports(dir: &std::path::Path, found: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                reports(&p, found);
+            } else if p.file_name().is_some_and(|n| n.to_string_lossy().contains("-report-")) {
+                found.push(p);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    reports(w.sb.path(), &mut found);
+    assert!(found.is_empty(), "a file on the host: {found:?}");
+}
+
+#[test]
 fn eight_sessions_at_once_and_the_ninth_is_told() {
     let w = world();
     let mut sessions = Vec::new();

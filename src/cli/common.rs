@@ -130,11 +130,11 @@ pub fn known_secrets(env: &Env, catalog: &Catalog) -> crate::check::secret::Secr
 /// with every key cutover knows before it is kept. Built when a note
 /// changes (not when the state is opened), from the sources as they are
 /// then; a guard that cannot know every key refuses (the save fails closed).
-pub fn note_redactor(env: &Env) -> crate::progress::notes::Redactor {
+pub fn note_redactor(env: &Env) -> crate::progress::store::notes::Redactor {
     let vars = env.vars.clone();
     let secrets_file = env.paths.secrets_file();
     let guides_dir = env.paths.guides_dir();
-    crate::progress::notes::Redactor(Arc::new(move |text: &str| {
+    crate::progress::store::notes::Redactor(Arc::new(move |text: &str| {
         let vars = vars.clone();
         let catalog = Catalog::load(Some(&guides_dir));
         let guard = crate::check::secret::SecretStore::load_for(
@@ -143,7 +143,7 @@ pub fn note_redactor(env: &Env) -> crate::progress::notes::Redactor {
             &catalog.environments(),
         );
         match guard.guard_broken() {
-            Some(why) => Err(crate::progress::notes::GuardBroken(why.to_string())),
+            Some(why) => Err(crate::progress::store::notes::GuardBroken(why.to_string())),
             None => Ok(guard.redact(text)),
         }
     }))

@@ -80,13 +80,13 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
     // server log, never the state.
     let served = crate::serve::log::read(&crate::serve::state_dir(&env.paths.data_dir.join("serve"), store.path()));
     // What each note said before a change, from the note history.
-    let history = crate::progress::notes::read(store.path()).unwrap_or_else(|e| {
+    let history = crate::progress::store::notes::read(store.path()).unwrap_or_else(|e| {
         let _ = writeln!(err, "cutover: warning: earlier note texts not shown: {e}");
         Vec::new()
     });
     let mut used = Vec::new();
     let before: Vec<Option<&str>> =
-        events.iter().map(|e| crate::progress::notes::before_of(&history, &mut used, e)).collect();
+        events.iter().map(|e| crate::progress::store::notes::before_of(&history, &mut used, e)).collect();
     if json_out {
         // Every check run in full, from the check archive.
         let archived = store.archived_checks().unwrap_or_default();

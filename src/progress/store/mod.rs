@@ -24,10 +24,10 @@
 mod checks;
 mod events;
 mod format;
+pub mod notes;
 mod sections;
 
 pub use checks::ArchivedCheck;
-pub(crate) use events::quote;
 pub(crate) use format::shown;
 pub use format::{HEADER, StoreError, from_toml, to_toml};
 
@@ -89,7 +89,7 @@ pub struct Store {
     wait_notice: Option<WaitNotice>,
     /// Masks keys in a note's earlier text before it goes to the note
     /// history (see [`super::notes`]).
-    note_redactor: Option<super::notes::Redactor>,
+    note_redactor: Option<notes::Redactor>,
 }
 
 /// Where a long wait for the state lock is said (stderr, the TUI footer).
@@ -124,7 +124,7 @@ impl Store {
 
     /// This store, masking keys with `redactor` in the earlier text of a
     /// note before it is kept in the note history.
-    pub fn with_note_redactor(mut self, redactor: super::notes::Redactor) -> Store {
+    pub fn with_note_redactor(mut self, redactor: notes::Redactor) -> Store {
         self.note_redactor = Some(redactor);
         self
     }
@@ -262,7 +262,7 @@ impl Store {
             progress.migrate_to_current();
         }
         // What each changed note said before goes to the note history.
-        let mut notes = super::notes::Changes::new(by, at);
+        let mut notes = notes::Changes::new(by, at);
         let events: Vec<Event> = ops
             .iter()
             .map(|op| {

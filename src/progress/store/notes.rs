@@ -1,6 +1,6 @@
 //! Note history: what a note said before each change, kept out of the state
 //! file (so the state does not grow with it) in `<stem>.notes.toml` beside
-//! it. Written only by [`super::store::Store::apply`], under the state lock,
+//! it. Written only by [`super::Store::apply`], under the state lock,
 //! before the new state is saved: a change is never saved without its
 //! earlier text kept.
 //!
@@ -15,11 +15,11 @@
 //! - Written with [`crate::files`]: modes and group follow the directory,
 //!   links are refused, a rewrite keeps the file's mode and group.
 
-use super::Op;
-use super::model::Progress;
-use super::store::StoreError;
-use super::store::quote;
+use super::events::quote;
+use super::format::StoreError;
 use crate::files;
+use crate::progress::Op;
+use crate::progress::model::Progress;
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::fmt;
@@ -212,7 +212,11 @@ pub fn read(state: &Path) -> Result<Vec<NoteChange>, StoreError> {
 /// What the note said before the change `event` records (a "note" event),
 /// if the history still has it. `history` is in file order; the first
 /// entry not yet `used` for the same time, person and step is the one.
-pub fn before_of<'a>(history: &'a [NoteChange], used: &mut Vec<usize>, event: &super::model::Event) -> Option<&'a str> {
+pub fn before_of<'a>(
+    history: &'a [NoteChange],
+    used: &mut Vec<usize>,
+    event: &crate::progress::model::Event,
+) -> Option<&'a str> {
     if event.what != "note" {
         return None;
     }
@@ -353,7 +357,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("acme.toml");
         let redactor = Redactor(Arc::new(|t: &str| Ok(t.replace("SECRETKEY123456", "SECR…"))));
-        let store = super::super::store::Store::new(&state).with_note_redactor(redactor);
+        let store = crate::progress::store::Store::new(&state).with_note_redactor(redactor);
         store.apply(&[note("first, key SECRETKEY123456")], "alice", t(1)).unwrap();
         store.apply(&[note("second")], "bob", t(2)).unwrap();
         // Not a change: nothing kept.
@@ -370,12 +374,12 @@ mod tests {
         assert!(!text.contains("first"), "the earlier text stays out of the state:\n{text}");
         // A guard that cannot know every key: nothing is saved.
         let broken = Redactor(Arc::new(|_: &str| Err(GuardBroken("secrets.toml unreadable".to_string()))));
-        let store = super::super::store::Store::new(&state).with_note_redactor(broken);
+        let store = crate::progress::store::Store::new(&state).with_note_redactor(broken);
         let err = store.apply(&[note("third")], "alice", t(4)).unwrap_err();
         assert!(err.to_string().contains("secrets.toml unreadable"), "{err}");
         assert!(!std::fs::read_to_string(&state).unwrap().contains("third"));
         // Each note keeps at most its newest entries.
-        let store = super::super::store::Store::new(&state);
+        let store = crate::progress::store::Store::new(&state);
         for i in 0..(2 * KEPT_PER_NOTE + 5) {
             store.apply(&[note(&format!("v{i}"))], "alice", t(10 + i as i64)).unwrap();
             assert!(read(&state).unwrap().len() <= 2 * KEPT_PER_NOTE);

@@ -14,7 +14,8 @@
 //! is redrawn once something arrives, is timed to the frame that follows.
 //!
 //! `cargo bench --bench startup` (BENCH_RUNS=n for more or fewer runs;
-//! BENCH_BEFORE=path times another build of cutover in the same rounds).
+//! BENCH_BEFORE=path times another build of cutover in the same rounds;
+//! BENCH_BEFORE=path:path... several).
 
 mod common;
 use common::*;
@@ -125,9 +126,15 @@ fn main() -> Res<()> {
     // The build under test; BENCH_BEFORE=path adds another build of
     // cutover (the one before a change), timed in the same rounds so that
     // both see the same load.
-    let mut builds = vec![("", release_bin())];
-    if let Some(p) = std::env::var_os("BENCH_BEFORE") {
-        builds.push(("before: ", std::path::PathBuf::from(p)));
+    // Several, separated as in PATH, are each labelled by their file name.
+    let mut builds = vec![(String::new(), release_bin())];
+    if let Some(v) = std::env::var_os("BENCH_BEFORE") {
+        let paths: Vec<std::path::PathBuf> = std::env::split_paths(&v).collect();
+        let one = paths.len() == 1;
+        for p in paths {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            builds.push((if one { "before: ".to_string() } else { format!("{name}: ") }, p));
+        }
     }
     let runs = env_num("BENCH_RUNS", 40);
     println!("startup: {runs} runs each, {COLS}x{ROWS}, {}", machine());

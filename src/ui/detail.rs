@@ -260,8 +260,14 @@ pub fn lines(app: &App, theme: &Theme, g: &Guide, step: &Step, width: usize) -> 
     let status = app.status(gid, sid);
     let mut st = vec![
         Span::raw("Status: "),
-        if app.state_problem.is_some() {
-            Span::styled("? unknown (the state cannot be read)".to_string(), theme.dim())
+        if let Some(problem) = &app.state_problem {
+            // An observer of a state nobody has saved yet, or cannot read.
+            let why = if problem == crate::progress::store::NOTHING_SAVED_YET {
+                "nothing saved yet"
+            } else {
+                "the state cannot be read"
+            };
+            Span::styled(format!("? unknown ({why})"), theme.dim())
         } else {
             Span::styled(
                 format!("{} {}", theme.status_glyph(status), status.as_str().replace('_', " ")),

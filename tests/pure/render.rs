@@ -623,3 +623,17 @@ fn esc_cancels_a_check_that_waits_for_the_call_budget() {
     let s = screen(&a, Theme::default(), 80, 24);
     assert!(!s.contains("waiting for"), "{s}");
 }
+
+#[test]
+fn an_observer_of_a_state_nobody_saved_yet_is_told_so_not_that_it_cannot_be_read() {
+    let mut a = app();
+    a.settings.observe = true;
+    open(&mut a, "postnl");
+    a.state_problem = Some(cutover::progress::store::NOTHING_SAVED_YET.to_string());
+    let s = screen(&a, Theme::default(), 100, 30);
+    assert!(s.contains("? unknown (nothing saved yet)"), "{s}");
+    assert!(!s.contains("cannot be read"), "{s}");
+    a.state_problem = Some("permission denied: state.toml".to_string());
+    let s = screen(&a, Theme::default(), 100, 30);
+    assert!(s.contains("? unknown (the state cannot be read)"), "{s}");
+}

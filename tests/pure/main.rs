@@ -6,6 +6,7 @@
 mod common;
 
 mod fuzz_props;
+mod guide_files;
 mod guides;
 mod keys_doc;
 mod pair_view;

@@ -24,8 +24,20 @@ pub struct View {
     pub guide: Option<String>,
     /// The selected step's id and number (1-based).
     pub step: Option<(String, usize)>,
-    /// Checks it has running: (guide, step, title, since).
-    pub running: Vec<(String, String, String, Timestamp)>,
+    /// Checks it has running.
+    pub running: Vec<PeerRun>,
+}
+
+/// A check another session runs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PeerRun {
+    pub guide: String,
+    pub step: String,
+    /// The step's title, in that session's language.
+    pub title: String,
+    pub since: Timestamp,
+    /// Waiting for the call budget until then (run all), if it is.
+    pub waiting_until: Option<Timestamp>,
 }
 
 impl Peer {
@@ -74,7 +86,13 @@ pub fn view(app: &App) -> View {
     v.running = app
         .running
         .iter()
-        .map(|((gid, sid), r)| (gid.clone(), sid.clone(), app.step_title(gid, sid), r.started))
+        .map(|((gid, sid), r)| PeerRun {
+            guide: gid.clone(),
+            step: sid.clone(),
+            title: app.step_title(gid, sid),
+            since: r.started,
+            waiting_until: r.waiting.as_ref().map(|w| w.until),
+        })
         .collect();
     v
 }
@@ -146,15 +164,23 @@ pub fn moved_by_hand(app: &mut App) {
     }
 }
 
-/// Peers running a check on this step: "jan is running Sandbox key works… 3 s".
+/// Peers running a check on this step: "jan is running Sandbox key works… 3 s",
+/// or "… waiting for the rate limit · 23 s" while its run waits for the
+/// call budget.
 pub fn running_here(app: &App, guide: &str, step: &str) -> Vec<String> {
     let mut out = Vec::new();
     for p in &app.peers {
-        for (g, s, title, since) in &p.view.running {
-            if g == guide && s == step {
-                let secs = app.now.duration_since(*since).as_secs().max(0);
-                out.push(format!("{} is running {title}… {secs} s", p.name));
-            }
+        for r in p.view.running.iter().filter(|r| r.guide == guide && r.step == step) {
+            let left = r.waiting_until.map(|until| (until.as_millisecond() - app.now.as_millisecond() + 999) / 1000);
+            out.push(match left {
+                Some(left) if left > 0 => {
+                    format!("{} is running {}… waiting for the rate limit · {left} s", p.name, r.title)
+                }
+                _ => {
+                    let secs = app.now.duration_since(r.since).as_secs().max(0);
+                    format!("{} is running {}… {secs} s", p.name, r.title)
+                }
+            });
         }
     }
     out

@@ -355,8 +355,12 @@ fn t_cycles_every_troubleshooting_item_and_backspace_or_ctrl_o_goes_back() {
 
 mod peers {
     use super::common::*;
-    use cutover::app::peers::View;
+    use cutover::app::peers::{PeerRun, View};
     use cutover::app::{Action, Effect, Peer, Rights, update};
+
+    fn run(guide: &str, step: &str, title: &str, waiting_until: Option<jiff::Timestamp>) -> PeerRun {
+        PeerRun { guide: guide.into(), step: step.into(), title: title.into(), since: fixed_now(), waiting_until }
+    }
 
     fn peer(id: u64, name: &str, role: &str, step: Option<(&str, usize)>) -> Peer {
         Peer {
@@ -399,7 +403,7 @@ mod peers {
         let shown = app.selected_step().map(|s| s.id().to_string()).unwrap_or_default();
         let running = |step: &str| {
             let mut p = peer(2, "jan", "editor", Some(("production", 10)));
-            p.view.running = vec![("postnl".into(), step.into(), "Sandbox key works".into(), fixed_now())];
+            p.view.running = vec![run("postnl", step, "Sandbox key works", None)];
             p
         };
         let before = sig(&app, 100);
@@ -488,11 +492,21 @@ mod peers {
         open(&mut app, "postnl");
         let mut jan = peer(2, "jan", "observer", Some(("sandbox-api-key", 5)));
         assert_eq!(jan.summary(), "jan (observer) · step 5");
-        jan.view.running = vec![("postnl".into(), "sandbox-api-key".into(), "Your API account".into(), fixed_now())];
-        update(&mut app, Action::Peers(vec![jan]));
+        jan.view.running = vec![run("postnl", "sandbox-api-key", "Your API account", None)];
+        update(&mut app, Action::Peers(vec![jan.clone()]));
         app.now = fixed_now() + jiff::SignedDuration::from_secs(3);
         let lines = cutover::app::peers::running_here(&app, "postnl", "sandbox-api-key");
         assert_eq!(lines, vec!["jan is running Your API account… 3 s".to_string()]);
         assert!(cutover::app::peers::running_here(&app, "postnl", "versioning").is_empty());
+        // Its run all waits for the call budget: said, counting down, then
+        // back to the time it has run.
+        let until = fixed_now() + jiff::SignedDuration::from_secs(26);
+        jan.view.running = vec![run("postnl", "sandbox-api-key", "Your API account", Some(until))];
+        update(&mut app, Action::Peers(vec![jan]));
+        let lines = cutover::app::peers::running_here(&app, "postnl", "sandbox-api-key");
+        assert_eq!(lines, vec!["jan is running Your API account… waiting for the rate limit · 23 s".to_string()]);
+        app.now = until;
+        let lines = cutover::app::peers::running_here(&app, "postnl", "sandbox-api-key");
+        assert_eq!(lines, vec!["jan is running Your API account… 26 s".to_string()]);
     }
 }

@@ -169,14 +169,16 @@ where
     }
     loop {
         // Tick only while something animates (a spinner), or once a minute
-        // for relative times.
-        // A rate-limit countdown on screen: once a second until it is over.
+        // for relative times. A rate-limit countdown on screen, or checks
+        // that all wait for the call budget: once a second until it is
+        // over (the spinner steps once a second, the seconds count down).
         // Another session's check shows (with a spinner) only on the step
         // it runs.
         let peer_running = !crate::app::peers::running_on_screen(app).is_empty();
-        let tick = if !app.running.is_empty() || peer_running {
+        let calling = app.running.values().any(|r| r.waiting.is_none());
+        let tick = if calling || peer_running {
             Duration::from_millis(120)
-        } else if app.countdown().is_some() {
+        } else if !app.running.is_empty() || app.countdown().is_some() {
             Duration::from_secs(1)
         } else {
             Duration::from_secs(60)

@@ -23,8 +23,11 @@ pub fn wrap_lines<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
     out
 }
 
-struct Cell {
-    text: String,
+/// One grapheme of the line being wrapped, borrowed from its span: a
+/// row is built without a string per character, and each run of one
+/// style becomes one string when the row is finished.
+struct Cell<'b> {
+    text: &'b str,
     style: Style,
     width: usize,
 }
@@ -39,8 +42,8 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
         let mut spans: Vec<Span<'a>> = Vec::new();
         for c in row {
             match spans.last_mut() {
-                Some(last) if last.style == c.style => last.content.to_mut().push_str(&c.text),
-                _ => spans.push(Span::styled(c.text, c.style)),
+                Some(last) if last.style == c.style => last.content.to_mut().push_str(c.text),
+                _ => spans.push(Span::styled(c.text.to_string(), c.style)),
             }
         }
         let mut l = Line::from(spans).style(line_style);
@@ -52,8 +55,7 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     let lead = text.len() - text.trim_start_matches(' ').len();
     let hang = if lead > 0 && lead + 2 <= width / 2 { lead + 2 } else { 0 };
-    let indent =
-        || -> Vec<Cell> { (0..hang).map(|_| Cell { text: " ".into(), style: Style::new(), width: 1 }).collect() };
+    let indent = || -> Vec<Cell> { (0..hang).map(|_| Cell { text: " ", style: Style::new(), width: 1 }).collect() };
     let mut row: Vec<Cell> = Vec::new();
     let mut row_w = 0;
     // Where the current row may break: the index just after its last space.
@@ -90,7 +92,7 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
                     row_w = hang;
                 }
             }
-            row.push(Cell { text: g.to_string(), style: span.style, width: gw });
+            row.push(Cell { text: g, style: span.style, width: gw });
             row_w += gw;
             if is_space && row_w > hang {
                 brk = Some(row.len());

@@ -121,36 +121,6 @@ fn once(bin: &std::path::Path, args: &[&str], want: Arc<vt100::Screen>) -> Res<f
     Ok(ms(hit.duration_since(t0)))
 }
 
-/// cutover as `cargo build --release --bin cutover` makes it. The binary
-/// `build_release` makes beside the floor example is built with the
-/// features the dev-dependencies turn on (an example brings them: hyper's
-/// `http2` and `server`, h2), about 1 MB and 3,400 relocations more, and
-/// 0.1 to 0.16 ms slower to its first frame; this one is built alone, in a
-/// target dir of its own so that the two feature sets do not rebuild each
-/// other.
-fn build_plain() -> Res<std::path::PathBuf> {
-    let bins = release_bin();
-    let dir = bins.parent().and_then(|p| p.parent()).ok_or_else(|| err("no target dir"))?.join("plain");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = std::process::Command::new(cargo);
-    // As in build_release: without the variables cargo sets for a bench.
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if (k.starts_with("CARGO_") && k != "CARGO_HOME") || k == "OUT_DIR" || k.starts_with("RUSTC") {
-            cmd.env_remove(k);
-        }
-    }
-    let status = cmd
-        .args(["build", "--release", "--locked", "--bin", "cutover"])
-        .env("CARGO_TARGET_DIR", &dir)
-        .current_dir(manifest_dir())
-        .status()?;
-    if !status.success() {
-        return Err(err(format!("cargo build --release --bin cutover failed: {status}")));
-    }
-    Ok(dir.join("release").join("cutover"))
-}
-
 fn main() -> Res<()> {
     build_release()?;
     let floor = release_example("floor");
@@ -158,7 +128,7 @@ fn main() -> Res<()> {
     // cutover (the one before a change), timed in the same rounds so that
     // both see the same load.
     // Several, separated as in PATH, are each labelled by their file name.
-    let mut builds = vec![(String::new(), build_plain()?)];
+    let mut builds = vec![(String::new(), release_bin())];
     if let Some(v) = std::env::var_os("BENCH_BEFORE") {
         let paths: Vec<std::path::PathBuf> = std::env::split_paths(&v).collect();
         let one = paths.len() == 1;

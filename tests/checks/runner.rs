@@ -603,17 +603,16 @@ headers = { Authorization = "{api_key}" }
     );
 }
 
-#[tokio::test]
-async fn run_all_waits_for_the_budget_instead_of_giving_up() {
-    let server = ok_server().await;
-    let manual = ManualClock::new(jiff::Timestamp::from_second(1_800_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH));
-    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
+/// A runner's world for the budget tests: the sandbox at `server`, one
+/// call a minute, `key` as its key, the budget on `clock` alone.
+fn one_call_a_minute(server: &MockServer, clock: &ManualClock, key: &str) -> RunnerDeps {
+    let clock: Arc<dyn Clock> = Arc::new(clock.clone());
     let mut store = SecretStore::empty();
-    store.set("postnl", "sandbox", ApiKey::new("run-all-key-3b7e9d1c"));
+    store.set("postnl", "sandbox", ApiKey::new(key));
     let uri = server.uri();
     let config: Config =
         toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n").unwrap_or_default();
-    let deps = RunnerDeps {
+    RunnerDeps {
         config,
         secrets: Arc::new(RwLock::new(store)),
         clock: clock.clone(),
@@ -621,7 +620,14 @@ async fn run_all_waits_for_the_budget_instead_of_giving_up() {
         rate_limiter: RateLimiter::isolated(clock),
         env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
         lang: "en".into(),
-    };
+    }
+}
+
+#[tokio::test]
+async fn run_all_waits_for_the_budget_instead_of_giving_up() {
+    let server = ok_server().await;
+    let manual = ManualClock::new(jiff::Timestamp::from_second(1_800_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH));
+    let deps = one_call_a_minute(&server, &manual, "run-all-key-3b7e9d1c");
     let r = Runner::new(deps);
     let only_http = RunOptions { only: Some(1), ..RunOptions::default() };
     let first =
@@ -689,21 +695,7 @@ async fn run_all_reports_its_wait_for_the_budget_and_its_end() {
     let server = ok_server().await;
     let start = jiff::Timestamp::from_second(1_800_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let manual = ManualClock::new(start);
-    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
-    let mut store = SecretStore::empty();
-    store.set("postnl", "sandbox", ApiKey::new("run-all-key-5d2c8e1f"));
-    let uri = server.uri();
-    let config: Config =
-        toml::from_str("[guides.postnl.environments.sandbox]\nrate_limit_per_minute = 1\n").unwrap_or_default();
-    let deps = RunnerDeps {
-        config,
-        secrets: Arc::new(RwLock::new(store)),
-        clock: clock.clone(),
-        resolver: Arc::new(SystemResolver) as Arc<dyn Resolve>,
-        rate_limiter: RateLimiter::isolated(clock),
-        env_vars: Arc::new(move |n: &str| (n == "CUTOVER_POSTNL_SANDBOX_URL").then(|| uri.clone())),
-        lang: "en".into(),
-    };
+    let deps = one_call_a_minute(&server, &manual, "run-all-key-5d2c8e1f");
     let heard: Arc<Mutex<Vec<Option<cutover::guide::BudgetWait>>>> = Arc::default();
     let r = {
         let heard = heard.clone();

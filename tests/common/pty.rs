@@ -166,3 +166,17 @@ pub fn last_clipboard(raw: &[u8]) -> Option<String> {
     let end = rest.find('\x07')?;
     String::from_utf8(base64_decode(&rest[..end])).ok()
 }
+
+/// Every file under `dir`, at any depth, appended to `out`; a folder that
+/// cannot be read fails the test (a scan must not skip one).
+pub fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}

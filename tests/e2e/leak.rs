@@ -3,9 +3,8 @@
 //! every file cutover wrote, every output and the screen for it.
 
 use crate::common;
-use common::pty::{Pty, Sandbox};
+use common::pty::{Pty, Sandbox, files_under};
 use cutover::demo::{FakeCarrier, FakeOptions};
-use std::path::Path;
 
 const SANDBOX_KEY: &str = "canary-sandbox-7f3a9c41d2";
 const PRODUCTION_KEY: &str = "canary-production-55e1b0a9";
@@ -54,17 +53,6 @@ timeout_secs = 20
         ("CUTOVER_POSTI_PRODUCTION_URL".into(), "http://127.0.0.1:9".into()),
         ("CUTOVER_LOG".into(), "trace".into()),
     ]
-}
-
-fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
 }
 
 /// Runs the binary in the sandbox with the test's variables and `extra`.

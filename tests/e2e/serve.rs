@@ -231,18 +231,9 @@ fn an_observers_report_goes_to_its_clipboard_and_nothing_is_written_on_the_host(
     assert!(report.starts_with("# "), "{report}");
     assert!(report.contains("PostNL"), "{report}");
     assert!(report.lines().count() > 20, "the whole report: {report}");
-    fn reports(dir: &std::path::Path, found: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                reports(&p, found);
-            } else if p.file_name().is_some_and(|n| n.to_string_lossy().contains("-report-")) {
-                found.push(p);
-            }
-        }
-    }
     let mut found = Vec::new();
-    reports(w.sb.path(), &mut found);
+    common::pty::files_under(w.sb.path(), &mut found);
+    found.retain(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("-report-")));
     assert!(found.is_empty(), "a file on the host: {found:?}");
 }
 

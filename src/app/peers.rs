@@ -36,8 +36,8 @@ pub struct PeerRun {
     /// The step's title, in that session's language.
     pub title: String,
     pub since: Timestamp,
-    /// Waiting for the call budget until then (run all), if it is.
-    pub waiting_until: Option<Timestamp>,
+    /// Waiting for the call budget (run all), if it is.
+    pub waiting: Option<crate::guide::BudgetWait>,
 }
 
 impl Peer {
@@ -91,7 +91,7 @@ pub fn view(app: &App) -> View {
             step: sid.clone(),
             title: app.step_title(gid, sid),
             since: r.started,
-            waiting_until: r.waiting.as_ref().map(|w| w.until),
+            waiting: r.waiting.clone(),
         })
         .collect();
     v
@@ -171,8 +171,7 @@ pub fn running_here(app: &App, guide: &str, step: &str) -> Vec<String> {
     let mut out = Vec::new();
     for p in &app.peers {
         for r in p.view.running.iter().filter(|r| r.guide == guide && r.step == step) {
-            let left = r.waiting_until.map(|until| (until.as_millisecond() - app.now.as_millisecond() + 999) / 1000);
-            out.push(match left {
+            out.push(match r.waiting.as_ref().map(|w| w.secs_left(app.now)) {
                 Some(left) if left > 0 => {
                     format!("{} is running {}… waiting for the rate limit · {left} s", p.name, r.title)
                 }

@@ -66,7 +66,7 @@ impl CheckRequest {
 
 /// A run waiting for its call budget before its next call ("run all"
 /// waits instead of giving up): what the runner reports while it waits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BudgetWait {
     /// When the next call is possible, by the runner's (injected) clock.
     pub until: jiff::Timestamp,

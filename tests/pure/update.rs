@@ -359,7 +359,12 @@ mod peers {
     use cutover::app::{Action, Effect, Peer, Rights, update};
 
     fn run(guide: &str, step: &str, title: &str, waiting_until: Option<jiff::Timestamp>) -> PeerRun {
-        PeerRun { guide: guide.into(), step: step.into(), title: title.into(), since: fixed_now(), waiting_until }
+        let waiting = waiting_until.map(|until| cutover::guide::BudgetWait {
+            until,
+            env: "sandbox".into(),
+            per_minute: Some(15),
+        });
+        PeerRun { guide: guide.into(), step: step.into(), title: title.into(), since: fixed_now(), waiting }
     }
 
     fn peer(id: u64, name: &str, role: &str, step: Option<(&str, usize)>) -> Peer {

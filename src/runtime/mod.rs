@@ -638,3 +638,55 @@ fn time_signature(app: &App) -> u64 {
     app.countdown().hash(&mut h);
     h.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn job(note: &str) -> crate::app::ReportJob {
+        let catalog = crate::guide::Catalog::built_in();
+        let guide = catalog.guides.iter().find(|g| g.guide.id() == "postnl").map(|g| Arc::new(g.guide.clone()));
+        let Some(guide) = guide else { panic!("the built-in postnl guide") };
+        let mut progress = crate::progress::Progress::default();
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        let op = Op::SetNote { guide: "postnl".into(), step: "sandbox-api-key".into(), note: note.into(), base: None };
+        progress.apply(&op, "jan", at);
+        crate::app::ReportJob { guide, lang: "en".into(), progress, by: "jan".into(), observe: true }
+    }
+
+    fn sink() -> (ClipboardSink, Arc<Mutex<Vec<String>>>) {
+        let got: Arc<Mutex<Vec<String>>> = Arc::default();
+        let into = got.clone();
+        (Box::new(move |seq: &str| into.lock().unwrap_or_else(|p| p.into_inner()).push(seq.to_string())), got)
+    }
+
+    #[test]
+    fn a_served_observers_report_goes_whole_to_the_clipboard_or_says_it_is_too_long() {
+        let dir = std::env::temp_dir().join(format!("cutover-copy-report-{}", std::process::id()));
+        let state = dir.join("state.toml");
+        let now = jiff::Timestamp::UNIX_EPOCH;
+
+        let (to, got) = sink();
+        let Ok(crate::report::ReportPlace::Clipboard { bytes }) = copy_report(&job("short note"), &state, now, &to)
+        else {
+            panic!("a short report is copied")
+        };
+        let sent = got.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!(sent.len(), 1);
+        let text = render_report(&job("short note"), &state, now).unwrap_or_default();
+        assert_eq!(bytes, text.len());
+        assert_eq!(sent[0], osc52(&text), "the whole report, as OSC 52");
+
+        let (to, got) = sink();
+        let long = "x".repeat(crate::report::CLIPBOARD_MAX + 1);
+        match copy_report(&job(&long), &state, now, &to) {
+            Err(crate::report::ReportError::TooLongToCopy { bytes, limit }) => {
+                assert!(bytes > limit && limit == crate::report::CLIPBOARD_MAX);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(got.lock().unwrap_or_else(|p| p.into_inner()).is_empty(), "nothing half sent");
+        assert!(!dir.exists(), "nothing written");
+    }
+}

@@ -42,10 +42,6 @@ pub fn entries(catalog: &crate::guide::Catalog) -> Vec<GuideEntry> {
     catalog
         .guides
         .iter()
-        .map(|l| GuideEntry {
-            guide: std::sync::Arc::new(l.guide.clone()),
-            source: l.source.describe(),
-            hashes: l.step_hashes(),
-        })
+        .map(|l| GuideEntry { guide: l.guide.clone(), source: l.source.describe(), hashes: l.step_hashes() })
         .collect()
 }

@@ -7,6 +7,7 @@ use super::model::Guide;
 use super::parse::GuideError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 mod compact;
 #[cfg(test)]
@@ -42,7 +43,9 @@ impl GuideSource {
 
 #[derive(Debug, Clone)]
 pub struct LoadedGuide {
-    pub guide: Guide,
+    /// Shared with the App's entries: a start decodes each guide once and
+    /// copies it nowhere.
+    pub guide: Arc<Guide>,
     pub source: GuideSource,
     /// A built-in guide this one replaces.
     pub overrides_built_in: bool,
@@ -130,9 +133,11 @@ impl Catalog {
                 super::parse::parse_guide(src, &format!("built-in:{}", b.file))
             });
             match guide {
-                Ok(g) => {
-                    c.guides.push(LoadedGuide { guide: g, source: GuideSource::BuiltIn, overrides_built_in: false })
-                }
+                Ok(g) => c.guides.push(LoadedGuide {
+                    guide: Arc::new(g),
+                    source: GuideSource::BuiltIn,
+                    overrides_built_in: false,
+                }),
                 Err(e) => c.errors.extend(e),
             }
         }
@@ -168,9 +173,9 @@ impl Catalog {
             if overrides_built_in {
                 restrict_replacement(&mut guide, &existing.guide);
             }
-            *existing = LoadedGuide { guide, source, overrides_built_in };
+            *existing = LoadedGuide { guide: Arc::new(guide), source, overrides_built_in };
         } else {
-            self.guides.push(LoadedGuide { guide, source, overrides_built_in: false });
+            self.guides.push(LoadedGuide { guide: Arc::new(guide), source, overrides_built_in: false });
         }
     }
 

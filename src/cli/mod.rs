@@ -63,18 +63,40 @@ pub fn main() -> ExitCode {
         env.vars = Arc::new(move |k: &str| if k == "USER" || k == "LOGNAME" { None } else { vars(k) });
     }
     let cli = Cli::parse();
+    // The checklist's first frame needs no async runtime: it is on screen
+    // before the runtime's threads start.
+    let drawn = tui_start(&cli).map(|start| tui::draw_first(&env, &cli.options(), start));
     let result = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => {
-            let result = rt.block_on(dispatch(cli, &env, &mut std::io::stdout(), &mut err));
+            let result = rt.block_on(async {
+                match drawn {
+                    Some(drawn) => drawn?.run().await,
+                    None => dispatch(cli, &env, &mut std::io::stdout(), &mut err).await,
+                }
+            });
             // Whatever still runs in the background (a watcher, a stuck
             // read) does not hold the exit.
             rt.shutdown_background();
             result
         }
-        Err(e) => Err(CliError::fail(format!("cannot start: {e}"))),
+        Err(e) => {
+            // A first frame may be on screen.
+            crate::runtime::terminal::restore();
+            Err(CliError::fail(format!("cannot start: {e}")))
+        }
     };
     let _ = std::io::stdout().flush();
     exit::finish(result, &mut err).into()
+}
+
+/// How the checklist starts, when the arguments open it.
+fn tui_start(cli: &Cli) -> Option<tui::Start<'_>> {
+    match &cli.command {
+        None => Some(tui::Start::Picker),
+        Some(Command::Open(o)) => Some(tui::Start::Open(&o.guide)),
+        Some(Command::Demo(_)) => Some(tui::Start::Demo),
+        Some(_) => None,
+    }
 }
 
 /// Runs the command the arguments name; no command is the checklist's

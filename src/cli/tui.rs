@@ -55,14 +55,32 @@ pub enum Start<'a> {
 }
 
 pub async fn run(env: &Env, g: &Global, start: Start<'_>) -> CliResult {
+    draw_first(env, g, start)?.run().await
+}
+
+/// The checklist with its first frame on screen, ready for the event loop.
+pub struct Drawn {
+    term: terminal::Term,
+    app: crate::app::App,
+    ctx: Context,
+    first: runtime::FirstFrame,
+    /// The demo's fake carriers: they serve while this lives.
+    demo: Option<crate::demo::Demo>,
+}
+
+/// Everything up to the first frame. Nothing in it is async: `cli::main`
+/// calls it before the async runtime is built, so the runtime's threads
+/// start after the frame is on screen.
+pub fn draw_first(env: &Env, g: &Global, start: Start<'_>) -> Result<Drawn, CliError> {
     let mut err = std::io::stderr();
     crate::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
     let built = root::checklist(env, g, matches!(start, Start::Demo), &mut err)?;
-    let root::Checklist { mut app, store, checks, loaded_from, demo: _demo } = built;
+    let root::Checklist { mut app, store, checks, loaded_from, demo } = built;
     if let Start::Open(guide) = start {
         open(&mut app, guide)?;
     }
-    run_terminal(env, g, app, store, checks, loaded_from, None, shutdown_signal()).await
+    let drawn = enter(env, g, app, store, checks, loaded_from, None, shutdown_signal())?;
+    Ok(Drawn { demo, ..drawn })
 }
 
 /// Opens `guide` in the App, or says which guides there are.
@@ -86,13 +104,28 @@ pub fn open(app: &mut crate::app::App, guide: &str) -> Result<(), CliError> {
 pub async fn run_terminal(
     env: &Env,
     g: &Global,
-    mut app: crate::app::App,
+    app: crate::app::App,
     store: crate::progress::store::Store,
     checks: Option<std::sync::Arc<dyn crate::runtime::Checks>>,
     loaded_from: Option<crate::runtime::watch::FileId>,
     peers: Option<runtime::PeerLink>,
     shutdown: BoxFuture<'static, ()>,
 ) -> CliResult {
+    enter(env, g, app, store, checks, loaded_from, peers, shutdown)?.run().await
+}
+
+/// Enters the terminal and draws the first frame.
+#[allow(clippy::too_many_arguments)]
+fn enter(
+    env: &Env,
+    g: &Global,
+    app: crate::app::App,
+    store: crate::progress::store::Store,
+    checks: Option<std::sync::Arc<dyn crate::runtime::Checks>>,
+    loaded_from: Option<crate::runtime::watch::FileId>,
+    peers: Option<runtime::PeerLink>,
+    shutdown: BoxFuture<'static, ()>,
+) -> Result<Drawn, CliError> {
     let vars = env.vars.clone();
     let ascii = g.ascii || crate::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
     let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };
@@ -131,16 +164,33 @@ pub async fn run_terminal(
         frame_filter: None,
         hyperlinks,
     };
-    let events = crossterm::event::EventStream::new();
-    let result = runtime::run(&mut term, &mut app, events, ctx).await;
-    terminal::restore();
-    match result {
-        Ok(()) if app.unsaved.is_some() => {
-            let why = app.unsaved.as_deref().unwrap_or_default();
-            Err(CliError::state(format!("quit with a change that was not saved: {why}")))
+    match runtime::first_frame(&mut term, &app, &ctx) {
+        Ok(first) => Ok(Drawn { term, app, ctx, first, demo: None }),
+        Err(e) => {
+            terminal::restore();
+            Err(CliError::fail(format!("terminal error: {e}")))
         }
-        Ok(()) => Ok(()),
-        Err(e) => Err(CliError::fail(format!("terminal error: {e}"))),
+    }
+}
+
+impl Drawn {
+    /// Runs the event loop until the App quits; the terminal is restored
+    /// whatever the end.
+    pub async fn run(self) -> CliResult {
+        let Drawn { mut term, mut app, ctx, first, demo } = self;
+        // The terminal's reader (a thread) starts after the first frame.
+        let events = crossterm::event::EventStream::new();
+        let result = runtime::run_after(&mut term, &mut app, events, ctx, first).await;
+        terminal::restore();
+        drop(demo);
+        match result {
+            Ok(()) if app.unsaved.is_some() => {
+                let why = app.unsaved.as_deref().unwrap_or_default();
+                Err(CliError::state(format!("quit with a change that was not saved: {why}")))
+            }
+            Ok(()) => Ok(()),
+            Err(e) => Err(CliError::fail(format!("terminal error: {e}"))),
+        }
     }
 }
 

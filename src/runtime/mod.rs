@@ -115,19 +115,51 @@ pub fn osc52(text: &str) -> String {
     format!("\x1b]52;c;{b64}\x07")
 }
 
+/// The first frame, on screen: what the event loop goes on from.
+pub struct FirstFrame {
+    /// The guide's URLs as hyperlinks, as written with the frame.
+    links: terminal::Links,
+}
+
+/// Draws the first frame. It needs nothing but the App: no async runtime
+/// (the checklist draws it before one starts), no watcher, no presence, no
+/// HTTP client; all of those start after it.
+pub fn first_frame<B>(terminal: &mut Terminal<B>, app: &App, ctx: &Context) -> std::io::Result<FirstFrame>
+where
+    B: Backend,
+    std::io::Error: From<B::Error>,
+{
+    let mut links = terminal::Links::new(ctx.hyperlinks);
+    terminal::draw(terminal, &mut links, |f| draw(app, ctx, f))?;
+    Ok(FirstFrame { links })
+}
+
 /// Runs the app until it quits. Generic over the backend and the input
 /// stream, so tests drive the real loop with `TestBackend`.
-pub async fn run<B, S>(
+pub async fn run<B, S>(terminal: &mut Terminal<B>, app: &mut App, events: S, ctx: Context) -> std::io::Result<()>
+where
+    B: Backend,
+    S: Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
+    std::io::Error: From<B::Error>,
+{
+    let first = first_frame(terminal, app, &ctx)?;
+    run_after(terminal, app, events, ctx, first).await
+}
+
+/// The event loop, from a first frame already on screen.
+pub async fn run_after<B, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     mut events: S,
     mut ctx: Context,
+    first: FirstFrame,
 ) -> std::io::Result<()>
 where
     B: Backend,
     S: Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin,
     std::io::Error: From<B::Error>,
 {
+    let mut links = first.links;
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let saver = spawn_saver(ctx.store.clone(), app.settings.user.clone(), ctx.clock.clone(), tx.clone());
     let mut cancels: HashMap<u64, CancellationToken> = HashMap::new();
@@ -135,12 +167,6 @@ where
     let mut inbox = ctx.peers.as_mut().and_then(|p| p.inbox.take());
     let mut last_view: Option<crate::app::peers::View> = None;
     let mut last_time_sig = time_signature(app);
-
-    // The first frame comes first; everything that is not needed for it
-    // (the watcher, presence, the HTTP clients) starts after.
-    // The guide's URLs as hyperlinks, where the terminal shows them.
-    let mut links = terminal::Links::new(ctx.hyperlinks);
-    terminal::draw(terminal, &mut links, |f| draw(app, &ctx, f))?;
 
     let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
     let _watch = if ctx.watch {

@@ -30,7 +30,6 @@ pub use args::{Cli, Command, Global, with_values};
 pub use common::resolve_step;
 pub use env::Env;
 
-use clap::Parser;
 use exit::{CliError, CliResult, Exit};
 use std::io::Write;
 use std::process::ExitCode;
@@ -62,7 +61,7 @@ pub fn main() -> ExitCode {
         let vars = env.vars.clone();
         env.vars = Arc::new(move |k: &str| if k == "USER" || k == "LOGNAME" { None } else { vars(k) });
     }
-    let cli = Cli::parse();
+    let cli = Cli::read(std::env::args_os().collect(), &|k| std::env::var_os(k).is_some());
     // The checklist's first frame needs no async runtime: it is on screen
     // before the runtime's threads start.
     let drawn = tui_start(&cli).map(|start| tui::draw_first(&env, &cli.options(), start));

@@ -10,13 +10,14 @@ pub mod link;
 mod picker;
 mod prompt;
 pub use prompt::wrap_editor;
+mod split;
 mod step_list;
 pub mod theme;
 mod wrap;
 
 use crate::app::{App, Mode, Screen};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 pub use theme::Theme;
 
 /// Below this width the list and the detail are stacked, not side by side.
@@ -120,12 +121,7 @@ fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<lin
 
 /// The header, the body and the footer of a screen of `area`.
 fn frame_areas(app: &App, area: Rect) -> [Rect; 3] {
-    Layout::vertical([
-        Constraint::Length(header::height(app, area.width)),
-        Constraint::Min(1),
-        Constraint::Length(footer::height(app)),
-    ])
-    .areas(area)
+    split::header_body_footer(area, header::height(app, area.width), footer::height(app))
 }
 
 /// The step list and the detail pane in the checklist's body: stacked
@@ -133,10 +129,10 @@ fn frame_areas(app: &App, area: Rect) -> [Rect; 3] {
 fn checklist_areas(app: &App, area: Rect) -> [Rect; 2] {
     if area.width < COMPACT_WIDTH {
         let list_h = (app.items().len() as u16 + 2).min(area.height / 2).max(3);
-        Layout::vertical([Constraint::Length(list_h), Constraint::Min(1)]).areas(area)
+        split::top_rest(area, list_h, 1)
     } else {
         let list_w = (area.width * 2 / 5).clamp(32, 52);
-        Layout::horizontal([Constraint::Length(list_w), Constraint::Min(1)]).areas(area)
+        split::left_rest(area, list_w)
     }
 }
 

@@ -5,13 +5,13 @@ use super::Theme;
 use crate::app::App;
 use crate::sanitize;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list_h = (app.guides.len() as u16 * 2 + 2).min(area.height.saturating_sub(3).max(3));
-    let [list_area, info_area] = Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(area);
+    let [list_area, info_area] = super::split::top_rest(area, list_h, 0);
     let inner_w = list_area.width.saturating_sub(4) as usize;
     let rows: Vec<ListItem> = app
         .guides

@@ -23,6 +23,25 @@ pub fn wrap_lines<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
     out
 }
 
+/// The graphemes of `s`, each with its width in cells. Within ASCII only
+/// CR LF is one grapheme of two characters (UAX #29), so ASCII text
+/// without a CR is one grapheme per byte and skips the segmenter: a guide's
+/// text is mostly ASCII, and the first frame wraps a step's whole text.
+fn graphemes(s: &str) -> impl Iterator<Item = (&str, usize)> {
+    let ascii = s.is_ascii() && !s.contains('\r');
+    let bytes = ascii.then(|| (0..s.len()).map(move |i| &s[i..i + 1]));
+    let clusters = (!ascii).then(|| s.graphemes(true));
+    bytes.into_iter().flatten().chain(clusters.into_iter().flatten()).map(|g| (g, cells(g)))
+}
+
+/// The width of one grapheme: a printable ASCII character is one cell.
+fn cells(g: &str) -> usize {
+    match g.as_bytes() {
+        [b] if (0x20..0x7f).contains(b) => 1,
+        _ => g.width(),
+    }
+}
+
 /// One grapheme of the line being wrapped, borrowed from its span: a
 /// row is built without a string per character, and each run of one
 /// style becomes one string when the row is finished.
@@ -61,8 +80,7 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
     // Where the current row may break: the index just after its last space.
     let mut brk: Option<usize> = None;
     for span in &line.spans {
-        for g in span.content.graphemes(true) {
-            let gw = g.width();
+        for (g, gw) in graphemes(&span.content) {
             if gw > width {
                 continue;
             }
@@ -204,8 +222,7 @@ pub fn wrap_linked<'a>(lines: Vec<Linked<'a>>, width: u16) -> (Vec<Line<'a>>, Ve
         };
         let mut pieces: Vec<(String, usize)> = vec![(String::new(), 0)];
         let mut row_room = w - first_x;
-        for g in url.content.graphemes(true) {
-            let gw = g.width();
+        for (g, gw) in graphemes(&url.content) {
             if gw > room {
                 continue;
             }
@@ -276,6 +293,25 @@ mod tests {
 
     fn texts(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect()
+    }
+
+    /// The short way for ASCII finds the segmenter's graphemes and widths:
+    /// every pair of ASCII characters but CR LF is two graphemes (the
+    /// rules of UAX #29 that can join ASCII look at pairs), CR goes to the
+    /// segmenter, and so does anything beyond ASCII.
+    #[test]
+    fn ascii_graphemes_are_the_segmenters() {
+        let slow = |s: &str| s.graphemes(true).map(|g| (g.to_string(), g.width())).collect::<Vec<_>>();
+        let fast = |s: &str| graphemes(s).map(|(g, w)| (g.to_string(), w)).collect::<Vec<_>>();
+        for a in 0u8..128 {
+            for b in 0u8..128 {
+                let s = String::from_utf8(vec![a, b, b'x']).unwrap_or_default();
+                assert_eq!(fast(&s), slow(&s), "{s:?}");
+            }
+        }
+        for s in ["a\r\nb", "line\r", "caf\u{e9} ok", "e\u{301}x", "👩\u{200d}💻 x", "配送 a", ""] {
+            assert_eq!(fast(s), slow(s), "{s:?}");
+        }
     }
 
     #[test]

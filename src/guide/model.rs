@@ -10,37 +10,102 @@ use toml::Spanned;
 /// The guide format version this build reads.
 pub const GUIDE_SCHEMA: u32 = 1;
 
-/// Text in one or more languages, keyed by language code (`en`, `nl`, `sv`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Text(pub BTreeMap<String, String>);
+/// Text in one or more languages, keyed by language code (`en`, `nl`, `sv`):
+/// a map in the guide file, kept as a list sorted by language. A guide has
+/// hundreds of texts in two or three languages each; a map's node would be
+/// half a kilobyte each, most of a decoded guide's memory.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Text(Vec<(String, String)>);
 
 impl Text {
     /// The text in `lang`, else in the first of `fallbacks` that has it, else
     /// any language, else "".
     pub fn get<'a>(&'a self, lang: &str, fallbacks: &[String]) -> &'a str {
-        if let Some(s) = self.0.get(lang) {
-            return s;
-        }
-        for f in fallbacks {
-            if let Some(s) = self.0.get(f) {
-                return s;
-            }
-        }
-        self.0.values().next().map(String::as_str).unwrap_or("")
+        std::iter::once(lang)
+            .chain(fallbacks.iter().map(String::as_str))
+            .find_map(|l| self.in_lang(l))
+            .or_else(|| self.values().next())
+            .unwrap_or("")
+    }
+
+    /// The text in exactly `lang`.
+    pub fn in_lang(&self, lang: &str) -> Option<&str> {
+        self.0.binary_search_by(|(l, _)| l.as_str().cmp(lang)).ok().map(|i| self.0[i].1.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.values().all(|s| s.trim().is_empty())
+        self.values().all(|s| s.trim().is_empty())
     }
 
     pub fn langs(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.0.iter().map(|(l, _)| l.as_str())
+    }
+
+    /// The texts, in the order of their languages.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(_, t)| t.as_str())
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.0.iter_mut().map(|(_, t)| t)
     }
 
     /// A text with one language, for tests and generated content.
     pub fn one(lang: &str, text: &str) -> Self {
-        Text(BTreeMap::from([(lang.to_string(), text.to_string())]))
+        Text(vec![(lang.to_string(), text.to_string())])
+    }
+}
+
+/// As a map would: sorted by language, and a language given twice keeps
+/// the last text.
+impl FromIterator<(String, String)> for Text {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut all: Vec<(String, String)> = iter.into_iter().collect();
+        if all.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Text(all);
+        }
+        // Stable: of equal languages the last given stays last, and is kept.
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(String, String)> = Vec::with_capacity(all.len());
+        for pair in all {
+            match out.last_mut() {
+                Some(last) if last.0 == pair.0 => *last = pair,
+                _ => out.push(pair),
+            }
+        }
+        Text(out)
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(l, t)| (l, t))).finish()
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(l, t)| (l, t)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Langs;
+        impl<'de> serde::de::Visitor<'de> for Langs {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of texts by language")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Text, M::Error> {
+                let mut pairs = Vec::with_capacity(m.size_hint().unwrap_or(0).min(8));
+                while let Some(pair) = m.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(pairs.into_iter().collect())
+            }
+        }
+        d.deserialize_map(Langs)
     }
 }
 
@@ -601,4 +666,33 @@ pub fn parse_duration(s: &str) -> Option<u64> {
         _ => return None,
     };
     n.checked_mul(mult)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A text reads and writes as the map it is in the guide file: sorted
+    /// by language, the last of a language given twice kept, and it finds
+    /// the asked language, then the fallbacks, then any.
+    #[test]
+    fn a_text_is_a_map_by_language() {
+        let t: Text = toml::from_str::<BTreeMap<String, Text>>("t = { sv = \"hej\", en = \"hi\", nl = \"hoi\" }")
+            .ok()
+            .and_then(|mut m| m.remove("t"))
+            .unwrap_or_default();
+        assert_eq!(t.langs().collect::<Vec<_>>(), ["en", "nl", "sv"]);
+        assert_eq!(t.get("nl", &[]), "hoi");
+        assert_eq!(t.get("fi", &["sv".into(), "en".into()]), "hej");
+        assert_eq!(t.get("fi", &[]), "hi", "any language: the first");
+        assert_eq!(t.in_lang("fi"), None);
+        assert_eq!(serde_json::to_string(&t).ok().as_deref(), Some(r#"{"en":"hi","nl":"hoi","sv":"hej"}"#));
+        assert_eq!(format!("{t:?}"), r#"{"en": "hi", "nl": "hoi", "sv": "hej"}"#);
+        let twice: Text =
+            [("nl", "een"), ("en", "x"), ("nl", "twee")].map(|(l, s)| (l.into(), s.into())).into_iter().collect();
+        assert_eq!(twice.get("nl", &[]), "twee");
+        assert_eq!(twice.values().collect::<Vec<_>>(), ["x", "twee"]);
+        assert!(toml::from_str::<BTreeMap<String, Text>>("t = \"not a table\"").is_err());
+        assert!(Text::default().is_empty() && Text::one("en", "  ").is_empty() && !t.is_empty());
+    }
 }

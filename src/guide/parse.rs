@@ -431,7 +431,7 @@ fn span_of(src: &str, needle: &str) -> Option<Range<usize>> {
 }
 
 fn clean_text(t: &mut Text, multiline: bool) {
-    for v in t.0.values_mut() {
+    for v in t.values_mut() {
         *v = if multiline { crate::sanitize::multiline(v) } else { crate::sanitize::line(v) };
     }
 }

@@ -316,7 +316,7 @@ fn row_status(result: &str) -> Option<u16> {
 /// kind for a check without a label.
 pub(super) fn spec_for<'a>(step: &'a Step, check: &str) -> Option<(usize, &'a CheckSpec)> {
     step.checks.iter().enumerate().find(|(_, c)| match c.label.as_ref().filter(|l| !l.is_empty()) {
-        Some(l) => l.0.values().any(|v| sanitize::line(v) == check),
+        Some(l) => l.values().any(|v| sanitize::line(v) == check),
         None => c.kind().as_str() == check,
     })
 }

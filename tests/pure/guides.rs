@@ -34,7 +34,7 @@ pub(super) fn one_check(s: &Step, kind: CheckKind) -> &CheckSpec {
 }
 
 pub(super) fn t<'a>(text: &'a Text, lang: &str) -> &'a str {
-    text.0.get(lang).map(String::as_str).unwrap_or("")
+    text.in_lang(lang).unwrap_or("")
 }
 
 /// Every piece of text of a guide in one language, joined.

@@ -83,12 +83,14 @@ fn run() -> Result<(), String> {
     }
     code.push_str("];\n\n/// The same guides as made at build time: compact, with their steps' hashes.\nconst COMPACT: &[Compact] = &[\n");
     for name in GUIDES {
-        let (id, bytes, hashes) = make(&dir.join(name), name)?;
-        let file = format!("{}.bin", name.trim_end_matches(".toml"));
+        let (bytes, head, hashes) = make(&dir.join(name), name)?;
+        let stem = name.trim_end_matches(".toml");
+        let (file, head_file) = (format!("{stem}.bin"), format!("{stem}.head.bin"));
         std::fs::write(out.join(&file), &bytes).map_err(|e| format!("{file}: {e}"))?;
+        std::fs::write(out.join(&head_file), &head).map_err(|e| format!("{head_file}: {e}"))?;
         let _ = writeln!(
             code,
-            "    Compact {{\n        file: {name:?},\n        id: {id:?},\n        guide: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\")),\n        hashes: &["
+            "    Compact {{\n        file: {name:?},\n        guide: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\")),\n        head: include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{head_file}\")),\n        hashes: &["
         );
         for (step, hash) in hashes {
             let _ = writeln!(code, "            ({step:?}, {hash:?}),");
@@ -99,9 +101,10 @@ fn run() -> Result<(), String> {
     std::fs::write(out.join("built_in.rs"), code).map_err(|e| format!("built_in.rs: {e}"))
 }
 
-type Made = (String, Vec<u8>, Vec<(String, String)>);
+type Made = (Vec<u8>, Vec<u8>, Vec<(String, String)>);
 
-/// One guide: its id, its compact form and its steps' hashes.
+/// One guide: its compact form, that of its head
+/// (`Guide::head`) and its steps' hashes.
 fn make(path: &Path, name: &str) -> Result<Made, String> {
     let src = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let shown = format!("assets/guides/{name}");
@@ -120,6 +123,12 @@ fn make(path: &Path, name: &str) -> Result<Made, String> {
     if json(&back)? != json(&guide)? {
         return Err(format!("{shown}: the compact form does not read back as the guide"));
     }
+    let head = compact_encode::to_bytes(&guide.head()).map_err(|e| format!("{shown}: {e}"))?;
+    let head_back: guide::Guide =
+        compact::from_bytes(&head).map_err(|e| format!("{shown}: compact head unreadable: {e}"))?;
+    if json(&head_back)? != json(&guide.head())? {
+        return Err(format!("{shown}: the compact head does not read back as the guide's head"));
+    }
     let hashes = guide.all_items().map(|s| (s.id().to_string(), guide::step_hash(s))).collect();
-    Ok((guide.id().to_string(), bytes, hashes))
+    Ok((bytes, head, hashes))
 }

@@ -149,7 +149,11 @@ async fn tui_wall(guide: &Arc<Guide>) -> Res<f64> {
     let dir = tempfile::tempdir()?;
     let store = Store::new(dir.path().join("state.toml"));
     let catalog = Catalog {
-        guides: vec![LoadedGuide { guide: guide.clone(), source: GuideSource::BuiltIn, overrides_built_in: false }],
+        guides: vec![LoadedGuide {
+            guide: cutover::guide::GuideCell::ready(guide.clone()),
+            source: GuideSource::BuiltIn,
+            overrides_built_in: false,
+        }],
         errors: Vec::new(),
     };
     let settings = Settings {

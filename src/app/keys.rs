@@ -366,7 +366,7 @@ fn on_normal_key(app: &mut App, key: Key) -> Vec<Effect> {
         Intent::Report => {
             // Observers may write reports too: it changes nothing shared.
             let Some(entry) = app.entry() else { return vec![] };
-            let guide = entry.guide.clone();
+            let guide = entry.guide.full().clone();
             let lang = app.lang.get(guide.id()).cloned().unwrap_or_else(|| "en".into());
             let job = ReportJob {
                 guide,

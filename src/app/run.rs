@@ -12,7 +12,7 @@ pub(super) fn run_check(app: &mut App) -> Vec<Effect> {
     if refuse_observer(app) {
         return vec![];
     }
-    let Some(g) = app.entry().map(|e| e.guide.clone()) else { return vec![] };
+    let Some(g) = app.entry().map(|e| e.guide.full().clone()) else { return vec![] };
     let Some(step) = app.selected_step().and_then(|s| g.item(s.id())) else {
         return vec![];
     };
@@ -100,7 +100,7 @@ pub(super) fn run_all(app: &mut App) -> Vec<Effect> {
     if refuse_observer(app) {
         return vec![];
     }
-    let Some(g) = app.entry().map(|e| e.guide.clone()) else {
+    let Some(g) = app.entry().map(|e| e.guide.full().clone()) else {
         return vec![];
     };
     let mut effects = Vec::new();

@@ -10,7 +10,9 @@ use std::sync::Arc;
 /// A guide as the app holds it.
 #[derive(Debug, Clone)]
 pub struct GuideEntry {
-    pub guide: Arc<Guide>,
+    /// Decoded in full when first read (a built-in guide's head is enough
+    /// for the picker).
+    pub guide: crate::guide::GuideCell,
     /// "built-in" or the file it came from.
     pub source: String,
     /// Content hash per step id.
@@ -20,7 +22,7 @@ pub struct GuideEntry {
 impl GuideEntry {
     pub fn new(guide: Guide, source: String) -> Self {
         let hashes = guide.all_items().map(|s| (s.id().to_string(), step_hash(s))).collect();
-        GuideEntry { guide: Arc::new(guide), source, hashes }
+        GuideEntry { guide: crate::guide::GuideCell::ready(Arc::new(guide)), source, hashes }
     }
 }
 
@@ -295,12 +297,14 @@ impl App {
         let mut lang = BTreeMap::new();
         let mut env = BTreeMap::new();
         for g in &guides {
+            // Languages and environments are in every guide's head: no
+            // guide is decoded for this.
+            let g = g.guide.head();
             let wanted: Vec<&str> = settings.lang_pref.iter().map(String::as_str).collect();
-            lang.insert(g.guide.id().to_string(), g.guide.pick_language(&wanted));
-            let first_env =
-                g.guide.environments.iter().find(|(_, e)| e.sandbox).or_else(|| g.guide.environments.iter().next());
+            lang.insert(g.id().to_string(), g.pick_language(&wanted));
+            let first_env = g.environments.iter().find(|(_, e)| e.sandbox).or_else(|| g.environments.iter().next());
             if let Some((name, _)) = first_env {
-                env.insert(g.guide.id().to_string(), name.clone());
+                env.insert(g.id().to_string(), name.clone());
             }
         }
         App {
@@ -359,11 +363,11 @@ impl App {
     }
 
     pub fn guide(&self) -> Option<&Guide> {
-        self.entry().map(|e| e.guide.as_ref())
+        self.entry().map(|e| e.guide.full().as_ref())
     }
 
     pub fn guide_id(&self) -> &str {
-        self.guide().map(|g| g.id()).unwrap_or("")
+        self.entry().map(|e| e.guide.id()).unwrap_or("")
     }
 
     /// The language the current guide is shown in, and the fallbacks.
@@ -459,7 +463,7 @@ impl App {
     /// item, the id for a step the guide no longer has (sanitized: a guide
     /// is untrusted text).
     pub fn step_title(&self, guide: &str, step: &str) -> String {
-        let Some(g) = self.guides.iter().find(|e| e.guide.id() == guide).map(|e| e.guide.as_ref()) else {
+        let Some(g) = self.guides.iter().find(|e| e.guide.id() == guide).map(|e| e.guide.full().as_ref()) else {
             return crate::sanitize::line(step);
         };
         match g.item(step) {

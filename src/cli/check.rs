@@ -63,7 +63,7 @@ async fn check_command(
     }
     let catalog = env.catalog();
     let lg = find_guide(&catalog, guide)?;
-    let gd = Arc::new(lg.guide.clone());
+    let gd = lg.guide.full().clone();
     // Steps by number or id, as everywhere on the command line.
     let mut ids: Vec<String> = Vec::with_capacity(steps.len());
     for s in steps {

@@ -221,15 +221,17 @@ pub fn real_runner(
 pub fn url_origins(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
     for l in &catalog.guides {
-        for env in l.guide.environments.keys() {
-            let origin = runner.url_origin(&l.guide, env).or_else(|| match &l.source {
+        // A base URL is the guide's id and environments: its head.
+        let guide = l.guide.head();
+        for env in guide.environments.keys() {
+            let origin = runner.url_origin(guide, env).or_else(|| match &l.source {
                 crate::guide::GuideSource::File(p) if !l.overrides_built_in => {
                     Some(format!("the guide file {}", p.display()))
                 }
                 _ => None,
             });
             if let Some(o) = origin {
-                out.insert((l.guide.id().to_string(), env.clone()), crate::sanitize::line(&o));
+                out.insert((guide.id().to_string(), env.clone()), crate::sanitize::line(&o));
             }
         }
     }
@@ -240,11 +242,12 @@ pub fn url_origins(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, Stri
 pub fn overridden_urls(runner: &Runner, catalog: &Catalog) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
     for l in &catalog.guides {
-        for env in l.guide.environments.keys() {
-            if runner.base_url_overridden(&l.guide, env)
-                && let Some(u) = runner.base_url(&l.guide, env)
+        let guide = l.guide.head();
+        for env in guide.environments.keys() {
+            if runner.base_url_overridden(guide, env)
+                && let Some(u) = runner.base_url(guide, env)
             {
-                out.insert((l.guide.id().to_string(), env.clone()), u);
+                out.insert((guide.id().to_string(), env.clone()), u);
             }
         }
     }

@@ -9,16 +9,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod cell;
 mod compact;
 #[cfg(test)]
 mod compact_encode;
+pub use cell::GuideCell;
 
 /// A built-in guide as `build.rs` made it from `assets/guides/`: validated,
 /// in compact form, with its steps' content hashes.
 struct Compact {
     file: &'static str,
-    id: &'static str,
     guide: &'static [u8],
+    /// The compact form of its head ([`Guide::head`]).
+    head: &'static [u8],
     /// (step id, [`super::step_hash`]) for every item, as at build time.
     hashes: &'static [(&'static str, &'static str)],
 }
@@ -43,9 +46,9 @@ impl GuideSource {
 
 #[derive(Debug, Clone)]
 pub struct LoadedGuide {
-    /// Shared with the App's entries: a start decodes each guide once and
-    /// copies it nowhere.
-    pub guide: Arc<Guide>,
+    /// Shared with the App's entries: decoded once, when first used, and
+    /// copied nowhere.
+    pub guide: GuideCell,
     pub source: GuideSource,
     /// A built-in guide this one replaces.
     pub overrides_built_in: bool,
@@ -108,11 +111,21 @@ pub fn read_guide_file_with_warnings(path: &Path) -> Result<(Guide, Vec<GuideErr
     super::parse::parse_guide_with_warnings(&src, &shown)
 }
 
+/// A built-in guide in full: its compact form, or should that not read,
+/// its TOML parsed in full, which says where it fails.
+fn decode(b: &Compact) -> Result<Guide, Vec<GuideError>> {
+    compact::from_bytes::<Guide>(b.guide).or_else(|e| {
+        tracing::warn!(guide = b.file, error = %e, "the compact built-in guide does not read; parsing its TOML");
+        let src = BUILT_IN.iter().find(|(f, _)| *f == b.file).map(|(_, s)| *s).unwrap_or_default();
+        super::parse::parse_guide(src, &format!("built-in:{}", b.file))
+    })
+}
+
 impl LoadedGuide {
     /// The content hash of every step, by id: for a built-in guide as
     /// computed at build time, for any other computed now.
     pub fn step_hashes(&self) -> BTreeMap<String, String> {
-        let built = COMPACT.iter().find(|c| c.id == self.guide.id()).filter(|_| self.source == GuideSource::BuiltIn);
+        let built = self.guide.compact().filter(|_| self.source == GuideSource::BuiltIn);
         match built {
             Some(c) => c.hashes.iter().map(|(s, h)| (s.to_string(), h.to_string())).collect(),
             None => self.guide.all_items().map(|s| (s.id().to_string(), super::step_hash(s))).collect(),
@@ -127,17 +140,14 @@ impl Catalog {
     pub fn built_in() -> Self {
         let mut c = Catalog::default();
         for b in COMPACT {
-            let guide = compact::from_bytes::<Guide>(b.guide).or_else(|e| {
-                tracing::warn!(guide = b.file, error = %e, "the compact built-in guide does not read; parsing its TOML");
-                let src = BUILT_IN.iter().find(|(f, _)| *f == b.file).map(|(_, s)| *s).unwrap_or_default();
-                super::parse::parse_guide(src, &format!("built-in:{}", b.file))
-            });
+            let guide = match GuideCell::built_in(b) {
+                Some(cell) => Ok(cell),
+                None => decode(b).map(|g| GuideCell::ready(Arc::new(g))),
+            };
             match guide {
-                Ok(g) => c.guides.push(LoadedGuide {
-                    guide: Arc::new(g),
-                    source: GuideSource::BuiltIn,
-                    overrides_built_in: false,
-                }),
+                Ok(guide) => {
+                    c.guides.push(LoadedGuide { guide, source: GuideSource::BuiltIn, overrides_built_in: false })
+                }
                 Err(e) => c.errors.extend(e),
             }
         }
@@ -173,9 +183,13 @@ impl Catalog {
             if overrides_built_in {
                 restrict_replacement(&mut guide, &existing.guide);
             }
-            *existing = LoadedGuide { guide: Arc::new(guide), source, overrides_built_in };
+            *existing = LoadedGuide { guide: GuideCell::ready(Arc::new(guide)), source, overrides_built_in };
         } else {
-            self.guides.push(LoadedGuide { guide: Arc::new(guide), source, overrides_built_in: false });
+            self.guides.push(LoadedGuide {
+                guide: GuideCell::ready(Arc::new(guide)),
+                source,
+                overrides_built_in: false,
+            });
         }
     }
 
@@ -185,7 +199,10 @@ impl Catalog {
 
     /// Each guide's id with its environment names (for finding keys).
     pub fn environments(&self) -> Vec<(String, Vec<String>)> {
-        self.guides.iter().map(|l| (l.guide.id().to_string(), l.guide.environments.keys().cloned().collect())).collect()
+        self.guides
+            .iter()
+            .map(|l| (l.guide.id().to_string(), l.guide.head().environments.keys().cloned().collect()))
+            .collect()
     }
 
     pub fn ids(&self) -> Vec<&str> {
@@ -207,6 +224,16 @@ mod tests {
         let c = Catalog::built_in();
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert_eq!(c.ids(), vec!["postnl", "posti"]);
+        // Until a guide is read in full only its head is decoded, and it
+        // is the parsed guide's head.
+        for ((name, src), loaded) in BUILT_IN.iter().zip(&c.guides) {
+            assert!(!loaded.guide.is_decoded(), "{name}: decoded before use");
+            let head = parse_guide(src, name).unwrap_or_else(|e| panic!("{name}: {e:?}")).head();
+            let json = |g: &Guide| serde_json::to_string(g).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(json(loaded.guide.head()), json(&head), "{name}: the compact head");
+            assert!(head.steps.iter().all(|s| s.body.is_empty() && s.checks.is_empty()), "{name}: a head");
+            assert!(!loaded.guide.is_decoded(), "{name}: reading the head decodes the guide");
+        }
         assert_eq!(BUILT_IN.iter().map(|(f, _)| *f).collect::<Vec<_>>(), vec!["postnl.toml", "posti.toml"]);
         for ((name, src), loaded) in BUILT_IN.iter().zip(&c.guides) {
             let file = format!("built-in:{name}");

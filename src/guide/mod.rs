@@ -6,7 +6,7 @@ pub mod model;
 pub mod parse;
 mod request;
 
-pub use catalog::{Catalog, GuideSource, LoadedGuide};
+pub use catalog::{Catalog, GuideCell, GuideSource, LoadedGuide};
 pub use model::*;
 pub use parse::{GuideError, parse_guide, parse_guide_with_warnings};
 pub use request::{BudgetWait, CheckRequest, RunOptions};

@@ -535,6 +535,31 @@ impl Guide {
         self.id.get_ref()
     }
 
+    /// The guide as a list of guides shows it: everything but what its
+    /// steps and troubleshooting items say and check (each keeps its id,
+    /// number, title and whether it is historical). A start reads only
+    /// this of the guides it does not open (`catalog::GuideCell`).
+    pub fn head(&self) -> Guide {
+        let outline = |s: &Step| Step {
+            id: s.id.clone(),
+            number: s.number,
+            title: s.title.clone(),
+            historical: s.historical,
+            body: Text::default(),
+            contacts: Vec::new(),
+            links: Vec::new(),
+            notes: Vec::new(),
+            troubleshoot: Vec::new(),
+            requires: Vec::new(),
+            checks: Vec::new(),
+        };
+        Guide {
+            steps: self.steps.iter().map(outline).collect(),
+            troubleshooting: self.troubleshooting.iter().map(outline).collect(),
+            ..self.clone()
+        }
+    }
+
     /// Numbered steps followed by troubleshooting items.
     pub fn all_items(&self) -> impl Iterator<Item = &Step> {
         self.steps.iter().chain(self.troubleshooting.iter())

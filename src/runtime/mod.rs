@@ -672,7 +672,7 @@ mod tests {
 
     fn job(note: &str) -> crate::app::ReportJob {
         let catalog = crate::guide::Catalog::built_in();
-        let guide = catalog.guides.iter().find(|g| g.guide.id() == "postnl").map(|g| g.guide.clone());
+        let guide = catalog.guides.iter().find(|g| g.guide.id() == "postnl").map(|g| g.guide.full().clone());
         let Some(guide) = guide else { panic!("the built-in postnl guide") };
         let mut progress = crate::progress::Progress::default();
         let at = jiff::Timestamp::UNIX_EPOCH;

@@ -20,8 +20,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::styled("cutover", theme.title())];
     let sep = format!(" {} ", theme.sep());
     let right = right_side(app, theme, area.width as usize);
-    match (app.screen, app.guide()) {
-        (Screen::Checklist, Some(g)) => {
+    match (app.screen == Screen::Checklist).then(|| app.guide()).flatten() {
+        Some(g) => {
             spans.push(Span::raw(sep.clone()));
             spans.push(Span::styled(super::guide_name(app, g, theme), theme.heading()));
             let (lang, _) = app.lang_of(g);
@@ -148,7 +148,8 @@ fn right_side(app: &App, theme: &Theme, width: usize) -> Vec<Span<'static>> {
         out.push(Span::styled(" DEMO ", theme.banner(false)));
         out.push(Span::raw(" "));
     }
-    if let (Screen::Checklist, Some(g)) = (app.screen, app.guide())
+    if app.screen == Screen::Checklist
+        && let Some(g) = app.guide()
         && let Some(env) = app.env_of(g.id())
     {
         let production = g.environments.get(env).map(|e| !e.sandbox).unwrap_or(true);

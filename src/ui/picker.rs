@@ -17,7 +17,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .guides
         .iter()
         .map(|e| {
-            let g = &e.guide;
+            // The list shows what every guide's head holds: no guide is
+            // decoded for it.
+            let g = e.guide.head();
             let (done, total) = app.counts(g);
             let title = super::guide_name(app, g, theme);
             let right = format!("{done}/{total} done");
@@ -57,7 +59,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     let mut info: Vec<Line> = Vec::new();
     if let Some(e) = app.guides.get(app.picker) {
-        let g = &e.guide;
+        let g = e.guide.head();
         for n in &g.notices {
             info.push(Line::from(Span::styled(
                 app.text(g, &n.text).lines().next().unwrap_or("").to_string(),

@@ -119,3 +119,42 @@ async fn c_runs_the_check_through_the_real_loop_and_the_verdict_lands_on_screen_
     assert!(!screen.drawn().contains(key), "the key reached the screen");
     assert!(!String::from_utf8_lossy(&told).contains(key));
 }
+
+/// A start decodes only what its first frame shows: the picker reads the
+/// built-in guides' heads (titles, step counts, notices), and `open
+/// postnl` decodes that guide alone, as the composition root builds them.
+#[test]
+fn the_first_frame_decodes_only_the_guide_it_shows() {
+    use cutover::app::App;
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_in(dir.path());
+    let mut told = Vec::new();
+    let global = Global { lang: Some("en".into()), ..Global::default() };
+    let mut app = root::checklist(&env, &global, false, &mut told).unwrap().app;
+    let decoded = |app: &App| -> Vec<String> {
+        app.guides.iter().filter(|e| e.guide.is_decoded()).map(|e| e.guide.head().id().to_string()).collect()
+    };
+    let draw = |app: &App| -> String {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| cutover::ui::render(app, &cutover::ui::Theme::default(), f)).unwrap();
+        let b = t.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| (0..b.area.width).map(|x| b[(x, y)].symbol().to_string()).collect::<String>() + "\n")
+            .collect()
+    };
+    assert_eq!(decoded(&app), Vec::<String>::new(), "building the App decodes no guide");
+    let picker = draw(&app);
+    assert!(picker.contains("postnl · 10 steps") && picker.contains("posti · 8 steps"), "{picker}");
+    assert!(picker.contains("0/10 done") && picker.contains("Source:"), "{picker}");
+    assert_eq!(decoded(&app), Vec::<String>::new(), "the picker's frame decodes no guide");
+
+    let postnl = app.guides.iter().position(|e| e.guide.head().id() == "postnl").unwrap();
+    cutover::app::open_guide(&mut app, postnl);
+    let checklist = draw(&app);
+    assert!(checklist.contains("Steps (10)") && checklist.contains("Account details"), "{checklist}");
+    assert_eq!(decoded(&app), ["postnl"], "the checklist's frame decodes the guide it shows");
+    // Whatever reads posti in full gets it in full.
+    let posti = app.guides.iter().find(|e| e.guide.head().id() == "posti").unwrap();
+    assert!(posti.guide.steps.iter().any(|s| !s.body.is_empty()), "posti in full");
+    assert_eq!(decoded(&app), ["postnl", "posti"]);
+}

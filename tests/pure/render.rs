@@ -411,7 +411,7 @@ fn every_prompt_keeps_its_input_line_and_keys_at_small_sizes() {
     let mut a = app_with(progressed(), "en");
     open(&mut a, "postnl");
     use cutover::app::{CheckRequest, LineInput, Mode, Typed};
-    let guide = a.guides.iter().find(|e| e.guide.id() == "postnl").map(|e| e.guide.clone()).expect("in");
+    let guide = a.guides.iter().find(|e| e.guide.id() == "postnl").map(|e| e.guide.full().clone()).expect("in");
     let req = |env: &str| CheckRequest {
         run_id: 1,
         guide: guide.clone(),

@@ -23,15 +23,37 @@ pub fn wrap_lines<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
     out
 }
 
-/// The graphemes of `s`, each with its width in cells. Within ASCII only
-/// CR LF is one grapheme of two characters (UAX #29), so ASCII text
-/// without a CR is one grapheme per byte and skips the segmenter: a guide's
-/// text is mostly ASCII, and the first frame wraps a step's whole text.
+/// The graphemes of `s`, each with its width in cells. Between two ASCII
+/// characters there is always a grapheme boundary but within CR LF (UAX
+/// #29: every other rule that joins looks at a character beyond ASCII), so
+/// a guide's text, mostly ASCII, goes one byte at a time, and only a stretch
+/// from such a boundary to the next goes through the segmenter. The first
+/// frame wraps a step's whole text.
 fn graphemes(s: &str) -> impl Iterator<Item = (&str, usize)> {
-    let ascii = s.is_ascii() && !s.contains('\r');
-    let bytes = ascii.then(|| (0..s.len()).map(move |i| &s[i..i + 1]));
-    let clusters = (!ascii).then(|| s.graphemes(true));
-    bytes.into_iter().flatten().chain(clusters.into_iter().flatten()).map(|g| (g, cells(g)))
+    let b = s.as_bytes();
+    // A boundary the segmenter would find too: between two ASCII
+    // characters that are not CR LF, or at either end.
+    let cut =
+        move |p: usize| p == 0 || p >= b.len() || (b[p - 1].is_ascii() && b[p].is_ascii() && b[p - 1..=p] != *b"\r\n");
+    let mut at = 0;
+    let mut pending: Option<unicode_segmentation::Graphemes<'_>> = None;
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(g) = pending.as_mut().and_then(|p| p.next()) {
+                return Some(g);
+            }
+            pending = None;
+            let first = *b.get(at)?;
+            if first.is_ascii() && cut(at + 1) {
+                at += 1;
+                return Some(&s[at - 1..at]);
+            }
+            let end = (at + 1..=b.len()).find(|p| cut(*p)).unwrap_or(b.len());
+            pending = Some(s[at..end].graphemes(true));
+            at = end;
+        }
+    })
+    .map(|g| (g, cells(g)))
 }
 
 /// The width of one grapheme: a printable ASCII character is one cell.
@@ -311,6 +333,24 @@ mod tests {
         }
         for s in ["a\r\nb", "line\r", "caf\u{e9} ok", "e\u{301}x", "👩\u{200d}💻 x", "配送 a", ""] {
             assert_eq!(fast(s), slow(s), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Text mixing ASCII with what joins across it (combining and
+        /// prepended marks, ZWJ sequences, flags, CR LF, wide characters):
+        /// the graphemes and widths are the segmenter's.
+        #[test]
+        fn mixed_graphemes_are_the_segmenters(parts in proptest::collection::vec(0usize..18, 0..40)) {
+            const PIECES: [&str; 18] = [
+                "a", " ", "e", "\r", "\n", "\u{301}", "\u{600}", "\u{200d}", "👩", "💻", "🇫", "🇮",
+                "配", "é", "’", "-", "\t", "\u{fe0f}",
+            ];
+            let s: String = parts.iter().map(|i| PIECES[*i]).collect();
+            let slow: Vec<(String, usize)> = s.graphemes(true).map(|g| (g.to_string(), g.width())).collect();
+            let fast: Vec<(String, usize)> = graphemes(&s).map(|(g, w)| (g.to_string(), w)).collect();
+            proptest::prop_assert_eq!(fast, slow, "{:?}", s);
         }
     }
 

@@ -3,6 +3,10 @@
 //! of the TOML. It deserializes several times faster than the TOML: no
 //! text to scan, no document tree, strings copied as they are.
 //!
+//! It opens with a string pool, every distinct string (field names
+//! included) once, checked as UTF-8 once when read; a string in the value
+//! is its place in the pool and its length.
+//!
 //! A self-describing binary serde format (the guide model needs
 //! `deserialize_any` for a rule's `equals`, a TOML value). Every value
 //! starts with a tag byte; numbers and lengths are LEB128 varints, negative
@@ -62,7 +66,10 @@ impl serde::ser::Error for Error {
 
 /// Reads one value of type `T` from `bytes`, all of them.
 pub fn from_bytes<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, Error> {
-    let mut d = Decoder { bytes, at: 0 };
+    let mut d = Decoder { bytes, at: 0, pool: "" };
+    let pool = d.raw()?;
+    // Checked as UTF-8 once; a string is a range of it.
+    d.pool = std::str::from_utf8(pool).map_err(|e| Error(e.to_string()))?;
     let value = T::deserialize(&mut d)?;
     if d.at != bytes.len() {
         return Err(Error(format!("{} bytes left over", bytes.len() - d.at)));
@@ -73,6 +80,8 @@ pub fn from_bytes<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, E
 struct Decoder<'de> {
     bytes: &'de [u8],
     at: usize,
+    /// Every string of the value.
+    pool: &'de str,
 }
 
 impl<'de> Decoder<'de> {
@@ -111,7 +120,10 @@ impl<'de> Decoder<'de> {
     }
 
     fn str(&mut self) -> Result<&'de str, Error> {
-        std::str::from_utf8(self.raw()?).map_err(|e| Error(e.to_string()))
+        let at = usize::try_from(self.varint()?).map_err(|_| Error("bad string".into()))?;
+        let len = usize::try_from(self.varint()?).map_err(|_| Error("bad string".into()))?;
+        let pool = self.pool;
+        at.checked_add(len).and_then(|end| pool.get(at..end)).ok_or_else(|| Error("bad string".into()))
     }
 
     fn expect(&mut self, tag: u8, what: &str) -> Result<(), Error> {

@@ -4,18 +4,52 @@
 use super::compact::{BYTES, ENUM, Error, FALSE, FLOAT, INT, MAP, NONE, SEQ, SOME, STR, TRUE, UINT, UNIT};
 use serde::ser::{self, Serialize};
 
-/// `value` in the compact form.
+/// `value` in the compact form: the string pool, then the value.
 pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
-    let mut e = Encoder { out: Vec::new() };
-    value.serialize(&mut e)?;
+    let (body, pool) = encode(value, Pool::default())?;
+    let mut e = Encoder { out: Vec::new(), pool: Pool::default() };
+    e.varint(pool.text.len() as u64);
+    e.out.extend_from_slice(pool.text.as_bytes());
+    e.out.extend_from_slice(&body);
     Ok(e.out)
+}
+
+/// `value` alone, its strings added to `pool`.
+fn encode<T: Serialize + ?Sized>(value: &T, pool: Pool) -> Result<(Vec<u8>, Pool), Error> {
+    let mut e = Encoder { out: Vec::new(), pool };
+    value.serialize(&mut e)?;
+    Ok((e.out, e.pool))
+}
+
+/// Every distinct string once, and where it is.
+#[derive(Default)]
+struct Pool {
+    text: String,
+    at: std::collections::HashMap<String, usize>,
 }
 
 struct Encoder {
     out: Vec<u8>,
+    pool: Pool,
 }
 
 impl Encoder {
+    /// A string: where it is in the pool, and its length.
+    fn string(&mut self, s: &str) {
+        let at = match self.pool.at.get(s) {
+            Some(at) => *at,
+            None => {
+                let at = self.pool.text.len();
+                self.pool.text.push_str(s);
+                self.pool.at.insert(s.to_string(), at);
+                at
+            }
+        };
+        self.out.push(STR);
+        self.varint(at as u64);
+        self.varint(s.len() as u64);
+    }
+
     fn varint(&mut self, mut n: u64) {
         loop {
             let b = (n & 0x7f) as u8;
@@ -50,7 +84,7 @@ impl Encoder {
 
     fn variant(&mut self, name: &str) {
         self.out.push(ENUM);
-        self.raw(STR, name.as_bytes());
+        self.string(name);
     }
 }
 
@@ -113,7 +147,7 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         self.serialize_str(v.encode_utf8(&mut [0u8; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        self.raw(STR, v.as_bytes());
+        self.string(v);
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
@@ -243,7 +277,9 @@ pub struct Fields<'a> {
 
 impl Fields<'_> {
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
-        self.fields.push((key, to_bytes(value)?));
+        let (bytes, pool) = encode(value, std::mem::take(&mut self.e.pool))?;
+        self.e.pool = pool;
+        self.fields.push((key, bytes));
         Ok(())
     }
 
@@ -251,7 +287,7 @@ impl Fields<'_> {
         self.e.out.push(MAP);
         self.e.varint(self.fields.len() as u64);
         for (key, value) in self.fields {
-            self.e.raw(STR, key.as_bytes());
+            self.e.string(key);
             self.e.out.extend_from_slice(&value);
         }
         Ok(())

@@ -66,6 +66,10 @@ pub struct Drawn {
     first: runtime::FirstFrame,
     /// The demo's fake carriers: they serve while this lives.
     demo: Option<crate::demo::Demo>,
+    /// The log's folder and `CUTOVER_LOG`, for a log started after the
+    /// first frame (nothing before it logs but a built-in guide that does
+    /// not read, which the build rules out).
+    log: Option<(std::path::PathBuf, Option<String>)>,
 }
 
 /// Everything up to the first frame. Nothing in it is async: `cli::main`
@@ -73,14 +77,13 @@ pub struct Drawn {
 /// start after the frame is on screen.
 pub fn draw_first(env: &Env, g: &Global, start: Start<'_>) -> Result<Drawn, CliError> {
     let mut err = std::io::stderr();
-    crate::logging::init(&env.paths.log_dir(), env.var("CUTOVER_LOG"));
     let built = root::checklist(env, g, matches!(start, Start::Demo), &mut err)?;
     let root::Checklist { mut app, store, checks, loaded_from, demo } = built;
     if let Start::Open(guide) = start {
         open(&mut app, guide)?;
     }
     let drawn = enter(env, g, app, store, checks, loaded_from, None, shutdown_signal())?;
-    Ok(Drawn { demo, ..drawn })
+    Ok(Drawn { demo, log: Some((env.paths.log_dir(), env.var("CUTOVER_LOG"))), ..drawn })
 }
 
 /// Opens `guide` in the App, or says which guides there are.
@@ -165,7 +168,7 @@ fn enter(
         hyperlinks,
     };
     match runtime::first_frame(&mut term, &app, &ctx) {
-        Ok(first) => Ok(Drawn { term, app, ctx, first, demo: None }),
+        Ok(first) => Ok(Drawn { term, app, ctx, first, demo: None, log: None }),
         Err(e) => {
             terminal::restore();
             Err(CliError::fail(format!("terminal error: {e}")))
@@ -177,7 +180,10 @@ impl Drawn {
     /// Runs the event loop until the App quits; the terminal is restored
     /// whatever the end.
     pub async fn run(self) -> CliResult {
-        let Drawn { mut term, mut app, ctx, first, demo } = self;
+        let Drawn { mut term, mut app, ctx, first, demo, log } = self;
+        if let Some((dir, filter)) = log {
+            crate::logging::init(&dir, filter);
+        }
         // The terminal's reader (a thread) starts after the first frame.
         let events = crossterm::event::EventStream::new();
         let result = runtime::run_after(&mut term, &mut app, events, ctx, first).await;

@@ -99,7 +99,8 @@ impl Serve {
                 _ = token.cancelled() => {}
             }
         });
-        let result = tui::run_terminal(env, g, app, store, checks, loaded_from, Some(peers), shutdown).await;
+        let session = tui::Session { app, store, checks, loaded_from, peers: Some(peers), shutdown };
+        let result = tui::run_terminal(env, g, session).await;
         drop(member);
         server.stop().await;
         result

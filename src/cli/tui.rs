@@ -82,7 +82,8 @@ pub fn draw_first(env: &Env, g: &Global, start: Start<'_>) -> Result<Drawn, CliE
     if let Start::Open(guide) = start {
         open(&mut app, guide)?;
     }
-    let drawn = enter(env, g, app, store, checks, loaded_from, None, shutdown_signal())?;
+    let session = Session { app, store, checks, loaded_from, peers: None, shutdown: shutdown_signal() };
+    let drawn = enter(env, g, session)?;
     Ok(Drawn { demo, log: Some((env.paths.log_dir(), env.var("CUTOVER_LOG"))), ..drawn })
 }
 
@@ -100,35 +101,27 @@ pub fn open(app: &mut crate::app::App, guide: &str) -> Result<(), CliError> {
     }
 }
 
+/// What the checklist runs with in the terminal.
+pub struct Session {
+    pub app: crate::app::App,
+    pub store: crate::progress::store::Store,
+    pub checks: Option<std::sync::Arc<dyn crate::runtime::Checks>>,
+    pub loaded_from: Option<crate::runtime::watch::FileId>,
+    /// The host's session of `cutover serve`.
+    pub peers: Option<runtime::PeerLink>,
+    /// Resolves when the checklist is to end.
+    pub shutdown: BoxFuture<'static, ()>,
+}
+
 /// Enters the terminal and runs the checklist's event loop until the App
-/// quits or `shutdown` resolves. `peers`: the host's session of `cutover
-/// serve`.
-#[allow(clippy::too_many_arguments)]
-pub async fn run_terminal(
-    env: &Env,
-    g: &Global,
-    app: crate::app::App,
-    store: crate::progress::store::Store,
-    checks: Option<std::sync::Arc<dyn crate::runtime::Checks>>,
-    loaded_from: Option<crate::runtime::watch::FileId>,
-    peers: Option<runtime::PeerLink>,
-    shutdown: BoxFuture<'static, ()>,
-) -> CliResult {
-    enter(env, g, app, store, checks, loaded_from, peers, shutdown)?.run().await
+/// quits or `shutdown` resolves.
+pub async fn run_terminal(env: &Env, g: &Global, session: Session) -> CliResult {
+    enter(env, g, session)?.run().await
 }
 
 /// Enters the terminal and draws the first frame.
-#[allow(clippy::too_many_arguments)]
-fn enter(
-    env: &Env,
-    g: &Global,
-    app: crate::app::App,
-    store: crate::progress::store::Store,
-    checks: Option<std::sync::Arc<dyn crate::runtime::Checks>>,
-    loaded_from: Option<crate::runtime::watch::FileId>,
-    peers: Option<runtime::PeerLink>,
-    shutdown: BoxFuture<'static, ()>,
-) -> Result<Drawn, CliError> {
+fn enter(env: &Env, g: &Global, session: Session) -> Result<Drawn, CliError> {
+    let Session { app, store, checks, loaded_from, peers, shutdown } = session;
     let vars = env.vars.clone();
     let ascii = g.ascii || crate::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
     let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };

@@ -5,39 +5,66 @@
 
 use notify::{RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
 /// How often the fallback looks at the file.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
 
-/// Sends `()` on `tx` whenever the state file may have changed. The returned
-/// guard keeps the watch alive.
-pub fn spawn(state: &Path, tx: mpsc::UnboundedSender<()>) -> Box<dyn std::any::Any + Send> {
-    let file_name = state.file_name().map(|n| n.to_os_string());
-    let dir = state.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let tx2 = tx.clone();
-    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if let Ok(ev) = res
-            && changes_content(&ev.kind)
-            && ev.paths.iter().any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
-        {
-            let _ = tx2.send(());
-        }
-    });
-    // The directory is not created here: an observer writes nothing, and a
-    // directory that appears later is seen by polling.
-    if let Ok(mut w) = watcher
-        && w.watch(&dir, RecursiveMode::NonRecursive).is_ok()
-    {
-        return Box::new(w);
+/// The watch on the state file: kept alive while this lives.
+pub struct Watch {
+    _guard: Box<dyn std::any::Any + Send>,
+    watching: Arc<AtomicBool>,
+}
+
+impl Watch {
+    /// Whether changes come from the file system's events (else from
+    /// polling).
+    pub fn watching(&self) -> bool {
+        self.watching.load(Ordering::SeqCst)
     }
-    tracing::info!("watching the state directory failed; polling every {POLL_EVERY:?}");
+}
+
+/// Sends `()` on `tx` whenever the state file may have changed: from the
+/// directory's events, or by polling where it cannot be watched. A
+/// directory that is not there yet (a fresh home: the first save makes it)
+/// is polled for, and watched once it appears.
+pub fn spawn(state: &Path, tx: mpsc::UnboundedSender<()>) -> Watch {
+    let dir = state.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    // The directory is not created here: an observer writes nothing.
+    if let Some(w) = watch_dir(state, &dir, tx.clone()) {
+        return Watch { _guard: Box::new(w), watching: Arc::new(AtomicBool::new(true)) };
+    }
+    let missing = !dir.is_dir();
+    if missing {
+        tracing::info!("the state directory is not there yet; polling every {POLL_EVERY:?} until it is");
+    } else {
+        tracing::info!("watching the state directory failed; polling every {POLL_EVERY:?}");
+    }
+    let watching = Arc::new(AtomicBool::new(false));
+    let now_watching = watching.clone();
     let path = state.to_path_buf();
     let task = tokio::spawn(async move {
         let mut last = stamp(&path);
+        let mut missing = missing;
         loop {
             tokio::time::sleep(POLL_EVERY).await;
+            if missing && dir.is_dir() {
+                // Tried once, when the directory appears; a watch that
+                // fails then (no inotify left) is not tried again.
+                missing = false;
+                if let Some(w) = watch_dir(&path, &dir, tx.clone()) {
+                    now_watching.store(true, Ordering::SeqCst);
+                    // A save between the last look and the watch.
+                    if stamp(&path) != last {
+                        let _ = tx.send(());
+                    }
+                    let _keep = w;
+                    return futures::future::pending::<()>().await;
+                }
+            }
             let now = stamp(&path);
             if now != last {
                 last = now;
@@ -47,7 +74,24 @@ pub fn spawn(state: &Path, tx: mpsc::UnboundedSender<()>) -> Box<dyn std::any::A
             }
         }
     });
-    Box::new(AbortOnDrop(task))
+    Watch { _guard: Box::new(AbortOnDrop(task)), watching }
+}
+
+/// A watch on `dir` for changes to `state`'s file name; None where it
+/// cannot be watched.
+fn watch_dir(state: &Path, dir: &Path, tx: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
+    let file_name = state.file_name().map(|n| n.to_os_string());
+    let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res
+            && changes_content(&ev.kind)
+            && ev.paths.iter().any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
+        {
+            let _ = tx.send(());
+        }
+    })
+    .ok()?;
+    w.watch(dir, RecursiveMode::NonRecursive).ok()?;
+    Some(w)
 }
 
 /// Whether an event can mean new content. Reading the file (ours, to
@@ -194,6 +238,29 @@ mod tests {
         assert!(changed_since_load(&state, loaded));
         // Not known at the first load: always read.
         assert!(changed_since_load(&state, None));
+    }
+
+    /// A fresh home has no state directory until the first save: it is
+    /// polled for, watched once it appears, and the save is seen.
+    #[tokio::test]
+    async fn a_state_directory_that_appears_later_is_watched() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let data = dir.path().join("data").join("cutover");
+        let state = data.join("state.toml");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let watch = spawn(&state, tx);
+        assert!(!watch.watching(), "no directory to watch yet");
+        std::fs::create_dir_all(&data).unwrap_or_else(|e| panic!("{e}"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !watch.watching() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(watch.watching(), "the directory appeared and is watched");
+        let tmp = data.join(".state.tmp");
+        std::fs::write(&tmp, "schema = 1\n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::rename(&tmp, &state).unwrap_or_else(|e| panic!("{e}"));
+        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert!(matches!(got, Ok(Some(()))), "the first save is seen");
     }
 
     /// The feedback loop this guards against: a reload after a change must

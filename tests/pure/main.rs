@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod evidence;
 mod fuzz_props;
 mod guide_files;
 mod guides;

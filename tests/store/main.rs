@@ -8,4 +8,5 @@ mod common;
 mod crash;
 mod malformed;
 mod migration;
+mod presence;
 mod store;

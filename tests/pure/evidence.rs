@@ -16,19 +16,18 @@ fn mode(p: &Path) -> u32 {
 fn add_refuses_binary_and_non_utf8_files() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let state = dir.path().join("state.toml");
-    let bin = dir.path().join("label.pdf");
-    std::fs::write(&bin, b"%PDF-1.4\n\x00\x01\x02binary").unwrap_or_else(|e| panic!("{e}"));
-    let err = evidence::add(&state, "demo", "access", &bin, "a", ts("2026-11-23T10:00:00Z"), &redact)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    // Why adding a file of these bytes is refused ("" if it is not).
+    let refused = |name: &str, bytes: &[u8]| -> String {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
+        evidence::add(&state, "demo", "access", &file, "a", ts("2026-11-23T10:00:00Z"), &redact)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let err = refused("label.pdf", b"%PDF-1.4\n\x00\x01\x02binary");
     assert!(err.contains("binary"), "{err}");
-    let latin = dir.path().join("latin1.txt");
-    std::fs::write(&latin, b"caf\xe9 au lait").unwrap_or_else(|e| panic!("{e}"));
-    let err = evidence::add(&state, "demo", "access", &latin, "a", ts("2026-11-23T10:00:00Z"), &redact)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = refused("latin1.txt", b"caf\xe9 au lait");
     assert!(err.contains("not UTF-8"), "{err}");
     assert_eq!(evidence::list(&state, "demo").map(|l| l.len()), Ok(0));
 }

@@ -125,8 +125,7 @@ impl LoadedGuide {
     /// The content hash of every step, by id: for a built-in guide as
     /// computed at build time, for any other computed now.
     pub fn step_hashes(&self) -> BTreeMap<String, String> {
-        let built = self.guide.compact().filter(|_| self.source == GuideSource::BuiltIn);
-        match built {
+        match self.guide.compact() {
             Some(c) => c.hashes.iter().map(|(s, h)| (s.to_string(), h.to_string())).collect(),
             None => self.guide.all_items().map(|s| (s.id().to_string(), super::step_hash(s))).collect(),
         }

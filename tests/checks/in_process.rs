@@ -135,12 +135,10 @@ fn the_first_frame_decodes_only_the_guide_it_shows() {
         app.guides.iter().filter(|e| e.guide.is_decoded()).map(|e| e.guide.head().id().to_string()).collect()
     };
     let draw = |app: &App| -> String {
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        let backend = SharedBackend::new(100, 30);
+        let mut t = ratatui::Terminal::new(backend.clone()).unwrap();
         t.draw(|f| cutover::ui::render(app, &cutover::ui::Theme::default(), f)).unwrap();
-        let b = t.backend().buffer().clone();
-        (0..b.area.height)
-            .map(|y| (0..b.area.width).map(|x| b[(x, y)].symbol().to_string()).collect::<String>() + "\n")
-            .collect()
+        backend.screen()
     };
     assert_eq!(decoded(&app), Vec::<String>::new(), "building the App decodes no guide");
     let picker = draw(&app);

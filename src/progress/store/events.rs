@@ -185,6 +185,7 @@ const ENTRY_HEADER: &[u8] = b"[[events]]\n";
 /// state, and the save that follows writes it again. With `partial_start`,
 /// the bytes start in the middle of the file and everything before the
 /// first entry header is ignored.
+#[cfg(test)]
 fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
     parse_archive_of(bytes, partial_start, None)
 }
@@ -194,6 +195,29 @@ fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
 /// unread; one written otherwise is read and then judged.
 fn parse_archive_of(bytes: &[u8], partial_start: bool, guide: Option<&str>) -> Vec<(u64, Event)> {
     let wanted = guide.map(|g| format!("\nguide = {}\n", quote(g)));
+    entries(bytes, partial_start).filter_map(|chunk| parse_entry(chunk, guide, wanted.as_deref())).collect()
+}
+
+/// As [`parse_archive`], read from the end back to the first entry before
+/// sequence number `from` (cutover appends entries in sequence order, so
+/// those before it are older still): for an append, which only needs the
+/// last entries, not every one in the window.
+fn parse_archive_back(bytes: &[u8], partial_start: bool, from: u64) -> Vec<(u64, Event)> {
+    let mut out = Vec::new();
+    for chunk in entries(bytes, partial_start).rev() {
+        if let Some((seq, event)) = parse_entry(chunk, None, None) {
+            out.push((seq, event));
+            if seq < from {
+                break;
+            }
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// Each entry's bytes after its header, in file order.
+fn entries(bytes: &[u8], partial_start: bool) -> impl DoubleEndedIterator<Item = &[u8]> {
     let mut starts = Vec::new();
     let mut i = 0;
     while let Some(pos) = find(&bytes[i..], ENTRY_HEADER) {
@@ -203,38 +227,39 @@ fn parse_archive_of(bytes: &[u8], partial_start: bool, guide: Option<&str>) -> V
         }
         i = at + ENTRY_HEADER.len();
     }
-    let mut out = Vec::new();
-    for (n, &start) in starts.iter().enumerate() {
-        let end = starts.get(n + 1).map(|&s| s - ENTRY_HEADER.len()).unwrap_or(bytes.len());
-        let chunk = &bytes[start..end];
-        let Ok(text) = std::str::from_utf8(chunk) else {
-            tracing::warn!("skipping an archive entry that is not UTF-8");
-            continue;
-        };
-        // An entry ends at its first blank line: what follows it there is a
-        // fragment of a torn header, not part of the entry.
-        let text = match text.find("\n\n") {
-            Some(blank) => &text[..blank + 1],
-            None => text,
-        };
-        if let Some(w) = &wanted
-            && text.contains("\nguide = ")
-            && !text.contains(w.as_str())
-        {
-            continue;
+    let ends: Vec<usize> = starts.iter().skip(1).map(|s| s - ENTRY_HEADER.len()).chain([bytes.len()]).collect();
+    starts.into_iter().zip(ends).map(move |(start, end)| &bytes[start..end])
+}
+
+/// One entry, if it is complete (and of `guide`, when given; `wanted` is
+/// its `guide` line as cutover writes it).
+fn parse_entry(chunk: &[u8], guide: Option<&str>, wanted: Option<&str>) -> Option<(u64, Event)> {
+    let Ok(text) = std::str::from_utf8(chunk) else {
+        tracing::warn!("skipping an archive entry that is not UTF-8");
+        return None;
+    };
+    // An entry ends at its first blank line: what follows it there is a
+    // fragment of a torn header, not part of the entry.
+    let text = match text.find("\n\n") {
+        Some(blank) => &text[..blank + 1],
+        None => text,
+    };
+    if let Some(w) = wanted
+        && text.contains("\nguide = ")
+        && !text.contains(w)
+    {
+        return None;
+    }
+    match toml::from_str::<ArchivedEvent>(text) {
+        Ok(a) if guide.is_some_and(|g| a.guide != g) => None,
+        Ok(a) => {
+            Some((a.seq, Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail }))
         }
-        match toml::from_str::<ArchivedEvent>(text) {
-            Ok(a) if guide.is_some_and(|g| a.guide != g) => {}
-            Ok(a) => out.push((
-                a.seq,
-                Event { at: a.at, by: a.by, guide: a.guide, step: a.step, what: a.what, detail: a.detail },
-            )),
-            Err(e) => {
-                tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry")
-            }
+        Err(e) => {
+            tracing::warn!(error = %sanitize::line(e.message()), "skipping an unreadable archive entry");
+            None
         }
     }
-    out
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -257,7 +282,7 @@ fn read_archive_tail(file: &mut File, from: u64) -> io::Result<ArchiveTail> {
         file.seek(SeekFrom::Start(start))?;
         let mut bytes = Vec::new();
         Read::by_ref(file).take(len - start).read_to_end(&mut bytes)?;
-        let entries = parse_archive(&bytes, start > 0);
+        let entries = parse_archive_back(&bytes, start > 0, from);
         let enough = start == 0
             || entries.first().is_some_and(|(s, _)| *s <= from)
             || entries.last().is_some_and(|(s, _)| *s < from);
@@ -353,8 +378,31 @@ mod tests {
         let mut f = File::open(&path).unwrap();
         let tail = read_archive_tail(&mut f, 395).unwrap();
         assert_eq!(tail.last_seq, Some(399));
-        assert!(tail.entries.len() < 400, "read only the end");
+        let seqs: Vec<u64> = tail.entries.iter().map(|(s, _)| *s).collect();
+        assert_eq!(seqs, [394, 395, 396, 397, 398, 399], "from 395 on, and the one before: no more is read");
+        // Further back than the window: the whole file is read, back to the entry before 3.
         let whole = read_archive_tail(&mut f, 3).unwrap();
-        assert_eq!(whole.entries.len(), 400);
+        assert_eq!(whole.entries.len(), 398);
+        assert_eq!((whole.entries[0].0, whole.last_seq), (2, Some(399)));
+    }
+
+    #[test]
+    fn read_from_the_end_it_finds_what_a_read_from_the_start_does() {
+        let mut text = ARCHIVE_HEADER.to_string();
+        for i in 0..40 {
+            text.push_str(&archive_entry(i, &ev(i, "d")));
+            if i % 7 == 3 {
+                // A torn append, written again after it.
+                let torn = archive_entry(i + 1, &ev(i + 1, "d"));
+                text.push_str(&torn[..torn.len() - 5]);
+            }
+        }
+        let all = parse_archive(text.as_bytes(), false);
+        assert_eq!(all.len(), 40, "the torn entries are skipped");
+        for from in [0, 1, 4, 5, 20, 39, 40, 41] {
+            let back = parse_archive_back(text.as_bytes(), false, from);
+            let first = all.iter().rposition(|(s, _)| *s < from).unwrap_or(0);
+            assert_eq!(back, all[first..], "from {from}");
+        }
     }
 }

@@ -2,22 +2,26 @@
 //! guides with their real step ids, plus 98 synthetic guides of 10 steps),
 //! each step with a status, a note (unicode, newlines, quotes) and check
 //! records, and 10,000 events, built through the store in batches so the
-//! file and its archive look like the real thing (1,000 events kept in the
-//! state, the rest archived).
+//! file and its archive look like the real thing (the latest 50 events
+//! kept in the state, the rest archived).
 //!
 //! Timed: `Store::load`, and `Store::apply` of one change (under the lock:
 //! read, apply, append the overflowing event to the archive, write a temp
-//! file, fsync, rename, fsync the directory). The store always fsyncs and
-//! offers no switch, so the same files are measured on tmpfs (where fsync
-//! costs next to nothing) and on the work disk. Also timed, in memory:
-//! parsing and serializing the text. Target: under 20 ms each without fsync.
+//! file, fsync, rename, fsync the directory), and the same change through
+//! `Store::apply_touched` (what `mark` and `check` save with: on a sealed
+//! file only the changed guide's tables and the events are read and
+//! written). The store always fsyncs and offers no switch, so the same
+//! files are measured on tmpfs (where fsync costs next to nothing) and on
+//! the work disk. Also timed, in memory: parsing and serializing the text.
+//! Target: under 20 ms each without fsync.
 //!
 //! Then peak memory (VmHWM) of the release TUI on that state: after its
 //! first frame, after opening a guide and its history view, and after a
 //! status change has been saved. Target: under 20 MB.
 //!
 //! `cargo bench --bench state` (BENCH_RUNS=n, default 30; BENCH_TMPFS=dir,
-//! default /dev/shm).
+//! default /dev/shm; BENCH_KEEP=dir also leaves a copy of the built state
+//! and its archives there, to profile a command on it).
 
 mod common;
 use common::*;
@@ -244,6 +248,7 @@ fn time_marks(bin: &Path, what: &str, state: &Path, runs: usize) -> Res<(Stats, 
 fn time_store(what: &str, store: &Store, runs: usize) -> Res<()> {
     let mut load = Vec::new();
     let mut apply = Vec::new();
+    let mut touched = Vec::new();
     let at = base()? + SignedDuration::from_hours(24 * 30);
     // One untimed round to warm the page cache.
     store.load()?;
@@ -261,11 +266,19 @@ fn time_store(what: &str, store: &Store, runs: usize) -> Res<()> {
         let status = if i % 2 == 0 { Status::Skipped } else { Status::Done };
         let op = Op::SetStatus { guide: "postnl".into(), step: "go-live".into(), status, hash: None };
         let t = Instant::now();
-        store.apply(&[op], "bench", at + SignedDuration::from_secs(i as i64))?;
+        store.apply(std::slice::from_ref(&op), "bench", at + SignedDuration::from_secs(i as i64))?;
         apply.push(ms(t.elapsed()));
+        let t = Instant::now();
+        store.apply_touched(
+            &[op],
+            "bench",
+            at + SignedDuration::from_secs(i as i64) + SignedDuration::from_millis(1),
+        )?;
+        touched.push(ms(t.elapsed()));
     }
     println!("  {what}: load                 {}", Stats::of(&load).line(" ms"));
     println!("  {what}: apply one change    {}", Stats::of(&apply).line(" ms"));
+    println!("  {what}: the same, touched only (mark, check) {}", Stats::of(&touched).line(" ms"));
     Ok(())
 }
 
@@ -348,6 +361,12 @@ fn main() -> Res<()> {
     );
     println!("state file {} KiB, archive {} KiB", size(built.path()) / 1024, size(&built.archive_path()) / 1024);
 
+    if let Some(keep) = std::env::var_os("BENCH_KEEP") {
+        let keep = std::path::PathBuf::from(keep);
+        std::fs::create_dir_all(&keep)?;
+        let kept = copy_state(&built, &keep)?;
+        println!("kept a copy: {}", kept.path().display());
+    }
     let on_tmpfs = copy_state(&built, tmpfs.path())?;
     let on_disk = copy_state(&built, disk.path())?;
     time_store("tmpfs", &on_tmpfs, runs)?;

@@ -181,7 +181,7 @@ pub async fn run_and_report(
             })
             .collect();
         if !ops.is_empty()
-            && let Err(e) = store.apply(&ops, &by, env.clock.now())
+            && let Err(e) = store.apply_touched(&ops, &by, env.clock.now())
         {
             if progress {
                 let _ = write!(err, "\r\x1b[2K");

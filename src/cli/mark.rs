@@ -97,7 +97,7 @@ fn mark(
         // and `cutover log` shows it).
         ops.push(Op::SetNote { guide: guide.into(), step: step.into(), note: n.to_string(), base: None });
     }
-    match store.apply(&ops, &env.user(g), env.clock.now()) {
+    match store.apply_touched(&ops, &env.user(g), env.clock.now()) {
         Ok((progress, _)) => {
             warn_requires(&progress, err);
             let _ = writeln!(out, "{guide} {step}: {status}");

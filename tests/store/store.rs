@@ -179,6 +179,9 @@ fn damaged_files_are_located_and_left_untouched() {
         let err2 = store.apply(&[status("g", "s", Status::Done)], "a", t(0)).unwrap_err();
         assert_eq!(err2, err, "{what}: apply reports the same error");
         assert_eq!(fs::read(store.path()).unwrap(), bytes, "{what}: apply left the file alone");
+        let err3 = store.apply_touched(&[status("g", "s", Status::Done)], "a", t(0)).unwrap_err();
+        assert_eq!(err3, err, "{what}: a change to one guide reads it whole and reports the same");
+        assert_eq!(fs::read(store.path()).unwrap(), bytes, "{what}: and leaves it alone");
         let after: BTreeSet<String> = dir_names(dir.path()).into_iter().filter(|n| !n.ends_with(".lock")).collect();
         assert_eq!(after, before, "{what}: apply wrote nothing but the lock file");
     }

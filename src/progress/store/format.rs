@@ -122,11 +122,12 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// Serializes progress as the state file's text.
+/// Serializes progress as the state file's text, sealed.
 pub fn to_toml(p: &Progress) -> Result<String, StoreError> {
-    to_toml_with(p, p.events_archived, "state")
+    to_toml_with(p, p.events_archived, "state").map(super::splice::seal)
 }
 
+/// The text without its seal.
 pub(super) fn to_toml_with(p: &Progress, events_archived: u64, file: &str) -> Result<String, StoreError> {
     let out = DiskOut { schema: p.schema, events_archived, guides: &p.guides, events: &p.events };
     let body = toml::to_string_pretty(&out)

@@ -26,6 +26,7 @@ mod events;
 mod format;
 pub mod notes;
 mod sections;
+mod splice;
 
 pub use checks::ArchivedCheck;
 pub(crate) use format::shown;
@@ -215,13 +216,66 @@ impl Store {
     /// Returns the new state and the events made. If the file cannot be
     /// read, nothing is written.
     pub fn apply(&self, ops: &[Op], by: &str, at: Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
+        self.apply_in(ops, by, at, false)
+    }
+
+    /// As [`Store::apply`], for a caller that needs only the guides its ops
+    /// name (`cutover mark`, `cutover check`): the progress returned holds
+    /// those guides and the events, no others. On a file that ends in a
+    /// matching seal (see `splice`), only those guides' tables are read and
+    /// written; every other guide's text is kept as it was.
+    pub fn apply_touched(&self, ops: &[Op], by: &str, at: Timestamp) -> Result<(Progress, Vec<Event>), StoreError> {
+        self.apply_in(ops, by, at, true)
+    }
+
+    fn apply_in(
+        &self,
+        ops: &[Op],
+        by: &str,
+        at: Timestamp,
+        touched_only: bool,
+    ) -> Result<(Progress, Vec<Event>), StoreError> {
         let _lock = self.lock()?;
-        let (mut progress, archived) = match read_regular(&self.path, MAX_STATE_BYTES)? {
-            None => (Progress::default(), None),
+        let bytes = match read_regular(&self.path, MAX_STATE_BYTES)? {
+            None => None,
             Some((bytes, meta)) => {
                 if !ops.is_empty() {
                     refuse_read_only(&self.path, &meta)?;
                 }
+                Some(bytes)
+            }
+        };
+        let touched = || ops.iter().map(Op::guide);
+        // A sealed file, for a change that needs only some guides: read just
+        // those (see `splice`); any other file, or a part that does not
+        // read, is read whole.
+        let mut whole = bytes;
+        let mut sealed = None;
+        if touched_only
+            && !ops.is_empty()
+            && let Some(bytes) = whole.take()
+        {
+            match String::from_utf8(bytes) {
+                Ok(text) => match splice::Sealed::cut(text, touched()) {
+                    Ok(s) => sealed = Some(s),
+                    Err(text) => whole = Some(text.into_bytes()),
+                },
+                Err(e) => whole = Some(e.into_bytes()),
+            }
+        }
+        let part = sealed
+            .as_ref()
+            .and_then(|s| decode(s.part().as_bytes(), &self.shown()).ok())
+            .filter(|(p, _)| p.schema == STATE_SCHEMA);
+        if part.is_none()
+            && let Some(s) = sealed.take()
+        {
+            whole = Some(s.into_text().into_bytes());
+        }
+        let (mut progress, archived) = match (part, whole) {
+            (Some((p, n)), _) => (p, Some(n)),
+            (None, None) => (Progress::default(), None),
+            (None, Some(bytes)) => {
                 // The text goes as soon as it is read: only the model lives on.
                 let (p, n) = decode(&bytes, &self.shown())?;
                 drop(bytes);
@@ -280,10 +334,22 @@ impl Store {
         }
         self.remove_stale_temps();
         let text = to_toml_with(&progress, progress.events_archived, &self.shown())?;
-        write_atomic(&self.path, text.as_bytes(), &temp_prefix(&self.file_name()))?;
+        let text = match &sealed {
+            None => text,
+            Some(s) => s.splice(&text).ok_or_else(|| StoreError::Io {
+                file: self.shown(),
+                message: "cannot write state: the changed guide's text is not laid out as expected".into(),
+            })?,
+        };
+        drop(sealed);
+        write_atomic(&self.path, splice::seal(text).as_bytes(), &temp_prefix(&self.file_name()))?;
         // Still under the lock: no other save can have replaced it yet.
         *self.written.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(&self.path);
         self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if touched_only {
+            let names: std::collections::BTreeSet<&str> = touched().collect();
+            progress.guides.retain(|g, _| names.contains(g.as_str()));
+        }
         Ok((progress, events))
     }
 

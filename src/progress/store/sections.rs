@@ -122,7 +122,7 @@ fn cuts(body: &str) -> Option<Vec<usize>> {
 
 /// What is open at the end of a line: a multi-line string, brackets.
 #[derive(Default)]
-struct Scan {
+pub(super) struct Scan {
     /// Inside `"""` (`Some(true)`) or `'''` (`Some(false)`).
     multiline: Option<bool>,
     /// Open `[` and `{` of values.
@@ -130,13 +130,13 @@ struct Scan {
 }
 
 impl Scan {
-    fn open(&self) -> bool {
+    pub(super) fn open(&self) -> bool {
         self.multiline.is_some() || self.depth > 0
     }
 
     /// The header, if `line` is a table header (`[a.b]`, `[[a.b]]`) outside
     /// any string or value, trimmed of its comment.
-    fn header<'a>(&self, line: &'a str) -> Option<&'a str> {
+    pub(super) fn header<'a>(&self, line: &'a str) -> Option<&'a str> {
         if self.open() {
             return None;
         }
@@ -153,7 +153,7 @@ impl Scan {
 
     /// Follows a line that is not a header: strings, comments, brackets.
     /// None for what a header-free reading cannot follow.
-    fn line(&mut self, line: &str) -> Option<()> {
+    pub(super) fn line(&mut self, line: &str) -> Option<()> {
         let b = line.as_bytes();
         let mut i = 0;
         while i < b.len() {

@@ -35,7 +35,14 @@ fn crash_child() {
     let round: u64 = std::env::var("CUTOVER_CRASH_ROUND").unwrap().parse().unwrap();
     let store = Store::new(path);
     for n in 1.. {
-        store.apply(&[op(round, n)], &format!("r{round}-{n}"), Timestamp::now()).unwrap();
+        // Every other save as `mark` makes it: only the touched guide read
+        // and written, the rest of the sealed file kept as it was.
+        let by = format!("r{round}-{n}");
+        if n % 2 == 0 {
+            store.apply(&[op(round, n)], &by, Timestamp::now()).unwrap();
+        } else {
+            store.apply_touched(&[op(round, n)], &by, Timestamp::now()).unwrap();
+        }
         println!("saved {n}");
     }
 }
@@ -103,6 +110,13 @@ fn killed_writers_never_lose_a_reported_save() {
     let seed_n = cutover::progress::EVENTS_KEPT as u64 - 5;
     let seed: Vec<Op> = (0..seed_n).map(|i| op(0, i)).collect();
     store.apply(&seed, "seed", Timestamp::now()).unwrap();
+    // Two other guides around "g", whose text the touched-only saves keep
+    // as it was (one event each).
+    let neighbours = [("a", "before g"), ("zz", "after g")];
+    for (guide, note) in neighbours {
+        let op = Op::SetNote { guide: guide.into(), step: "s".into(), note: note.into(), base: None };
+        store.apply(&[op], guide, Timestamp::now()).unwrap();
+    }
 
     let started = Instant::now();
     let mut reported: BTreeSet<String> = BTreeSet::new();
@@ -123,6 +137,9 @@ fn killed_writers_never_lose_a_reported_save() {
             store.load().unwrap_or_else(|e| panic!("round {round}: the state does not parse after a kill: {e}"));
         let all = store.all_events().unwrap_or_else(|e| panic!("round {round}: the archive does not read: {e}"));
 
+        for (guide, note) in neighbours {
+            assert_eq!(p.step(guide, "s").map(|r| r.note.as_str()), Some(note), "round {round}: guide {guide}");
+        }
         // Each step holds this round's latest write to it, or a later one.
         for k in 0..STEPS {
             let Some(last) = (1..=saved).rev().find(|n| n % STEPS == k) else {
@@ -206,7 +223,12 @@ fn crash_checks_child() {
     let round: u64 = std::env::var("CUTOVER_CRASH_ROUND").unwrap().parse().unwrap();
     let store = Store::new(path);
     for n in 1.. {
-        store.apply(&[check_op(round, n)], "writer", Timestamp::now()).unwrap();
+        // Every other save as `cutover check` makes it (touched guide only).
+        if n % 2 == 0 {
+            store.apply(&[check_op(round, n)], "writer", Timestamp::now()).unwrap();
+        } else {
+            store.apply_touched(&[check_op(round, n)], "writer", Timestamp::now()).unwrap();
+        }
         println!("saved {n}");
     }
 }

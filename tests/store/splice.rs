@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
 
-const GUIDES: [&str; 5] = ["a", "postnl", "posti", "x-1_b", "zz"];
+const GUIDES: [&str; 7] = ["007", "A1", "a", "postnl", "posti", "x-1_b", "zz"];
 const STEPS: [&str; 4] = ["go-live", "s.2", "sandbox key", "step-01"];
 const NOTES: [&str; 8] = [
     "",

@@ -246,42 +246,8 @@ impl Store {
             }
         };
         let touched = || ops.iter().map(Op::guide);
-        // A sealed file, for a change that needs only some guides: read just
-        // those (see `splice`); any other file, or a part that does not
-        // read, is read whole.
-        let mut whole = bytes;
-        let mut sealed = None;
-        if touched_only
-            && !ops.is_empty()
-            && let Some(bytes) = whole.take()
-        {
-            match String::from_utf8(bytes) {
-                Ok(text) => match splice::Sealed::cut(text, touched()) {
-                    Ok(s) => sealed = Some(s),
-                    Err(text) => whole = Some(text.into_bytes()),
-                },
-                Err(e) => whole = Some(e.into_bytes()),
-            }
-        }
-        let part = sealed
-            .as_ref()
-            .and_then(|s| decode(s.part().as_bytes(), &self.shown()).ok())
-            .filter(|(p, _)| p.schema == STATE_SCHEMA);
-        if part.is_none()
-            && let Some(s) = sealed.take()
-        {
-            whole = Some(s.into_text().into_bytes());
-        }
-        let (mut progress, archived) = match (part, whole) {
-            (Some((p, n)), _) => (p, Some(n)),
-            (None, None) => (Progress::default(), None),
-            (None, Some(bytes)) => {
-                // The text goes as soon as it is read: only the model lives on.
-                let (p, n) = decode(&bytes, &self.shown())?;
-                drop(bytes);
-                (p, Some(n))
-            }
-        };
+        let wanted = (touched_only && !ops.is_empty()).then(|| touched().collect::<Vec<_>>());
+        let (mut progress, archived, sealed) = self.decode_for(bytes, wanted)?;
         if ops.is_empty() {
             return Ok((progress, Vec::new()));
         }
@@ -351,6 +317,36 @@ impl Store {
             progress.guides.retain(|g, _| names.contains(g.as_str()));
         }
         Ok((progress, events))
+    }
+
+    /// What a change starts from, read under the lock: the progress, the
+    /// number of events archived so far (None: there is no file) and, for a
+    /// change to the guides `touched` on a sealed file, the sealed text (see
+    /// `splice`) whose part it read: the root keys, those guides and the
+    /// events. Any other file, or a part that does not read, is read whole,
+    /// which accepts it or locates its problem.
+    fn decode_for(
+        &self,
+        bytes: Option<Vec<u8>>,
+        touched: Option<Vec<&str>>,
+    ) -> Result<(Progress, Option<u64>, Option<splice::Sealed>), StoreError> {
+        let Some(bytes) = bytes else { return Ok((Progress::default(), None, None)) };
+        let bytes = match touched {
+            None => bytes,
+            Some(touched) => match String::from_utf8(bytes) {
+                Err(e) => e.into_bytes(),
+                Ok(text) => match splice::Sealed::cut(text, touched) {
+                    Err(text) => text.into_bytes(),
+                    Ok(sealed) => match decode(sealed.part().as_bytes(), &self.shown()) {
+                        Ok((p, n)) if p.schema == STATE_SCHEMA => return Ok((p, Some(n), Some(sealed))),
+                        _ => sealed.into_text().into_bytes(),
+                    },
+                },
+            },
+        };
+        // The text goes as soon as it is read: only the model lives on.
+        let (p, n) = decode(&bytes, &self.shown())?;
+        Ok((p, Some(n), None))
     }
 
     /// Moves an existing (possibly unreadable) state file aside to

@@ -159,16 +159,26 @@ fn the_other_guides_text_is_kept_as_it_was() {
     assert_eq!(all.status("g007", "s7"), Status::Done);
 }
 
+/// Step `s` of guide `g` set to `status`.
+fn set(g: &str, status: Status) -> Op {
+    Op::SetStatus { guide: g.into(), step: "s".into(), status, hash: None }
+}
+
+/// A sealed state of guides a and b, each with step s done, and its text.
+fn two_guides() -> (tempfile::TempDir, Store, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path().join("state.toml"));
+    store.apply(&[set("a", Status::Done), set("b", Status::Done)], "alice", t(1)).unwrap();
+    let text = fs::read_to_string(store.path()).unwrap();
+    (dir, store, text)
+}
+
 /// Edited by hand, the seal no longer matches: the whole file is read, a
 /// valid edit is kept (and the file sealed again), a broken one is located
 /// and nothing is written.
 #[test]
 fn a_hand_edit_is_read_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::new(dir.path().join("state.toml"));
-    let set = |g: &str, s: Status| Op::SetStatus { guide: g.into(), step: "s".into(), status: s, hash: None };
-    store.apply(&[set("a", Status::Done), set("b", Status::Done)], "alice", t(1)).unwrap();
-    let text = fs::read_to_string(store.path()).unwrap();
+    let (_dir, store, text) = two_guides();
 
     // A valid edit to another guide: kept, and the file is sealed again.
     let edited = text.replacen("status = \"done\"", "status = \"blocked\"", 1);
@@ -196,11 +206,7 @@ fn a_hand_edit_is_read_whole() {
 /// reading; it never makes cutover lose or rewrite text.
 #[test]
 fn a_forged_seal_spares_the_read_and_keeps_the_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::new(dir.path().join("state.toml"));
-    let set = |g: &str, s: Status| Op::SetStatus { guide: g.into(), step: "s".into(), status: s, hash: None };
-    store.apply(&[set("a", Status::Done), set("b", Status::Done)], "alice", t(1)).unwrap();
-    let text = fs::read_to_string(store.path()).unwrap();
+    let (_dir, store, text) = two_guides();
     let forged = reseal(&text.replacen("status = \"done\"", "status = \"finished\"", 1));
     fs::write(store.path(), &forged).unwrap();
     store.apply_touched(&[set("b", Status::Skipped)], "bob", t(2)).unwrap();

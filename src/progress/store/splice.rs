@@ -2,7 +2,8 @@
 //!
 //! Every state file cutover writes ends in a seal: a comment holding the
 //! SHA-256 of the text above it. A file whose seal matches is, byte for
-//! byte, what cutover serialized from a state it had read in full, so each
+//! byte, what cutover wrote: each of its parts was serialized from a state
+//! that read, or kept from a sealed file by a change like this one, so each
 //! of its guides' tables still reads. A change to one guide (`cutover mark`,
 //! `cutover check`) then decodes only the root keys, that guide's tables
 //! and the events, applies its ops to that, serializes the result, and puts

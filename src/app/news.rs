@@ -27,7 +27,11 @@ pub fn describe_new_events(
         "check" => format!("{by} ran the check of {step}: {}", crate::sanitize::line(&latest.detail)),
         _ => format!("{by}: {step} {}", crate::sanitize::line(&latest.detail)),
     };
-    Some(if fresh.len() > 1 { format!("{what} (+{} more changes)", fresh.len() - 1) } else { what })
+    Some(match fresh.len() - 1 {
+        0 => what,
+        1 => format!("{what} (+1 more change)"),
+        n => format!("{what} (+{n} more changes)"),
+    })
 }
 
 /// "bob changed this note while you edited it; both texts are kept", when

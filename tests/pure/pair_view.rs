@@ -47,6 +47,13 @@ fn a_repeated_change_by_someone_else_is_announced() {
     let mut mine = new.clone();
     mine.apply(&done("servicedesk-access"), "alice", at(61));
     assert_eq!(describe_new_events(&new, &mine, "alice", &|_, s| s.to_string()), None);
+    // Several at once: the latest, and how many more (one change, two changes).
+    let title = |_: &str, s: &str| s.to_string();
+    let mut two = new.clone();
+    two.apply(&done("a"), "bob", at(70));
+    assert_eq!(describe_new_events(&old, &two, "alice", &title).as_deref(), Some("bob: a → done (+1 more change)"));
+    two.apply(&done("b"), "bob", at(80));
+    assert_eq!(describe_new_events(&old, &two, "alice", &title).as_deref(), Some("bob: b → done (+2 more changes)"));
 
     // Through the app: the footer says it.
     let mut app = app_with(old, "en");

@@ -73,9 +73,11 @@ impl Log {
 fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, err: &mut dyn Write) -> CliResult {
     let catalog = env.catalog();
     find_guide(&catalog, guide)?;
-    let (store, _) = open_store(env, g, err)?;
-    let mut events = store.all_events().map_err(|e| CliError::state(format!("cannot read the event log: {e}")))?;
-    events.retain(|e| e.guide == guide);
+    let (store, state) = open_store(env, g, err)?;
+    // The archive's entries of other guides are skipped unread.
+    let events =
+        store.guide_events_of(&state, guide).map_err(|e| CliError::state(format!("cannot read the event log: {e}")))?;
+    drop(state);
     // Who joined `cutover serve` on this state, and how they left: the
     // server log, never the state.
     let served = crate::serve::log::read(&crate::serve::state_dir(&env.paths.data_dir.join("serve"), store.path()));

@@ -392,6 +392,28 @@ fn event_overflow_moves_to_the_archive_in_order() {
     assert_eq!(table["events"].as_array().map(|a| a.len()), Some(80));
 }
 
+/// One guide's events (the history view, `cutover log GUIDE`): what every
+/// event holds of that guide, in order, archived ones included, whether
+/// the state is read by the call or handed to it.
+#[test]
+fn a_guides_events_are_all_of_its_events_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    let ops: Vec<Op> =
+        (0..EVENTS_KEPT * 3).map(|i| status(["postnl", "posti", "x"][i % 3], &format!("s{i}"), Status::Done)).collect();
+    for batch in ops.chunks(17) {
+        store.apply(batch, "a", t(0)).unwrap();
+    }
+    let all = store.all_events().unwrap();
+    assert!(store.archived_events().unwrap().len() > EVENTS_KEPT, "most are archived");
+    let state = store.load().unwrap();
+    for guide in ["postnl", "posti", "x", "none"] {
+        let want: Vec<Event> = all.iter().filter(|e| e.guide == guide).cloned().collect();
+        assert_eq!(store.guide_events(guide).unwrap(), want, "{guide}");
+        assert_eq!(store.guide_events_of(&state, guide).unwrap(), want, "{guide}, state handed over");
+    }
+}
+
 #[test]
 fn archive_append_interrupted_before_the_save_is_not_duplicated() {
     let dir = tempfile::tempdir().unwrap();

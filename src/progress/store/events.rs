@@ -44,12 +44,18 @@ impl Store {
     /// file's, each once (as [`Store::all_events`], for one guide). For the
     /// history view (`H`): only that guide's entries are read into memory.
     pub fn guide_events(&self, guide: &str) -> Result<Vec<Event>, StoreError> {
-        let (p, n) = match read_regular(&self.path, MAX_STATE_BYTES)? {
-            None => (Progress::default(), 0),
-            Some((bytes, _)) => decode(&bytes, &self.shown())?,
+        let p = match read_regular(&self.path, MAX_STATE_BYTES)? {
+            None => Progress::default(),
+            Some((bytes, _)) => decode(&bytes, &self.shown())?.0,
         };
-        let mut out = self.archived_of(Some((&p.events, n)), Some(guide))?;
-        out.extend(p.events.into_iter().filter(|e| e.guide == guide));
+        self.guide_events_of(&p, guide)
+    }
+
+    /// As [`Store::guide_events`], with the state already read (`state`,
+    /// read before this call: see `archived_of`), so it is not read twice.
+    pub fn guide_events_of(&self, state: &Progress, guide: &str) -> Result<Vec<Event>, StoreError> {
+        let mut out = self.archived_of(Some((&state.events, state.events_archived)), Some(guide))?;
+        out.extend(state.events.iter().filter(|e| e.guide == guide).cloned());
         Ok(out)
     }
 

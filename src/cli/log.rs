@@ -77,7 +77,6 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
     // The archive's entries of other guides are skipped unread.
     let events =
         store.guide_events_of(&state, guide).map_err(|e| CliError::state(format!("cannot read the event log: {e}")))?;
-    drop(state);
     // Who joined `cutover serve` on this state, and how they left: the
     // server log, never the state.
     let served = crate::serve::log::read(&crate::serve::state_dir(&env.paths.data_dir.join("serve"), store.path()));
@@ -91,12 +90,8 @@ fn log(env: &Env, g: &Global, guide: &str, json_out: bool, out: &mut dyn Write, 
         events.iter().map(|e| crate::progress::store::notes::before_of(&history, &mut used, e)).collect();
     if json_out {
         // Every check run in full, from the check archive.
-        let archived = store.archived_checks().unwrap_or_default();
-        let checks = archived
-            .iter()
-            .filter(|a| a.guide == guide)
-            .map(|a| CheckJson { step: &a.step, record: &a.record })
-            .collect();
+        let archived = store.guide_checks_of(Some(state), guide).unwrap_or_default();
+        let checks = archived.iter().map(|a| CheckJson { step: &a.step, record: &a.record }).collect();
         let events = events.iter().zip(&before).map(|(e, before)| EventJson::of(e, *before)).collect();
         print_json(out, &LogJson { guide, events, checks, serve: &served });
     } else {

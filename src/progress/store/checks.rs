@@ -46,12 +46,25 @@ const MAX_CHECKS_ARCHIVE_BYTES: u64 = 256 * 1024 * 1024;
 /// duplicates dropped. Of two copies of one run (a save that died after
 /// appending and was made again) the fuller one is kept: a block cut short
 /// at the end of a line can still read as a record, missing what followed.
+#[cfg(test)]
 fn parse_checks(text: &str) -> Vec<ArchivedCheck> {
+    parse_checks_of(text, None)
+}
+
+/// As [`parse_checks`], with `guide`: only that guide's runs. A block whose
+/// `guide` line is a plain quoted string (no quote or escape in it) naming
+/// another guide is skipped unread; any other block is read and judged.
+fn parse_checks_of(text: &str, guide: Option<&str>) -> Vec<ArchivedCheck> {
     let mut out: Vec<ArchivedCheck> = Vec::new();
     let mut seen: HashMap<RunKey, usize> = HashMap::new();
     for b in blocks(text) {
+        if let Some(g) = guide
+            && plain_guide(b).is_some_and(|other| other != g)
+        {
+            continue;
+        }
         let Ok(parsed) = toml::from_str::<ChecksBlockIn>(b) else { continue };
-        for a in parsed.check {
+        for a in parsed.check.into_iter().filter(|a| guide.is_none_or(|g| a.guide == g)) {
             match seen.get(&RunKey::of(&a.guide, &a.step, &a.record)) {
                 Some(&i) => {
                     if fields_set(&a.record) > fields_set(&out[i].record) {
@@ -66,6 +79,16 @@ fn parse_checks(text: &str) -> Vec<ArchivedCheck> {
         }
     }
     out
+}
+
+/// The guide a block names on its `guide = "…"` line (among the keys
+/// before the record's table), when that is a plain basic string (nothing
+/// in it to unescape).
+fn plain_guide(block: &str) -> Option<&str> {
+    let mut lines = block.split('\n').skip_while(|l| l.trim().is_empty()).skip(1);
+    let line = lines.by_ref().take_while(|l| !l.starts_with('[')).find_map(|l| l.strip_prefix("guide = "))?;
+    let inner = line.trim_end_matches('\r').strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['"', '\\'])).then_some(inner)
 }
 
 /// The `[[check]]` blocks of an archive's text, as slices of it: each from
@@ -149,14 +172,29 @@ impl Store {
     /// Duplicates (a save that died after appending and was made again) and
     /// a torn last entry are dropped. Read only for the history and reports.
     pub fn archived_checks(&self) -> Result<Vec<ArchivedCheck>, StoreError> {
+        self.archived_checks_of(self.load().ok(), None)
+    }
+
+    /// As [`Store::archived_checks`], for `guide` alone (the others' runs
+    /// skipped unread) and with the state already read (`state`; None: it
+    /// could not be, and only the archive counts).
+    pub fn guide_checks_of(&self, state: Option<Progress>, guide: &str) -> Result<Vec<ArchivedCheck>, StoreError> {
+        self.archived_checks_of(state, Some(guide))
+    }
+
+    fn archived_checks_of(
+        &self,
+        state: Option<Progress>,
+        guide: Option<&str>,
+    ) -> Result<Vec<ArchivedCheck>, StoreError> {
         let path = self.checks_archive_path();
         let mut out: Vec<ArchivedCheck> = match read_regular(&path, MAX_CHECKS_ARCHIVE_BYTES)? {
             None => Vec::new(),
-            Some((bytes, _)) => parse_checks(&String::from_utf8_lossy(&bytes)),
+            Some((bytes, _)) => parse_checks_of(&String::from_utf8_lossy(&bytes), guide),
         };
-        if let Ok(p) = self.load() {
+        if let Some(p) = state {
             let known: HashSet<RunKey> = out.iter().map(|a| RunKey::of(&a.guide, &a.step, &a.record)).collect();
-            for (guide, g) in p.guides {
+            for (guide, g) in p.guides.into_iter().filter(|(g, _)| guide.is_none_or(|want| g == want)) {
                 for (step, r) in g.steps {
                     for rec in r.checks {
                         if !known.contains(&RunKey::of(&guide, &step, &rec)) {
@@ -218,9 +256,39 @@ mod tests {
     }
 
     fn block(n: i64) -> String {
+        block_of("g", n)
+    }
+
+    fn block_of(guide: &str, n: i64) -> String {
         let r = record(n);
-        let text = toml::to_string(&ChecksBlock { check: [ArchivedCheckRef { guide: "g", step: "s", record: &r }] });
+        let text = toml::to_string(&ChecksBlock { check: [ArchivedCheckRef { guide, step: "s", record: &r }] });
         format!("\n{}", text.unwrap_or_default())
+    }
+
+    #[test]
+    fn one_guides_runs_are_what_all_runs_hold_of_it() {
+        let guides = ["g", "postnl", "it's \"quoted\"", "g-2"];
+        let mut text = CHECKS_HEADER.to_string();
+        for n in 0..80 {
+            let b = block_of(guides[n as usize % guides.len()], n);
+            // Now and then a torn block, made again whole.
+            if n % 13 == 5 {
+                text.push_str(&b[..b.len() / 2]);
+            }
+            text.push_str(&b);
+        }
+        // A record whose text holds what looks like another guide's line.
+        let mut r = record(100);
+        r.excerpt = Some("first\nguide = \"postnl\"\nlast".into());
+        let tricky = toml::to_string(&ChecksBlock { check: [ArchivedCheckRef { guide: "g", step: "s", record: &r }] });
+        text.push_str(&format!("\n{}", tricky.unwrap_or_default()));
+        let all = parse_checks(&text);
+        assert_eq!(all.len(), 81);
+        for g in guides.iter().chain(&["none"]) {
+            let want: Vec<&ArchivedCheck> = all.iter().filter(|a| a.guide == *g).collect();
+            let got = parse_checks_of(&text, Some(g));
+            assert_eq!(got.iter().collect::<Vec<_>>(), want, "{g}");
+        }
     }
 
     #[test]

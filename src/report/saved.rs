@@ -66,7 +66,7 @@ pub fn render_saved(
     let shown = state_path.display().to_string();
     // The state keeps each check's latest verdict; the report shows it in
     // full (request, excerpt, what it proved) from the check archive.
-    let progress = &Store::new(state_path).with_full_records(progress.clone());
+    let progress = &Store::new(state_path).with_full_records_of(progress, guide.id());
     let input = super::ReportInput {
         guide,
         lang,

@@ -207,10 +207,16 @@ impl Store {
         Ok(out)
     }
 
-    /// `progress` with each slim latest record replaced by its full copy
-    /// from the archive (for reports).
-    pub fn with_full_records(&self, mut progress: Progress) -> Progress {
-        let Ok(all) = self.archived_checks() else {
+    /// `guide`'s part of `progress` (the rest left out), each slim latest
+    /// record replaced by its full copy from the archive (for a report of
+    /// that guide; other guides' runs in the archive are skipped unread).
+    pub fn with_full_records_of(&self, progress: &Progress, guide: &str) -> Progress {
+        let mut progress = Progress {
+            guides: progress.guides.get_key_value(guide).map(|(k, v)| (k.clone(), v.clone())).into_iter().collect(),
+            schema: progress.schema,
+            ..Progress::default()
+        };
+        let Ok(all) = self.guide_checks_of(None, guide) else {
             return progress;
         };
         let mut full: HashMap<RunKey, CheckRecord> =

@@ -160,6 +160,49 @@ fn an_unknown_step_lists_the_numbers_and_ids() {
     assert_eq!(step3["status"], "done", "{state}");
 }
 
+/// The state file's last line is its seal: the SHA-256 of the text above.
+fn seal_matches(text: &str) -> bool {
+    use sha2::Digest;
+    let Some((above, line)) = text.strip_suffix('\n').and_then(|t| t.rsplit_once('\n')) else { return false };
+    let above = format!("{above}\n");
+    line.starts_with("# sha256 of the text above")
+        && line.ends_with(&hex::encode(sha2::Sha256::digest(above.as_bytes())))
+}
+
+/// `cutover mark` as a user runs it, on one state: what it writes ends in
+/// a matching seal; a hand edit of another guide is kept (the file is read
+/// whole and sealed again); a broken hand edit is located and the file left
+/// exactly as it is.
+#[test]
+fn mark_seals_what_it_writes_and_keeps_or_locates_a_hand_edit() {
+    let sb = Sandbox::new();
+    let run = |args: &[&str]| {
+        let o = sb.command(args).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    assert_eq!(run(&["mark", "postnl", "1", "done"]).0, Some(0));
+    assert_eq!(run(&["mark", "posti", "1", "done", "--note", "first"]).0, Some(0));
+    let text = std::fs::read_to_string(sb.state_file()).unwrap();
+    assert!(seal_matches(&text), "{text}");
+
+    let edited = text.replace("note = \"first\"", "note = \"edited by hand\"");
+    assert_ne!(edited, text);
+    std::fs::write(sb.state_file(), &edited).unwrap();
+    assert_eq!(run(&["mark", "postnl", "2", "done"]), (Some(0), String::new()));
+    let text = std::fs::read_to_string(sb.state_file()).unwrap();
+    assert!(text.contains("note = \"edited by hand\""), "the hand edit kept: {text}");
+    assert!(text.contains("[guides.postnl.steps.account-verification]"), "{text}");
+    assert!(seal_matches(&text), "sealed again: {text}");
+
+    let broken = text.replacen("status = \"done\"", "status = \"finished\"", 1);
+    std::fs::write(sb.state_file(), &broken).unwrap();
+    let line = broken.lines().position(|l| l.contains("finished")).unwrap() + 1;
+    let (code, err) = run(&["mark", "posti", "2", "done"]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains(&format!("state.toml:{line}:")), "located: {err}");
+    assert_eq!(std::fs::read_to_string(sb.state_file()).unwrap(), broken, "left exactly as it is");
+}
+
 /// The call budget of the fake sandbox, as if `per_minute` calls had gone
 /// out `ago_ms` ago: the budget file beside the state, which every cutover
 /// on that state shares. The next call waits until they leave the window.

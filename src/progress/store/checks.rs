@@ -3,6 +3,7 @@
 //! is renamed in; read only for the history and reports.
 
 use super::super::model::{CheckRecord, Progress};
+use super::events::plain_guide;
 use super::{OpenMode, Store, StoreError, open_or_create, read_regular, shown};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -52,8 +53,8 @@ fn parse_checks(text: &str) -> Vec<ArchivedCheck> {
 }
 
 /// As [`parse_checks`], with `guide`: only that guide's runs. A block whose
-/// `guide` line is a plain quoted string (no quote or escape in it) naming
-/// another guide is skipped unread; any other block is read and judged.
+/// `guide` line names another guide in a plain string is skipped unread
+/// (`events::plain_guide`); any other block is read and judged.
 fn parse_checks_of(text: &str, guide: Option<&str>) -> Vec<ArchivedCheck> {
     let mut out: Vec<ArchivedCheck> = Vec::new();
     let mut seen: HashMap<RunKey, usize> = HashMap::new();
@@ -79,16 +80,6 @@ fn parse_checks_of(text: &str, guide: Option<&str>) -> Vec<ArchivedCheck> {
         }
     }
     out
-}
-
-/// The guide a block names on its `guide = "…"` line (among the keys
-/// before the record's table), when that is a plain basic string (nothing
-/// in it to unescape).
-fn plain_guide(block: &str) -> Option<&str> {
-    let mut lines = block.split('\n').skip_while(|l| l.trim().is_empty()).skip(1);
-    let line = lines.by_ref().take_while(|l| !l.starts_with('[')).find_map(|l| l.strip_prefix("guide = "))?;
-    let inner = line.trim_end_matches('\r').strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains(['"', '\\'])).then_some(inner)
 }
 
 /// The `[[check]]` blocks of an archive's text, as slices of it: each from

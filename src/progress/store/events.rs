@@ -197,11 +197,23 @@ fn parse_archive(bytes: &[u8], partial_start: bool) -> Vec<(u64, Event)> {
 }
 
 /// As [`parse_archive`], with `guide`: only that guide's entries. An entry
-/// whose `guide` line (as cutover writes it) names another guide is skipped
-/// unread; one written otherwise is read and then judged.
+/// whose `guide` line names another guide in a plain string is skipped
+/// unread ([`plain_guide`]); any other is read and then judged.
 fn parse_archive_of(bytes: &[u8], partial_start: bool, guide: Option<&str>) -> Vec<(u64, Event)> {
-    let wanted = guide.map(|g| format!("\nguide = {}\n", quote(g)));
-    entries(bytes, partial_start).filter_map(|chunk| parse_entry(chunk, guide, wanted.as_deref())).collect()
+    entries(bytes, partial_start).filter_map(|chunk| parse_entry(chunk, guide)).collect()
+}
+
+/// The guide an archive entry names on its `guide = "…"` line, among the
+/// keys before any table (a leading `[[…]]` header aside), when that is a
+/// plain basic string: nothing in it to unescape, so it can be compared
+/// without parsing the entry. Both archives' readers skip another guide's
+/// entries by it.
+pub(super) fn plain_guide(entry: &str) -> Option<&str> {
+    let mut lines = entry.split('\n').skip_while(|l| l.trim().is_empty()).peekable();
+    lines.next_if(|l| l.starts_with("[["));
+    let line = lines.take_while(|l| !l.starts_with('[')).find_map(|l| l.strip_prefix("guide = "))?;
+    let inner = line.trim_end_matches('\r').strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['"', '\\'])).then_some(inner)
 }
 
 /// As [`parse_archive`], read from the end back to the first entry before
@@ -211,7 +223,7 @@ fn parse_archive_of(bytes: &[u8], partial_start: bool, guide: Option<&str>) -> V
 fn parse_archive_back(bytes: &[u8], partial_start: bool, from: u64) -> Vec<(u64, Event)> {
     let mut out = Vec::new();
     for chunk in entries(bytes, partial_start).rev() {
-        if let Some((seq, event)) = parse_entry(chunk, None, None) {
+        if let Some((seq, event)) = parse_entry(chunk, None) {
             out.push((seq, event));
             if seq < from {
                 break;
@@ -237,9 +249,8 @@ fn entries(bytes: &[u8], partial_start: bool) -> impl DoubleEndedIterator<Item =
     starts.into_iter().zip(ends).map(move |(start, end)| &bytes[start..end])
 }
 
-/// One entry, if it is complete (and of `guide`, when given; `wanted` is
-/// its `guide` line as cutover writes it).
-fn parse_entry(chunk: &[u8], guide: Option<&str>, wanted: Option<&str>) -> Option<(u64, Event)> {
+/// One entry, if it is complete (and of `guide`, when given).
+fn parse_entry(chunk: &[u8], guide: Option<&str>) -> Option<(u64, Event)> {
     let Ok(text) = std::str::from_utf8(chunk) else {
         tracing::warn!("skipping an archive entry that is not UTF-8");
         return None;
@@ -250,9 +261,8 @@ fn parse_entry(chunk: &[u8], guide: Option<&str>, wanted: Option<&str>) -> Optio
         Some(blank) => &text[..blank + 1],
         None => text,
     };
-    if let Some(w) = wanted
-        && text.contains("\nguide = ")
-        && !text.contains(w)
+    if let Some(g) = guide
+        && plain_guide(text).is_some_and(|other| other != g)
     {
         return None;
     }
@@ -390,6 +400,26 @@ mod tests {
         let whole = read_archive_tail(&mut f, 3).unwrap();
         assert_eq!(whole.entries.len(), 398);
         assert_eq!((whole.entries[0].0, whole.last_seq), (2, Some(399)));
+    }
+
+    #[test]
+    fn a_plain_guide_line_is_read_without_parsing_and_anything_else_is_left_to_the_parse() {
+        let entry = archive_entry(3, &ev(3, "d"));
+        let entry = entry.trim_start_matches('\n');
+        assert_eq!(plain_guide(entry), Some("g"), "with its header");
+        assert_eq!(plain_guide(&entry["[[events]]\n".len()..]), Some("g"), "after its header");
+        let check = "[[check]]\nguide = \"postnl\"\nstep = \"s\"\n\n[check.record]\nguide = \"other\"\n";
+        assert_eq!(plain_guide(check), Some("postnl"));
+        // Only before the record's table; nothing to unescape, or no answer.
+        assert_eq!(plain_guide("[[check]]\nstep = \"s\"\n[check.record]\nguide = \"other\"\n"), None);
+        for odd in ["guide = 'literal'", "guide = \"a\\\"b\"", "guide = \"a\\u0041\"", "guide = \"open"] {
+            assert_eq!(plain_guide(&format!("seq = 1\n{odd}\n")), None, "{odd}");
+        }
+        // Written by cutover with a quote in the id: parsed, and found.
+        let quoted = Event { guide: "it's \"x\"".into(), ..ev(4, "d") };
+        let text = format!("{ARCHIVE_HEADER}{}{}", archive_entry(4, &quoted), archive_entry(5, &ev(5, "d")));
+        let got = parse_archive_of(text.as_bytes(), false, Some("it's \"x\""));
+        assert_eq!(got, vec![(4, quoted)]);
     }
 
     #[test]

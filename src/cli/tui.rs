@@ -126,8 +126,9 @@ fn enter(env: &Env, g: &Global, session: Session) -> Result<Drawn, CliError> {
     let ascii = g.ascii || crate::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
     let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };
     let hyperlinks = crate::ui::link::supported(&|k: &str| env.var(k), ascii);
-    let mut term = match terminal::enter(g.mouse) {
-        Ok(t) => t,
+    let entered = terminal::enter_raw(g.mouse).and_then(|seq| Ok((seq, terminal::area()?)));
+    let (mut out, area) = match entered {
+        Ok(e) => e,
         Err(e) => {
             terminal::restore();
             return Err(CliError::fail(format!("cannot use this terminal: {e}")));
@@ -160,8 +161,12 @@ fn enter(env: &Env, g: &Global, session: Session) -> Result<Drawn, CliError> {
         frame_filter: None,
         hyperlinks,
     };
-    match runtime::first_frame(&mut term, &app, &ctx) {
-        Ok(first) => Ok(Drawn { term, app, ctx, first, demo: None, log: None }),
+    // The first frame goes out in one write with the mode sequences; the
+    // terminal (and its second buffer) is made after it.
+    let (shown, first) = runtime::paint_first(area, &app, &ctx, &mut out);
+    let mut stdout = std::io::stdout();
+    match stdout.write_all(&out).and_then(|()| stdout.flush()).and_then(|()| terminal::attach(shown)) {
+        Ok(term) => Ok(Drawn { term, app, ctx, first, demo: None, log: None }),
         Err(e) => {
             terminal::restore();
             Err(CliError::fail(format!("terminal error: {e}")))

@@ -4,6 +4,7 @@
 //! visible changed. No render timer: an idle cutover writes nothing.
 
 pub mod input;
+pub mod paint;
 pub mod terminal;
 pub mod watch;
 
@@ -79,9 +80,18 @@ pub struct Context {
 }
 
 fn draw(app: &App, ctx: &Context, f: &mut ratatui::Frame) -> Vec<ui::link::Hyperlink> {
-    let links = ui::render_with_links(app, &ctx.theme, f);
+    let mut canvas = ui::Canvas::new(f.buffer_mut());
+    let links = draw_on(app, ctx, &mut canvas);
+    if let Some(at) = canvas.cursor() {
+        f.set_cursor_position(at);
+    }
+    links
+}
+
+fn draw_on(app: &App, ctx: &Context, canvas: &mut ui::Canvas) -> Vec<ui::link::Hyperlink> {
+    let links = ui::paint(app, &ctx.theme, canvas);
     if let Some(filter) = ctx.frame_filter {
-        filter(f.buffer_mut());
+        filter(canvas.buffer_mut());
     }
     links
 }
@@ -132,6 +142,32 @@ where
     let mut links = terminal::Links::new(ctx.hyperlinks);
     terminal::draw(terminal, &mut links, |f| draw(app, ctx, f))?;
     Ok(FirstFrame { links })
+}
+
+/// The first frame without a terminal: drawn into one buffer of `area`,
+/// its bytes (as the terminal would write them on a blank screen, see
+/// [`paint`]) appended to `out`. Returns the buffer, which is what the
+/// screen shows once `out` is written, for [`terminal::attach`].
+pub fn paint_first(
+    area: ratatui::layout::Rect,
+    app: &App,
+    ctx: &Context,
+    out: &mut Vec<u8>,
+) -> (ratatui::buffer::Buffer, FirstFrame) {
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    let mut canvas = ui::Canvas::new(&mut buf);
+    let found = draw_on(app, ctx, &mut canvas);
+    let cursor = canvas.cursor();
+    let mut links = terminal::Links::new(ctx.hyperlinks);
+    let cells = links.prepare(&mut buf, found);
+    paint::on_blank(&buf, out);
+    if !cells.is_empty() {
+        paint::cells(cells.iter().map(|(x, y, c)| (*x, *y, c)), out);
+    }
+    if let Some(at) = cursor {
+        paint::show_cursor(at, out);
+    }
+    (buf, FirstFrame { links })
 }
 
 /// Runs the app until it quits. Generic over the backend and the input

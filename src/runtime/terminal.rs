@@ -3,7 +3,7 @@
 
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
-use crossterm::{cursor, execute};
+use crossterm::{Command, cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::{self, Stdout, Write};
@@ -27,18 +27,49 @@ impl Write for BufferedStdout {
     }
 }
 
-pub fn enter(mouse: bool) -> io::Result<Term> {
+/// Raw mode and the panic hook that restores the terminal; returns the
+/// sequences that enter full-screen mode (the alternate screen, bracketed
+/// paste, the cursor hidden, the mouse if asked), for the first frame's
+/// one write to carry.
+pub fn enter_raw(mouse: bool) -> io::Result<Vec<u8>> {
     install_panic_hook();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     MOUSE.store(mouse, Ordering::SeqCst);
-    let mut out = io::stdout();
-    execute!(out, EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)?;
-    if mouse {
-        execute!(out, EnableMouseCapture)?;
-    }
+    let mut seq = String::new();
+    let wrote = EnterAlternateScreen
+        .write_ansi(&mut seq)
+        .and_then(|()| EnableBracketedPaste.write_ansi(&mut seq))
+        .and_then(|()| cursor::Hide.write_ansi(&mut seq))
+        .and_then(|()| if mouse { EnableMouseCapture.write_ansi(&mut seq) } else { Ok(()) });
+    wrote.map_err(|_| io::Error::other("cannot write the terminal's mode sequences"))?;
+    Ok(seq.into_bytes())
+}
+
+/// The size of the terminal cutover runs in, as the terminal made after
+/// the first frame reads it.
+pub fn area() -> io::Result<ratatui::layout::Rect> {
+    let (width, height) = crossterm::terminal::size()?;
+    Ok(ratatui::layout::Rect::new(0, 0, width, height))
+}
+
+/// The terminal, once a first frame is on screen (`runtime::paint_first`):
+/// `shown` is what the screen shows, and becomes the terminal's previous
+/// frame, so its next draw writes only what changed. If the size changed
+/// since, the next draw starts from a cleared screen.
+pub fn attach(shown: ratatui::buffer::Buffer) -> io::Result<Term> {
     let backend = CrosstermBackend::new(BufferedStdout(io::BufWriter::with_capacity(64 * 1024, io::stdout())));
-    Terminal::new(backend)
+    let mut term = Terminal::new(backend)?;
+    if term.current_buffer_mut().area == shown.area {
+        *term.current_buffer_mut() = shown;
+        term.swap_buffers();
+    } else {
+        // Not `Terminal::clear`: it asks the terminal where the cursor is,
+        // and waits for an answer some terminals never give.
+        ratatui::backend::Backend::clear(term.backend_mut())?;
+        ratatui::backend::Backend::flush(term.backend_mut())?;
+    }
+    Ok(term)
 }
 
 /// Leaves full-screen mode. Safe to call twice.

@@ -1,6 +1,7 @@
 //! The detail pane: the step's full instructions, contacts, links, checks
 //! with their latest verdicts, and the note.
 
+use super::Canvas;
 use super::Theme;
 use super::link::{self, Hyperlink};
 use super::wrap::Linked;
@@ -8,14 +9,13 @@ use crate::app::App;
 use crate::clock::ago;
 use crate::guide::{ContactKind, Guide, NoticeKind, Step};
 use crate::sanitize;
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 /// Draws the pane; says where its links are (screen positions).
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<Hyperlink> {
+pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) -> Vec<Hyperlink> {
     let Some(g) = app.guide() else { return Vec::new() };
     let Some(step) = app.selected_step() else {
         return Vec::new();

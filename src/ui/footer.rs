@@ -1,11 +1,11 @@
 //! The bottom lines: the last message (what changed, who did it) and the
 //! key hints, or the search bar while searching.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::keymap::footer_keys;
 use crate::app::{App, LinePurpose, Mode, Tone};
 use crate::sanitize;
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -14,7 +14,7 @@ pub fn height(_app: &App) -> u16 {
     2
 }
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) {
     let width = area.width as usize;
     let msg_line = match (&app.mode, &app.message) {
         (Mode::Search { query, .. }, _) => Line::from(vec![

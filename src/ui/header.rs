@@ -1,10 +1,10 @@
 //! The top lines: where you are, how far along, which environment, who
 //! else is here.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::{App, Screen};
 use crate::sanitize;
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
@@ -16,7 +16,7 @@ pub fn height(app: &App, _width: u16) -> u16 {
     }
 }
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) {
     let mut spans = vec![Span::styled("cutover", theme.title())];
     let sep = format!(" {} ", theme.sep());
     let right = right_side(app, theme, area.width as usize);

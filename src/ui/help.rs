@@ -1,14 +1,14 @@
 //! Help, generated from the keymap.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::App;
 use crate::app::keymap::{grouped, help_text};
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u16) {
+pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect, scroll: u16) {
     let w = area.width.saturating_sub(4).min(72);
     let h = area.height.saturating_sub(2);
     let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
@@ -54,7 +54,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u
 }
 
 /// The event log of the current guide, newest first.
-pub fn render_log(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u16) {
+pub fn render_log(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect, scroll: u16) {
     let w = area.width.saturating_sub(4).min(110);
     let h = area.height.saturating_sub(2);
     let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };

@@ -1,6 +1,9 @@
-//! Rendering: `render(&App, &Theme, &mut Frame)`. Reads the app, never
-//! changes it. One file per area of the screen.
+//! Rendering: `render(&App, &Theme, &mut Frame)`, or `paint` on any
+//! buffer through a [`Canvas`]. Reads the app, never changes it. One file
+//! per area of the screen.
 
+mod canvas;
+pub use canvas::Canvas;
 mod detail;
 mod footer;
 mod header;
@@ -32,6 +35,16 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
 /// (no popup covers them), none in ASCII, none while a prompt has the
 /// cursor (writing them moves it).
 pub fn render_with_links(app: &App, theme: &Theme, frame: &mut Frame) -> Vec<link::Hyperlink> {
+    let mut canvas = Canvas::new(frame.buffer_mut());
+    let links = paint(app, theme, &mut canvas);
+    if let Some(at) = canvas.cursor() {
+        frame.set_cursor_position(at);
+    }
+    links
+}
+
+/// [`render_with_links`] on a canvas: the whole of its buffer.
+pub fn paint(app: &App, theme: &Theme, frame: &mut Canvas) -> Vec<link::Hyperlink> {
     let area = frame.area();
     if area.width < 20 || area.height < 5 {
         let msg = ratatui::widgets::Paragraph::new(theme.ascii_text("cutover: window too small"));
@@ -113,7 +126,7 @@ fn ascii_only(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn checklist(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) -> Vec<link::Hyperlink> {
+fn checklist(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) -> Vec<link::Hyperlink> {
     let [list, detail] = checklist_areas(app, area);
     step_list::render(app, theme, frame, list);
     detail::render(app, theme, frame, detail)

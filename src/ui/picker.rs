@@ -1,15 +1,15 @@
 //! The guide picker: every guide with its progress, and any guide files
 //! that could not be read.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::App;
 use crate::sanitize;
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) {
     let list_h = (app.guides.len() as u16 * 2 + 2).min(area.height.saturating_sub(3).max(3));
     let [list_area, info_area] = super::split::top_rest(area, list_h, 0);
     let inner_w = list_area.width.saturating_sub(4) as usize;

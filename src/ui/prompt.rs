@@ -1,15 +1,15 @@
 //! Overlays that take typed input: the note editor, typed confirmations and
 //! the masked key prompt.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::{App, LinePurpose, Mode};
 use crate::sanitize;
-use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) {
     let w = area.width.saturating_sub(4).min(76);
     let x = area.x + (area.width - w) / 2;
     match &app.mode {
@@ -71,7 +71,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// A one-line input box: the question wraps, but the input line and the
 /// keys under it stay in view however small the box (the question is cut
 /// from its top instead).
-fn input_box(theme: &Theme, frame: &mut Frame, rect: Rect, title: &str, lines: Vec<Line<'static>>) {
+fn input_box(theme: &Theme, frame: &mut Canvas, rect: Rect, title: &str, lines: Vec<Line<'static>>) {
     let block = Block::default().borders(Borders::ALL).title(Span::styled(title.to_string(), theme.title()));
     let block = if theme.ascii { block.border_set(super::step_list::ascii_border()) } else { block };
     frame.render_widget(Clear, rect);

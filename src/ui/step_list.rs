@@ -1,14 +1,14 @@
 //! The step list: number, status glyph, title; troubleshooting items under
 //! their own heading.
 
+use super::Canvas;
 use super::Theme;
 use crate::app::App;
-use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState};
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) {
     let Some(g) = app.guide() else { return };
     let gid = g.id();
     let items = app.items();

@@ -463,3 +463,96 @@ fn with_mouse_the_wheel_scrolls_the_pane_under_it_and_a_click_selects_a_step() {
     p.send(b"q");
     assert_eq!(p.wait_exit(), 0);
 }
+
+/// Waits until nothing has been written for a while, and returns how
+/// many bytes were written in all.
+fn settled(p: &Pty) -> usize {
+    let mut seen = usize::MAX;
+    let mut quiet = 0;
+    wait_until("the screen to settle", || {
+        let now = p.raw.lock().unwrap().len();
+        quiet = if now == seen { quiet + 1 } else { 0 };
+        seen = now;
+        quiet >= 15
+    });
+    seen
+}
+
+/// Every cell of the screen with its styles, a row per line: what a
+/// person sees (a cell never written shows as a space; the hidden
+/// cursor's place is left out).
+fn formatted(p: &Pty) -> Vec<String> {
+    let parser = p.parser.lock().unwrap();
+    let screen = parser.screen();
+    let (rows, cols) = screen.size();
+    (0..rows.get())
+        .map(|r| {
+            (0..cols.get())
+                .filter_map(|c| screen.cell(r, c))
+                .map(|c| {
+                    let text = if c.has_contents() { c.contents() } else { " " };
+                    let (b, d, i, u, v) = (c.bold(), c.dim(), c.italic(), c.underline(), c.inverse());
+                    format!(
+                        "{text}[{:?}/{:?}{}{}{}{}{}]",
+                        c.fgcolor(),
+                        c.bgcolor(),
+                        b as u8,
+                        d as u8,
+                        i as u8,
+                        u as u8,
+                        v as u8
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The first frame is written by hand (no terminal, no second buffer):
+/// it must be what the terminal draws, cell for cell with its styles, and
+/// the terminal made after it must take it as the screen, so that the
+/// next change writes only itself.
+#[test]
+fn the_first_frame_is_the_terminals_own_and_the_next_change_sends_only_itself() {
+    for (extra, what) in
+        [(vec![], "colour"), (vec![("NO_COLOR", "1")], "NO_COLOR"), (vec![("TERM", "xterm-256color")], "a known TERM")]
+    {
+        let sb = Sandbox::new();
+        let mut p = Pty::spawn(&sb, &["open", "postnl"], 100, 30, &extra);
+        p.wait_for("0/10 steps done");
+        let first_bytes = settled(&p);
+        let first = formatted(&p);
+        assert!(first_bytes > 2000, "{what}: a whole screen is more than {first_bytes} bytes");
+        // Whatever draws after the first frame (the event loop starting)
+        // draws on it: the header's environment went out once.
+        let raw = String::from_utf8_lossy(&p.raw.lock().unwrap()).into_owned();
+        assert_eq!(raw.matches("SANDBOX").count(), 1, "{what}: the screen was drawn again whole");
+
+        // Marking the step done changes its mark, the count and the
+        // detail's status: a few cells, not the screen.
+        p.send(b" ");
+        p.wait_for("1/10 steps done");
+        let marked = settled(&p) - first_bytes;
+        assert!(
+            marked * 4 < first_bytes,
+            "{what}: marking a step wrote {marked} bytes, a quarter of the whole screen ({first_bytes}) or more"
+        );
+        let shown = formatted(&p);
+        assert_ne!(shown, first);
+
+        // A resize makes the terminal clear and draw everything itself:
+        // the same screen as the first frame with the change drawn on it.
+        p.resize(101, 30);
+        settled(&p);
+        p.resize(100, 30);
+        p.wait_for("1/10 steps done");
+        settled(&p);
+        assert_eq!(
+            formatted(&p),
+            shown,
+            "{what}: the terminal's own full draw differs from the first frame and its change"
+        );
+        p.send(b"q");
+        assert_eq!(p.wait_exit(), 0);
+    }
+}

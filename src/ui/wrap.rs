@@ -79,14 +79,19 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
         return;
     }
     let (line_style, alignment) = (line.style, line.alignment);
-    let finish = |row: Vec<Cell>, out: &mut Vec<Line<'a>>| {
+    // Each run of one style becomes one string, made at its length.
+    let finish = |row: &mut Vec<Cell>, out: &mut Vec<Line<'a>>| {
         let mut spans: Vec<Span<'a>> = Vec::new();
-        for c in row {
-            match spans.last_mut() {
-                Some(last) if last.style == c.style => last.content.to_mut().push_str(c.text),
-                _ => spans.push(Span::styled(c.text.to_string(), c.style)),
-            }
+        let mut rest = &row[..];
+        while let Some(first) = rest.first() {
+            let run = rest.iter().take_while(|c| c.style == first.style).count();
+            let (this, after) = rest.split_at(run);
+            let mut text = String::with_capacity(this.iter().map(|c| c.text.len()).sum());
+            this.iter().for_each(|c| text.push_str(c.text));
+            spans.push(Span::styled(text, first.style));
+            rest = after;
         }
+        row.clear();
         let mut l = Line::from(spans).style(line_style);
         l.alignment = alignment;
         out.push(l);
@@ -96,8 +101,11 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     let lead = text.len() - text.trim_start_matches(' ').len();
     let hang = if lead > 0 && lead + 2 <= width / 2 { lead + 2 } else { 0 };
-    let indent = || -> Vec<Cell> { (0..hang).map(|_| Cell { text: " ", style: Style::new(), width: 1 }).collect() };
-    let mut row: Vec<Cell> = Vec::new();
+    let indent = |row: &mut Vec<Cell>| row.extend((0..hang).map(|_| Cell { text: " ", style: Style::new(), width: 1 }));
+    // One row's cells, and the word carried to the next: both reused
+    // from row to row.
+    let mut row: Vec<Cell> = Vec::with_capacity(width);
+    let mut carry: Vec<Cell> = Vec::new();
     let mut row_w = 0;
     // Where the current row may break: the index just after its last space.
     let mut brk: Option<usize> = None;
@@ -109,26 +117,25 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
             let is_space = g == " ";
             if row_w + gw > width {
                 if is_space {
-                    finish(std::mem::take(&mut row), out);
-                    row = indent();
+                    finish(&mut row, out);
+                    indent(&mut row);
                     row_w = hang;
                     brk = None;
                     continue;
                 }
-                let carry = match brk.take() {
-                    Some(b) if b < row.len() => row.split_off(b),
-                    _ => Vec::new(),
-                };
+                if let Some(b) = brk.take().filter(|b| *b < row.len()) {
+                    carry.extend(row.drain(b..));
+                }
                 while row.last().is_some_and(|c| c.text == " ") {
                     row.pop();
                 }
-                finish(std::mem::take(&mut row), out);
-                row = indent();
-                row.extend(carry);
+                finish(&mut row, out);
+                indent(&mut row);
+                row.append(&mut carry);
                 row_w = row.iter().map(|c| c.width).sum();
                 if row_w + gw > width {
-                    finish(std::mem::take(&mut row), out);
-                    row = indent();
+                    finish(&mut row, out);
+                    indent(&mut row);
                     row_w = hang;
                 }
             }
@@ -140,7 +147,7 @@ fn wrap_line<'a>(line: Line<'a>, width: usize, out: &mut Vec<Line<'a>>) {
         }
     }
     if row.iter().any(|c| c.text != " ") {
-        finish(row, out);
+        finish(&mut row, out);
     }
 }
 

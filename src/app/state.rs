@@ -366,6 +366,31 @@ impl App {
         self.entry().map(|e| e.guide.full().as_ref())
     }
 
+    /// Runs `draw` on this App with the open guide decoded only as far as
+    /// its screen shows: the head and the selected item in full
+    /// ([`crate::guide::GuideCell::showing`]). For the first frame, before
+    /// anything reads the guide in full; the App is as it was after.
+    pub fn with_shown_guide<R>(&mut self, draw: impl FnOnce(&App) -> R) -> R {
+        // The step list reads the checks of every step with a verdict (to
+        // say it is stale): with one beside the selected item, the guide
+        // is read in full.
+        let gid = self.guide_id();
+        let others_checked = self.entry().is_some_and(|e| {
+            let head = e.guide.head();
+            head.all_items().enumerate().any(|(i, s)| i != self.selected && self.last_verdict(gid, s.id()).is_some())
+        });
+        let shown = match self.screen {
+            Screen::Checklist if !others_checked => self.entry().and_then(|e| e.guide.showing(self.selected)),
+            _ => None,
+        };
+        let Some(shown) = shown else { return draw(self) };
+        let current = self.current;
+        let real = std::mem::replace(&mut self.guides[current].guide, shown);
+        let out = draw(self);
+        self.guides[current].guide = real;
+        out
+    }
+
     pub fn guide_id(&self) -> &str {
         self.entry().map(|e| e.guide.id()).unwrap_or("")
     }

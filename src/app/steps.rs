@@ -22,8 +22,10 @@ pub fn open_guide(app: &mut App, idx: usize) {
     app.screen = Screen::Checklist;
     app.detail_scroll = 0;
     let gid = app.guide_id().to_string();
-    let first_open =
-        app.guide().and_then(|g| g.steps.iter().position(|s| !app.progress.status(&gid, s.id()).is_closed()));
+    // The head has every step's id: opening a guide decodes none of it.
+    let first_open = app
+        .entry()
+        .and_then(|e| e.guide.head().steps.iter().position(|s| !app.progress.status(&gid, s.id()).is_closed()));
     app.selected = first_open.unwrap_or(0);
 }
 

@@ -163,7 +163,8 @@ fn enter(env: &Env, g: &Global, session: Session) -> Result<Drawn, CliError> {
     };
     // The first frame goes out in one write with the mode sequences; the
     // terminal (and its second buffer) is made after it.
-    let (shown, first) = runtime::paint_first(area, &app, &ctx, &mut out);
+    let mut app = app;
+    let (shown, first) = app.with_shown_guide(|app| runtime::paint_first(area, app, &ctx, &mut out));
     let mut stdout = std::io::stdout();
     match stdout.write_all(&out).and_then(|()| stdout.flush()).and_then(|()| terminal::attach(shown)) {
         Ok(term) => Ok(Drawn { term, app, ctx, first, demo: None, log: None }),

@@ -249,6 +249,32 @@ mod tests {
     /// The compact form keeps every kind of value the model can hold,
     /// TOML values included, and refuses bytes cut short.
     #[test]
+    fn an_item_read_alone_is_the_item_of_the_guide_in_full() {
+        use crate::guide::model::Step;
+        let json = |s: &Step| serde_json::to_string(s).unwrap();
+        for c in COMPACT {
+            let full = decode(c).unwrap_or_else(|e| panic!("{}: {e:?}", c.file));
+            for (field, items) in [("steps", &full.steps), ("troubleshooting", &full.troubleshooting)] {
+                for (i, item) in items.iter().enumerate() {
+                    let alone: Option<Step> = compact::element_of(c.guide, field, i).unwrap();
+                    assert_eq!(alone.as_ref().map(json), Some(json(item)), "{} {field}[{i}]", c.file);
+                }
+                let past: Option<Step> = compact::element_of(c.guide, field, items.len()).unwrap();
+                assert!(past.is_none(), "{}: past the end of {field}", c.file);
+            }
+            let none: Option<Step> = compact::element_of(c.guide, "no-such-field", 0).unwrap();
+            assert!(none.is_none());
+            // Cut short anywhere: an error, never a panic or a wrong item.
+            for cut in (0..c.guide.len()).step_by(97) {
+                let last = full.steps.len() - 1;
+                if let Ok(Some(s)) = compact::element_of::<Step>(&c.guide[..cut], "steps", last) {
+                    assert_eq!(json(&s), json(&full.steps[last]), "{}: cut at {cut}", c.file);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_compact_form_round_trips_and_refuses_truncation() {
         use super::compact_encode::to_bytes;
         let (_, src) = BUILT_IN[0];

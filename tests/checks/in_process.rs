@@ -122,7 +122,8 @@ async fn c_runs_the_check_through_the_real_loop_and_the_verdict_lands_on_screen_
 
 /// A start decodes only what its first frame shows: the picker reads the
 /// built-in guides' heads (titles, step counts, notices), and `open
-/// postnl` decodes that guide alone, as the composition root builds them.
+/// postnl`'s first frame the one step it shows, as the composition root
+/// builds them.
 #[test]
 fn the_first_frame_decodes_only_the_guide_it_shows() {
     use cutover::app::App;
@@ -148,9 +149,16 @@ fn the_first_frame_decodes_only_the_guide_it_shows() {
 
     let postnl = app.guides.iter().position(|e| e.guide.head().id() == "postnl").unwrap();
     cutover::app::open_guide(&mut app, postnl);
+    assert_eq!(decoded(&app), Vec::<String>::new(), "opening a guide decodes none");
+    // The first frame (as `cutover open postnl` draws it) decodes the step
+    // it shows, not the guide.
+    let first = app.with_shown_guide(|a| draw(a));
+    assert!(first.contains("Steps (10)") && first.contains("Account details"), "{first}");
+    assert!(first.contains("Historical: this step"), "the selected step in full: {first}");
+    assert_eq!(decoded(&app), Vec::<String>::new(), "the first frame decodes the step it shows");
     let checklist = draw(&app);
-    assert!(checklist.contains("Steps (10)") && checklist.contains("Account details"), "{checklist}");
-    assert_eq!(decoded(&app), ["postnl"], "the checklist's frame decodes the guide it shows");
+    assert_eq!(checklist, first);
+    assert_eq!(decoded(&app), ["postnl"], "a frame after the first reads the guide it shows in full");
     // Whatever reads posti in full gets it in full.
     let posti = app.guides.iter().find(|e| e.guide.head().id() == "posti").unwrap();
     assert!(posti.guide.steps.iter().any(|s| !s.body.is_empty()), "posti in full");

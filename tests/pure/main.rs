@@ -6,6 +6,7 @@
 mod common;
 
 mod evidence;
+mod first_frame;
 mod fuzz_props;
 mod guide_files;
 mod guides;

@@ -68,6 +68,26 @@ impl GuideCell {
         self.head().id()
     }
 
+    /// The guide as a first frame opened on item `item` (an index into
+    /// [`Guide::all_items`]) shows it, decoding that one item alone: the
+    /// head, with that item in full. None where there is nothing to spare
+    /// (the guide is in full already, or not built in) or the item is not
+    /// there. Only for drawing that frame: every other item lacks its
+    /// text and checks.
+    pub fn showing(&self, item: usize) -> Option<GuideCell> {
+        let Inner::BuiltIn { compact, head, full } = &*self.0 else { return None };
+        if full.get().is_some() {
+            return None;
+        }
+        let steps = head.steps.len();
+        let (field, index) = if item < steps { ("steps", item) } else { ("troubleshooting", item - steps) };
+        let step = super::compact::element_of::<crate::guide::model::Step>(compact.guide, field, index).ok()??;
+        let mut view = head.clone();
+        let slot = if item < steps { view.steps.get_mut(index) } else { view.troubleshooting.get_mut(index) };
+        *slot? = step;
+        Some(GuideCell::ready(Arc::new(view)))
+    }
+
     /// Whether the guide is in memory in full.
     pub fn is_decoded(&self) -> bool {
         match &*self.0 {

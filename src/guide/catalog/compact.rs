@@ -77,6 +77,37 @@ pub fn from_bytes<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, E
     Ok(value)
 }
 
+/// Reads the `index`th element of the sequence in field `field` of the
+/// map `bytes` holds (a guide's `steps`, say), skipping everything before
+/// it unread. None if the field is not there or has no such element.
+pub fn element_of<'de, T: de::Deserialize<'de>>(
+    bytes: &'de [u8],
+    field: &str,
+    index: usize,
+) -> Result<Option<T>, Error> {
+    let mut d = Decoder { bytes, at: 0, pool: "" };
+    let pool = d.raw()?;
+    d.pool = std::str::from_utf8(pool).map_err(|e| Error(e.to_string()))?;
+    d.expect(MAP, "a map")?;
+    for _ in 0..d.len()? {
+        d.expect(STR, "a field name")?;
+        if d.str()? != field {
+            d.skip()?;
+            continue;
+        }
+        d.expect(SEQ, "a sequence")?;
+        let n = d.len()?;
+        if index >= n {
+            return Ok(None);
+        }
+        for _ in 0..index {
+            d.skip()?;
+        }
+        return T::deserialize(&mut d).map(Some);
+    }
+    Ok(None)
+}
+
 struct Decoder<'de> {
     bytes: &'de [u8],
     at: usize,
@@ -124,6 +155,32 @@ impl<'de> Decoder<'de> {
         let len = usize::try_from(self.varint()?).map_err(|_| Error("bad string".into()))?;
         let pool = self.pool;
         at.checked_add(len).and_then(|end| pool.get(at..end)).ok_or_else(|| Error("bad string".into()))
+    }
+
+    /// Steps over one value without reading it into anything.
+    fn skip(&mut self) -> Result<(), Error> {
+        match self.byte()? {
+            UNIT | NONE | FALSE | TRUE => Ok(()),
+            SOME => self.skip(),
+            UINT | INT => self.varint().map(drop),
+            FLOAT => match self.at.checked_add(8).filter(|end| *end <= self.bytes.len()) {
+                Some(end) => {
+                    self.at = end;
+                    Ok(())
+                }
+                None => Err(Error("unexpected end".into())),
+            },
+            STR => self.str().map(drop),
+            BYTES => self.raw().map(drop),
+            SEQ => (0..self.len()?).try_for_each(|_| self.skip()),
+            MAP => (0..self.len()?).try_for_each(|_| self.skip().and_then(|()| self.skip())),
+            ENUM => {
+                self.expect(STR, "a variant name")?;
+                self.str()?;
+                self.skip()
+            }
+            t => Err(Error(format!("unknown tag {t}"))),
+        }
     }
 
     fn expect(&mut self, tag: u8, what: &str) -> Result<(), Error> {

@@ -65,12 +65,23 @@ pub fn main() -> ExitCode {
     // The checklist's first frame needs no async runtime: it is on screen
     // before the runtime's threads start.
     let drawn = tui_start(&cli).map(|start| tui::draw_first(&env, &cli.options(), start));
-    let result = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let result = run_async(drawn, cli, &env, &mut err);
+    let _ = std::io::stdout().flush();
+    exit::finish(result, &mut err).into()
+}
+
+/// The async runtime and what runs on it: the checklist's event loop after
+/// its first frame, or any other command. Its own function, never inlined:
+/// the futures it holds take some 60 KiB of stack, which a start would
+/// otherwise touch, page by page, before its first frame.
+#[inline(never)]
+fn run_async(drawn: Option<Result<tui::Drawn, CliError>>, cli: Cli, env: &Env, err: &mut std::io::Stderr) -> CliResult {
+    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => {
             let result = rt.block_on(async {
                 match drawn {
                     Some(drawn) => drawn?.run().await,
-                    None => dispatch(cli, &env, &mut std::io::stdout(), &mut err).await,
+                    None => dispatch(cli, env, &mut std::io::stdout(), err).await,
                 }
             });
             // Whatever still runs in the background (a watcher, a stuck
@@ -83,9 +94,7 @@ pub fn main() -> ExitCode {
             crate::runtime::terminal::restore();
             Err(CliError::fail(format!("cannot start: {e}")))
         }
-    };
-    let _ = std::io::stdout().flush();
-    exit::finish(result, &mut err).into()
+    }
 }
 
 /// How the checklist starts, when the arguments open it.

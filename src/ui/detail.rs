@@ -12,7 +12,7 @@ use crate::sanitize;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders};
 
 /// Draws the pane; says where its links are (screen positions).
 pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) -> Vec<Hyperlink> {
@@ -74,8 +74,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Canvas, area: Rect) -> Vec<H
     let inner = Rect { width: inner.width.min(inner_w), ..inner };
     let pinned_area = Rect { height: pinned_h, ..inner };
     let body_area = Rect { y: inner.y + pinned_h, height: rows, ..inner };
-    frame.render_widget(Paragraph::new(pinned), pinned_area);
-    frame.render_widget(Paragraph::new(body).scroll((scroll, 0)), body_area);
+    super::rows::paint(&pinned, 0, pinned_area, frame.buffer_mut());
+    super::rows::paint(&body, usize::from(scroll), body_area, frame.buffer_mut());
     // The links in view, where they are on screen.
     let first = scroll as usize;
     row_links

@@ -12,6 +12,7 @@ mod help;
 pub mod link;
 mod picker;
 mod prompt;
+mod rows;
 pub use prompt::wrap_editor;
 mod split;
 mod step_list;

@@ -121,7 +121,7 @@ pub async fn run_terminal(env: &Env, g: &Global, session: Session) -> CliResult 
 
 /// Enters the terminal and draws the first frame.
 fn enter(env: &Env, g: &Global, session: Session) -> Result<Drawn, CliError> {
-    let Session { app, store, checks, loaded_from, peers, shutdown } = session;
+    let Session { mut app, store, checks, loaded_from, peers, shutdown } = session;
     let vars = env.vars.clone();
     let ascii = g.ascii || crate::ui::theme::unicode_untrusted(&move |k: &str| vars(k));
     let theme = Theme { color: env.var("NO_COLOR").is_none_or(|v| v.is_empty()), ascii };
@@ -163,7 +163,6 @@ fn enter(env: &Env, g: &Global, session: Session) -> Result<Drawn, CliError> {
     };
     // The first frame goes out in one write with the mode sequences; the
     // terminal (and its second buffer) is made after it.
-    let mut app = app;
     let (shown, first) = app.with_shown_guide(|app| runtime::paint_first(area, app, &ctx, &mut out));
     let mut stdout = std::io::stdout();
     match stdout.write_all(&out).and_then(|()| stdout.flush()).and_then(|()| terminal::attach(shown)) {

@@ -371,16 +371,10 @@ impl App {
     /// ([`crate::guide::GuideCell::showing`]). For the first frame, before
     /// anything reads the guide in full; the App is as it was after.
     pub fn with_shown_guide<R>(&mut self, draw: impl FnOnce(&App) -> R) -> R {
-        // The step list reads the checks of every step with a verdict (to
-        // say it is stale): with one beside the selected item, the guide
-        // is read in full.
-        let gid = self.guide_id();
-        let others_checked = self.entry().is_some_and(|e| {
-            let head = e.guide.head();
-            head.all_items().enumerate().any(|(i, s)| i != self.selected && self.last_verdict(gid, s.id()).is_some())
-        });
         let shown = match self.screen {
-            Screen::Checklist if !others_checked => self.entry().and_then(|e| e.guide.showing(self.selected)),
+            Screen::Checklist if !self.verdict_beside_selected() => {
+                self.entry().and_then(|e| e.guide.showing(self.selected))
+            }
             _ => None,
         };
         let Some(shown) = shown else { return draw(self) };
@@ -389,6 +383,20 @@ impl App {
         let out = draw(self);
         self.guides[current].guide = real;
         out
+    }
+
+    /// An item other than the selected one has a verdict: the step list
+    /// then reads that item's checks (to say it is stale), so the first
+    /// frame needs the guide in full.
+    fn verdict_beside_selected(&self) -> bool {
+        let gid = self.guide_id();
+        self.entry().is_some_and(|e| {
+            e.guide
+                .head()
+                .all_items()
+                .enumerate()
+                .any(|(i, s)| i != self.selected && self.last_verdict(gid, s.id()).is_some())
+        })
     }
 
     pub fn guide_id(&self) -> &str {

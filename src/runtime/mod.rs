@@ -80,12 +80,7 @@ pub struct Context {
 }
 
 fn draw(app: &App, ctx: &Context, f: &mut ratatui::Frame) -> Vec<ui::link::Hyperlink> {
-    let mut canvas = ui::Canvas::new(f.buffer_mut());
-    let links = draw_on(app, ctx, &mut canvas);
-    if let Some(at) = canvas.cursor() {
-        f.set_cursor_position(at);
-    }
-    links
+    ui::Canvas::on_frame(f, |canvas| draw_on(app, ctx, canvas))
 }
 
 fn draw_on(app: &App, ctx: &Context, canvas: &mut ui::Canvas) -> Vec<ui::link::Hyperlink> {

@@ -44,4 +44,15 @@ impl<'a> Canvas<'a> {
     pub fn cursor(&self) -> Option<Position> {
         self.cursor
     }
+
+    /// Runs `draw` on a canvas over all of `frame`'s buffer, and shows the
+    /// cursor where it asked.
+    pub fn on_frame<R>(frame: &mut ratatui::Frame, draw: impl FnOnce(&mut Canvas) -> R) -> R {
+        let mut canvas = Canvas::new(frame.buffer_mut());
+        let out = draw(&mut canvas);
+        if let Some(at) = canvas.cursor() {
+            frame.set_cursor_position(at);
+        }
+        out
+    }
 }

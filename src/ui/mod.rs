@@ -1,5 +1,5 @@
 //! Rendering: `render(&App, &Theme, &mut Frame)`, or `paint` on any
-//! buffer through a [`Canvas`]. Reads the app, never changes it. One file
+//! buffer through a [`Canvas`] (which also gives the URLs to link). Reads the app, never changes it. One file
 //! per area of the screen.
 
 mod canvas;
@@ -28,23 +28,13 @@ pub use theme::Theme;
 pub const COMPACT_WIDTH: u16 = 80;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
-    let _ = render_with_links(app, theme, frame);
+    Canvas::on_frame(frame, |canvas| paint(app, theme, canvas));
 }
 
-/// [`render`], and where the frame shows a guide's URLs, for the runtime
-/// to write as hyperlinks: only links whose cells still show their text
-/// (no popup covers them), none in ASCII, none while a prompt has the
-/// cursor (writing them moves it).
-pub fn render_with_links(app: &App, theme: &Theme, frame: &mut Frame) -> Vec<link::Hyperlink> {
-    let mut canvas = Canvas::new(frame.buffer_mut());
-    let links = paint(app, theme, &mut canvas);
-    if let Some(at) = canvas.cursor() {
-        frame.set_cursor_position(at);
-    }
-    links
-}
-
-/// [`render_with_links`] on a canvas: the whole of its buffer.
+/// [`render`] on a canvas (the whole of its buffer), and where it shows a
+/// guide's URLs, for the runtime to write as hyperlinks: only links whose
+/// cells still show their text (no popup covers them), none in ASCII, none
+/// while a prompt has the cursor (writing them moves it).
 pub fn paint(app: &App, theme: &Theme, frame: &mut Canvas) -> Vec<link::Hyperlink> {
     let area = frame.area();
     if area.width < 20 || area.height < 5 {

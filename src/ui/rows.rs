@@ -113,8 +113,14 @@ mod tests {
             let lines: Vec<Line> = lines
                 .into_iter()
                 .map(|(spans, ls)| {
-                    Line::from(spans.into_iter().map(|(t, s)| Span::styled(TEXTS[t], style(s))).collect::<Vec<_>>())
-                        .style(style(ls))
+                    let l = Line::from(spans.into_iter().map(|(t, s)| Span::styled(TEXTS[t], style(s))).collect::<Vec<_>>())
+                        .style(style(ls));
+                    // Now and then a line aligned otherwise (the paragraph's own way).
+                    match ls % 17 {
+                        5 => l.centered(),
+                        11 => l.right_aligned(),
+                        _ => l,
+                    }
                 })
                 .collect();
             let all = Rect::new(0, 0, 36, 12);

@@ -333,20 +333,25 @@ impl Store {
         let Some(bytes) = bytes else { return Ok((Progress::default(), None, None)) };
         let bytes = match touched {
             None => bytes,
-            Some(touched) => match String::from_utf8(bytes) {
-                Err(e) => e.into_bytes(),
-                Ok(text) => match splice::Sealed::cut(text, touched) {
-                    Err(text) => text.into_bytes(),
-                    Ok(sealed) => match decode(sealed.part().as_bytes(), &self.shown()) {
-                        Ok((p, n)) if p.schema == STATE_SCHEMA => return Ok((p, Some(n), Some(sealed))),
-                        _ => sealed.into_text().into_bytes(),
-                    },
-                },
+            Some(touched) => match self.decode_part(bytes, touched) {
+                Ok((p, n, sealed)) => return Ok((p, Some(n), Some(sealed))),
+                Err(bytes) => bytes,
             },
         };
         // The text goes as soon as it is read: only the model lives on.
         let (p, n) = decode(&bytes, &self.shown())?;
         Ok((p, Some(n), None))
+    }
+
+    /// The part of a sealed file a change to `touched` reads (see
+    /// `decode_for`), or the bytes back where there is none that reads.
+    fn decode_part(&self, bytes: Vec<u8>, touched: Vec<&str>) -> Result<(Progress, u64, splice::Sealed), Vec<u8>> {
+        let text = String::from_utf8(bytes).map_err(|e| e.into_bytes())?;
+        let sealed = splice::Sealed::cut(text, touched).map_err(String::into_bytes)?;
+        match decode(sealed.part().as_bytes(), &self.shown()) {
+            Ok((p, n)) if p.schema == STATE_SCHEMA => Ok((p, n, sealed)),
+            _ => Err(sealed.into_text().into_bytes()),
+        }
     }
 
     /// Moves an existing (possibly unreadable) state file aside to

@@ -46,6 +46,7 @@ fn main() {
     ] {
         println!("cargo::rerun-if-changed={input}");
     }
+    start_order();
     if let Err(e) = run() {
         // Fails the build, saying why.
         eprintln!("{e}");
@@ -99,6 +100,42 @@ fn run() -> Result<(), String> {
     }
     code.push_str("];\n");
     std::fs::write(out.join("built_in.rs"), code).map_err(|e| format!("built_in.rs: {e}"))
+}
+
+/// The functions a start runs, in `assets/link/start-order.txt`, are laid
+/// out together at the front of the code, so that the first frame faults
+/// in a few windows of code instead of one for every function it meets
+/// (docs/benchmarks.md, "The start's code together"). Only for release
+/// builds linked by rust-lld, the default linker of x86_64 Linux since
+/// Rust 1.90: another linker may not know the option, and a debug build's
+/// names are not the file's. A name the binary lacks (the file made by
+/// another toolchain) is skipped without a word: the order is a layout,
+/// never a change to what the program does.
+fn start_order() {
+    const FILE: &str = "assets/link/start-order.txt";
+    println!("cargo::rerun-if-changed={FILE}");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let own_linker = std::env::var_os("RUSTC_LINKER").is_some()
+        || ["linker", "fuse-ld", "link-self-contained", "linker-features"]
+            .iter()
+            .any(|flag| var("CARGO_ENCODED_RUSTFLAGS").contains(flag));
+    let rust_lld = var("TARGET") == "x86_64-unknown-linux-gnu" && !own_linker && rustc_minor() >= Some(90);
+    if var("PROFILE") != "release" || !rust_lld {
+        return;
+    }
+    let file = PathBuf::from(var("CARGO_MANIFEST_DIR")).join(FILE);
+    if file.is_file() {
+        println!("cargo::rustc-link-arg-bin=cutover=-Wl,--symbol-ordering-file={}", file.display());
+        println!("cargo::rustc-link-arg-bin=cutover=-Wl,--no-warn-symbol-ordering");
+    }
+}
+
+/// The compiler's minor version (`rustc 1.95.0 (…)` gives 95).
+fn rustc_minor() -> Option<u32> {
+    let rustc = std::env::var_os("RUSTC")?;
+    let out = std::process::Command::new(rustc).arg("-V").output().ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    text.split_whitespace().nth(1)?.split('.').nth(1)?.parse().ok()
 }
 
 type Made = (Vec<u8>, Vec<u8>, Vec<(String, String)>);

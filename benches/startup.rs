@@ -153,6 +153,29 @@ impl Drop for Installed {
     }
 }
 
+/// How many of the functions `assets/link/start-order.txt` names the
+/// binary has (build.rs lays those out together; a stale file after a
+/// change of toolchain or dependencies lays out fewer, and the start pays
+/// for it in page faults): read with `nm`.
+fn start_order(bin: &std::path::Path) -> String {
+    let file = manifest_dir().join("assets/link/start-order.txt");
+    let wanted: Vec<String> = match std::fs::read_to_string(&file) {
+        Ok(text) => text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).map(str::to_string).collect(),
+        Err(e) => return format!("start order: {} unreadable: {e}", file.display()),
+    };
+    let nm = match std::process::Command::new("nm").arg("--defined-only").arg(bin).output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        _ => return "start order: not counted (nm did not run)".to_string(),
+    };
+    let have: std::collections::HashSet<&str> = nm.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+    let found = wanted.iter().filter(|w| have.contains(w.as_str())).count();
+    format!(
+        "start order: {found} of the {} functions in assets/link/start-order.txt are in the binary{}",
+        wanted.len(),
+        if found * 10 < wanted.len() * 9 { " (stale: run assets/link/make-start-order)" } else { "" }
+    )
+}
+
 fn main() -> Res<()> {
     build_release()?;
     let installed = Installed::new()?;
@@ -174,6 +197,7 @@ fn main() -> Res<()> {
     }
     let runs = env_num("BENCH_RUNS", 40);
     println!("startup: {runs} runs each, {COLS}x{ROWS}, {}", machine());
+    println!("{}", start_order(&release_bin()));
     // References (and a warm page cache); not counted.
     let floor_ref = Arc::new(reference(&floor, &Case { name: "floor", args: &[], whole: floor_whole })?);
     // (label, binary, case, reference, samples)

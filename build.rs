@@ -114,13 +114,14 @@ fn run() -> Result<(), String> {
 fn start_order() {
     const FILE: &str = "assets/link/start-order.txt";
     println!("cargo::rerun-if-changed={FILE}");
+    println!("cargo::rerun-if-env-changed=RUSTC_LINKER");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     let own_linker = std::env::var_os("RUSTC_LINKER").is_some()
         || ["linker", "fuse-ld", "link-self-contained", "linker-features"]
             .iter()
             .any(|flag| var("CARGO_ENCODED_RUSTFLAGS").contains(flag));
-    let rust_lld = var("TARGET") == "x86_64-unknown-linux-gnu" && !own_linker && rustc_minor() >= Some(90);
-    if var("PROFILE") != "release" || !rust_lld {
+    let rust_lld = || var("TARGET") == "x86_64-unknown-linux-gnu" && !own_linker && rustc_minor() >= Some(90);
+    if var("PROFILE") != "release" || !rust_lld() {
         return;
     }
     let file = PathBuf::from(var("CARGO_MANIFEST_DIR")).join(FILE);

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod binary;
 mod checks;
 mod cli_reference;
 mod copy;

@@ -149,7 +149,7 @@ pub fn paint_first(
     ctx: &Context,
     out: &mut Vec<u8>,
 ) -> (ratatui::buffer::Buffer, FirstFrame) {
-    let mut buf = ratatui::buffer::Buffer::empty(area);
+    let mut buf = paint::blank(area);
     let mut canvas = ui::Canvas::new(&mut buf);
     let found = draw_on(app, ctx, &mut canvas);
     let cursor = canvas.cursor();

@@ -26,6 +26,15 @@ pub fn on_blank(buf: &Buffer, out: &mut Vec<u8>) {
     pen.finish();
 }
 
+/// A blank buffer over `area`, equal to `Buffer::empty(area)`, made by
+/// writing the one blank cell into each place instead of cloning it into
+/// each (a clone of the cell's string asks, cell by cell, where its text
+/// lives): the first frame's buffer is the start's largest allocation.
+pub fn blank(area: ratatui::layout::Rect) -> Buffer {
+    let cells = usize::from(area.width) * usize::from(area.height);
+    Buffer { area, content: (0..cells).map(|_| Cell::EMPTY).collect() }
+}
+
 /// Appends the bytes that write `cells` as the crossterm backend's `draw`
 /// writes them (the frame's hyperlinks, after it).
 pub fn cells<'a>(cells: impl Iterator<Item = (u16, u16, &'a Cell)>, out: &mut Vec<u8>) {
@@ -315,6 +324,15 @@ mod tests {
             .bg(COLORS[bg % COLORS.len()])
             .underline_color(COLORS[ul % COLORS.len()])
             .add_modifier(Modifier::from_bits_truncate(m))
+    }
+
+    #[test]
+    fn a_blank_buffer_is_ratatuis_empty_buffer() {
+        for (x, y, w, h) in [(0, 0, 100, 30), (3, 2, 12, 4), (0, 0, 0, 0), (5, 5, 0, 7), (0, 0, 1, 1), (1, 0, 255, 255)]
+        {
+            let area = Rect::new(x, y, w, h);
+            assert_eq!(blank(area), Buffer::empty(area), "{area:?}");
+        }
     }
 
     #[test]

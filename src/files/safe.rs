@@ -348,6 +348,20 @@ pub fn sync_dir(dir: &Path) -> Result<(), FileError> {
 /// file's mode and group (a new file: its folder's), renamed over, the
 /// folder fsynced. A symlink at `path` is refused, never replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8], prefix: &str) -> Result<(), FileError> {
+    write_atomic_seen(path, bytes, prefix, |_| {})
+}
+
+/// [`write_atomic`], handing `before_rename` the finished file's metadata
+/// (inode, length, mtime: what `path` shows once renamed) before it takes
+/// the place of the old one, so that a watcher woken by the rename can
+/// already tell it from another process's file; the folder's fsync after
+/// the rename can take long on a busy disk.
+pub fn write_atomic_seen(
+    path: &Path,
+    bytes: &[u8],
+    prefix: &str,
+    before_rename: impl FnOnce(&Metadata),
+) -> Result<(), FileError> {
     let dir = parent_of(path);
     ensure_dir(&dir)?;
     let existing = regular_meta(path)?;
@@ -364,6 +378,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], prefix: &str) -> Result<(), FileE
     tmp.as_file().sync_all().map_err(|e| FileError::io(&tmp_path, &e))?;
     // The target may have become a symlink since it was looked at.
     regular_meta(path)?;
+    before_rename(&tmp.as_file().metadata().map_err(|e| FileError::io(&tmp_path, &e))?);
     tmp.persist(path).map_err(|e| FileError::io(path, &e.error))?;
     sync_dir(&dir)
 }
@@ -371,6 +386,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], prefix: &str) -> Result<(), FileE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_file_seen_before_the_rename_is_the_file_at_the_path_after_it() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("state.toml");
+        fs::write(&f, "old").unwrap();
+        let old = fs::symlink_metadata(&f).unwrap();
+        let mut seen = None;
+        write_atomic_seen(&f, b"the new text", ".s.", |m| seen = Some((m.ino(), m.len(), m.modified().ok()))).unwrap();
+        let now = fs::symlink_metadata(&f).unwrap();
+        assert_eq!(seen, Some((now.ino(), now.len(), now.modified().ok())));
+        assert_ne!(now.ino(), old.ino(), "a new file took the old one's place");
+        assert_eq!(fs::read(&f).unwrap(), b"the new text");
+    }
 
     fn mode(p: &Path) -> u32 {
         fs::symlink_metadata(p).map(|m| m.mode() & 0o7777).unwrap_or(0)

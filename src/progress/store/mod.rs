@@ -107,9 +107,12 @@ impl fmt::Debug for WaitNotice {
 pub type FileStamp = (u64, u64, Option<std::time::SystemTime>);
 
 fn file_stamp(path: &Path) -> Option<FileStamp> {
+    fs::symlink_metadata(path).ok().map(|m| stamp_of(&m))
+}
+
+fn stamp_of(m: &fs::Metadata) -> FileStamp {
     use std::os::unix::fs::MetadataExt;
-    let m = fs::symlink_metadata(path).ok()?;
-    Some((m.ino(), m.len(), m.modified().ok()))
+    (m.ino(), m.len(), m.modified().ok())
 }
 
 impl Store {
@@ -308,9 +311,11 @@ impl Store {
             })?,
         };
         drop(sealed);
-        write_atomic(&self.path, splice::seal(text).as_bytes(), &temp_prefix(&self.file_name()))?;
-        // Still under the lock: no other save can have replaced it yet.
-        *self.written.lock().unwrap_or_else(|p| p.into_inner()) = file_stamp(&self.path);
+        // The new file's stamp is known before the rename that a watcher
+        // sees (under the lock: no other save can replace it meanwhile).
+        let written = &self.written;
+        let known = |m: &fs::Metadata| *written.lock().unwrap_or_else(|p| p.into_inner()) = Some(stamp_of(m));
+        files::write_atomic_seen(&self.path, splice::seal(text).as_bytes(), &temp_prefix(&self.file_name()), known)?;
         self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if touched_only {
             let names: std::collections::BTreeSet<&str> = touched().collect();
@@ -528,10 +533,4 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
 /// Fsyncs a directory, so that a rename in it survives a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     Ok(files::sync_dir(dir)?)
-}
-
-/// Replaces `path` with `bytes` atomically (see [`files::write_atomic`]):
-/// the old file's mode and group are kept, a new one follows its directory.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], prefix: &str) -> Result<(), StoreError> {
-    Ok(files::write_atomic(path, bytes, prefix)?)
 }

@@ -144,7 +144,11 @@ fn a_failed_save_shows_what_the_file_holds_and_quitting_exits_4() {
     p.send(b" ");
     p.wait_for("1/8 steps done");
     let state = sb.state_file();
-    // Let the save settle, then take the write bit away.
+    // Let the save land (the screen shows a change before it is on disk;
+    // the first save of a run also makes the folders and the lock, which
+    // on a loaded machine takes more than a moment) and settle, then take
+    // the write bit away.
+    wait_until("the first save", || std::fs::read_to_string(&state).is_ok_and(|s| s.contains("done")));
     std::thread::sleep(std::time::Duration::from_millis(300));
     let before = std::fs::read(&state).unwrap();
     std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o444)).unwrap();

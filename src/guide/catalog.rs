@@ -246,8 +246,9 @@ mod tests {
         }
     }
 
-    /// The compact form keeps every kind of value the model can hold,
-    /// TOML values included, and refuses bytes cut short.
+    /// Every built-in item read alone (`compact::element_of`) is the
+    /// guide's item; bytes cut short give an error or that item, never
+    /// another.
     #[test]
     fn an_item_read_alone_is_the_item_of_the_guide_in_full() {
         use crate::guide::model::Step;
@@ -274,6 +275,8 @@ mod tests {
         }
     }
 
+    /// The compact form keeps every kind of value the model can hold,
+    /// TOML values included, and refuses bytes cut short.
     #[test]
     fn the_compact_form_round_trips_and_refuses_truncation() {
         use super::compact_encode::to_bytes;

@@ -126,9 +126,10 @@ pub struct FirstFrame {
     links: terminal::Links,
 }
 
-/// Draws the first frame. It needs nothing but the App: no async runtime
-/// (the checklist draws it before one starts), no watcher, no presence, no
-/// HTTP client; all of those start after it.
+/// Draws the first frame through `terminal` (served sessions and tests;
+/// the checklist's own start draws it without one, [`paint_first`]). It
+/// needs nothing but the App: no watcher, no presence, no HTTP client;
+/// all of those start after it.
 pub fn first_frame<B>(terminal: &mut Terminal<B>, app: &App, ctx: &Context) -> std::io::Result<FirstFrame>
 where
     B: Backend,

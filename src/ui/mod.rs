@@ -1,6 +1,6 @@
 //! Rendering: `render(&App, &Theme, &mut Frame)`, or `paint` on any
-//! buffer through a [`Canvas`] (which also gives the URLs to link). Reads the app, never changes it. One file
-//! per area of the screen.
+//! buffer through a [`Canvas`] (which also gives the URLs to link). Reads
+//! the app, never changes it. One file per area of the screen.
 
 mod canvas;
 pub use canvas::Canvas;

@@ -1,13 +1,11 @@
 //! Lines already wrapped to their pane, painted a row each: what ratatui's
-//! `Paragraph` (no wrap, scrolled) draws for them, without its per-grapheme
-//! machinery where a span is plain ASCII. The detail pane's text is most of
+//! `Paragraph` (no wrap, scrolled) draws for them, a cell per byte where a
+//! span is plain ASCII (`wrap::graphemes`). The detail pane's text is most of
 //! a checklist's screen, and nearly all of it is ASCII.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use unicode_segmentation::UnicodeSegmentation;
-use unicode_width::UnicodeWidthStr;
 
 /// Paints `lines` from line `scroll` on into `area`, one line per row, each
 /// cut at the area's width: the cells `Paragraph::new(lines).scroll((scroll,
@@ -27,27 +25,10 @@ pub fn paint(lines: &[Line<'_>], scroll: usize, area: Rect, buf: &mut Buffer) {
         let mut used = 0;
         'row: for span in &line.spans {
             let style = line.style.patch(span.style);
-            let text = span.content.as_ref();
-            if text.is_ascii() {
-                for (i, b) in text.bytes().enumerate() {
-                    // A control character has no cell (ratatui filters it).
-                    if b < 0x20 || b == 0x7f {
-                        continue;
-                    }
-                    if used + 1 > max {
-                        break 'row;
-                    }
-                    buf[(area.x + used as u16, y)].set_symbol(&text[i..i + 1]).set_style(style);
-                    used += 1;
-                }
-                continue;
-            }
-            for g in text.graphemes(true) {
-                if g.contains(char::is_control) {
-                    continue;
-                }
-                let w = g.width();
-                if w > max {
+            // ASCII a byte at a time (`wrap::graphemes`).
+            for (g, w) in super::wrap::graphemes(&span.content) {
+                // A control character has no cell (ratatui filters it).
+                if g.contains(char::is_control) || w > max {
                     continue;
                 }
                 if used + w > max {

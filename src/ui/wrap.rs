@@ -29,7 +29,7 @@ pub fn wrap_lines<'a>(lines: Vec<Line<'a>>, width: u16) -> Vec<Line<'a>> {
 /// a guide's text, mostly ASCII, goes one byte at a time, and only a stretch
 /// from such a boundary to the next goes through the segmenter. The first
 /// frame wraps a step's whole text.
-fn graphemes(s: &str) -> impl Iterator<Item = (&str, usize)> {
+pub(super) fn graphemes(s: &str) -> impl Iterator<Item = (&str, usize)> {
     let b = s.as_bytes();
     // A boundary the segmenter would find too: between two ASCII
     // characters that are not CR LF, or at either end.

@@ -66,6 +66,7 @@ fn the_first_frame_from_the_shown_guide_is_the_frame_of_the_guide_in_full() {
     for loaded in &catalog.guides {
         let guide = &*loaded.guide;
         let items = guide.all_items().count();
+        let has_runs = |i: usize| guide.all_items().nth(i).is_some_and(|s| !s.checks.is_empty());
         for lang in &guide.languages {
             for selected in 0..items {
                 // Fresh; progress; runs on the selected item; runs on
@@ -75,11 +76,15 @@ fn the_first_frame_from_the_shown_guide_is_the_frame_of_the_guide_in_full() {
                 for (fresh, verdicts_on) in [(true, None), (false, None), (false, Some(selected)), (false, Some(next))]
                 {
                     let p = if fresh { Progress::default() } else { progress(guide, verdicts_on) };
-                    let has_runs = |i: usize| guide.all_items().nth(i).is_some_and(|s| !s.checks.is_empty());
                     let light = !verdicts_on.is_some_and(|i| i != selected && has_runs(i));
-                    let mut app = app_with(p, lang);
-                    open(&mut app, guide.id());
-                    app.selected = selected;
+                    // Opened on `selected`, the guide not yet read in full.
+                    let opened = |p: Progress| {
+                        let mut app = app_with(p, lang);
+                        open(&mut app, guide.id());
+                        app.selected = selected;
+                        app
+                    };
+                    let mut app = opened(p);
                     for (w, h, theme) in [
                         (80, 24, Theme::default()),
                         (100, 30, Theme::default()),
@@ -95,12 +100,7 @@ fn the_first_frame_from_the_shown_guide_is_the_frame_of_the_guide_in_full() {
                         assert_eq!(decoded, !light, "{what}: decoded in full");
                         assert_eq!(shown, frame(&app, &theme, w, h), "{what}");
                         // The comparison decoded it: the next case starts afresh.
-                        app = {
-                            let mut a = app_with(app.progress.clone(), lang);
-                            open(&mut a, guide.id());
-                            a.selected = selected;
-                            a
-                        };
+                        app = opened(app.progress.clone());
                         compared += 1;
                     }
                 }

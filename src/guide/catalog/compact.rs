@@ -66,10 +66,7 @@ impl serde::ser::Error for Error {
 
 /// Reads one value of type `T` from `bytes`, all of them.
 pub fn from_bytes<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, Error> {
-    let mut d = Decoder { bytes, at: 0, pool: "" };
-    let pool = d.raw()?;
-    // Checked as UTF-8 once; a string is a range of it.
-    d.pool = std::str::from_utf8(pool).map_err(|e| Error(e.to_string()))?;
+    let mut d = Decoder::open(bytes)?;
     let value = T::deserialize(&mut d)?;
     if d.at != bytes.len() {
         return Err(Error(format!("{} bytes left over", bytes.len() - d.at)));
@@ -85,9 +82,7 @@ pub fn element_of<'de, T: de::Deserialize<'de>>(
     field: &str,
     index: usize,
 ) -> Result<Option<T>, Error> {
-    let mut d = Decoder { bytes, at: 0, pool: "" };
-    let pool = d.raw()?;
-    d.pool = std::str::from_utf8(pool).map_err(|e| Error(e.to_string()))?;
+    let mut d = Decoder::open(bytes)?;
     d.expect(MAP, "a map")?;
     for _ in 0..d.len()? {
         d.expect(STR, "a field name")?;
@@ -116,6 +111,15 @@ struct Decoder<'de> {
 }
 
 impl<'de> Decoder<'de> {
+    /// A decoder at the value after the string pool that opens `bytes`
+    /// (checked as UTF-8 once; a string is a range of it).
+    fn open(bytes: &'de [u8]) -> Result<Self, Error> {
+        let mut d = Decoder { bytes, at: 0, pool: "" };
+        let pool = d.raw()?;
+        d.pool = std::str::from_utf8(pool).map_err(|e| Error(e.to_string()))?;
+        Ok(d)
+    }
+
     fn byte(&mut self) -> Result<u8, Error> {
         let b = *self.bytes.get(self.at).ok_or_else(|| Error("unexpected end".into()))?;
         self.at += 1;
